@@ -1,0 +1,91 @@
+/**
+ * Every default parameter of the pipeline, in one place. Tasks fill their options from here,
+ * and each artifact's manifest records the values actually used.
+ * @module
+ */
+import { join } from "node:path";
+
+/**
+ * The LFW data folder: `$FACE_COMPARER_LFW`, else `../shared/lfw` beside the project root
+ * (where this repository's CI and development machines keep their read-only copy).
+ */
+export function lfwDataRoot(): string {
+  return Deno.env.get("FACE_COMPARER_LFW") ??
+    join(new URL("../..", import.meta.url).pathname, "..", "shared", "lfw");
+}
+
+/** Where artifacts live: `$FACE_COMPARER_ARTIFACTS`, else `artifacts/` in the project root. */
+export function artifactsRoot(): string {
+  return Deno.env.get("FACE_COMPARER_ARTIFACTS") ??
+    join(new URL("../..", import.meta.url).pathname, "artifacts");
+}
+
+/** Default image folder: the 150x150 original LFW copy, the closest to LFWcrop's source. */
+export function defaultImagesDir(): string {
+  return join(lfwDataRoot(), "lfw-original-150");
+}
+
+/** Default paths of the official protocol files. */
+export function defaultProtocolFiles(): {
+  pairs: string;
+  people: string;
+  pairsDevTest: string;
+  peopleDevTrain: string;
+} {
+  const dir = join(lfwDataRoot(), "protocol");
+  return {
+    pairs: join(dir, "pairs.txt"),
+    people: join(dir, "people.txt"),
+    pairsDevTest: join(dir, "pairsDevTest.txt"),
+    peopleDevTrain: join(dir, "peopleDevTrain.txt"),
+  };
+}
+
+/** Parameters of the `prepare` stage. */
+export interface PrepareParams {
+  /** The LFWcrop box in the 250x250 frame: [left, top, right, bottom], right/bottom exclusive. */
+  box: [number, number, number, number];
+  /** Output side length in pixels. */
+  size: number;
+  /** true: one grey channel; false: three colour channels. */
+  grey: boolean;
+  /** Skip unreadable images with a warning instead of failing. */
+  skipBad: boolean;
+}
+
+/** Defaults of `prepare`: LFWcrop_grey's box, 64x64, greyscale. */
+export const PREPARE_DEFAULTS: PrepareParams = {
+  box: [83, 92, 166, 175],
+  size: 64,
+  grey: true,
+  skipBad: false,
+};
+
+/** The split protocols. */
+export const PROTOCOLS = ["seed", "lfw-view1", "lfw-view2"] as const;
+/** One of {@linkcode PROTOCOLS}. */
+export type Protocol = typeof PROTOCOLS[number];
+
+/** Parameters of the `split` stage. */
+export interface SplitParams {
+  protocol: Protocol;
+  /** Random seed of the sampler. */
+  seed: number;
+  /** Validation pairs (half same, half different). */
+  valPairs: number;
+  /** Training pairs (half same, half different). */
+  trainPairs: number;
+  /** Test pairs for the seed protocol (0 = no test set, as the original project). */
+  testPairs: number;
+  /** View 2 test fold, 1..10 (lfw-view2 only). */
+  fold?: number;
+}
+
+/** Defaults of `split`: the original project's sampler and sizes. */
+export const SPLIT_DEFAULTS: SplitParams = {
+  protocol: "seed",
+  seed: 42,
+  valPairs: 256,
+  trainPairs: 40_000,
+  testPairs: 0,
+};

@@ -1,0 +1,74 @@
+/**
+ * The prepared face set: one compact N x size x size x channels uint8 array (`faces.u8`) and an
+ * index of the images (`faces.json`: file, person, number), sorted by file name.
+ * @module
+ */
+import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
+
+/** One image's entry in the index. */
+export interface FaceEntry {
+  /** Source file, relative to the images folder. */
+  file: string;
+  person: string;
+  number: number;
+}
+
+/** The prepared faces in memory. */
+export interface FaceArray {
+  size: number;
+  channels: number;
+  /** All images back to back, row-major, channels last. */
+  pixels: Uint8Array;
+  entries: FaceEntry[];
+}
+
+/** File names of a prepared face set inside its artifact folder. */
+export const FACE_FILES = { pixels: "faces.u8", index: "faces.json" } as const;
+
+/** The pixels of image `i` (a view, not a copy). */
+export function faceAt(faces: FaceArray, i: number): Uint8Array {
+  const n = faces.size * faces.size * faces.channels;
+  return faces.pixels.subarray(i * n, (i + 1) * n);
+}
+
+/** Writes a face set into `dir` (atomically per file). */
+export async function saveFaceArray(dir: string, faces: FaceArray): Promise<void> {
+  await writeFileAtomic(join(dir, FACE_FILES.pixels), faces.pixels);
+  await writeJsonAtomic(join(dir, FACE_FILES.index), {
+    size: faces.size,
+    channels: faces.channels,
+    count: faces.entries.length,
+    entries: faces.entries.map((e) => [e.file, e.person, e.number]),
+  });
+}
+
+/** The index of a face set: image size, channels and entries, without the pixels. */
+export interface FaceIndex {
+  size: number;
+  channels: number;
+  entries: FaceEntry[];
+}
+
+/** Loads only the index of a face set written by {@linkcode saveFaceArray}. */
+export async function loadFaceIndex(dir: string): Promise<FaceIndex> {
+  const index = JSON.parse(await Deno.readTextFile(join(dir, FACE_FILES.index)));
+  const entries: FaceEntry[] = index.entries.map(
+    ([file, person, number]: [string, string, number]) => ({ file, person, number }),
+  );
+  return { size: index.size, channels: index.channels, entries };
+}
+
+/** Loads a face set written by {@linkcode saveFaceArray}. */
+export async function loadFaceArray(dir: string): Promise<FaceArray> {
+  const index = await loadFaceIndex(dir);
+  const pixels = await Deno.readFile(join(dir, FACE_FILES.pixels));
+  const entries = index.entries;
+  const expected = entries.length * index.size * index.size * index.channels;
+  if (pixels.length !== expected) {
+    throw new Error(
+      `${join(dir, FACE_FILES.pixels)} has ${pixels.length} bytes, expected ${expected}`,
+    );
+  }
+  return { size: index.size, channels: index.channels, pixels, entries };
+}

@@ -1,0 +1,81 @@
+/**
+ * Building the training, validation and test sets of pairs for each protocol:
+ * - `seed`: the original project's sampler on the whole data set (validation first, then
+ *   training from images not in validation, then test from images in neither);
+ * - `lfw-view1` / `lfw-view2`: the official test pairs, with training and validation drawn by
+ *   the same sampler from the official training people only.
+ * @module
+ */
+import type { SplitParams } from "../config/defaults.ts";
+import { Rng } from "../util/rng.ts";
+import { UserError } from "../util/errors.ts";
+import type { FaceEntry } from "./face_array.ts";
+import { faceId } from "./face_file_name.ts";
+import type { ProtocolPair } from "./lfw_protocol.ts";
+import { groupByPerson, imagesOf, type Pair, samplePairs } from "./sample_pairs.ts";
+
+/** The sets of a split (a type alias, so it can be used as a record of sets). */
+export type PairSets = {
+  train: Pair[];
+  val: Pair[];
+  test: Pair[];
+};
+
+/** What an official protocol contributes to a split. */
+export interface ProtocolSets {
+  /** The official test pairs. */
+  testPairs: ProtocolPair[];
+  /** The people training and validation pairs may be drawn from. */
+  trainPeople: Set<string>;
+}
+
+/** A split and the protocol pairs that had to be dropped (their images are missing). */
+export interface SplitResult {
+  sets: PairSets;
+  dropped: { pair: string; reason: string }[];
+}
+
+/** Draws the split of `entries` for `params`; official protocols need `protocol`. */
+export function splitPairs(
+  entries: readonly FaceEntry[],
+  params: SplitParams,
+  protocol?: ProtocolSets,
+): SplitResult {
+  const rng = new Rng(params.seed);
+  const personOf = (i: number) => entries[i].person;
+  const dropped: SplitResult["dropped"] = [];
+  let pool = [...entries.keys()];
+  let test: Pair[] = [];
+  if (params.protocol !== "seed") {
+    if (!protocol) throw new Error(`protocol ${params.protocol} needs its protocol files`);
+    const indexOf = new Map(entries.map((e, i) => [faceId(e.person, e.number), i]));
+    for (const p of protocol.testPairs) {
+      const ids = [faceId(p.a.person, p.a.number), faceId(p.b.person, p.b.number)];
+      const [a, b] = ids.map((id) => indexOf.get(id));
+      if (a === undefined || b === undefined) {
+        const missing = ids.filter((id) => !indexOf.has(id)).join(", ");
+        dropped.push({ pair: ids.join(" "), reason: `missing image ${missing}` });
+        continue;
+      }
+      test.push({ a, b, same: p.same });
+    }
+    pool = pool.filter((i) => protocol.trainPeople.has(entries[i].person));
+    if (pool.length === 0) {
+      throw new UserError(`no prepared image belongs to the protocol's training people`);
+    }
+  }
+  const val = samplePairs(groupByPerson(pool, personOf), params.valPairs, rng, {
+    setName: "validation",
+  });
+  const inVal = imagesOf(val);
+  pool = pool.filter((i) => !inVal.has(i));
+  const train = samplePairs(groupByPerson(pool, personOf), params.trainPairs, rng, {
+    setName: "training",
+  });
+  if (params.protocol === "seed") {
+    const inTrain = imagesOf(train);
+    pool = pool.filter((i) => !inTrain.has(i));
+    test = samplePairs(groupByPerson(pool, personOf), params.testPairs, rng, { setName: "test" });
+  }
+  return { sets: { train, val, test }, dropped };
+}

@@ -1,0 +1,260 @@
+/**
+ * The content-addressed artifact store. A stage run is keyed by the SHA-256 of its stage name,
+ * code version, parameters (canonical JSON) and the keys of its inputs; its outputs live in
+ * `<root>/<stage>/<key>/` beside a `manifest.json` that lists every output file with its hash.
+ *
+ * Outputs are built in a temporary folder and renamed into place, so an interrupted run leaves
+ * nothing that a later run trusts; a tampered or truncated output is detected on load (hash
+ * mismatch) and rebuilt with a warning.
+ * @module
+ */
+import { join, relative } from "node:path";
+import { canonicalJson, sha256File, sha256Hex } from "../util/hash.ts";
+import { writeJsonAtomic } from "../util/atomic.ts";
+import { toolVersions } from "./tool_versions.ts";
+
+/** What identifies a stage run. */
+export interface StageSpec {
+  /** Stage name, e.g. "prepare". */
+  stage: string;
+  /** Version of the stage's code; bump it when outputs for the same inputs change. */
+  version: number;
+  /** The stage's parameters (JSON). */
+  params: unknown;
+  /** Keys of the stage's inputs: other artifacts' keys or raw data content hashes. */
+  inputs: Record<string, string>;
+}
+
+/** One output file's record in a manifest. */
+export interface FileRecord {
+  sha256: string;
+  bytes: number;
+}
+
+/** The `manifest.json` of an artifact. */
+export interface Manifest {
+  stage: string;
+  key: string;
+  version: number;
+  params: unknown;
+  inputs: Record<string, string>;
+  files: Record<string, FileRecord>;
+  createdAt: string;
+  durationSeconds: number;
+  tools: Record<string, string>;
+  /** Stage-specific facts (counts, warnings, backend...). */
+  info: Record<string, unknown>;
+}
+
+/** A verified artifact on disk. */
+export interface Artifact {
+  stage: string;
+  key: string;
+  dir: string;
+  manifest: Manifest;
+}
+
+/** Builds the outputs of a stage into `workDir`; returns facts for the manifest's `info`. */
+export type Producer = (workDir: string) => Promise<Record<string, unknown>>;
+
+/** Options of {@linkcode ArtifactStore.ensure}. */
+export interface EnsureOptions {
+  /** Rebuild even if a valid artifact exists. */
+  force?: boolean;
+  /**
+   * Keep the work folder between attempts (`<key>.partial`), for stages that checkpoint and
+   * resume (training). Otherwise each attempt starts in a fresh temporary folder.
+   */
+  resumable?: boolean;
+}
+
+/** The result of {@linkcode ArtifactStore.ensure}. */
+export interface EnsureResult {
+  artifact: Artifact;
+  /** true when the artifact already existed and was reused. */
+  cached: boolean;
+}
+
+const MANIFEST = "manifest.json";
+
+/** Computes the key of a stage run. */
+export async function stageKey(spec: StageSpec): Promise<string> {
+  return await sha256Hex(canonicalJson({
+    stage: spec.stage,
+    version: spec.version,
+    params: spec.params,
+    inputs: spec.inputs,
+  }));
+}
+
+/** Reads, verifies and builds artifacts under one root folder. */
+export class ArtifactStore {
+  /** The root folder (e.g. `artifacts/`). */
+  readonly root: string;
+  readonly #log: (line: string) => void;
+  readonly #warn: (line: string) => void;
+
+  /**
+   * Opens a store rooted at `root` (created on first write). Status lines (`cached`,
+   * `running`) go to `options.log`, warnings to `options.warn` (default: the console).
+   */
+  constructor(
+    root: string,
+    options: { log?: (line: string) => void; warn?: (line: string) => void } = {},
+  ) {
+    this.root = root;
+    this.#log = options.log ?? console.log;
+    this.#warn = options.warn ?? console.warn;
+  }
+
+  /** The final folder of an artifact. */
+  dirOf(stage: string, key: string): string {
+    return join(this.root, stage, key);
+  }
+
+  /** The persistent work folder of a resumable stage run. */
+  partialDirOf(stage: string, key: string): string {
+    return join(this.root, stage, `${key}.partial`);
+  }
+
+  /**
+   * Loads an artifact and checks every output file's size and hash. A missing artifact gives
+   * `undefined`; a damaged one is removed with a warning and also gives `undefined`.
+   */
+  async load(stage: string, key: string): Promise<Artifact | undefined> {
+    const dir = this.dirOf(stage, key);
+    let manifest: Manifest;
+    try {
+      manifest = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST)));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        if (await exists(dir)) await this.#discard(dir, "has no manifest");
+        return undefined;
+      }
+      await this.#discard(dir, `has an unreadable manifest (${(error as Error).message})`);
+      return undefined;
+    }
+    const problem = await verifyFiles(dir, manifest);
+    if (problem) {
+      await this.#discard(dir, problem);
+      return undefined;
+    }
+    return { stage, key, dir, manifest };
+  }
+
+  /**
+   * Returns the artifact for `spec`, building it with `produce` if it is missing, damaged or
+   * `force` is set. Prints `<stage>: cached (<key>)` or `<stage>: running (<key>)`.
+   */
+  async ensure(
+    spec: StageSpec,
+    produce: Producer,
+    options: EnsureOptions = {},
+  ): Promise<EnsureResult> {
+    const log = this.#log;
+    const key = await stageKey(spec);
+    const short = key.slice(0, 12);
+    if (!options.force) {
+      const existing = await this.load(spec.stage, key);
+      if (existing) {
+        log(`${spec.stage}: cached (${short})`);
+        return { artifact: existing, cached: true };
+      }
+    }
+    log(`${spec.stage}: running (${short})`);
+    const stageDir = join(this.root, spec.stage);
+    await Deno.mkdir(stageDir, { recursive: true });
+    let workDir: string;
+    if (options.resumable) {
+      workDir = this.partialDirOf(spec.stage, key);
+      if (options.force) await Deno.remove(workDir, { recursive: true }).catch(() => {});
+    } else {
+      workDir = join(stageDir, `.${key}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+    }
+    await Deno.mkdir(workDir, { recursive: true });
+    const started = performance.now();
+    let info: Record<string, unknown>;
+    try {
+      info = await produce(workDir);
+    } catch (error) {
+      if (!options.resumable) await Deno.remove(workDir, { recursive: true }).catch(() => {});
+      throw error;
+    }
+    const files = await hashTree(workDir);
+    const manifest: Manifest = {
+      stage: spec.stage,
+      key,
+      version: spec.version,
+      params: spec.params,
+      inputs: spec.inputs,
+      files,
+      createdAt: new Date().toISOString(),
+      durationSeconds: (performance.now() - started) / 1000,
+      tools: await toolVersions(),
+      info,
+    };
+    await writeJsonAtomic(join(workDir, MANIFEST), manifest);
+    const finalDir = this.dirOf(spec.stage, key);
+    if (await exists(finalDir)) {
+      // Move the old one aside first: a rename onto a non-empty folder fails.
+      const trash = join(stageDir, `.${key}.${crypto.randomUUID().slice(0, 8)}.old`);
+      await Deno.rename(finalDir, trash);
+      await Deno.remove(trash, { recursive: true });
+    }
+    await Deno.rename(workDir, finalDir);
+    return { artifact: { stage: spec.stage, key, dir: finalDir, manifest }, cached: false };
+  }
+
+  async #discard(dir: string, why: string): Promise<void> {
+    this.#warn(`warning: artifact ${relative(Deno.cwd(), dir)} ${why}; rebuilding it`);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Hashes every file under `dir` (except the manifest), keyed by relative path. */
+async function hashTree(dir: string): Promise<Record<string, FileRecord>> {
+  const files: Record<string, FileRecord> = {};
+  for (const path of await listFiles(dir)) {
+    const rel = relative(dir, path);
+    if (rel === MANIFEST) continue;
+    const stat = await Deno.stat(path);
+    files[rel] = { sha256: await sha256File(path), bytes: stat.size };
+  }
+  return files;
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) out.push(...await listFiles(path));
+    else if (entry.isFile) out.push(path);
+  }
+  return out.sort();
+}
+
+/** Returns a description of the first problem with an artifact's files, or undefined. */
+async function verifyFiles(dir: string, manifest: Manifest): Promise<string | undefined> {
+  for (const [rel, record] of Object.entries(manifest.files ?? {})) {
+    const path = join(dir, rel);
+    let size: number;
+    try {
+      size = (await Deno.stat(path)).size;
+    } catch {
+      return `is missing ${rel}`;
+    }
+    if (size !== record.bytes) return `has ${rel} of ${size} bytes, expected ${record.bytes}`;
+    if ((await sha256File(path)) !== record.sha256) return `has ${rel} with a wrong hash`;
+  }
+  return undefined;
+}

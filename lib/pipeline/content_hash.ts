@@ -1,0 +1,87 @@
+/**
+ * Content hashes of raw input data (image folders, protocol files), the keys of the inputs
+ * that no stage produced. Like DVC's state database, a folder's hash is remembered against a
+ * fingerprint of its files' paths, sizes and modification times, so an unchanged folder of
+ * 13,000 images is recognised from a directory walk without reading every file again.
+ * @module
+ */
+import { join, relative, resolve } from "node:path";
+import { canonicalJson, sha256Hex } from "../util/hash.ts";
+import { readJsonIfExists, writeJsonAtomic } from "../util/atomic.ts";
+import { UserError } from "../util/errors.ts";
+import { mapLimit } from "../util/concurrency.ts";
+
+interface StateEntry {
+  fingerprint: string;
+  contentHash: string;
+}
+
+/** Options of {@linkcode hashFolder}. */
+export interface HashFolderOptions {
+  /** File of remembered hashes (default: no memory, always read every file). */
+  stateFile?: string;
+}
+
+/**
+ * Lists regular files under `dir` recursively, sorted, as paths relative to `dir`.
+ * Synchronous on purpose: for 13,000 files it is twice as fast as the async walk.
+ */
+export function listTree(dir: string): string[] {
+  const out: string[] = [];
+  function walk(current: string): void {
+    for (const entry of Deno.readDirSync(current)) {
+      const path = join(current, entry.name);
+      if (entry.isDirectory) walk(path);
+      else if (entry.isFile || entry.isSymlink) out.push(relative(dir, path));
+    }
+  }
+  walk(dir);
+  return out.sort();
+}
+
+/**
+ * The SHA-256 of a folder's content: of each file's relative path and content hash, in path
+ * order. Reads every file unless the state file remembers the same fingerprint.
+ */
+export async function hashFolder(dir: string, options: HashFolderOptions = {}): Promise<string> {
+  const abs = resolve(dir);
+  let files: string[];
+  try {
+    files = listTree(abs);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new UserError(`folder not found: ${dir}`);
+    throw error;
+  }
+  const stats = files.map((rel) => {
+    const s = Deno.statSync(join(abs, rel));
+    return [rel, s.size, s.mtime?.getTime() ?? 0];
+  });
+  const fingerprint = await sha256Hex(canonicalJson(stats));
+  const state = options.stateFile
+    ? (await readJsonIfExists<Record<string, StateEntry>>(options.stateFile)) ?? {}
+    : {};
+  const remembered = state[abs];
+  if (remembered?.fingerprint === fingerprint) return remembered.contentHash;
+
+  const hashes = await mapLimit(
+    files,
+    16,
+    async (rel) => `${rel}\0${await sha256Hex(await Deno.readFile(join(abs, rel)))}\n`,
+  );
+  const contentHash = await sha256Hex(hashes.join(""));
+  if (options.stateFile) {
+    state[abs] = { fingerprint, contentHash };
+    await writeJsonAtomic(options.stateFile, state);
+  }
+  return contentHash;
+}
+
+/** The SHA-256 of one file's content, with a clear error if it cannot be read. */
+export async function hashInputFile(path: string, what: string): Promise<string> {
+  try {
+    return await sha256Hex(await Deno.readFile(path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new UserError(`${what} not found: ${path}`);
+    throw new UserError(`${what} cannot be read: ${path} (${(error as Error).message})`);
+  }
+}

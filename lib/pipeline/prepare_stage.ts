@@ -1,0 +1,69 @@
+/**
+ * The `prepare` stage: an image folder in, the prepared face array out.
+ * @module
+ */
+import { join, resolve } from "node:path";
+import type { PrepareParams } from "../config/defaults.ts";
+import { saveFaceArray } from "../data/face_array.ts";
+import { assertFolder, detectImageSource } from "../data/image_source.ts";
+import { prepareFaces } from "../data/prepare_faces.ts";
+import type { Artifact, ArtifactStore } from "./artifact_store.ts";
+import { hashFolder } from "./content_hash.ts";
+
+/** Bump when the same images and parameters would give different output. */
+export const PREPARE_VERSION = 1;
+
+/** Options of {@linkcode ensurePrepared}. */
+export interface PrepareOptions {
+  /** The user's image folder. */
+  images: string;
+  params: PrepareParams;
+  /** Rebuild even when cached. */
+  force?: boolean;
+}
+
+/** The file that remembers content hashes of raw input folders. */
+export function contentStateFile(store: ArtifactStore): string {
+  return join(store.root, ".state", "content-hashes.json");
+}
+
+/** Returns the prepared faces for `options`, building them if needed. */
+export async function ensurePrepared(
+  store: ArtifactStore,
+  options: PrepareOptions,
+): Promise<Artifact> {
+  const images = resolve(options.images);
+  assertFolder(images);
+  const imagesHash = await hashFolder(images, { stateFile: contentStateFile(store) });
+  const { artifact } = await store.ensure(
+    {
+      stage: "prepare",
+      version: PREPARE_VERSION,
+      params: options.params,
+      inputs: { images: imagesHash },
+    },
+    async (dir) => {
+      const source = detectImageSource(images, { skipBad: options.params.skipBad });
+      console.log(
+        `prepare: ${images}: ${describeSource(source.kind)}, ${source.images.length} images`,
+      );
+      const { faces, skipped } = await prepareFaces(source, options.params);
+      await saveFaceArray(dir, faces);
+      return {
+        imagesDir: images,
+        sourceKind: source.kind,
+        images: faces.entries.length,
+        people: new Set(faces.entries.map((e) => e.person)).size,
+        skipped,
+      };
+    },
+    { force: options.force },
+  );
+  return artifact;
+}
+
+function describeSource(kind: string): string {
+  return kind === "lfwcrop-pgm"
+    ? "LFWcrop PGM faces (already cropped)"
+    : "LFW per-person JPEG folders (LFWcrop box scaled to each image's size)";
+}

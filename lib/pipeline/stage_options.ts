@@ -1,0 +1,109 @@
+/**
+ * Command-line options of the data stages, shared by every task that runs them (`prepare`,
+ * `split`, `train`...), with their defaults from `lib/config/defaults.ts`.
+ * @module
+ */
+import {
+  defaultImagesDir,
+  defaultProtocolFiles,
+  PREPARE_DEFAULTS,
+  type PrepareParams,
+  PROTOCOLS,
+  SPLIT_DEFAULTS,
+} from "../config/defaults.ts";
+import {
+  choiceOption,
+  intOption,
+  type OptionSpec,
+  type ParsedArgs,
+  stringOption,
+} from "../util/cli.ts";
+import { UserError } from "../util/errors.ts";
+import type { PrepareOptions } from "./prepare_stage.ts";
+import type { SplitOptions } from "./split_stage.ts";
+
+/** Options of the `prepare` stage. */
+export const PREPARE_OPTIONS: OptionSpec = {
+  images: { type: "string" },
+  box: { type: "string" },
+  size: { type: "string" },
+  colour: { type: "boolean" },
+  "skip-bad": { type: "boolean" },
+};
+
+/** Help text of {@linkcode PREPARE_OPTIONS}. */
+export const PREPARE_HELP = `
+  --images DIR     LFW per-person JPEG folders or an LFWcrop_grey faces/ folder
+                   (default: ${defaultImagesDir()})
+  --box L,T,R,B    crop box in the 250x250 LFW frame (default ${PREPARE_DEFAULTS.box.join(",")})
+  --size N         output side in pixels (default ${PREPARE_DEFAULTS.size})
+  --colour         keep 3 colour channels instead of grey
+  --skip-bad       skip unreadable images with a warning instead of failing`;
+
+/** Options of the `split` stage. */
+export const SPLIT_OPTIONS: OptionSpec = {
+  protocol: { type: "string" },
+  seed: { type: "string" },
+  "val-pairs": { type: "string" },
+  "train-pairs": { type: "string" },
+  "test-pairs": { type: "string" },
+  fold: { type: "string" },
+  "pairs-file": { type: "string" },
+  "people-file": { type: "string" },
+};
+
+/** Help text of {@linkcode SPLIT_OPTIONS}. */
+export const SPLIT_HELP = `
+  --protocol P     ${PROTOCOLS.join(" | ")} (default ${SPLIT_DEFAULTS.protocol})
+  --seed N         sampler seed (default ${SPLIT_DEFAULTS.seed})
+  --val-pairs N    validation pairs, even (default ${SPLIT_DEFAULTS.valPairs})
+  --train-pairs N  training pairs, even (default ${SPLIT_DEFAULTS.trainPairs})
+  --test-pairs N   test pairs for the seed protocol, even (default ${SPLIT_DEFAULTS.testPairs})
+  --fold K         lfw-view2 test fold, 1..10
+  --pairs-file F   protocol pairs file (default: the shared pairsDevTest.txt or pairs.txt)
+  --people-file F  protocol people file (default: the shared peopleDevTrain.txt or people.txt)`;
+
+/** Reads the `prepare` options. */
+export function readPrepareOptions(args: ParsedArgs, force = false): PrepareOptions {
+  const params: PrepareParams = { ...PREPARE_DEFAULTS, box: [...PREPARE_DEFAULTS.box] };
+  const box = stringOption(args, "box");
+  if (box !== undefined) {
+    const parts = box.split(",").map((p) => Number(p.trim()));
+    if (
+      parts.length !== 4 || parts.some((p) => !Number.isFinite(p)) || parts[2] <= parts[0] ||
+      parts[3] <= parts[1]
+    ) {
+      throw new UserError(
+        `--box: "${box}" is not left,top,right,bottom with right > left and bottom > top`,
+      );
+    }
+    params.box = parts as PrepareParams["box"];
+  }
+  params.size = intOption(args, "size", { min: 8, max: 1024 }) ?? params.size;
+  params.grey = !args.values.colour;
+  params.skipBad = Boolean(args.values["skip-bad"]);
+  return { images: stringOption(args, "images") ?? defaultImagesDir(), params, force };
+}
+
+/** Reads the `split` options (and the `prepare` options it depends on). */
+export function readSplitOptions(args: ParsedArgs, force = false): SplitOptions {
+  const protocol = choiceOption(args, "protocol", PROTOCOLS) ?? SPLIT_DEFAULTS.protocol;
+  const files = defaultProtocolFiles();
+  const pairsFile = stringOption(args, "pairs-file");
+  const peopleFile = stringOption(args, "people-file");
+  if (pairsFile) files[protocol === "lfw-view1" ? "pairsDevTest" : "pairs"] = pairsFile;
+  if (peopleFile) files[protocol === "lfw-view1" ? "peopleDevTrain" : "people"] = peopleFile;
+  return {
+    prepare: readPrepareOptions(args),
+    params: {
+      protocol,
+      seed: intOption(args, "seed", { min: 0, max: 2 ** 32 - 1 }) ?? SPLIT_DEFAULTS.seed,
+      valPairs: intOption(args, "val-pairs", { min: 0 }) ?? SPLIT_DEFAULTS.valPairs,
+      trainPairs: intOption(args, "train-pairs", { min: 2 }) ?? SPLIT_DEFAULTS.trainPairs,
+      testPairs: intOption(args, "test-pairs", { min: 0 }) ?? SPLIT_DEFAULTS.testPairs,
+      fold: intOption(args, "fold", { min: 1, max: 10 }),
+    },
+    protocolFiles: files,
+    force,
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Atomic file writes: a temporary name in the same folder, then a rename, so a killed process
+ * never leaves a half-written file under the final name.
+ * @module
+ */
+import { dirname, join } from "node:path";
+
+/** Writes bytes to `path` atomically, creating the parent folder if needed. */
+export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${crypto.randomUUID()}.tmp`);
+  try {
+    await Deno.writeFile(tmp, data);
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+/** Writes a value as indented JSON to `path` atomically. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n"));
+}
+
+/** Reads and parses a JSON file, or returns `undefined` if it does not exist. */
+export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as T;
+}

@@ -1,0 +1,107 @@
+/**
+ * The shared shape of every task: parse options strictly, run, and turn user errors into one
+ * line on stderr and exit code 1.
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { UserError } from "./errors.ts";
+
+/** Option declarations as `node:util` `parseArgs` takes them. */
+export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+
+/** Parsed command line: option values by name and positional arguments. */
+export interface ParsedArgs {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/** Parses `args` strictly (unknown options are errors) and reports problems as UserError. */
+export function parseTaskArgs(args: string[], options: OptionSpec): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { help: { type: "boolean", short: "h" }, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as ParsedArgs["values"], positionals };
+  } catch (error) {
+    throw new UserError((error as Error).message.split("\n")[0]);
+  }
+}
+
+/** Runs a task's main function, printing user errors as one line and exiting non-zero. */
+export async function runTask(name: string, main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (error instanceof UserError) {
+      console.error(`${name}: error: ${error.message}`);
+      Deno.exit(1);
+    }
+    console.error(`${name}: internal error:`, error);
+    Deno.exit(2);
+  }
+}
+
+/** Reads an option as a string, or undefined. */
+export function stringOption(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** Reads an option as an integer within [min, max], or undefined when absent. */
+export function intOption(
+  args: ParsedArgs,
+  name: string,
+  range: { min?: number; max?: number } = {},
+): number | undefined {
+  const raw = stringOption(args, name);
+  if (raw === undefined) return undefined;
+  if (!/^-?\d+$/.test(raw.trim())) throw new UserError(`--${name}: "${raw}" is not an integer`);
+  const value = Number(raw);
+  const { min = -Infinity, max = Infinity } = range;
+  if (value < min || value > max || !Number.isSafeInteger(value)) {
+    throw new UserError(`--${name}: ${raw} is out of range [${min}, ${max}]`);
+  }
+  return value;
+}
+
+/** Reads an option that must be one of `choices`, or undefined. */
+export function choiceOption<T extends string>(
+  args: ParsedArgs,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const raw = stringOption(args, name);
+  if (raw === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new UserError(`--${name}: "${raw}" is not one of ${choices.join(", ")}`);
+  }
+  return raw as T;
+}
+
+/** Parses a duration such as "90s", "30m", "1h30m" or "2h" into seconds. */
+export function parseDuration(text: string, optionName = "duration"): number {
+  const match = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(
+    text.trim(),
+  );
+  if (!match || text.trim() === "" || match.slice(1).every((g) => g === undefined)) {
+    throw new UserError(`--${optionName}: "${text}" is not a duration like 90s, 30m or 1h30m`);
+  }
+  const [h, m, s] = match.slice(1).map((g) => Number(g ?? 0));
+  return h * 3600 + m * 60 + s;
+}
+
+/** Validates an experiment name: letters, digits and underscores only. */
+export function validateExperimentName(name: string | undefined): string {
+  if (name === undefined || name === "") {
+    throw new UserError("missing experiment name (e.g. `deno task train my_experiment`)");
+  }
+  if (!/^[A-Za-z0-9_]+$/.test(name)) {
+    throw new UserError(
+      `experiment name "${name}" is invalid: use only letters, digits and underscores`,
+    );
+  }
+  return name;
+}

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { defaultProtocolFiles } from "../../lib/config/defaults.ts";
+import { parsePairsFile, parsePeopleFile } from "../../lib/data/lfw_protocol.ts";
+import { UserError } from "../../lib/util/errors.ts";
+
+const files = defaultProtocolFiles();
+const read = (path: string) => Deno.readTextFileSync(path);
+
+Deno.test("View 2 pairs.txt: 10 folds of 300 same + 300 different", () => {
+  const parsed = parsePairsFile(read(files.pairs), files.pairs);
+  assert.equal(parsed.folds, 10);
+  assert.equal(parsed.perFold, 300);
+  for (let fold = 1; fold <= 10; fold++) {
+    const inFold = parsed.pairs.filter((p) => p.fold === fold);
+    assert.equal(inFold.filter((p) => p.same).length, 300);
+    assert.equal(inFold.filter((p) => !p.same).length, 300);
+  }
+  assert.ok(
+    parsed.pairs.filter((p) => p.same).every((p) =>
+      p.a.person === p.b.person && p.a.number !== p.b.number
+    ),
+  );
+  assert.ok(parsed.pairs.filter((p) => !p.same).every((p) => p.a.person !== p.b.person));
+});
+
+Deno.test("View 1: pairsDevTrain 1100 + 1100, pairsDevTest 500 + 500", () => {
+  const dir = files.pairsDevTest.replace(/pairsDevTest\.txt$/, "");
+  const train = parsePairsFile(read(dir + "pairsDevTrain.txt"), "pairsDevTrain.txt");
+  const test = parsePairsFile(read(files.pairsDevTest), files.pairsDevTest);
+  assert.deepEqual([train.folds, train.perFold, train.pairs.length], [1, 1100, 2200]);
+  assert.deepEqual([test.folds, test.perFold, test.pairs.length], [1, 500, 1000]);
+});
+
+Deno.test("people files: ten disjoint folds in people.txt, one list in peopleDevTrain.txt", () => {
+  const folds = parsePeopleFile(read(files.people), files.people);
+  assert.equal(folds.length, 10);
+  const names = folds.flat().map((p) => p.person);
+  assert.equal(new Set(names).size, names.length);
+  const dev = parsePeopleFile(read(files.peopleDevTrain), files.peopleDevTrain);
+  assert.equal(dev.length, 1);
+  assert.equal(dev[0].length, 4038);
+  // View 2's test people of each fold are exactly that fold's people.
+  const pairs = parsePairsFile(read(files.pairs), files.pairs);
+  const fold3 = new Set(folds[2].map((p) => p.person));
+  assert.ok(
+    pairs.pairs.filter((p) => p.fold === 3).every((p) =>
+      fold3.has(p.a.person) && fold3.has(p.b.person)
+    ),
+  );
+});
+
+Deno.test("malformed protocol files name the file and line", () => {
+  assert.throws(
+    () => parsePairsFile("1\t1\nA 1 2\nB 1 C\n", "x.txt"),
+    (e: Error) => e instanceof UserError && /x\.txt:3/.test(e.message),
+  );
+  assert.throws(() => parsePairsFile("1\t2\nA 1 2\n", "y.txt"), /y\.txt: 1 pair lines, expected 4/);
+  assert.throws(() => parsePeopleFile("2\nA 1\n", "p.txt"), /p\.txt: ended/);
+});

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { PREPARE_DEFAULTS } from "../../lib/config/defaults.ts";
+import { detectImageSource } from "../../lib/data/image_source.ts";
+import { prepareFaces } from "../../lib/data/prepare_faces.ts";
+import { UserError } from "../../lib/util/errors.ts";
+import { noiseImage, tempDir, writeJpegFolder, writePgmFolder } from "../helpers/fixtures.ts";
+import { encodePgm } from "../../lib/data/pgm.ts";
+import sharp from "sharp";
+
+Deno.test("JPEGs get the LFWcrop box: a 250x250 and a 150x150 copy give the same face", async () => {
+  // A picture whose box region is bright and the rest dark: the crop must be all bright.
+  const make = async (size: number, path: string) => {
+    const s = size / 250;
+    const pixels = new Uint8Array(size * size * 3).fill(10);
+    for (let y = Math.ceil(92 * s); y < Math.floor(175 * s); y++) {
+      for (let x = Math.ceil(83 * s); x < Math.floor(166 * s); x++) {
+        pixels.fill(230, (y * size + x) * 3, (y * size + x) * 3 + 3);
+      }
+    }
+    await sharp(pixels, { raw: { width: size, height: size, channels: 3 } }).png().toFile(path);
+  };
+  const dir = tempDir();
+  Deno.mkdirSync(join(dir, "Big_Face"));
+  Deno.mkdirSync(join(dir, "Small_Face"));
+  await make(250, join(dir, "Big_Face", "Big_Face_0001.png"));
+  await make(150, join(dir, "Small_Face", "Small_Face_0001.png"));
+  const { faces } = await prepareFaces(detectImageSource(dir), PREPARE_DEFAULTS);
+  assert.equal(faces.size, 64);
+  assert.equal(faces.pixels.length, 2 * 64 * 64);
+  // Inside the box, away from its edges (where partial pixels blend), everything is bright.
+  for (let img = 0; img < 2; img++) {
+    for (let y = 3; y < 61; y++) {
+      for (let x = 3; x < 61; x++) {
+        assert.ok(faces.pixels[img * 4096 + y * 64 + x] > 200, `image ${img} at ${x},${y}`);
+      }
+    }
+  }
+});
+
+Deno.test("PGM faces of the output size pass through unchanged; other sizes are resized", async () => {
+  const dir = tempDir();
+  writePgmFolder(dir, { people: 2, perPerson: 1 });
+  const source = detectImageSource(dir);
+  const { faces } = await prepareFaces(source, PREPARE_DEFAULTS);
+  assert.deepEqual(faces.pixels.subarray(0, 4096), noiseImage(64, 64, 1, 1));
+  assert.deepEqual(faces.entries.map((e) => e.person), ["Pgm_Person0", "Pgm_Person1"]);
+  const small = await prepareFaces(source, { ...PREPARE_DEFAULTS, size: 32 });
+  assert.equal(small.faces.pixels.length, 2 * 32 * 32);
+  const colour = await prepareFaces(source, { ...PREPARE_DEFAULTS, grey: false });
+  assert.equal(colour.faces.channels, 3);
+  assert.equal(colour.faces.pixels[0], colour.faces.pixels[2]);
+});
+
+Deno.test("a corrupt image is an error naming it, or skipped and counted with skipBad", async () => {
+  const dir = tempDir();
+  await writeJpegFolder(dir, { people: 2, perPerson: 2, size: 100 });
+  const bad = join(dir, "Person_B1", "Person_B1_0002.jpg");
+  const bytes = Deno.readFileSync(bad);
+  Deno.writeFileSync(bad, bytes.subarray(0, bytes.length / 3));
+  await assert.rejects(
+    () => prepareFaces(detectImageSource(dir), PREPARE_DEFAULTS),
+    (e: Error) => e instanceof UserError && e.message.includes(bad),
+  );
+  const { faces, skipped } = await prepareFaces(detectImageSource(dir), {
+    ...PREPARE_DEFAULTS,
+    skipBad: true,
+  });
+  assert.equal(faces.entries.length, 3);
+  assert.deepEqual(skipped.map((s) => s.file), ["Person_B1/Person_B1_0002.jpg"]);
+  const pgmDir = tempDir();
+  Deno.writeFileSync(
+    join(pgmDir, "Some_One_0001.pgm"),
+    encodePgm({ width: 4, height: 4, pixels: new Uint8Array(16) }).subarray(0, 12),
+  );
+  await assert.rejects(
+    () => prepareFaces(detectImageSource(pgmDir), PREPARE_DEFAULTS),
+    /Some_One_0001\.pgm: truncated PGM/,
+  );
+});

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { hashFolder, hashInputFile } from "../../lib/pipeline/content_hash.ts";
+import { UserError } from "../../lib/util/errors.ts";
+import { tempDir } from "../helpers/fixtures.ts";
+
+Deno.test("a folder's hash follows its content, with or without the remembered state", async () => {
+  const dir = tempDir();
+  const state = join(tempDir(), "state.json");
+  Deno.mkdirSync(join(dir, "sub"));
+  Deno.writeTextFileSync(join(dir, "sub", "a.txt"), "a");
+  Deno.writeTextFileSync(join(dir, "b.txt"), "b");
+  const h1 = await hashFolder(dir, { stateFile: state });
+  assert.equal(await hashFolder(dir, { stateFile: state }), h1);
+  assert.equal(await hashFolder(dir), h1);
+  Deno.writeTextFileSync(join(dir, "b.txt"), "B");
+  const h2 = await hashFolder(dir, { stateFile: state });
+  assert.notEqual(h2, h1);
+  Deno.renameSync(join(dir, "b.txt"), join(dir, "c.txt"));
+  assert.notEqual(await hashFolder(dir, { stateFile: state }), h2);
+});
+
+Deno.test("missing inputs are user errors naming the path", async () => {
+  await assert.rejects(
+    () => hashFolder("/no/such/dir"),
+    (e: Error) => e instanceof UserError && e.message.includes("/no/such/dir"),
+  );
+  await assert.rejects(
+    () => hashInputFile("/no/such/file.txt", "protocol pairs file"),
+    /protocol pairs file not found: \/no\/such\/file\.txt/,
+  );
+});

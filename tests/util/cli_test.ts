@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import {
+  intOption,
+  parseDuration,
+  parseTaskArgs,
+  validateExperimentName,
+} from "../../lib/util/cli.ts";
+import { UserError } from "../../lib/util/errors.ts";
+
+Deno.test("parseDuration reads h/m/s forms and rejects others", () => {
+  assert.equal(parseDuration("30m"), 1800);
+  assert.equal(parseDuration("1h30m"), 5400);
+  assert.equal(parseDuration("90s"), 90);
+  assert.equal(parseDuration("1.5h"), 5400);
+  for (const bad of ["", "30", "m", "1x", "-5m"]) {
+    assert.throws(() => parseDuration(bad), UserError);
+  }
+});
+
+Deno.test("experiment names are letters, digits and underscores", () => {
+  assert.equal(validateExperimentName("exp_1"), "exp_1");
+  for (const bad of ["", "a-b", "a b", "../x", "é"]) {
+    assert.throws(() => validateExperimentName(bad), UserError);
+  }
+  assert.throws(() => validateExperimentName(undefined), UserError);
+});
+
+Deno.test("parseTaskArgs rejects unknown options; intOption checks ranges", () => {
+  assert.throws(() => parseTaskArgs(["--nope"], {}), UserError);
+  const args = parseTaskArgs(["--n", "12", "--m", "x"], {
+    n: { type: "string" },
+    m: { type: "string" },
+  });
+  assert.equal(intOption(args, "n", { min: 1, max: 20 }), 12);
+  assert.throws(() => intOption(args, "n", { max: 10 }), /out of range/);
+  assert.throws(() => intOption(args, "m"), /not an integer/);
+  assert.equal(intOption(args, "absent"), undefined);
+});
