@@ -89,3 +89,12 @@ export const SPLIT_DEFAULTS: SplitParams = {
   trainPairs: 40_000,
   testPairs: 0,
 };
+
+/** Defaults of `train` (the optimiser and augmentation defaults live with their code). */
+export const TRAIN_DEFAULTS = {
+  model: "seed",
+  epochs: 40,
+  /** Pairs per step, as the original. */
+  batchSize: 128,
+  backend: "auto",
+} as const;

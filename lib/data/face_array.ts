@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
+import { resampleRect } from "./resample.ts";
 
 /** One image's entry in the index. */
 export interface FaceEntry {
@@ -71,4 +72,17 @@ export async function loadFaceArray(dir: string): Promise<FaceArray> {
     );
   }
   return { size: index.size, channels: index.channels, pixels, entries };
+}
+
+/** The faces resized to `size` x `size` (grey only), as one N x size x size byte array. */
+export function resizeFaceArray(faces: FaceArray, size: number): Uint8Array {
+  if (faces.channels !== 1) throw new Error("resizeFaceArray: only grey faces are supported");
+  if (size === faces.size) return faces.pixels;
+  const out = new Uint8Array(faces.entries.length * size * size);
+  const whole = { left: 0, top: 0, width: faces.size, height: faces.size };
+  for (let i = 0; i < faces.entries.length; i++) {
+    const image = { width: faces.size, height: faces.size, channels: 1, pixels: faceAt(faces, i) };
+    out.set(resampleRect(image, whole, { size, grey: true }), i * size * size);
+  }
+  return out;
 }

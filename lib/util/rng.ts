@@ -36,6 +36,26 @@ export class Rng {
     }
   }
 
+  /**
+   * A generator for one stream of a run, derived from the run's seed and labels such as
+   * (epoch, batch, stream id): every stream is reproducible on its own, so a resumed run
+   * needs only the seed and the position, not a saved state.
+   */
+  static derive(seed: number, ...labels: number[]): Rng {
+    let h = (Math.trunc(seed) ^ 0x5bd1e995) >>> 0;
+    const state: number[] = [];
+    for (const word of [...labels, labels.length, 0x27d4eb2f, 0x165667b1, 0x9e3779b9, 0x85ebca77]) {
+      h = Math.imul(h ^ (word >>> 0), 0xcc9e2d51) >>> 0;
+      h = ((h << 15) | (h >>> 17)) >>> 0;
+      h = (Math.imul(h, 0x1b873593) + 0xe6546b64) >>> 0;
+      h ^= h >>> 16;
+      state.push(h);
+    }
+    const rng = new Rng(state.slice(-4) as RngState);
+    for (let i = 0; i < 8; i++) rng.nextUint32();
+    return rng;
+  }
+
   /** The current state; `new Rng(rng.state())` continues the same sequence. */
   state(): RngState {
     return [this.#a, this.#b, this.#c, this.#d];

@@ -1,0 +1,21 @@
+/**
+ * Models by name. Add a model by writing its definition and listing it here.
+ * @module
+ */
+import { UserError } from "../util/errors.ts";
+import { SEED_MODEL } from "./seed_model.ts";
+import type { SiameseModel } from "./siamese_model.ts";
+
+/** Every available model, by name. */
+export const MODELS: Readonly<Record<string, SiameseModel>> = { seed: SEED_MODEL };
+
+/** Returns the named model, or a UserError listing the known ones. */
+export function getModel(name: string): SiameseModel {
+  const model = MODELS[name];
+  if (!model) {
+    throw new UserError(
+      `--model: unknown model "${name}" (known: ${Object.keys(MODELS).join(", ")})`,
+    );
+  }
+  return model;
+}

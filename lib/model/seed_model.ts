@@ -1,0 +1,164 @@
+/**
+ * The original face-comparer architecture, as the model named `seed`.
+ *
+ * One branch: convolutions 32@3x3, 32@3x3, 64@5x5/2 same, 64@3x3, 128@5x5/2 same, 128@3x3
+ * (valid unless noted), each followed by LeakyReLU(0.33); dropout 0.25; flatten; dense 512 +
+ * batch norm + tanh. The branch (shared weights) embeds both faces; merge = |left - right|;
+ * Gaussian noise (sigma 0.5); dropout 0.2; dense 256 + batch norm + LeakyReLU(0.33); dropout
+ * 0.5; dense 1 (+ sigmoid in the loss). Orthogonal initialisation.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ForwardContext, ParamSpec, SiameseModel } from "./siamese_model.ts";
+
+const ALPHA = 0.33;
+const BN_EPSILON = 1e-3;
+/** Keras' default moving-average momentum. */
+export const BN_MOMENTUM = 0.99;
+
+interface ConvLayer {
+  name: string;
+  filters: number;
+  kernel: number;
+  stride: number;
+  pad: "valid" | "same";
+}
+
+const CONVS: ConvLayer[] = [
+  { name: "conv1", filters: 32, kernel: 3, stride: 1, pad: "valid" },
+  { name: "conv2", filters: 32, kernel: 3, stride: 1, pad: "valid" },
+  { name: "conv3", filters: 64, kernel: 5, stride: 2, pad: "same" },
+  { name: "conv4", filters: 64, kernel: 3, stride: 1, pad: "valid" },
+  { name: "conv5", filters: 128, kernel: 5, stride: 2, pad: "same" },
+  { name: "conv6", filters: 128, kernel: 3, stride: 1, pad: "valid" },
+];
+const INPUT = 32;
+const EMBEDDING = 512;
+const HIDDEN = 256;
+
+function convOutput(size: number, layer: ConvLayer): number {
+  return layer.pad === "same"
+    ? Math.ceil(size / layer.stride)
+    : Math.floor((size - layer.kernel) / layer.stride) + 1;
+}
+
+function buildParams(): ParamSpec[] {
+  const params: ParamSpec[] = [];
+  let channels = 1;
+  let size = INPUT;
+  for (const c of CONVS) {
+    params.push({
+      name: `${c.name}/kernel`,
+      shape: [c.kernel, c.kernel, channels, c.filters],
+      init: "orthogonal",
+      trainable: true,
+    });
+    params.push({ name: `${c.name}/bias`, shape: [c.filters], init: "zeros", trainable: true });
+    channels = c.filters;
+    size = convOutput(size, c);
+  }
+  const dense = (name: string, inputs: number, units: number) => {
+    params.push({
+      name: `${name}/kernel`,
+      shape: [inputs, units],
+      init: "orthogonal",
+      trainable: true,
+    });
+    params.push({ name: `${name}/bias`, shape: [units], init: "zeros", trainable: true });
+  };
+  const batchNorm = (name: string, units: number) => {
+    params.push({ name: `${name}/gamma`, shape: [units], init: "ones", trainable: true });
+    params.push({ name: `${name}/beta`, shape: [units], init: "zeros", trainable: true });
+    params.push({ name: `${name}/moving_mean`, shape: [units], init: "zeros", trainable: false });
+    params.push({
+      name: `${name}/moving_variance`,
+      shape: [units],
+      init: "ones",
+      trainable: false,
+    });
+  };
+  dense("embed", size * size * channels, EMBEDDING);
+  batchNorm("embed_bn", EMBEDDING);
+  dense("hidden", EMBEDDING, HIDDEN);
+  batchNorm("hidden_bn", HIDDEN);
+  dense("output", HIDDEN, 1);
+  return params;
+}
+
+/**
+ * Batch normalisation over the batch axis. In training it normalises with the batch's own
+ * statistics and records the moving averages; otherwise it uses the moving statistics.
+ */
+function batchNorm(
+  x: tf.Tensor2D,
+  p: Record<string, tf.Tensor>,
+  name: string,
+  ctx: ForwardContext,
+  call: string,
+): tf.Tensor2D {
+  const gamma = p[`${name}/gamma`], beta = p[`${name}/beta`];
+  if (!ctx.training) {
+    return tf.batchNorm(
+      x,
+      p[`${name}/moving_mean`],
+      p[`${name}/moving_variance`],
+      beta,
+      gamma,
+      BN_EPSILON,
+    ) as tf.Tensor2D;
+  }
+  const { mean, variance } = tf.moments(x, 0);
+  ctx.updateState(`${name}/moving_mean#${call}`, mean);
+  ctx.updateState(`${name}/moving_variance#${call}`, variance);
+  return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON) as tf.Tensor2D;
+}
+
+function dense(x: tf.Tensor2D, p: Record<string, tf.Tensor>, name: string): tf.Tensor2D {
+  return tf.add(tf.matMul(x, p[`${name}/kernel`] as tf.Tensor2D), p[`${name}/bias`]);
+}
+
+function branch(
+  x: tf.Tensor4D,
+  p: Record<string, tf.Tensor>,
+  ctx: ForwardContext,
+  call: string,
+): tf.Tensor2D {
+  let h: tf.Tensor4D = x;
+  for (const c of CONVS) {
+    const z = tf.fused.conv2d({
+      x: h,
+      filter: p[`${c.name}/kernel`] as tf.Tensor4D,
+      bias: p[`${c.name}/bias`],
+      strides: c.stride,
+      pad: c.pad,
+    });
+    h = tf.leakyRelu(z, ALPHA);
+  }
+  h = ctx.dropout(h, 0.25) as tf.Tensor4D;
+  const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
+  return tf.tanh(batchNorm(dense(flat, p, "embed"), p, "embed_bn", ctx, call));
+}
+
+/** The `seed` model. */
+export const SEED_MODEL: SiameseModel = {
+  name: "seed",
+  description: "the original face-comparer siamese CNN (6 conv, dense 512, |l-r|, dense 256)",
+  inputSize: INPUT,
+  batchSize: 128,
+  params: buildParams(),
+  forward(p, left, right, ctx) {
+    // The shared branch runs once per side, as Keras' shared layers do, so batch-norm
+    // statistics are computed per side.
+    const l = branch(left, p, ctx, "left");
+    const r = branch(right, p, ctx, "right");
+    let h: tf.Tensor = tf.abs(tf.sub(l, r));
+    h = ctx.gaussianNoise(h, 0.5);
+    h = ctx.dropout(h, 0.2);
+    h = tf.leakyRelu(
+      batchNorm(dense(h as tf.Tensor2D, p, "hidden"), p, "hidden_bn", ctx, "merged"),
+      ALPHA,
+    );
+    h = ctx.dropout(h, 0.5);
+    return dense(h as tf.Tensor2D, p, "output");
+  },
+};

@@ -1,0 +1,70 @@
+/**
+ * Named experiments: `artifacts/experiments/<name>.json` maps an experiment name to the artifact
+ * keys it uses, so `train NAME`, `test NAME` and `report` find their inputs.
+ * @module
+ */
+import { join } from "node:path";
+import { readJsonIfExists, writeJsonAtomic } from "../util/atomic.ts";
+import { UserError } from "../util/errors.ts";
+import { validateExperimentName } from "../util/cli.ts";
+
+/** What the index records of an experiment. */
+export interface ExperimentRecord {
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  /** "training" until every epoch is done. */
+  status: "training" | "complete";
+  /** Artifact keys by stage. */
+  keys: { prepare: string; split: string; train: string };
+  /** The options the experiment was trained with, for display and comparison. */
+  options: Record<string, unknown>;
+}
+
+/** The experiment index under an artifact root. */
+export class ExperimentIndex {
+  readonly #dir: string;
+
+  /** Opens the index of the artifact store at `root`. */
+  constructor(root: string) {
+    this.#dir = join(root, "experiments");
+  }
+
+  /** The record of `name`, or undefined. */
+  async get(name: string): Promise<ExperimentRecord | undefined> {
+    return await readJsonIfExists<ExperimentRecord>(
+      join(this.#dir, `${validateExperimentName(name)}.json`),
+    );
+  }
+
+  /** The record of `name`, or a UserError listing the known experiments. */
+  async require(name: string): Promise<ExperimentRecord> {
+    const record = await this.get(name);
+    if (!record) {
+      const known = await this.names();
+      throw new UserError(
+        `unknown experiment "${name}"` +
+          (known.length ? ` (known: ${known.join(", ")})` : " (none trained yet)"),
+      );
+    }
+    return record;
+  }
+
+  /** Writes a record atomically. */
+  async put(record: ExperimentRecord): Promise<void> {
+    await writeJsonAtomic(join(this.#dir, `${validateExperimentName(record.name)}.json`), record);
+  }
+
+  /** Names of all experiments, sorted. */
+  async names(): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const e of Deno.readDir(this.#dir)) {
+        if (e.isFile && e.name.endsWith(".json")) names.push(e.name.slice(0, -5));
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    return names.sort();
+  }
+}

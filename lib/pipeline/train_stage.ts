@@ -1,0 +1,225 @@
+/**
+ * The `train` stage: a split (and optionally another experiment's weights) in, a trained model
+ * with its history out, under an experiment name. Training checkpoints into the artifact's
+ * `.partial` folder after every epoch, so a rerun after a crash, Ctrl-C or a spent time budget
+ * resumes from the last completed epoch; the artifact is finalised when every epoch is done.
+ * @module
+ */
+import { join } from "node:path";
+import { type BackendChoice, type BackendInfo, selectBackend } from "../backend/select_backend.ts";
+import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
+import { getModel } from "../model/registry.ts";
+import { parameterCount } from "../model/siamese_model.ts";
+import { loadCheckpoint } from "../train/checkpoint.ts";
+import { pairColumns } from "../train/pair_batches.ts";
+import { runTraining, TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
+import { UserError } from "../util/errors.ts";
+import { type Artifact, type ArtifactStore, stageKey, type StageSpec } from "./artifact_store.ts";
+import { ExperimentIndex, type ExperimentRecord } from "./experiments.ts";
+import { ensureSplit, loadPairSets, type SplitOptions } from "./split_stage.ts";
+import { canonicalJson } from "../util/hash.ts";
+
+/** Bump when the same inputs and parameters would train differently. */
+export const TRAIN_VERSION = 1;
+
+/** Options of {@linkcode trainExperiment}. */
+export interface TrainOptions {
+  /** Experiment name. */
+  name: string;
+  split: SplitOptions;
+  params: TrainParams;
+  backend: BackendChoice;
+  /** Stop after the epoch that would end past this budget; rerun to continue. */
+  timeBudgetSeconds?: number;
+  /** Start from this experiment's trained weights. */
+  load?: string;
+  /** Retrain from scratch, replacing the experiment's record. */
+  force?: boolean;
+  /** Live progress line (default: automatic). */
+  progress?: boolean;
+  /** Status lines (default console.log). */
+  log?: (line: string) => void;
+}
+
+/** What {@linkcode trainExperiment} did. */
+export interface TrainOutcome {
+  /** The finished artifact, when every epoch is done. */
+  artifact?: Artifact;
+  /** The work folder while training is unfinished. */
+  partialDir?: string;
+  epochsDone: number;
+  record: ExperimentRecord;
+}
+
+/** The options that define an experiment, as stored and compared in its record. */
+function describeOptions(options: TrainOptions): Record<string, unknown> {
+  return {
+    images: options.split.prepare.images,
+    prepare: options.split.prepare.params,
+    split: options.split.params,
+    train: options.params,
+    load: options.load,
+  };
+}
+
+/** A short description of what differs between two option sets. */
+function differences(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+  prefix = "",
+): string[] {
+  const out: string[] = [];
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[key], y = b[key];
+    if (canonicalJson(x ?? null) === canonicalJson(y ?? null)) continue;
+    if (x && y && typeof x === "object" && typeof y === "object" && !Array.isArray(x)) {
+      out.push(
+        ...differences(
+          x as Record<string, unknown>,
+          y as Record<string, unknown>,
+          `${prefix}${key}.`,
+        ),
+      );
+    } else out.push(`${prefix}${key} ${JSON.stringify(x)} -> ${JSON.stringify(y)}`);
+  }
+  return out;
+}
+
+/** Trains (or resumes, or finds cached) the experiment `options.name`. */
+export async function trainExperiment(
+  store: ArtifactStore,
+  options: TrainOptions,
+): Promise<TrainOutcome> {
+  const log = options.log ?? console.log;
+  const index = new ExperimentIndex(store.root);
+  const existing = await index.get(options.name);
+  const model = getModel(options.params.model);
+  const { prepared, split } = await ensureSplit(store, options.split);
+
+  const inputs: Record<string, string> = { faces: prepared.key, split: split.key };
+  let initialArtifact: Artifact | undefined;
+  if (options.load !== undefined) {
+    const source = await index.require(options.load);
+    initialArtifact = await store.load("train", source.keys.train);
+    if (!initialArtifact) {
+      throw new UserError(`--load ${options.load}: that experiment has not finished training`);
+    }
+    if ((initialArtifact.manifest.params as TrainParams).model !== model.name) {
+      throw new UserError(
+        `--load ${options.load}: it is a ${
+          (initialArtifact.manifest.params as TrainParams).model
+        } model, not ${model.name}`,
+      );
+    }
+    inputs.init = initialArtifact.key;
+  }
+  const spec: StageSpec = {
+    stage: "train",
+    version: TRAIN_VERSION,
+    params: options.params,
+    inputs,
+  };
+  const key = await stageKey(spec);
+  const described = describeOptions(options);
+  if (existing && existing.keys.train !== key && !options.force) {
+    const diff = differences(existing.options, described);
+    throw new UserError(
+      `experiment "${options.name}" exists with different parameters (${
+        diff.join(", ") || "different inputs"
+      }); ` +
+        `use --force to retrain it, or another name`,
+    );
+  }
+  const now = new Date().toISOString();
+  const record: ExperimentRecord = {
+    name: options.name,
+    createdAt: existing && existing.keys.train === key ? existing.createdAt : now,
+    updatedAt: now,
+    status: "training",
+    keys: { prepare: prepared.key, split: split.key, train: key },
+    options: described,
+  };
+  const cachedArtifact = options.force ? undefined : await store.load("train", key);
+  if (cachedArtifact) {
+    log(`train: cached (${key.slice(0, 12)})`);
+    record.status = "complete";
+    if (existing?.status !== "complete" || existing.keys.train !== key) await index.put(record);
+    return {
+      artifact: cachedArtifact,
+      epochsDone: options.params.epochs,
+      record: existing?.keys.train === key ? existing : record,
+    };
+  }
+  await index.put(record);
+
+  let epochsDone = 0;
+  let backend: BackendInfo | undefined;
+  let complete = false;
+  const partialDir = store.partialDirOf("train", key);
+  try {
+    const { artifact } = await store.ensure(spec, async (workDir) => {
+      backend = await selectBackend(options.backend, { log });
+      const faces = await loadFaceArray(prepared.dir);
+      if (faces.channels !== 1) {
+        throw new UserError(`model ${model.name} needs grey faces: prepare without --colour`);
+      }
+      const sets = await loadPairSets(split.dir);
+      if (sets.val.length === 0) {
+        throw new UserError("training needs validation pairs (--val-pairs > 0)");
+      }
+      const initial = initialArtifact
+        ? (await loadCheckpoint(join(initialArtifact.dir, TRAIN_FILES.checkpoint)))?.weights
+        : undefined;
+      const started = performance.now();
+      const result = await runTraining(options.params, {
+        faces: resizeFaceArray(faces, model.inputSize),
+        size: model.inputSize,
+        train: pairColumns(sets.train),
+        val: pairColumns(sets.val),
+      }, {
+        workDir,
+        timeBudgetSeconds: options.timeBudgetSeconds,
+        initialWeights: initial,
+        log,
+        progress: options.progress,
+      });
+      epochsDone = result.epochsDone;
+      if (!result.complete) throw new TrainingPaused(result.epochsDone);
+      complete = true;
+      const last = result.history[result.history.length - 1];
+      return {
+        backend,
+        parameters: parameterCount(model),
+        epochs: result.epochsDone,
+        final: last,
+        bestValAccuracy: Math.max(...result.history.map((h) => h.valAccuracy)),
+        trainingSeconds: result.history.reduce((s, h) => s + h.seconds, 0),
+        lastCallSeconds: (performance.now() - started) / 1000,
+        pairsPerSecond: result.history.reduce((s, h) => s + h.pairsPerSecond, 0) /
+          result.history.length,
+        hardware: {
+          cpus: navigator.hardwareConcurrency,
+          os: `${Deno.build.os}-${Deno.build.arch}`,
+        },
+      };
+    }, { resumable: true, force: options.force });
+    record.status = "complete";
+    record.updatedAt = new Date().toISOString();
+    await index.put(record);
+    return { artifact, epochsDone, record };
+  } catch (error) {
+    if (error instanceof TrainingPaused && !complete) {
+      return { partialDir, epochsDone: error.epochsDone, record };
+    }
+    throw error;
+  }
+}
+
+/** Thrown inside the stage when training stopped early on purpose (time budget). */
+class TrainingPaused extends Error {
+  readonly epochsDone: number;
+  constructor(epochsDone: number) {
+    super(`training paused after epoch ${epochsDone}`);
+    this.epochsDone = epochsDone;
+  }
+}

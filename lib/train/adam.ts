@@ -1,0 +1,99 @@
+/**
+ * The Adam optimiser (Kingma & Ba 2015) with its whole state exposed, so a checkpoint can save
+ * and restore it exactly.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Adam's hyper-parameters. */
+export interface AdamParams {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** Keras' defaults. */
+export const ADAM_DEFAULTS: AdamParams = {
+  learningRate: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-7,
+};
+
+/** Saved optimiser state: the step count and the moment estimates by parameter name. */
+export interface AdamState {
+  step: number;
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+}
+
+/** Adam over named variables. */
+export class Adam {
+  /** Hyper-parameters. */
+  readonly params: AdamParams;
+  #step = 0;
+  readonly #m = new Map<string, tf.Variable>();
+  readonly #v = new Map<string, tf.Variable>();
+
+  /** An optimiser with no history. */
+  constructor(params: AdamParams = ADAM_DEFAULTS) {
+    this.params = params;
+  }
+
+  /** Updates each variable with its gradient (names must match between the two maps). */
+  apply(
+    variables: Map<string, tf.Variable>,
+    grads: Record<string, tf.Tensor> | Map<string, tf.Tensor>,
+  ): void {
+    this.#step++;
+    const { learningRate, beta1, beta2, epsilon } = this.params;
+    const lr = learningRate * Math.sqrt(1 - beta2 ** this.#step) / (1 - beta1 ** this.#step);
+    const gradOf = (name: string) => (grads instanceof Map ? grads.get(name) : grads[name]);
+    tf.tidy(() => {
+      for (const [name, variable] of variables) {
+        const g = gradOf(name);
+        if (!g) throw new Error(`Adam: no gradient for ${name}`);
+        let m = this.#m.get(name), v = this.#v.get(name);
+        if (!m || !v) {
+          m = tf.variable(tf.zerosLike(variable), false);
+          v = tf.variable(tf.zerosLike(variable), false);
+          this.#m.set(name, m);
+          this.#v.set(name, v);
+        }
+        const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        m.assign(m1);
+        v.assign(v1);
+        variable.assign(tf.sub(variable, tf.div(tf.mul(m1, lr), tf.add(tf.sqrt(v1), epsilon))));
+      }
+    });
+  }
+
+  /** A copy of the state. */
+  state(): AdamState {
+    const read = (map: Map<string, tf.Variable>) =>
+      new Map([...map].map(([k, t]) => [k, t.dataSync() as Float32Array]));
+    return { step: this.#step, m: read(this.#m), v: read(this.#v) };
+  }
+
+  /** Restores a state saved by {@linkcode Adam.state}. */
+  load(state: AdamState, shapes: Map<string, number[]>): void {
+    this.dispose();
+    this.#step = state.step;
+    for (const [name, values] of state.m) {
+      const shape = shapes.get(name);
+      const v = state.v.get(name);
+      if (!shape || !v) throw new Error(`Adam state: unknown or incomplete slot ${name}`);
+      this.#m.set(name, tf.variable(tf.tensor(values, shape), false));
+      this.#v.set(name, tf.variable(tf.tensor(v, shape), false));
+    }
+  }
+
+  /** Frees the moment variables. */
+  dispose(): void {
+    for (const t of [...this.#m.values(), ...this.#v.values()]) t.dispose();
+    this.#m.clear();
+    this.#v.clear();
+  }
+}

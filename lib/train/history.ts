@@ -1,0 +1,43 @@
+/**
+ * The per-epoch training history, written as JSON and CSV after every epoch.
+ * @module
+ */
+import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
+
+/** One epoch's figures. */
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  /** Wall time of the epoch, validation included. */
+  seconds: number;
+  /** Training throughput of the epoch. */
+  pairsPerSecond: number;
+}
+
+const COLUMNS: (keyof EpochRecord)[] = [
+  "epoch",
+  "trainLoss",
+  "trainAccuracy",
+  "valLoss",
+  "valAccuracy",
+  "seconds",
+  "pairsPerSecond",
+];
+
+/** Formats the history as CSV with a header line. */
+export function historyCsv(history: readonly EpochRecord[]): string {
+  const rows = history.map((r) =>
+    COLUMNS.map((c) => (c === "epoch" ? String(r[c]) : r[c].toPrecision(6))).join(",")
+  );
+  return [COLUMNS.join(","), ...rows].join("\n") + "\n";
+}
+
+/** Writes `history.json` and `history.csv` into `dir`. */
+export async function writeHistory(dir: string, history: readonly EpochRecord[]): Promise<void> {
+  await writeJsonAtomic(join(dir, "history.json"), history);
+  await writeFileAtomic(join(dir, "history.csv"), new TextEncoder().encode(historyCsv(history)));
+}

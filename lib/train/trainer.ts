@@ -1,0 +1,253 @@
+/**
+ * The training loop: epochs of augmented batches, Adam steps, validation after each epoch, a
+ * checkpoint after each epoch, and exact resume from the last one. Every random draw comes from
+ * a generator derived from (seed, stream, epoch, batch), so an interrupted and resumed run ends
+ * with the same weights as an uninterrupted one.
+ * @module
+ */
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import type { AugmentParams } from "../augment/affine_augmenter.ts";
+import { initialParamArrays, ModelParams, type ParamArrays } from "../model/model_params.ts";
+import { getModel } from "../model/registry.ts";
+import { BN_MOMENTUM } from "../model/seed_model.ts";
+import type { SiameseModel } from "../model/siamese_model.ts";
+import { Progress } from "../util/progress.ts";
+import { Rng } from "../util/rng.ts";
+import { Adam, type AdamParams } from "./adam.ts";
+import { BatchPrefetcher } from "./batch_prefetcher.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { predictPairs } from "./evaluate_pairs.ts";
+import { trainingContext } from "./forward_context.ts";
+import { type EpochRecord, writeHistory } from "./history.ts";
+import { type Batch, batchCount, type PairColumns, STREAMS } from "./pair_batches.ts";
+
+/** The parameters that define a training run (and its artifact key). */
+export interface TrainParams {
+  model: string;
+  epochs: number;
+  /** Pairs per step. */
+  batchSize: number;
+  seed: number;
+  augment: AugmentParams;
+  adam: AdamParams;
+}
+
+/** The data of a run. */
+export interface TrainData {
+  /** Faces at the model's input size: N x size x size bytes. */
+  faces: Uint8Array;
+  size: number;
+  train: PairColumns;
+  val: PairColumns;
+}
+
+/** Options of {@linkcode runTraining}. */
+export interface TrainRunOptions {
+  /** Folder of the run: `checkpoint.bin`, `history.json`, `history.csv`. */
+  workDir: string;
+  /** Stop (after a complete epoch) when the next epoch would end past this many seconds. */
+  timeBudgetSeconds?: number;
+  /** Starting weights instead of a fresh initialisation (`--load`). */
+  initialWeights?: ParamArrays;
+  /** Status lines (default console.log). */
+  log?: (line: string) => void;
+  /** Live progress line on a terminal (default: automatic). */
+  progress?: boolean;
+}
+
+/** What a call of {@linkcode runTraining} achieved. */
+export interface TrainRunResult {
+  /** Epochs completed so far (over all calls). */
+  epochsDone: number;
+  /** true when all `epochs` are done. */
+  complete: boolean;
+  history: EpochRecord[];
+  /** Epochs run by this call. */
+  epochsThisCall: number;
+}
+
+/** File names inside a training folder. */
+export const TRAIN_FILES = {
+  checkpoint: "checkpoint.bin",
+  historyJson: "history.json",
+  historyCsv: "history.csv",
+} as const;
+
+/** Mean loss and correct predictions of one step. */
+interface StepResult {
+  lossSum: number;
+  correct: number;
+}
+
+/** One optimiser step on one batch. */
+export function trainStep(params: ModelParams, adam: Adam, batch: Batch, rng: Rng): StepResult {
+  const model = params.model;
+  const size = model.inputSize;
+  const updates = new Map<string, tf.Tensor>();
+  const ctx = trainingContext(rng, updates);
+  const trainable = params.trainable();
+  const nameOf = new Map([...trainable].map(([name, v]) => [v.name, name]));
+  let logits: tf.Tensor | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
+    const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
+    const labels = tf.tensor2d(batch.labels, [batch.count, 1]);
+    const z = model.forward(params.tensors(), left, right, ctx);
+    logits = tf.keep(z);
+    return tf.losses.sigmoidCrossEntropy(labels, z) as tf.Scalar;
+  }, [...trainable.values()]);
+  const named = new Map(Object.entries(grads).map(([varName, g]) => [nameOf.get(varName)!, g]));
+  adam.apply(trainable, named);
+  tf.tidy(() => {
+    for (const [key, value] of updates) {
+      const moving = params.variable(key.split("#")[0]);
+      moving.assign(tf.add(tf.mul(moving, BN_MOMENTUM), tf.mul(value, 1 - BN_MOMENTUM)));
+    }
+  });
+  const loss = value.dataSync()[0];
+  const z = logits!.dataSync();
+  let correct = 0;
+  for (let k = 0; k < batch.count; k++) if ((z[k] >= 0 ? 1 : 0) === batch.labels[k]) correct++;
+  tf.dispose([value, logits!, ...Object.values(grads), ...updates.values()]);
+  return { lossSum: loss * batch.count, correct };
+}
+
+/** Creates or restores the parameters and optimiser of a run. */
+async function startState(model: SiameseModel, params: TrainParams, options: TrainRunOptions) {
+  const checkpoint = await loadCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint));
+  const adam = new Adam(params.adam);
+  if (checkpoint) {
+    if (checkpoint.model !== model.name) {
+      throw new Error(`checkpoint is of model ${checkpoint.model}, not ${model.name}`);
+    }
+    const weights = new ModelParams(model, checkpoint.weights);
+    adam.load(checkpoint.optimizer, new Map(model.params.map((p) => [p.name, p.shape])));
+    return {
+      weights,
+      adam,
+      epoch: checkpoint.epoch,
+      history: checkpoint.meta.history as EpochRecord[],
+    };
+  }
+  const values = options.initialWeights ??
+    initialParamArrays(model, Rng.derive(params.seed, STREAMS.init));
+  return { weights: new ModelParams(model, values), adam, epoch: 0, history: [] as EpochRecord[] };
+}
+
+/**
+ * Trains (or resumes training) in `options.workDir` until `params.epochs` are done or the time
+ * budget runs out. A checkpoint and the history are written after every epoch.
+ */
+export async function runTraining(
+  params: TrainParams,
+  data: TrainData,
+  options: TrainRunOptions,
+): Promise<TrainRunResult> {
+  const log = options.log ?? console.log;
+  const model = getModel(params.model);
+  if (data.size !== model.inputSize) {
+    throw new Error(`model ${model.name} needs ${model.inputSize}px faces, got ${data.size}`);
+  }
+  const state = await startState(model, params, options);
+  if (state.epoch > 0 && state.epoch < params.epochs) {
+    log(`train: resuming after epoch ${state.epoch}`);
+  }
+  const started = performance.now();
+  const trainPairs = data.train.a.length;
+  const batches = batchCount(trainPairs, params.batchSize);
+  const prefetcher = new BatchPrefetcher({
+    faces: data.faces,
+    size: data.size,
+    pairs: data.train,
+    batchSize: params.batchSize,
+    seed: params.seed,
+    augment: params.augment,
+  });
+  let epochsThisCall = 0;
+  try {
+    while (state.epoch < params.epochs) {
+      const epoch = state.epoch + 1;
+      const epochStart = performance.now();
+      const progress = new Progress(`epoch ${epoch}/${params.epochs}`, trainPairs, {
+        unit: "pairs",
+        live: options.progress,
+        summary: false,
+      });
+      let lossSum = 0, correct = 0, seen = 0;
+      for (let i = 0; i < batches; i++) {
+        const batch = await prefetcher.get(epoch, i, batches);
+        const step = trainStep(
+          state.weights,
+          state.adam,
+          batch,
+          Rng.derive(params.seed, STREAMS.noise, epoch, i),
+        );
+        lossSum += step.lossSum;
+        correct += step.correct;
+        seen += batch.count;
+        progress.advance(
+          batch.count,
+          `loss ${(lossSum / seen).toFixed(4)}, acc ${(correct / seen).toFixed(3)}`,
+        );
+      }
+      progress.finish();
+      const trainSeconds = (performance.now() - epochStart) / 1000;
+      const val = predictPairs(state.weights, {
+        faces: data.faces,
+        size: data.size,
+        pairs: data.val,
+        batchSize: 256,
+        seed: params.seed,
+        augment: null,
+      });
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        valLoss: val.loss,
+        valAccuracy: val.accuracy,
+        seconds: (performance.now() - epochStart) / 1000,
+        pairsPerSecond: seen / trainSeconds,
+      };
+      state.history.push(record);
+      state.epoch = epoch;
+      epochsThisCall++;
+      await saveCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint), {
+        model: model.name,
+        epoch,
+        weights: state.weights.toArrays(),
+        optimizer: state.adam.state(),
+        meta: { seed: params.seed, history: state.history },
+      });
+      await writeHistory(options.workDir, state.history);
+      log(
+        `epoch ${epoch}/${params.epochs}: loss ${record.trainLoss.toFixed(4)} acc ${
+          record.trainAccuracy.toFixed(3)
+        }` +
+          ` | val loss ${record.valLoss.toFixed(4)} acc ${record.valAccuracy.toFixed(3)}` +
+          ` | ${record.pairsPerSecond.toFixed(1)} pairs/s, ${record.seconds.toFixed(1)}s`,
+      );
+      const elapsed = (performance.now() - started) / 1000;
+      if (
+        options.timeBudgetSeconds !== undefined && state.epoch < params.epochs &&
+        elapsed + record.seconds > options.timeBudgetSeconds
+      ) {
+        log(
+          `train: time budget reached after epoch ${state.epoch}; rerun the same command to continue`,
+        );
+        break;
+      }
+    }
+  } finally {
+    prefetcher.close();
+    state.weights.dispose();
+    state.adam.dispose();
+  }
+  return {
+    epochsDone: state.epoch,
+    complete: state.epoch >= params.epochs,
+    history: state.history,
+    epochsThisCall,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * `deno task train NAME`: trains the siamese network of experiment NAME (running prepare and
+ * split first if needed), checkpointing each epoch; rerunning resumes.
+ * @module
+ */
+import { artifactsRoot, TRAIN_DEFAULTS } from "../lib/config/defaults.ts";
+import { AUGMENT_DEFAULTS } from "../lib/augment/affine_augmenter.ts";
+import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
+import { MODELS } from "../lib/model/registry.ts";
+import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
+import {
+  PREPARE_HELP,
+  PREPARE_OPTIONS,
+  readSplitOptions,
+  SPLIT_HELP,
+  SPLIT_OPTIONS,
+} from "../lib/pipeline/stage_options.ts";
+import { trainExperiment } from "../lib/pipeline/train_stage.ts";
+import { ADAM_DEFAULTS } from "../lib/train/adam.ts";
+import {
+  choiceOption,
+  intOption,
+  parseDuration,
+  parseTaskArgs,
+  runTask,
+  stringOption,
+  validateExperimentName,
+} from "../lib/util/cli.ts";
+import { UserError } from "../lib/util/errors.ts";
+import { formatSeconds } from "../lib/util/progress.ts";
+
+const HELP = `Usage: deno task train NAME [options]
+Trains experiment NAME; rerun the same command to resume after an interruption.
+  --epochs N       epochs (default ${TRAIN_DEFAULTS.epochs})
+  --time-budget T  stop after the epoch that would end past T (e.g. 30m, 2h); rerun to go on
+  --batch-size N   pairs per step (default ${TRAIN_DEFAULTS.batchSize})
+  --model NAME     ${Object.keys(MODELS).join(" | ")} (default ${TRAIN_DEFAULTS.model})
+  --backend B      ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})
+  --load OTHER     start from experiment OTHER's trained weights
+  --force          retrain from scratch even if NAME exists with other parameters
+${SPLIT_HELP}
+${PREPARE_HELP}`;
+
+await runTask("train", async () => {
+  const args = parseTaskArgs(Deno.args, {
+    ...PREPARE_OPTIONS,
+    ...SPLIT_OPTIONS,
+    epochs: { type: "string" },
+    "time-budget": { type: "string" },
+    "batch-size": { type: "string" },
+    model: { type: "string" },
+    backend: { type: "string" },
+    load: { type: "string" },
+    force: { type: "boolean" },
+  });
+  if (args.values.help) return console.log(HELP);
+  if (args.positionals.length > 1) {
+    throw new UserError(`unexpected argument "${args.positionals[1]}"`);
+  }
+  const name = validateExperimentName(args.positionals[0]);
+  const split = readSplitOptions(args);
+  const budget = stringOption(args, "time-budget");
+  const model = stringOption(args, "model") ?? TRAIN_DEFAULTS.model;
+  if (!(model in MODELS)) {
+    throw new UserError(
+      `--model: unknown model "${model}" (known: ${Object.keys(MODELS).join(", ")})`,
+    );
+  }
+  const load = stringOption(args, "load");
+  if (load !== undefined) validateExperimentName(load);
+  const outcome = await trainExperiment(new ArtifactStore(artifactsRoot()), {
+    name,
+    split,
+    params: {
+      model,
+      epochs: intOption(args, "epochs", { min: 1, max: 100_000 }) ?? TRAIN_DEFAULTS.epochs,
+      batchSize: intOption(args, "batch-size", { min: 1, max: 65_536 }) ?? TRAIN_DEFAULTS.batchSize,
+      seed: split.params.seed,
+      augment: AUGMENT_DEFAULTS,
+      adam: ADAM_DEFAULTS,
+    },
+    backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,
+    timeBudgetSeconds: budget === undefined ? undefined : parseDuration(budget, "time-budget"),
+    load,
+    force: Boolean(args.values.force),
+  });
+  if (outcome.artifact) {
+    const info = outcome.artifact.manifest.info as {
+      final?: { valAccuracy: number };
+      trainingSeconds?: number;
+    };
+    console.log(
+      `train: ${name} complete: ${outcome.epochsDone} epochs, validation accuracy ${
+        info.final?.valAccuracy.toFixed(3)
+      }, ` +
+        `${formatSeconds(info.trainingSeconds ?? 0)} of training; ${outcome.artifact.dir}`,
+    );
+  } else {
+    console.log(
+      `train: ${name} paused after epoch ${outcome.epochsDone}; checkpoint in ${outcome.partialDir}`,
+    );
+  }
+});
