@@ -113,6 +113,21 @@ export function trainStep(params: ModelParams, adam: Adam, batch: Batch, rng: Rn
   return { lossSum: loss * batch.count, correct };
 }
 
+/** The training-mode loss of a batch with the noise of `rng`, without changing anything. */
+export function batchLoss(params: ModelParams, batch: Batch, rng: Rng): number {
+  const size = params.model.inputSize;
+  const updates = new Map<string, tf.Tensor>();
+  const loss = tf.tidy(() => {
+    const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
+    const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
+    const labels = tf.tensor2d(batch.labels, [batch.count, 1]);
+    const z = params.model.forward(params.tensors(), left, right, trainingContext(rng, updates));
+    return tf.losses.sigmoidCrossEntropy(labels, z).dataSync()[0];
+  });
+  tf.dispose([...updates.values()]);
+  return loss;
+}
+
 /** Creates or restores the parameters and optimiser of a run. */
 async function startState(model: SiameseModel, params: TrainParams, options: TrainRunOptions) {
   const checkpoint = await loadCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint));

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../../lib/backend/select_backend.ts";
+import { initialParamArrays, ModelParams } from "../../lib/model/model_params.ts";
+import { SEED_MODEL } from "../../lib/model/seed_model.ts";
+import { Adam } from "../../lib/train/adam.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "../../lib/train/checkpoint.ts";
+import { batchLoss, trainStep } from "../../lib/train/trainer.ts";
+import { Rng } from "../../lib/util/rng.ts";
+
+function tinyBatch(count: number, seed: number) {
+  const rng = new Rng(seed);
+  const n = count * 32 * 32;
+  return {
+    left: Float32Array.from({ length: n }, () => rng.nextFloat()),
+    right: Float32Array.from({ length: n }, () => rng.nextFloat()),
+    labels: Float32Array.from({ length: count }, (_, i) => i % 2),
+    count,
+  };
+}
+
+Deno.test("one optimiser step lowers the loss on a fixed tiny batch", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const params = new ModelParams(SEED_MODEL, initialParamArrays(SEED_MODEL, new Rng(1)));
+  const adam = new Adam();
+  const batch = tinyBatch(16, 2);
+  const before = batchLoss(params, batch, new Rng(3));
+  const movingBefore = params.variable("embed_bn/moving_mean").dataSync()[0];
+  trainStep(params, adam, batch, new Rng(3));
+  const after = batchLoss(params, batch, new Rng(3));
+  assert.ok(after < before, `loss ${before} -> ${after}`);
+  assert.notEqual(
+    params.variable("embed_bn/moving_mean").dataSync()[0],
+    movingBefore,
+    "moving statistics update",
+  );
+  assert.equal(adam.state().step, 1);
+  const tensorsBefore = tf.memory().numTensors;
+  trainStep(params, adam, batch, new Rng(4));
+  assert.equal(tf.memory().numTensors, tensorsBefore, "a step leaks no tensors");
+  params.dispose();
+  adam.dispose();
+});
+
+Deno.test("checkpoints round-trip exactly and detect truncation", () => {
+  const weights = new Map([["a", Float32Array.from([1, 2, 3])], ["b", Float32Array.from([-0.5])]]);
+  const optimizer = {
+    step: 7,
+    m: new Map([["a", Float32Array.from([0.1, 0.2, 0.3])]]),
+    v: new Map([["a", Float32Array.from([1, 1, 1])]]),
+  };
+  const bytes = encodeCheckpoint({
+    model: "seed",
+    epoch: 3,
+    weights,
+    optimizer,
+    meta: { seed: 42 },
+  });
+  const back = decodeCheckpoint(bytes);
+  assert.equal(back.epoch, 3);
+  assert.deepEqual([...back.weights.get("a")!], [1, 2, 3]);
+  assert.deepEqual([...back.optimizer.v.get("a")!], [1, 1, 1]);
+  assert.equal(back.optimizer.step, 7);
+  assert.deepEqual(back.meta, { seed: 42 });
+  assert.throws(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 4)), /truncated/);
+  assert.throws(() => decodeCheckpoint(new Uint8Array(16)), /not a face-comparer checkpoint/);
+});
