@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../util/errors.ts";
+import { registerWasmBatchMatMul } from "./wasm_batch_matmul.ts";
 import { registerWasmConvBackprop } from "./wasm_conv_backprop.ts";
 
 /** Values of `--backend`. */
@@ -77,6 +78,7 @@ export async function selectBackend(
   if (!info && (choice === "auto" || choice === "wasm")) {
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     registerWasmConvBackprop();
+    registerWasmBatchMatMul();
     if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend failed to start");
     const threaded = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
     info = {

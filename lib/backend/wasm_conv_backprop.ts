@@ -7,8 +7,8 @@
  * - filter gradient: dW[i,j,ci,co] = sum over n,p,q of x[n, p*s+i-pt, q*s+j-pl, ci] * dy[n,p,q,co],
  *   a forward convolution of x with batch and channels swapped ([Cin,H,W,N]) by dy used as the
  *   filter ([Ho,Wo,N,Cout]), dilated by the stride;
- * - input gradient: a stride-1 convolution of dy, zero-interleaved by the stride and padded, by
- *   the filter flipped in space with input and output channels swapped.
+ * - input gradient: per output phase (position modulo the stride), a stride-1 convolution of dy
+ *   by the matching taps of the filter, flipped in space with input and output channels swapped.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -143,63 +143,110 @@ function backpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
   return dw;
 }
 
-/** Conv2DBackpropInput through the forward convolution. */
+/**
+ * Conv2DBackpropInput through the forward convolution, split by output phase: the input rows
+ * h = ph + s*a (one phase per ph in 0..s-1, likewise for columns) receive gradient only from
+ * the filter taps i = i0 + s*t with i0 = (ph + padTop) mod s, so each phase is a stride-1
+ * convolution of dy by that sub-filter (flipped, channels swapped). No multiplication by the
+ * zeros of a zero-interleaved dy is ever done.
+ */
 function backpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { backend, attrs } = args;
   const { dy, filter } = args.inputs;
-  const inputShape = attrs.inputShape as number[];
-  const g = geometry(inputShape, filter.shape, attrs);
-  // Flipped filter, input/output channels swapped: wf[i,j,co,ci] = w[kh-1-i, kw-1-j, ci, co].
+  const g = geometry(attrs.inputShape as number[], filter.shape, attrs);
   const w = heap(backend, filter);
-  const wfInfo = backend.makeOutput([g.kh, g.kw, g.outC, g.inC], "float32");
-  const wf = heap(backend, wfInfo);
-  for (let i = 0; i < g.kh; i++) {
-    for (let j = 0; j < g.kw; j++) {
-      const src = ((g.kh - 1 - i) * g.kw + (g.kw - 1 - j)) * g.inC * g.outC;
-      const dst = (i * g.kw + j) * g.outC * g.inC;
-      for (let ci = 0; ci < g.inC; ci++) {
-        for (let co = 0; co < g.outC; co++) wf[dst + co * g.inC + ci] = w[src + ci * g.outC + co];
+  const dxInfo = backend.makeOutput([g.batch, g.inH, g.inW, g.inC], "float32");
+  const dx = heap(backend, dxInfo);
+  for (let ph = 0; ph < g.sh; ph++) {
+    const rows = phaseTaps(g.inH, g.kh, g.sh, g.padTop, g.outH, ph);
+    for (let pw = 0; pw < g.sw; pw++) {
+      const cols = phaseTaps(g.inW, g.kw, g.sw, g.padLeft, g.outW, pw);
+      if (rows.count === 0 || cols.count === 0) continue;
+      if (rows.taps === 0 || cols.taps === 0) {
+        scatterZeros(dx, g, ph, pw, rows.count, cols.count);
+        continue;
       }
-    }
-  }
-  const top = g.kh - 1 - g.padTop;
-  const left = g.kw - 1 - g.padLeft;
-  const spanH = (g.outH - 1) * g.sh + 1;
-  const spanW = (g.outW - 1) * g.sw + 1;
-  // Input row h reads dilated rows h + padTop - (kh-1) + i; the last one is inH - 1 + padTop.
-  const bottom = g.inH - spanH + g.padTop;
-  const right = g.inW - spanW + g.padLeft;
-  let dx: TensorInfo;
-  if (g.sh === 1 && g.sw === 1 && top >= 0 && left >= 0 && bottom >= 0 && right >= 0) {
-    dx = conv(backend, dy, wfInfo, {
-      dilations: [1, 1],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-    });
-  } else {
-    // Zero-interleave dy by the stride into a padded buffer, then a valid convolution.
-    const hp = g.inH + g.kh - 1;
-    const wp = g.inW + g.kw - 1;
-    const paddedInfo = backend.makeOutput([g.batch, hp, wp, g.outC], "float32");
-    const padded = heap(backend, paddedInfo);
-    padded.fill(0);
-    const src = heap(backend, dy);
-    for (let n = 0; n < g.batch; n++) {
-      for (let p = 0; p < g.outH; p++) {
-        const r = top + p * g.sh;
-        if (r < 0 || r >= hp) continue;
-        for (let q = 0; q < g.outW; q++) {
-          const c = left + q * g.sw;
-          if (c < 0 || c >= wp) continue;
-          const from = ((n * g.outH + p) * g.outW + q) * g.outC;
-          padded.set(src.subarray(from, from + g.outC), ((n * hp + r) * wp + c) * g.outC);
+      // Sub-filter [Th, Tw, Cout, Cin]: wsub[t,u,co,ci] = w[i0 + s(Th-1-t), j0 + s(Tw-1-u), ci, co].
+      const subInfo = backend.makeOutput([rows.taps, cols.taps, g.outC, g.inC], "float32");
+      const sub = heap(backend, subInfo);
+      for (let t = 0; t < rows.taps; t++) {
+        for (let u = 0; u < cols.taps; u++) {
+          const i = rows.first + g.sh * (rows.taps - 1 - t);
+          const j = cols.first + g.sw * (cols.taps - 1 - u);
+          const src = (i * g.kw + j) * g.inC * g.outC;
+          const dst = (t * cols.taps + u) * g.outC * g.inC;
+          for (let ci = 0; ci < g.inC; ci++) {
+            for (let co = 0; co < g.outC; co++) sub[dst + co * g.inC + ci] = w[src + ci * g.outC + co];
+          }
         }
       }
+      let source = dy;
+      if (rows.skip > 0 || cols.skip > 0) {
+        source = kernel("Slice")({
+          inputs: { x: dy },
+          backend,
+          attrs: { begin: [0, rows.skip, cols.skip, 0], size: [g.batch, g.outH - rows.skip, g.outW - cols.skip, g.outC] },
+        });
+      }
+      const part = conv(backend, source, subInfo, {
+        dilations: [1, 1],
+        pad: [[0, 0], [rows.padBefore, rows.padAfter], [cols.padBefore, cols.padAfter], [0, 0]],
+      });
+      const values = heap(backend, part);
+      const [, partH, partW] = part.shape;
+      for (let n = 0; n < g.batch; n++) {
+        for (let a = 0; a < rows.count; a++) {
+          for (let b = 0; b < cols.count; b++) {
+            const from = ((n * partH + a) * partW + b) * g.inC;
+            const to = ((n * g.inH + ph + g.sh * a) * g.inW + pw + g.sw * b) * g.inC;
+            dx.set(values.subarray(from, from + g.inC), to);
+          }
+        }
+      }
+      backend.disposeData(part.dataId);
+      backend.disposeData(subInfo.dataId);
+      if (source !== dy) backend.disposeData(source.dataId);
     }
-    dx = conv(backend, paddedInfo, wfInfo, { dilations: [1, 1], pad: "valid" });
-    backend.disposeData(paddedInfo.dataId);
   }
-  backend.disposeData(wfInfo.dataId);
-  return dx;
+  return dxInfo;
+}
+
+/** The filter taps and dy window of one output phase along one axis. */
+interface PhaseTaps {
+  /** Input positions of the phase (ph, ph + s, ...). */
+  count: number;
+  /** First tap i0 and number of taps (i0, i0 + s, ...). */
+  first: number;
+  taps: number;
+  /** dy rows to skip at the start, and zero rows to add before and after. */
+  skip: number;
+  padBefore: number;
+  padAfter: number;
+}
+
+function phaseTaps(inSize: number, k: number, s: number, padStart: number, outSize: number, phase: number): PhaseTaps {
+  const count = Math.max(0, Math.ceil((inSize - phase) / s));
+  const first = (phase + padStart) % s;
+  const taps = first < k ? Math.ceil((k - first) / s) : 0;
+  // Position a reads dy[a + c - t], t = 0..taps-1: the window starts at offset c - taps + 1.
+  const c = (phase + padStart - first) / s;
+  const offset = c - taps + 1;
+  const skip = Math.max(0, offset);
+  const padBefore = Math.max(0, -offset);
+  const lastNeeded = offset + count - 1 + taps - 1; // last dy index read
+  const padAfter = Math.max(0, lastNeeded - (outSize - 1));
+  return { count, first, taps, skip, padBefore, padAfter };
+}
+
+function scatterZeros(dx: Float32Array, g: ConvGeometry, ph: number, pw: number, rows: number, cols: number): void {
+  for (let n = 0; n < g.batch; n++) {
+    for (let a = 0; a < rows; a++) {
+      for (let b = 0; b < cols; b++) {
+        const to = ((n * g.inH + ph + g.sh * a) * g.inW + pw + g.sw * b) * g.inC;
+        dx.fill(0, to, to + g.inC);
+      }
+    }
+  }
 }
 
 let registered = false;
