@@ -8,7 +8,11 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
-type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: BackendWasm; attrs: Record<string, unknown> };
+type KernelArgs = {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: BackendWasm;
+  attrs: Record<string, unknown>;
+};
 type KernelFunc = (args: KernelArgs) => tf.TensorInfo;
 
 let registered = false;
@@ -31,11 +35,20 @@ export function registerWasmBatchMatMul(): void {
     const temporary: tf.TensorInfo[] = [];
     if (attrs.transposeA) temporary.push(a = swapLast(backend, a));
     if (attrs.transposeB) temporary.push(b = swapLast(backend, b));
-    const out = plain({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    const out = plain({
+      inputs: { a, b },
+      backend,
+      attrs: { ...attrs, transposeA: false, transposeB: false },
+    });
     for (const t of temporary) backend.disposeData(t.dataId);
     return out;
   };
   tf.unregisterKernel("BatchMatMul", "wasm");
-  tf.registerKernel({ kernelName: "BatchMatMul", backendName: "wasm", setupFunc: original.setupFunc, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+  tf.registerKernel({
+    kernelName: "BatchMatMul",
+    backendName: "wasm",
+    setupFunc: original.setupFunc,
+    kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+  });
   registered = true;
 }

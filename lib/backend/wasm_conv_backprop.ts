@@ -176,7 +176,9 @@ function backpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
           const src = (i * g.kw + j) * g.inC * g.outC;
           const dst = (t * cols.taps + u) * g.outC * g.inC;
           for (let ci = 0; ci < g.inC; ci++) {
-            for (let co = 0; co < g.outC; co++) sub[dst + co * g.inC + ci] = w[src + ci * g.outC + co];
+            for (let co = 0; co < g.outC; co++) {
+              sub[dst + co * g.inC + ci] = w[src + ci * g.outC + co];
+            }
           }
         }
       }
@@ -185,7 +187,10 @@ function backpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
         source = kernel("Slice")({
           inputs: { x: dy },
           backend,
-          attrs: { begin: [0, rows.skip, cols.skip, 0], size: [g.batch, g.outH - rows.skip, g.outW - cols.skip, g.outC] },
+          attrs: {
+            begin: [0, rows.skip, cols.skip, 0],
+            size: [g.batch, g.outH - rows.skip, g.outW - cols.skip, g.outC],
+          },
         });
       }
       const part = conv(backend, source, subInfo, {
@@ -224,7 +229,14 @@ interface PhaseTaps {
   padAfter: number;
 }
 
-function phaseTaps(inSize: number, k: number, s: number, padStart: number, outSize: number, phase: number): PhaseTaps {
+function phaseTaps(
+  inSize: number,
+  k: number,
+  s: number,
+  padStart: number,
+  outSize: number,
+  phase: number,
+): PhaseTaps {
   const count = Math.max(0, Math.ceil((inSize - phase) / s));
   const first = (phase + padStart) % s;
   const taps = first < k ? Math.ceil((k - first) / s) : 0;
@@ -238,7 +250,14 @@ function phaseTaps(inSize: number, k: number, s: number, padStart: number, outSi
   return { count, first, taps, skip, padBefore, padAfter };
 }
 
-function scatterZeros(dx: Float32Array, g: ConvGeometry, ph: number, pw: number, rows: number, cols: number): void {
+function scatterZeros(
+  dx: Float32Array,
+  g: ConvGeometry,
+  ph: number,
+  pw: number,
+  rows: number,
+  cols: number,
+): void {
   for (let n = 0; n < g.batch; n++) {
     for (let a = 0; a < rows; a++) {
       for (let b = 0; b < cols; b++) {

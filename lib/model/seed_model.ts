@@ -44,57 +44,48 @@ function convOutput(size: number, layer: ConvLayer): number {
 
 function buildParams(): ParamSpec[] {
   const params: ParamSpec[] = [];
+  const add = (
+    part: ParamSpec["part"],
+    name: string,
+    shape: number[],
+    init: ParamSpec["init"],
+    trainable = true,
+  ) => params.push({ name, shape, init, trainable, part });
   let channels = 1;
   let size = INPUT;
   for (const c of CONVS) {
-    params.push({
-      name: `${c.name}/kernel`,
-      shape: [c.kernel, c.kernel, channels, c.filters],
-      init: "orthogonal",
-      trainable: true,
-    });
-    params.push({ name: `${c.name}/bias`, shape: [c.filters], init: "zeros", trainable: true });
+    add("branch", `${c.name}/kernel`, [c.kernel, c.kernel, channels, c.filters], "orthogonal");
+    add("branch", `${c.name}/bias`, [c.filters], "zeros");
     channels = c.filters;
     size = convOutput(size, c);
   }
-  const dense = (name: string, inputs: number, units: number) => {
-    params.push({
-      name: `${name}/kernel`,
-      shape: [inputs, units],
-      init: "orthogonal",
-      trainable: true,
-    });
-    params.push({ name: `${name}/bias`, shape: [units], init: "zeros", trainable: true });
+  const dense = (part: ParamSpec["part"], name: string, inputs: number, units: number) => {
+    add(part, `${name}/kernel`, [inputs, units], "orthogonal");
+    add(part, `${name}/bias`, [units], "zeros");
   };
-  const batchNorm = (name: string, units: number) => {
-    params.push({ name: `${name}/gamma`, shape: [units], init: "ones", trainable: true });
-    params.push({ name: `${name}/beta`, shape: [units], init: "zeros", trainable: true });
-    params.push({ name: `${name}/moving_mean`, shape: [units], init: "zeros", trainable: false });
-    params.push({
-      name: `${name}/moving_variance`,
-      shape: [units],
-      init: "ones",
-      trainable: false,
-    });
+  const batchNorm = (part: ParamSpec["part"], name: string, units: number) => {
+    add(part, `${name}/gamma`, [units], "ones");
+    add(part, `${name}/beta`, [units], "zeros");
+    add(part, `${name}/moving_mean`, [units], "zeros", false);
+    add(part, `${name}/moving_variance`, [units], "ones", false);
   };
-  dense("embed", size * size * channels, EMBEDDING);
-  batchNorm("embed_bn", EMBEDDING);
-  dense("hidden", EMBEDDING, HIDDEN);
-  batchNorm("hidden_bn", HIDDEN);
-  dense("output", HIDDEN, 1);
+  dense("branch", "embed", size * size * channels, EMBEDDING);
+  batchNorm("branch", "embed_bn", EMBEDDING);
+  dense("head", "hidden", EMBEDDING, HIDDEN);
+  batchNorm("head", "hidden_bn", HIDDEN);
+  dense("head", "output", HIDDEN, 1);
   return params;
 }
 
 /**
  * Batch normalisation over the batch axis. In training it normalises with the batch's own
- * statistics and records the moving averages; otherwise it uses the moving statistics.
+ * statistics and records them for the moving averages; otherwise it uses the moving statistics.
  */
 function batchNorm(
   x: tf.Tensor2D,
   p: Record<string, tf.Tensor>,
   name: string,
   ctx: ForwardContext,
-  call: string,
 ): tf.Tensor2D {
   const gamma = p[`${name}/gamma`], beta = p[`${name}/beta`];
   if (!ctx.training) {
@@ -108,35 +99,13 @@ function batchNorm(
     ) as tf.Tensor2D;
   }
   const { mean, variance } = tf.moments(x, 0);
-  ctx.updateState(`${name}/moving_mean#${call}`, mean);
-  ctx.updateState(`${name}/moving_variance#${call}`, variance);
+  ctx.updateState(`${name}/moving_mean`, mean);
+  ctx.updateState(`${name}/moving_variance`, variance);
   return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON) as tf.Tensor2D;
 }
 
 function dense(x: tf.Tensor2D, p: Record<string, tf.Tensor>, name: string): tf.Tensor2D {
   return tf.add(tf.matMul(x, p[`${name}/kernel`] as tf.Tensor2D), p[`${name}/bias`]);
-}
-
-function branch(
-  x: tf.Tensor4D,
-  p: Record<string, tf.Tensor>,
-  ctx: ForwardContext,
-  call: string,
-): tf.Tensor2D {
-  let h: tf.Tensor4D = x;
-  for (const c of CONVS) {
-    const z = tf.fused.conv2d({
-      x: h,
-      filter: p[`${c.name}/kernel`] as tf.Tensor4D,
-      bias: p[`${c.name}/bias`],
-      strides: c.stride,
-      pad: c.pad,
-    });
-    h = tf.leakyRelu(z, ALPHA);
-  }
-  h = ctx.dropout(h, 0.25) as tf.Tensor4D;
-  const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
-  return tf.tanh(batchNorm(dense(flat, p, "embed"), p, "embed_bn", ctx, call));
 }
 
 /** The `seed` model. */
@@ -146,18 +115,29 @@ export const SEED_MODEL: SiameseModel = {
   inputSize: INPUT,
   batchSize: 128,
   params: buildParams(),
-  forward(p, left, right, ctx) {
-    // The shared branch runs once per side, as Keras' shared layers do, so batch-norm
-    // statistics are computed per side.
-    const l = branch(left, p, ctx, "left");
-    const r = branch(right, p, ctx, "right");
+  // The shared branch runs once per side, as Keras' shared layers do, so batch-norm statistics
+  // are computed (and moving averages updated) per side.
+  embed(p, x, ctx) {
+    let h: tf.Tensor4D = x;
+    for (const c of CONVS) {
+      const z = tf.fused.conv2d({
+        x: h,
+        filter: p[`${c.name}/kernel`] as tf.Tensor4D,
+        bias: p[`${c.name}/bias`],
+        strides: c.stride,
+        pad: c.pad,
+      });
+      h = tf.leakyRelu(z, ALPHA);
+    }
+    h = ctx.dropout(h, 0.25) as tf.Tensor4D;
+    const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
+    return tf.tanh(batchNorm(dense(flat, p, "embed"), p, "embed_bn", ctx));
+  },
+  head(p, l, r, ctx) {
     let h: tf.Tensor = tf.abs(tf.sub(l, r));
     h = ctx.gaussianNoise(h, 0.5);
     h = ctx.dropout(h, 0.2);
-    h = tf.leakyRelu(
-      batchNorm(dense(h as tf.Tensor2D, p, "hidden"), p, "hidden_bn", ctx, "merged"),
-      ALPHA,
-    );
+    h = tf.leakyRelu(batchNorm(dense(h as tf.Tensor2D, p, "hidden"), p, "hidden_bn", ctx), ALPHA);
     h = ctx.dropout(h, 0.5);
     return dense(h as tf.Tensor2D, p, "output");
   },

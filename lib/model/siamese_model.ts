@@ -15,6 +15,8 @@ export interface ParamSpec {
   init: Initializer;
   /** false for batch-norm moving statistics, which the optimiser does not touch. */
   trainable: boolean;
+  /** "branch": used by `embed` (shared by both faces); "head": used by `head`. */
+  part: "branch" | "head";
 }
 
 /** Randomness and bookkeeping a forward pass needs, provided by the caller. */
@@ -25,7 +27,10 @@ export interface ForwardContext {
   dropout(x: tf.Tensor, rate: number): tf.Tensor;
   /** Additive Gaussian noise (identity when not training). */
   gaussianNoise(x: tf.Tensor, sigma: number): tf.Tensor;
-  /** Records new values of non-trainable parameters (moving statistics) to apply after a step. */
+  /**
+   * Records a new observation of a non-trainable parameter (a batch-norm moving statistic),
+   * applied after the step as a moving average.
+   */
   updateState(name: string, value: tf.Tensor): void;
 }
 
@@ -41,13 +46,41 @@ export interface SiameseModel {
   batchSize: number;
   /** Every parameter, in a fixed order (the order of checkpoints). */
   params: ParamSpec[];
-  /** Same-person logits [batch, 1] for left and right images [batch, size, size, 1]. */
-  forward(
+  /**
+   * The shared branch: embeddings [batch, d] of images [batch, size, size, 1]. It is called
+   * once per side, with its own context, so that the two sides can run on two threads.
+   */
+  embed(params: Record<string, tf.Tensor>, images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D;
+  /** Same-person logits [batch, 1] from the two sides' embeddings. */
+  head(
     params: Record<string, tf.Tensor>,
-    left: tf.Tensor4D,
-    right: tf.Tensor4D,
+    left: tf.Tensor2D,
+    right: tf.Tensor2D,
     ctx: ForwardContext,
   ): tf.Tensor2D;
+}
+
+/** The contexts of one forward pass: one per side for the branch, one for the head. */
+export interface PairContexts {
+  left: ForwardContext;
+  right: ForwardContext;
+  head: ForwardContext;
+}
+
+/** The whole forward pass: logits [batch, 1] for left and right images. */
+export function forwardPairs(
+  model: SiameseModel,
+  params: Record<string, tf.Tensor>,
+  left: tf.Tensor4D,
+  right: tf.Tensor4D,
+  ctx: PairContexts,
+): tf.Tensor2D {
+  return model.head(
+    params,
+    model.embed(params, left, ctx.left),
+    model.embed(params, right, ctx.right),
+    ctx.head,
+  );
 }
 
 /** Total number of scalars in a model's parameters (trainable and not). */

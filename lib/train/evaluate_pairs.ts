@@ -5,7 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ModelParams } from "../model/model_params.ts";
-import { INFERENCE_CONTEXT } from "./forward_context.ts";
+import { forwardPairs } from "../model/siamese_model.ts";
+import { INFERENCE_CONTEXTS } from "./forward_context.ts";
 import { batchCount, type BatchSourceInput, makeBatch } from "./pair_batches.ts";
 
 /** Results of {@linkcode predictPairs}. */
@@ -31,7 +32,7 @@ export function predictPairs(params: ModelParams, input: BatchSourceInput): Pair
     const logits = tf.tidy(() => {
       const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
       const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
-      return params.model.forward(params.tensors(), left, right, INFERENCE_CONTEXT);
+      return forwardPairs(params.model, params.tensors(), left, right, INFERENCE_CONTEXTS);
     });
     const z = logits.dataSync();
     logits.dispose();

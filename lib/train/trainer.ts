@@ -10,7 +10,6 @@ import * as tf from "@tensorflow/tfjs";
 import type { AugmentParams } from "../augment/affine_augmenter.ts";
 import { initialParamArrays, ModelParams, type ParamArrays } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
-import { BN_MOMENTUM } from "../model/seed_model.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
 import { Progress } from "../util/progress.ts";
 import { Rng } from "../util/rng.ts";
@@ -18,7 +17,7 @@ import { Adam, type AdamParams } from "./adam.ts";
 import { BatchPrefetcher } from "./batch_prefetcher.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { predictPairs } from "./evaluate_pairs.ts";
-import { trainingContext } from "./forward_context.ts";
+import { LocalStepRunner, type StepRunner } from "./train_step.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
 import { type Batch, batchCount, type PairColumns, STREAMS } from "./pair_batches.ts";
 
@@ -74,60 +73,6 @@ export const TRAIN_FILES = {
   historyCsv: "history.csv",
 } as const;
 
-/** Mean loss and correct predictions of one step. */
-interface StepResult {
-  lossSum: number;
-  correct: number;
-}
-
-/** One optimiser step on one batch. */
-export function trainStep(params: ModelParams, adam: Adam, batch: Batch, rng: Rng): StepResult {
-  const model = params.model;
-  const size = model.inputSize;
-  const updates = new Map<string, tf.Tensor>();
-  const ctx = trainingContext(rng, updates);
-  const trainable = params.trainable();
-  const nameOf = new Map([...trainable].map(([name, v]) => [v.name, name]));
-  let logits: tf.Tensor | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
-    const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
-    const labels = tf.tensor2d(batch.labels, [batch.count, 1]);
-    const z = model.forward(params.tensors(), left, right, ctx);
-    logits = tf.keep(z);
-    return tf.losses.sigmoidCrossEntropy(labels, z) as tf.Scalar;
-  }, [...trainable.values()]);
-  const named = new Map(Object.entries(grads).map(([varName, g]) => [nameOf.get(varName)!, g]));
-  adam.apply(trainable, named);
-  tf.tidy(() => {
-    for (const [key, value] of updates) {
-      const moving = params.variable(key.split("#")[0]);
-      moving.assign(tf.add(tf.mul(moving, BN_MOMENTUM), tf.mul(value, 1 - BN_MOMENTUM)));
-    }
-  });
-  const loss = value.dataSync()[0];
-  const z = logits!.dataSync();
-  let correct = 0;
-  for (let k = 0; k < batch.count; k++) if ((z[k] >= 0 ? 1 : 0) === batch.labels[k]) correct++;
-  tf.dispose([value, logits!, ...Object.values(grads), ...updates.values()]);
-  return { lossSum: loss * batch.count, correct };
-}
-
-/** The training-mode loss of a batch with the noise of `rng`, without changing anything. */
-export function batchLoss(params: ModelParams, batch: Batch, rng: Rng): number {
-  const size = params.model.inputSize;
-  const updates = new Map<string, tf.Tensor>();
-  const loss = tf.tidy(() => {
-    const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
-    const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
-    const labels = tf.tensor2d(batch.labels, [batch.count, 1]);
-    const z = params.model.forward(params.tensors(), left, right, trainingContext(rng, updates));
-    return tf.losses.sigmoidCrossEntropy(labels, z).dataSync()[0];
-  });
-  tf.dispose([...updates.values()]);
-  return loss;
-}
-
 /** Creates or restores the parameters and optimiser of a run. */
 async function startState(model: SiameseModel, params: TrainParams, options: TrainRunOptions) {
   const checkpoint = await loadCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint));
@@ -179,6 +124,7 @@ export async function runTraining(
     seed: params.seed,
     augment: params.augment,
   });
+  const runner: StepRunner = new LocalStepRunner(state.weights, state.adam);
   let epochsThisCall = 0;
   try {
     while (state.epoch < params.epochs) {
@@ -192,12 +138,7 @@ export async function runTraining(
       let lossSum = 0, correct = 0, seen = 0;
       for (let i = 0; i < batches; i++) {
         const batch = await prefetcher.get(epoch, i, batches);
-        const step = trainStep(
-          state.weights,
-          state.adam,
-          batch,
-          Rng.derive(params.seed, STREAMS.noise, epoch, i),
-        );
+        const step = await runner.step(batch, { seed: params.seed, epoch, batch: i });
         lossSum += step.lossSum;
         correct += step.correct;
         seen += batch.count;
@@ -255,6 +196,7 @@ export async function runTraining(
       }
     }
   } finally {
+    runner.close();
     prefetcher.close();
     state.weights.dispose();
     state.adam.dispose();

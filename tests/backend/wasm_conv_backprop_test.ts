@@ -3,7 +3,8 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
 import { initialParamArrays, ModelParams } from "../../lib/model/model_params.ts";
 import { SEED_MODEL } from "../../lib/model/seed_model.ts";
-import { trainingContext } from "../../lib/train/forward_context.ts";
+import { pairTrainingContexts, type StateUpdates } from "../../lib/train/forward_context.ts";
+import { forwardPairs } from "../../lib/model/siamese_model.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
 function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -66,20 +67,28 @@ Deno.test("the whole seed network's gradients on one batch match the cpu backend
     tf.setBackend(backend);
     const params = new ModelParams(SEED_MODEL, values);
     const trainable = params.trainable();
-    const updates = new Map<string, tf.Tensor>();
+    const updates = {
+      left: [] as StateUpdates,
+      right: [] as StateUpdates,
+      head: [] as StateUpdates,
+    };
     const { grads } = tf.variableGrads(() => {
-      const z = SEED_MODEL.forward(
+      const z = forwardPairs(
+        SEED_MODEL,
         params.tensors(),
         tf.tensor4d(left, [count, 32, 32, 1]),
         tf.tensor4d(right, [count, 32, 32, 1]),
-        trainingContext(new Rng(5), updates),
+        pairTrainingContexts({ seed: 5, epoch: 1, batch: 0 }, updates),
       );
       return tf.losses.sigmoidCrossEntropy(tf.tensor2d([1, 0], [2, 1]), z) as tf.Scalar;
     }, [...trainable.values()]);
     const out = new Map(
       [...trainable].map(([name, v]) => [name, grads[v.name].dataSync().slice()]),
     );
-    tf.dispose([...Object.values(grads), ...updates.values()]);
+    tf.dispose([
+      ...Object.values(grads),
+      ...[...updates.left, ...updates.right, ...updates.head].map((u) => u.value),
+    ]);
     params.dispose();
     return out;
   };

@@ -4,8 +4,8 @@ import { selectBackend } from "../../lib/backend/select_backend.ts";
 import { initialParamArrays, ModelParams } from "../../lib/model/model_params.ts";
 import { getModel } from "../../lib/model/registry.ts";
 import { SEED_MODEL } from "../../lib/model/seed_model.ts";
-import { parameterCount } from "../../lib/model/siamese_model.ts";
-import { INFERENCE_CONTEXT } from "../../lib/train/forward_context.ts";
+import { forwardPairs, parameterCount } from "../../lib/model/siamese_model.ts";
+import { INFERENCE_CONTEXTS } from "../../lib/train/forward_context.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
@@ -30,9 +30,9 @@ Deno.test("the seed model maps two batches of 32x32 faces to one logit per pair"
   const out = tf.tidy(() => {
     const left = tf.randomUniform([5, 32, 32, 1], 0, 1, "float32", 1) as tf.Tensor4D;
     const right = tf.randomUniform([5, 32, 32, 1], 0, 1, "float32", 2) as tf.Tensor4D;
-    const z = SEED_MODEL.forward(params.tensors(), left, right, INFERENCE_CONTEXT);
+    const z = forwardPairs(SEED_MODEL, params.tensors(), left, right, INFERENCE_CONTEXTS);
     // |l - r| is symmetric, so swapping the sides must not change the output.
-    const swapped = SEED_MODEL.forward(params.tensors(), right, left, INFERENCE_CONTEXT);
+    const swapped = forwardPairs(SEED_MODEL, params.tensors(), right, left, INFERENCE_CONTEXTS);
     return [z.shape, Array.from(z.dataSync()), Array.from(swapped.dataSync())] as const;
   });
   assert.deepEqual(out[0], [5, 1]);
