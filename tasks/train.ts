@@ -36,6 +36,7 @@ Trains experiment NAME; rerun the same command to resume after an interruption.
   --batch-size N   pairs per step (default ${TRAIN_DEFAULTS.batchSize})
   --model NAME     ${Object.keys(MODELS).join(" | ")} (default ${TRAIN_DEFAULTS.model})
   --backend B      ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})
+  --threads N      training threads with the wasm backend, 1 or 2 (default: 2 on 2+ cores)
   --load OTHER     start from experiment OTHER's trained weights
   --force          retrain from scratch even if NAME exists with other parameters
 ${SPLIT_HELP}
@@ -50,6 +51,7 @@ await runTask("train", async () => {
     "batch-size": { type: "string" },
     model: { type: "string" },
     backend: { type: "string" },
+    threads: { type: "string" },
     load: { type: "string" },
     force: { type: "boolean" },
   });
@@ -82,6 +84,7 @@ await runTask("train", async () => {
     backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,
     timeBudgetSeconds: budget === undefined ? undefined : parseDuration(budget, "time-budget"),
     load,
+    threads: intOption(args, "threads", { min: 1, max: 2 }),
     force: Boolean(args.values.force),
   });
   if (outcome.artifact) {

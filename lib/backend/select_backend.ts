@@ -20,7 +20,7 @@ export interface BackendInfo {
   name: string;
   /** The package that provides it, with its version. */
   provider: string;
-  /** Threads the backend computes with. */
+  /** Threads one instance of the backend computes with (training may run several). */
   threads: number;
   /** Why other backends were not used. */
   notes: string[];
@@ -43,7 +43,14 @@ async function tryNative(notes: string[]): Promise<BackendInfo | undefined> {
       }
       notes.push(`${pkg} loaded but its backend did not start`);
     } catch (error) {
-      notes.push(`${pkg} is not available (${String((error as Error).message).split("\n")[0]})`);
+      const reason = String((error as Error).message).split("\n")[0];
+      notes.push(
+        `${pkg} is not available (${
+          /not a dependency|not in import map/.test(reason)
+            ? "not installed; see the README's GPU section"
+            : reason
+        })`,
+      );
     }
   }
   return undefined;

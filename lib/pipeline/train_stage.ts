@@ -37,6 +37,8 @@ export interface TrainOptions {
   force?: boolean;
   /** Live progress line (default: automatic). */
   progress?: boolean;
+  /** Training threads (wasm backend: 1 or 2; default: 2 when the machine has 2 cores). */
+  threads?: number;
   /** Status lines (default console.log). */
   log?: (line: string) => void;
 }
@@ -154,11 +156,17 @@ export async function trainExperiment(
 
   let epochsDone = 0;
   let backend: BackendInfo | undefined;
+  let threads = 1;
   let complete = false;
   const partialDir = store.partialDirOf("train", key);
   try {
     const { artifact } = await store.ensure(spec, async (workDir) => {
       backend = await selectBackend(options.backend, { log });
+      // The native backend threads by itself; wasm gets one worker per side of the pair.
+      threads = backend.name === "wasm"
+        ? Math.min(2, options.threads ?? navigator.hardwareConcurrency)
+        : 1;
+      log(`train: ${threads} training thread${threads > 1 ? "s" : ""}`);
       const faces = await loadFaceArray(prepared.dir);
       if (faces.channels !== 1) {
         throw new UserError(`model ${model.name} needs grey faces: prepare without --colour`);
@@ -182,6 +190,7 @@ export async function trainExperiment(
         initialWeights: initial,
         log,
         progress: options.progress,
+        threads,
       });
       epochsDone = result.epochsDone;
       if (!result.complete) throw new TrainingPaused(result.epochsDone);
@@ -189,6 +198,7 @@ export async function trainExperiment(
       const last = result.history[result.history.length - 1];
       return {
         backend,
+        threads,
         parameters: parameterCount(model),
         epochs: result.epochsDone,
         final: last,

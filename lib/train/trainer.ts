@@ -18,6 +18,7 @@ import { BatchPrefetcher } from "./batch_prefetcher.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { predictPairs } from "./evaluate_pairs.ts";
 import { LocalStepRunner, type StepRunner } from "./train_step.ts";
+import { SideParallelStepRunner } from "./side_parallel_step.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
 import { type Batch, batchCount, type PairColumns, STREAMS } from "./pair_batches.ts";
 
@@ -53,6 +54,11 @@ export interface TrainRunOptions {
   log?: (line: string) => void;
   /** Live progress line on a terminal (default: automatic). */
   progress?: boolean;
+  /**
+   * Threads for the training steps: 2 runs the two sides of each batch on two worker threads
+   * (wasm backend only; the results are identical); default 1.
+   */
+  threads?: number;
 }
 
 /** What a call of {@linkcode runTraining} achieved. */
@@ -124,7 +130,9 @@ export async function runTraining(
     seed: params.seed,
     augment: params.augment,
   });
-  const runner: StepRunner = new LocalStepRunner(state.weights, state.adam);
+  const runner: StepRunner = (options.threads ?? 1) >= 2
+    ? new SideParallelStepRunner(state.weights, state.adam, { maxBatch: params.batchSize })
+    : new LocalStepRunner(state.weights, state.adam);
   let epochsThisCall = 0;
   try {
     while (state.epoch < params.epochs) {

@@ -5,7 +5,8 @@ import { initialParamArrays, ModelParams } from "../../lib/model/model_params.ts
 import { SEED_MODEL } from "../../lib/model/seed_model.ts";
 import { Adam } from "../../lib/train/adam.ts";
 import { decodeCheckpoint, encodeCheckpoint } from "../../lib/train/checkpoint.ts";
-import { batchLoss, localTrainStep } from "../../lib/train/train_step.ts";
+import { batchLoss, LocalStepRunner, localTrainStep } from "../../lib/train/train_step.ts";
+import { SideParallelStepRunner } from "../../lib/train/side_parallel_step.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
 const KEY = { seed: 3, epoch: 1, batch: 0 };
@@ -66,4 +67,30 @@ Deno.test("checkpoints round-trip exactly and detect truncation", () => {
   assert.deepEqual(back.meta, { seed: 42 });
   assert.throws(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 4)), /truncated/);
   assert.throws(() => decodeCheckpoint(new Uint8Array(16)), /not a face-comparer checkpoint/);
+});
+
+Deno.test("two-thread steps (one worker per side) give exactly the one-thread weights", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const init = initialParamArrays(SEED_MODEL, new Rng(1));
+  const batch = tinyBatch(12, 6);
+  const weights = [];
+  for (const threads of [1, 2]) {
+    const params = new ModelParams(SEED_MODEL, init);
+    const adam = new Adam();
+    const runner = threads === 1
+      ? new LocalStepRunner(params, adam)
+      : new SideParallelStepRunner(params, adam, { maxBatch: 12 });
+    const losses = [];
+    for (let i = 0; i < 2; i++) {
+      losses.push((await runner.step(batch, { ...KEY, batch: i })).lossSum);
+    }
+    runner.close();
+    weights.push({ losses, values: params.toArrays() });
+    params.dispose();
+    adam.dispose();
+  }
+  assert.deepEqual(weights[1].losses, weights[0].losses);
+  for (const [name, values] of weights[0].values) {
+    assert.deepEqual(weights[1].values.get(name), values, name);
+  }
 });

@@ -1,0 +1,98 @@
+/**
+ * Worker that runs the model's shared branch for one side of each batch, forward and backward,
+ * on its own thread and its own wasm instance. Within one step it hands the embeddings to the
+ * main thread (message), blocks until the main thread has written their gradient into shared
+ * memory, then finishes backpropagation and returns the branch's weight gradients.
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../backend/select_backend.ts";
+import { getModel } from "../model/registry.ts";
+import type { SiameseModel } from "../model/siamese_model.ts";
+import { type NoiseKey, partRng, type StateUpdates, trainingContext } from "./forward_context.ts";
+
+/** The first message: model, initial branch weights and the shared gradient buffer. */
+export interface BranchInit {
+  model: string;
+  weights: [string, Float32Array][];
+  /** Int32 flag at 0 (1 = gradient ready), then float32 embedding gradients from byte 16. */
+  shared: SharedArrayBuffer;
+}
+
+/** A step request for one side. */
+export interface BranchStep {
+  images: Float32Array;
+  count: number;
+  key: NoiseKey;
+  side: "left" | "right";
+  /** New branch weights, when they changed since the last step. */
+  weights?: [string, Float32Array][];
+}
+
+let model: SiameseModel;
+let variables = new Map<string, tf.Variable>();
+let flag: Int32Array;
+let gradient: Float32Array;
+
+function setWeights(weights: [string, Float32Array][]): void {
+  for (const [name, values] of weights) {
+    const existing = variables.get(name);
+    if (existing) existing.assign(tf.tensor(values, existing.shape));
+    else {
+      const spec = model.params.find((p) => p.name === name)!;
+      variables.set(name, tf.variable(tf.tensor(values, spec.shape), spec.trainable));
+    }
+  }
+}
+
+async function init(message: BranchInit): Promise<void> {
+  await selectBackend("wasm", { log: () => {} });
+  model = getModel(message.model);
+  variables = new Map();
+  setWeights(message.weights);
+  flag = new Int32Array(message.shared, 0, 1);
+  gradient = new Float32Array(message.shared, 16);
+}
+
+function step(message: BranchStep): void {
+  if (message.weights) setWeights(message.weights);
+  const size = model.inputSize;
+  const updates: StateUpdates = [];
+  const ctx = trainingContext(partRng(message.key, message.side), updates);
+  const trainable = [...variables.values()].filter((v) => v.trainable);
+  const nameOf = new Map([...variables].map(([name, v]) => [v.name, name]));
+  const { grads } = tf.variableGrads(() => {
+    const x = tf.tensor4d(message.images, [message.count, size, size, 1]);
+    const embedding = model.embed(Object.fromEntries(variables), x, ctx);
+    self.postMessage({ type: "embedding", data: embedding.dataSync() });
+    // The main thread computes the head and writes d(loss)/d(embedding) into shared memory.
+    Atomics.wait(flag, 0, 0);
+    Atomics.store(flag, 0, 0);
+    const upstream = tf.tensor(gradient.slice(0, embedding.size), embedding.shape);
+    // d/dW of sum(embedding * upstream) is the branch's share of d(loss)/dW.
+    return tf.sum(tf.mul(embedding, upstream)) as tf.Scalar;
+  }, trainable);
+  const out: [string, Float32Array][] = Object.entries(grads).map((
+    [varName, g],
+  ) => [nameOf.get(varName)!, g.dataSync() as Float32Array]);
+  const observed: [string, Float32Array][] = updates.map((
+    u,
+  ) => [u.name, u.value.dataSync() as Float32Array]);
+  tf.dispose([...Object.values(grads), ...updates.map((u) => u.value)]);
+  self.postMessage(
+    { type: "gradients", grads: out, updates: observed },
+    [...out, ...observed].map(([, a]) => a.buffer as ArrayBuffer),
+  );
+}
+
+self.onmessage = async (event: MessageEvent) => {
+  try {
+    if (event.data.init) {
+      await init(event.data.init as BranchInit);
+      self.postMessage({ type: "ready" });
+    } else step(event.data.step as BranchStep);
+  } catch (error) {
+    self.postMessage({ type: "error", message: String((error as Error)?.stack ?? error) });
+  }
+};

@@ -1,0 +1,180 @@
+/**
+ * Training steps on two threads: the shared branch runs for the left images in one worker and
+ * for the right images in another, each with its own wasm instance, while the main thread runs
+ * the small head and the optimiser. The arithmetic is the single-thread step's: the same
+ * noise streams, batch statistics per side, and weight gradients summed over both sides.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ModelParams } from "../model/model_params.ts";
+import type { Adam } from "./adam.ts";
+import type { BranchInit, BranchStep } from "./branch_worker.ts";
+import { type NoiseKey, partRng, type StateUpdates, trainingContext } from "./forward_context.ts";
+import type { Batch } from "./pair_batches.ts";
+import { applyStateUpdates, countCorrect, type StepResult, type StepRunner } from "./train_step.ts";
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** One branch worker and the memory it shares with the main thread. */
+class BranchThread {
+  readonly worker: Worker;
+  readonly flag: Int32Array;
+  readonly gradient: Float32Array;
+  readonly #waiting: Pending[] = [];
+
+  constructor(init: Omit<BranchInit, "shared">, maxValues: number) {
+    const shared = new SharedArrayBuffer(16 + 4 * maxValues);
+    this.flag = new Int32Array(shared, 0, 1);
+    this.gradient = new Float32Array(shared, 16);
+    this.worker = new Worker(new URL("./branch_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
+    this.worker.onmessage = (event: MessageEvent) => {
+      const next = this.#waiting.shift();
+      if (!next) return;
+      if (event.data.type === "error") {
+        next.reject(new Error(`branch worker: ${event.data.message}`));
+      } else next.resolve(event.data);
+    };
+    this.worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      for (const p of this.#waiting.splice(0)) {
+        p.reject(new Error(`branch worker failed: ${event.message}`));
+      }
+    };
+    this.worker.postMessage({ init: { ...init, shared } });
+  }
+
+  /** The next message from the worker. */
+  next<T>(): Promise<T> {
+    return new Promise((resolve, reject) =>
+      this.#waiting.push({ resolve: resolve as (v: unknown) => void, reject })
+    );
+  }
+
+  /** Hands the embedding gradient to the blocked worker. */
+  sendGradient(values: Float32Array): void {
+    this.gradient.set(values);
+    Atomics.store(this.flag, 0, 1);
+    Atomics.notify(this.flag, 0);
+  }
+}
+
+/** A {@linkcode StepRunner} that uses two worker threads for the two sides. */
+export class SideParallelStepRunner implements StepRunner {
+  readonly threads = 2;
+  readonly #params: ModelParams;
+  readonly #adam: Adam;
+  readonly #threads: [BranchThread, BranchThread];
+  readonly #ready: Promise<unknown>;
+  readonly #branchNames: string[];
+  #weightsChanged = false;
+
+  /** Starts the two workers with the current branch weights of `params`. */
+  constructor(params: ModelParams, adam: Adam, options: { maxBatch: number }) {
+    this.#params = params;
+    this.#adam = adam;
+    const model = params.model;
+    this.#branchNames = model.params.filter((p) => p.part === "branch").map((p) => p.name);
+    const embedding = model.params.find((p) => p.name === "embed/bias")?.shape[0] ?? 1024;
+    const init = { model: model.name, weights: this.#branchWeights() };
+    this.#threads = [
+      new BranchThread(init, options.maxBatch * embedding),
+      new BranchThread(init, options.maxBatch * embedding),
+    ];
+    this.#ready = Promise.all(this.#threads.map((t) => t.next()));
+  }
+
+  #branchWeights(): [string, Float32Array][] {
+    return this.#branchNames.map((
+      name,
+    ) => [name, this.#params.variable(name).dataSync() as Float32Array]);
+  }
+
+  async step(batch: Batch, key: NoiseKey): Promise<StepResult> {
+    await this.#ready;
+    const params = this.#params;
+    const weights = this.#weightsChanged ? this.#branchWeights() : undefined;
+    this.#weightsChanged = false;
+    const sides = ["left", "right"] as const;
+    // Waiters are registered before the step is sent, so no message arrives unawaited.
+    const embeddings = this.#threads.map((t) => t.next<{ data: Float32Array }>());
+    this.#threads.forEach((t, i) => {
+      const step: BranchStep = {
+        images: i === 0 ? batch.left : batch.right,
+        count: batch.count,
+        key,
+        side: sides[i],
+        weights,
+      };
+      t.worker.postMessage({ step });
+    });
+    const [left, right] = await Promise.all(embeddings);
+    const branchResults = this.#threads.map((t) =>
+      t.next<{ grads: [string, Float32Array][]; updates: [string, Float32Array][] }>()
+    );
+
+    // The head, on this thread: gradients for its weights and for both embeddings.
+    const units = left.data.length / batch.count;
+    const headUpdates: StateUpdates = [];
+    const ctx = trainingContext(partRng(key, "head"), headUpdates);
+    const el = tf.variable(tf.tensor2d(left.data, [batch.count, units]), true);
+    const er = tf.variable(tf.tensor2d(right.data, [batch.count, units]), true);
+    const headVars = new Map(
+      [...params.trainable()].filter(([name]) => !this.#branchNames.includes(name)),
+    );
+    const nameOf = new Map([...headVars].map(([name, v]) => [v.name, name]));
+    let logits: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const labels = tf.tensor2d(batch.labels, [batch.count, 1]);
+      const z = params.model.head(params.tensors(), el, er, ctx);
+      logits = tf.keep(z);
+      return tf.losses.sigmoidCrossEntropy(labels, z) as tf.Scalar;
+    }, [...headVars.values(), el, er]);
+    this.#threads[0].sendGradient(grads[el.name].dataSync() as Float32Array);
+    this.#threads[1].sendGradient(grads[er.name].dataSync() as Float32Array);
+    const [fromLeft, fromRight] = await Promise.all(branchResults);
+
+    // Branch gradients summed over the two sides, then one optimiser step for everything.
+    const all = new Map<string, tf.Tensor>();
+    for (const [varName, g] of Object.entries(grads)) {
+      const name = nameOf.get(varName);
+      if (name) all.set(name, g);
+    }
+    const rightGrads = new Map(fromRight.grads);
+    const summed: tf.Tensor[] = [];
+    for (const [name, g] of fromLeft.grads) {
+      const r = rightGrads.get(name)!;
+      for (let i = 0; i < g.length; i++) g[i] += r[i];
+      const t = tf.tensor(g, params.variable(name).shape);
+      summed.push(t);
+      all.set(name, t);
+    }
+    this.#adam.apply(params.trainable(), all);
+    this.#weightsChanged = true;
+    applyStateUpdates(params, [
+      ...fromLeft.updates.map(([name, value]) => ({ name, value })),
+      ...fromRight.updates.map(([name, value]) => ({ name, value })),
+      ...headUpdates,
+    ]);
+    const loss = value.dataSync()[0];
+    const correct = countCorrect(logits!.dataSync(), batch.labels);
+    tf.dispose([
+      value,
+      logits!,
+      el,
+      er,
+      ...Object.values(grads),
+      ...summed,
+      ...headUpdates.map((u) => u.value),
+    ]);
+    return { lossSum: loss * batch.count, correct };
+  }
+
+  close(): void {
+    for (const t of this.#threads) t.worker.terminate();
+  }
+}
