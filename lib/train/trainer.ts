@@ -6,7 +6,6 @@
  * @module
  */
 import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
 import type { AugmentParams } from "../augment/affine_augmenter.ts";
 import { initialParamArrays, ModelParams, type ParamArrays } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
@@ -20,7 +19,7 @@ import { predictPairs } from "./evaluate_pairs.ts";
 import { LocalStepRunner, type StepRunner } from "./train_step.ts";
 import { SideParallelStepRunner } from "./side_parallel_step.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
-import { type Batch, batchCount, type PairColumns, STREAMS } from "./pair_batches.ts";
+import { batchCount, type PairColumns, STREAMS } from "./pair_batches.ts";
 
 /** The parameters that define a training run (and its artifact key). */
 export interface TrainParams {
