@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../util/errors.ts";
 import { registerWasmBatchMatMul } from "./wasm_batch_matmul.ts";
 import { registerWasmConvBackprop } from "./wasm_conv_backprop.ts";
+import { registerWasmLeakyReluGrad } from "./wasm_leaky_relu_grad.ts";
 
 /** Values of `--backend`. */
 export const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const;
@@ -86,6 +87,7 @@ export async function selectBackend(
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     registerWasmConvBackprop();
     registerWasmBatchMatMul();
+    registerWasmLeakyReluGrad();
     if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend failed to start");
     const threaded = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
     info = {

@@ -197,8 +197,15 @@ function backpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
         dilations: [1, 1],
         pad: [[0, 0], [rows.padBefore, rows.padAfter], [cols.padBefore, cols.padAfter], [0, 0]],
       });
-      const values = heap(backend, part);
       const [, partH, partW] = part.shape;
+      if (g.sh === 1 && g.sw === 1 && partH === g.inH && partW === g.inW) {
+        // One phase covering the whole input: the convolution's output is dx itself.
+        backend.disposeData(subInfo.dataId);
+        if (source !== dy) backend.disposeData(source.dataId);
+        backend.disposeData(dxInfo.dataId);
+        return part;
+      }
+      const values = heap(backend, part);
       for (let n = 0; n < g.batch; n++) {
         for (let a = 0; a < rows.count; a++) {
           for (let b = 0; b < cols.count; b++) {

@@ -9,6 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { convLeakyRelu } from "./conv_leaky_relu.ts";
 import type { ForwardContext, ParamSpec, SiameseModel } from "./siamese_model.ts";
 
 const ALPHA = 0.33;
@@ -119,16 +120,14 @@ export const SEED_MODEL: SiameseModel = {
   // are computed (and moving averages updated) per side.
   embed(p, x, ctx) {
     let h: tf.Tensor4D = x;
-    for (const c of CONVS) {
-      const z = tf.fused.conv2d({
-        x: h,
-        filter: p[`${c.name}/kernel`] as tf.Tensor4D,
-        bias: p[`${c.name}/bias`],
+    CONVS.forEach((c, i) => {
+      h = convLeakyRelu(h, p[`${c.name}/kernel`] as tf.Tensor4D, p[`${c.name}/bias`], {
         strides: c.stride,
         pad: c.pad,
+        alpha: ALPHA,
+        inputGradient: i > 0,
       });
-      h = tf.leakyRelu(z, ALPHA);
-    }
+    });
     h = ctx.dropout(h, 0.25) as tf.Tensor4D;
     const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
     return tf.tanh(batchNorm(dense(flat, p, "embed"), p, "embed_bn", ctx));

@@ -1,0 +1,48 @@
+/**
+ * A convolution + bias + leaky ReLU layer with its own gradient. The forward pass is one fused
+ * kernel; the backward pass derives the activation's gradient from the saved output (no
+ * separate activation tensor is kept) and skips the input gradient of a first layer, whose
+ * input is data.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { leakyReluGradFromOutput } from "../backend/wasm_leaky_relu_grad.ts";
+
+/** Options of {@linkcode convLeakyRelu}. */
+export interface ConvLeakyReluOptions {
+  strides: number;
+  pad: "valid" | "same";
+  alpha: number;
+  /** false when `x` is input data: its gradient is then returned as zeros without computing it. */
+  inputGradient: boolean;
+}
+
+/** leakyRelu(conv2d(x, filter) + bias), differentiable in x, filter and bias. */
+export function convLeakyRelu(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor,
+  options: ConvLeakyReluOptions,
+): tf.Tensor4D {
+  const { strides, pad, alpha } = options;
+  const op = tf.customGrad((...args: unknown[]) => {
+    const [input, weights, b] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const y = tf.fused.conv2d({ x: input, filter: weights, bias: b, strides, pad, activation: "leakyrelu", leakyreluAlpha: alpha });
+    save([input, weights, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, w, out] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        const dz = leakyReluGradFromOutput(dy, out, alpha) as tf.Tensor4D;
+        const attrs = { strides: [strides, strides], pad, dataFormat: "NHWC", dimRoundingMode: undefined } as unknown as tf.NamedAttrMap;
+        const dw = tf.engine().runKernel("Conv2DBackpropFilter", { x: xs, dy: dz }, { ...attrs, filterShape: w.shape }) as tf.Tensor;
+        const dx = options.inputGradient
+          ? tf.engine().runKernel("Conv2DBackpropInput", { dy: dz, filter: w }, { ...attrs, inputShape: xs.shape }) as tf.Tensor
+          : tf.zerosLike(xs);
+        return [dx, dw, tf.sum(dz, [0, 1, 2])];
+      },
+    };
+  });
+  return op(x, filter, bias) as tf.Tensor4D;
+}
