@@ -107,11 +107,7 @@ export async function selectBackend(
     };
   }
   await tf.ready();
-  log(
-    `backend: ${info.name} (${info.provider}, ${info.threads} thread${
-      info.threads > 1 ? "s" : ""
-    })`,
-  );
+  log(`backend: ${info.name} (${info.provider})`);
   for (const note of notes) log(`backend: ${note}`);
   selected = info;
   return info;

@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { leakyReluGradFromOutput } from "../backend/wasm_leaky_relu_grad.ts";
+import { leakyReluBiasGrad } from "../backend/wasm_leaky_relu_grad.ts";
 
 /** Options of {@linkcode convLeakyRelu}. */
 export interface ConvLeakyReluOptions {
@@ -28,19 +28,38 @@ export function convLeakyRelu(
   const op = tf.customGrad((...args: unknown[]) => {
     const [input, weights, b] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
-    const y = tf.fused.conv2d({ x: input, filter: weights, bias: b, strides, pad, activation: "leakyrelu", leakyreluAlpha: alpha });
+    const y = tf.fused.conv2d({
+      x: input,
+      filter: weights,
+      bias: b,
+      strides,
+      pad,
+      activation: "leakyrelu",
+      leakyreluAlpha: alpha,
+    });
     save([input, weights, y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, w, out] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-        const dz = leakyReluGradFromOutput(dy, out, alpha) as tf.Tensor4D;
-        const attrs = { strides: [strides, strides], pad, dataFormat: "NHWC", dimRoundingMode: undefined } as unknown as tf.NamedAttrMap;
-        const dw = tf.engine().runKernel("Conv2DBackpropFilter", { x: xs, dy: dz }, { ...attrs, filterShape: w.shape }) as tf.Tensor;
+        const [dz, db] = leakyReluBiasGrad(dy, out, alpha);
+        const attrs = {
+          strides: [strides, strides],
+          pad,
+          dataFormat: "NHWC",
+          dimRoundingMode: undefined,
+        } as unknown as tf.NamedAttrMap;
+        const dw = tf.engine().runKernel("Conv2DBackpropFilter", { x: xs, dy: dz }, {
+          ...attrs,
+          filterShape: w.shape,
+        }) as tf.Tensor;
         const dx = options.inputGradient
-          ? tf.engine().runKernel("Conv2DBackpropInput", { dy: dz, filter: w }, { ...attrs, inputShape: xs.shape }) as tf.Tensor
+          ? tf.engine().runKernel("Conv2DBackpropInput", { dy: dz, filter: w }, {
+            ...attrs,
+            inputShape: xs.shape,
+          }) as tf.Tensor
           : tf.zerosLike(xs);
-        return [dx, dw, tf.sum(dz, [0, 1, 2])];
+        return [dx, dw, db];
       },
     };
   });

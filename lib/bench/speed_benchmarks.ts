@@ -1,0 +1,139 @@
+/**
+ * The speed figures of `deno task bench`: forward images/s, training pairs/s (the seed model,
+ * batch 128, warmed up, random inputs as the PyTorch reference uses), augmentation images/s,
+ * prepare images/s, CPU use and peak memory.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { AffineAugmenter, AUGMENT_DEFAULTS } from "../augment/affine_augmenter.ts";
+import type { PrepareParams } from "../config/defaults.ts";
+import type { ImageSource } from "../data/image_source.ts";
+import { prepareFaces } from "../data/prepare_faces.ts";
+import { initialParamArrays, ModelParams } from "../model/model_params.ts";
+import { SEED_MODEL } from "../model/seed_model.ts";
+import { Adam } from "../train/adam.ts";
+import { INFERENCE_CONTEXT } from "../train/forward_context.ts";
+import type { Batch } from "../train/pair_batches.ts";
+import { SideParallelStepRunner } from "../train/side_parallel_step.ts";
+import { LocalStepRunner, type StepRunner } from "../train/train_step.ts";
+import { Rng } from "../util/rng.ts";
+
+/** CPU seconds (user + system) this process has used so far, all threads; NaN if unknown. */
+export function processCpuSeconds(): number {
+  try {
+    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Samples resident memory every 50 ms until stopped; returns the peak in MiB. */
+export function watchPeakMemory(): { stop(): number } {
+  let peak = Deno.memoryUsage().rss;
+  const timer = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, Deno.memoryUsage().rss) / 2 ** 20;
+    },
+  };
+}
+
+function randomBatch(count: number, size: number, seed: number): Batch {
+  const rng = new Rng(seed);
+  return {
+    left: Float32Array.from({ length: count * size * size }, () => rng.nextFloat()),
+    right: Float32Array.from({ length: count * size * size }, () => rng.nextFloat()),
+    labels: Float32Array.from({ length: count }, () => rng.nextInt(2)),
+    count,
+  };
+}
+
+/** Training throughput of the seed model. */
+export interface TrainingFigures {
+  pairsPerSecond: number;
+  threads: number;
+  /** CPU use during the timed steps, in % of one core (200% = both cores busy). */
+  cpuPercent: number;
+  steps: number;
+}
+
+/** Times `steps` training steps of batch `batchSize` after `warmup` steps. */
+export async function benchmarkTraining(
+  options: { threads: number; batchSize?: number; warmup?: number; steps?: number },
+): Promise<TrainingFigures> {
+  const batchSize = options.batchSize ?? 128;
+  const steps = options.steps ?? 6;
+  const params = new ModelParams(SEED_MODEL, initialParamArrays(SEED_MODEL, new Rng(1)));
+  const adam = new Adam();
+  const runner: StepRunner = options.threads >= 2
+    ? new SideParallelStepRunner(params, adam, { maxBatch: batchSize })
+    : new LocalStepRunner(params, adam);
+  const batch = randomBatch(batchSize, SEED_MODEL.inputSize, 2);
+  try {
+    for (let i = 0; i < (options.warmup ?? 2); i++) {
+      await runner.step(batch, { seed: 1, epoch: 0, batch: i });
+    }
+    const cpu0 = processCpuSeconds();
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) await runner.step(batch, { seed: 1, epoch: 1, batch: i });
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      pairsPerSecond: (steps * batchSize) / seconds,
+      threads: runner.threads,
+      cpuPercent: (100 * (processCpuSeconds() - cpu0)) / seconds,
+      steps,
+    };
+  } finally {
+    runner.close();
+    params.dispose();
+    adam.dispose();
+  }
+}
+
+/** Forward (inference) images/s of the seed model's branch on one thread. */
+export function benchmarkForward(images = 512): number {
+  const params = new ModelParams(SEED_MODEL, initialParamArrays(SEED_MODEL, new Rng(1)));
+  const x = tf.randomUniform([
+    images,
+    SEED_MODEL.inputSize,
+    SEED_MODEL.inputSize,
+    1,
+  ]) as tf.Tensor4D;
+  const run = () =>
+    tf.tidy(() => SEED_MODEL.embed(params.tensors(), x, INFERENCE_CONTEXT).dataSync());
+  run();
+  const t0 = performance.now();
+  run();
+  run();
+  const rate = (2 * images) / ((performance.now() - t0) / 1000);
+  x.dispose();
+  params.dispose();
+  return rate;
+}
+
+/** Augmentation images/s on one core (32x32 faces, the default ranges). */
+export function benchmarkAugmentation(images = 40_000): number {
+  const size = SEED_MODEL.inputSize;
+  const augmenter = new AffineAugmenter(AUGMENT_DEFAULTS, size);
+  const rng = new Rng(3);
+  const face = Uint8Array.from({ length: size * size }, () => rng.nextInt(256));
+  const out = new Float32Array(size * size);
+  const t0 = performance.now();
+  for (let i = 0; i < images; i++) augmenter.apply(face, augmenter.sample(rng), out);
+  return images / ((performance.now() - t0) / 1000);
+}
+
+/** prepare images/s on the first `limit` images of a source. */
+export async function benchmarkPrepare(
+  source: ImageSource,
+  params: PrepareParams,
+  limit: number,
+): Promise<number> {
+  const subset = { ...source, images: source.images.slice(0, limit) };
+  const t0 = performance.now();
+  await prepareFaces(subset, params);
+  return subset.images.length / ((performance.now() - t0) / 1000);
+}

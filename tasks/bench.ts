@@ -1,0 +1,117 @@
+/**
+ * `deno task bench`: speed figures (printed, and written as JSON), optionally beside the PyTorch
+ * reference run on the same machine in the same minute.
+ * @module
+ */
+import { join } from "node:path";
+import {
+  artifactsRoot,
+  defaultImagesDir,
+  lfwDataRoot,
+  PREPARE_DEFAULTS,
+} from "../lib/config/defaults.ts";
+import { selectBackend } from "../lib/backend/select_backend.ts";
+import {
+  benchmarkAugmentation,
+  benchmarkForward,
+  benchmarkPrepare,
+  benchmarkTraining,
+  watchPeakMemory,
+} from "../lib/bench/speed_benchmarks.ts";
+import { runTorchReference } from "../lib/bench/torch_reference.ts";
+import { detectImageSource } from "../lib/data/image_source.ts";
+import { writeJsonAtomic } from "../lib/util/atomic.ts";
+import { intOption, parseTaskArgs, runTask, stringOption } from "../lib/util/cli.ts";
+import { UserError } from "../lib/util/errors.ts";
+
+const HELP = `Usage: deno task bench [options]
+Measures speed and writes artifacts/bench/bench.json.
+  --threads N        training threads (default: 2 on 2+ cores)
+  --steps N          timed training steps of 128 pairs (default 6)
+  --images DIR       images for the prepare figure (default: ${defaultImagesDir()})
+  --prepare-images N images to prepare (default 2000; 0 skips)
+  --reference FILE   the PyTorch peer script (default: ${
+  join(lfwDataRoot(), "..", "peers", "torch_seed_model.py")
+});
+                     run with /usr/bin/python3 right after our figures when torch is installed
+  --no-reference     skip the PyTorch reference`;
+
+await runTask("bench", async () => {
+  const args = parseTaskArgs(Deno.args, {
+    threads: { type: "string" },
+    steps: { type: "string" },
+    images: { type: "string" },
+    "prepare-images": { type: "string" },
+    reference: { type: "string" },
+    "no-reference": { type: "boolean" },
+  });
+  if (args.values.help) return console.log(HELP);
+  if (args.positionals.length > 0) {
+    throw new UserError(`unexpected argument "${args.positionals[0]}"`);
+  }
+  const threads = intOption(args, "threads", { min: 1, max: 2 }) ??
+    Math.min(2, navigator.hardwareConcurrency);
+  const steps = intOption(args, "steps", { min: 1, max: 1000 }) ?? 6;
+  const prepareImages = intOption(args, "prepare-images", { min: 0 }) ?? 2000;
+  const memory = watchPeakMemory();
+  const backend = await selectBackend("wasm");
+
+  const figures: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    backend: backend.name,
+    provider: backend.provider,
+  };
+  const say = (label: string, value: string) => console.log(`bench: ${label.padEnd(26)} ${value}`);
+  const training = await benchmarkTraining({ threads, steps });
+  Object.assign(figures, {
+    trainPairsPerSecond: training.pairsPerSecond,
+    threads: training.threads,
+    trainCpuPercent: training.cpuPercent,
+  });
+  say(
+    "training (batch 128)",
+    `${training.pairsPerSecond.toFixed(1)} pairs/s, ${training.threads} thread(s), CPU ${
+      training.cpuPercent.toFixed(0)
+    }%`,
+  );
+  const forward = benchmarkForward();
+  figures.forwardImagesPerSecond = forward;
+  say("forward (1 thread)", `${forward.toFixed(0)} images/s`);
+  const augmentation = benchmarkAugmentation();
+  figures.augmentImagesPerSecond = augmentation;
+  say("augmentation (1 core)", `${augmentation.toFixed(0)} images/s`);
+  if (prepareImages > 0) {
+    const source = detectImageSource(stringOption(args, "images") ?? defaultImagesDir());
+    const rate = await benchmarkPrepare(source, PREPARE_DEFAULTS, prepareImages);
+    figures.prepareImagesPerSecond = rate;
+    say(
+      `prepare (${Math.min(prepareImages, source.images.length)} images)`,
+      `${rate.toFixed(0)} images/s`,
+    );
+  }
+  figures.peakMemoryMiB = memory.stop();
+  say("peak memory", `${(figures.peakMemoryMiB as number).toFixed(0)} MiB`);
+
+  if (!args.values["no-reference"]) {
+    const script = stringOption(args, "reference") ??
+      join(lfwDataRoot(), "..", "peers", "torch_seed_model.py");
+    const reference = await runTorchReference(script, threads);
+    if (reference.ok) {
+      figures.reference = reference;
+      const ratio = training.pairsPerSecond / reference.trainPairsPerSecond!;
+      figures.trainRatioToReference = ratio;
+      say(
+        "PyTorch reference",
+        `${reference.trainPairsPerSecond!.toFixed(1)} pairs/s, forward ${
+          reference.forwardImagesPerSecond!.toFixed(0)
+        } images/s (${reference.version})`,
+      );
+      say("training ratio", `${ratio.toFixed(2)} (ours / PyTorch, same machine, same minute)`);
+    } else {
+      say("PyTorch reference", `not run: ${reference.reason}`);
+    }
+  }
+  const dir = join(artifactsRoot(), "bench");
+  await writeJsonAtomic(join(dir, "bench.json"), figures);
+  console.log(`bench: written to ${join(dir, "bench.json")}`);
+});
