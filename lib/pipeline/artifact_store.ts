@@ -172,6 +172,7 @@ export class ArtifactStore {
       workDir = join(stageDir, `.${key}.${crypto.randomUUID().slice(0, 8)}.tmp`);
     }
     await Deno.mkdir(workDir, { recursive: true });
+    await removeStaleTemporaries(workDir);
     const started = performance.now();
     let info: Record<string, unknown>;
     try {
@@ -208,6 +209,15 @@ export class ArtifactStore {
   async #discard(dir: string, why: string): Promise<void> {
     this.#warn(`warning: artifact ${relative(Deno.cwd(), dir)} ${why}; rebuilding it`);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Removes `.<name>.tmp` files that a killed atomic write left in a resumed work folder. */
+async function removeStaleTemporaries(dir: string): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && entry.name.startsWith(".") && entry.name.endsWith(".tmp")) {
+      await Deno.remove(join(dir, entry.name));
+    }
   }
 }
 

@@ -80,3 +80,22 @@ Deno.test("a tampered or truncated output is detected and rebuilt with a warning
   assert.match(lines.join("\n"), /of 3 bytes, expected 5/);
   assert.equal((await store.ensure(spec, write("hello"))).cached, true);
 });
+
+Deno.test("a resumable build keeps its work folder but drops half-written temporaries", async () => {
+  const { store } = quietStore(tempDir());
+  const key = await stageKey(spec);
+  await assert.rejects(() =>
+    store.ensure(spec, async (dir) => {
+      await Deno.writeTextFile(join(dir, "progress.txt"), "epoch 1");
+      await Deno.writeTextFile(join(dir, ".abc.tmp"), "half");
+      throw new Error("killed");
+    }, { resumable: true })
+  );
+  const partial = store.partialDirOf("demo", key);
+  assert.equal(Deno.readTextFileSync(join(partial, "progress.txt")), "epoch 1");
+  const { artifact } = await store.ensure(spec, async (dir) => {
+    assert.equal(Deno.readTextFileSync(join(dir, "progress.txt")), "epoch 1");
+    return {};
+  }, { resumable: true });
+  assert.deepEqual(Object.keys(artifact.manifest.files), ["progress.txt"]);
+});
