@@ -29,6 +29,10 @@ function kernel(name: string): KernelFunc {
   return config.kernelFunc as unknown as KernelFunc;
 }
 
+/**
+ * A view of a tensor on the wasm heap. Any allocation can grow the heap and detach earlier
+ * views, so take views right before use, after every allocation.
+ */
 function heap(backend: BackendWasm, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
@@ -154,21 +158,20 @@ function backpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
   const { backend, attrs } = args;
   const { dy, filter } = args.inputs;
   const g = geometry(attrs.inputShape as number[], filter.shape, attrs);
-  const w = heap(backend, filter);
   const dxInfo = backend.makeOutput([g.batch, g.inH, g.inW, g.inC], "float32");
-  const dx = heap(backend, dxInfo);
   for (let ph = 0; ph < g.sh; ph++) {
     const rows = phaseTaps(g.inH, g.kh, g.sh, g.padTop, g.outH, ph);
     for (let pw = 0; pw < g.sw; pw++) {
       const cols = phaseTaps(g.inW, g.kw, g.sw, g.padLeft, g.outW, pw);
       if (rows.count === 0 || cols.count === 0) continue;
       if (rows.taps === 0 || cols.taps === 0) {
-        scatterZeros(dx, g, ph, pw, rows.count, cols.count);
+        scatterZeros(heap(backend, dxInfo), g, ph, pw, rows.count, cols.count);
         continue;
       }
       // Sub-filter [Th, Tw, Cout, Cin]: wsub[t,u,co,ci] = w[i0 + s(Th-1-t), j0 + s(Tw-1-u), ci, co].
       const subInfo = backend.makeOutput([rows.taps, cols.taps, g.outC, g.inC], "float32");
       const sub = heap(backend, subInfo);
+      const w = heap(backend, filter);
       for (let t = 0; t < rows.taps; t++) {
         for (let u = 0; u < cols.taps; u++) {
           const i = rows.first + g.sh * (rows.taps - 1 - t);
@@ -206,6 +209,7 @@ function backpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
         return part;
       }
       const values = heap(backend, part);
+      const dx = heap(backend, dxInfo);
       for (let n = 0; n < g.batch; n++) {
         for (let a = 0; a < rows.count; a++) {
           for (let b = 0; b < cols.count; b++) {

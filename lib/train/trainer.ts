@@ -10,6 +10,7 @@ import type { AugmentParams } from "../augment/affine_augmenter.ts";
 import { initialParamArrays, ModelParams, type ParamArrays } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
+import { UserError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { Rng } from "../util/rng.ts";
 import { Adam, type AdamParams } from "./adam.ts";
@@ -80,7 +81,13 @@ export const TRAIN_FILES = {
 
 /** Creates or restores the parameters and optimiser of a run. */
 async function startState(model: SiameseModel, params: TrainParams, options: TrainRunOptions) {
-  const checkpoint = await loadCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint));
+  const path = join(options.workDir, TRAIN_FILES.checkpoint);
+  let checkpoint;
+  try {
+    checkpoint = await loadCheckpoint(path);
+  } catch (error) {
+    throw new UserError(`checkpoint ${path} is damaged (${(error as Error).message}); rerun with --force to start over`);
+  }
   const adam = new Adam(params.adam);
   if (checkpoint) {
     if (checkpoint.model !== model.name) {
