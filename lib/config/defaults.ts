@@ -98,3 +98,16 @@ export const TRAIN_DEFAULTS = {
   batchSize: 128,
   backend: "auto",
 } as const;
+
+/** Parameters of the `test` stage. */
+export interface TestParams {
+  /** Rounds of test-time augmentation (0 = none; the original's mode used 50). */
+  tta: number;
+  /** Training pairs evaluated (the first N of the split's order); the full set takes minutes. */
+  trainEvalPairs: number;
+  /** Most confident errors drawn per gallery. */
+  galleryPairs: number;
+}
+
+/** Defaults of `test`. */
+export const TEST_DEFAULTS: TestParams = { tta: 0, trainEvalPairs: 2000, galleryPairs: 24 };

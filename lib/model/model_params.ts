@@ -41,7 +41,8 @@ export class ModelParams {
       if (!v || v.length !== size) {
         throw new Error(`parameter ${p.name}: expected ${size} values, got ${v?.length ?? "none"}`);
       }
-      this.#vars.set(p.name, tf.variable(tf.tensor(v, p.shape), p.trainable));
+      // tidy frees the initial tensor; the variable keeps its data.
+      this.#vars.set(p.name, tf.tidy(() => tf.variable(tf.tensor(v, p.shape), p.trainable)));
     }
   }
 

@@ -16,7 +16,7 @@ export interface ExperimentRecord {
   /** "training" until every epoch is done. */
   status: "training" | "complete";
   /** Artifact keys by stage. */
-  keys: { prepare: string; split: string; train: string };
+  keys: { prepare: string; split: string; train: string; test?: string };
   /** The options the experiment was trained with, for display and comparison. */
   options: Record<string, unknown>;
 }

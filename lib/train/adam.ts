@@ -85,8 +85,8 @@ export class Adam {
       const shape = shapes.get(name);
       const v = state.v.get(name);
       if (!shape || !v) throw new Error(`Adam state: unknown or incomplete slot ${name}`);
-      this.#m.set(name, tf.variable(tf.tensor(values, shape), false));
-      this.#v.set(name, tf.variable(tf.tensor(v, shape), false));
+      this.#m.set(name, tf.tidy(() => tf.variable(tf.tensor(values, shape), false)));
+      this.#v.set(name, tf.tidy(() => tf.variable(tf.tensor(v, shape), false)));
     }
   }
 

@@ -22,7 +22,7 @@ self.onmessage = (event: MessageEvent) => {
   if (order?.epoch !== epoch) {
     order = { epoch, order: epochOrder(input.pairs.a.length, input.seed, epoch) };
   }
-  const batch = makeBatch(input, order.order, epoch, index);
+  const batch = makeBatch(input, { order: order.order, epoch, index });
   self.postMessage({ epoch, index, batch }, [
     batch.left.buffer as ArrayBuffer,
     batch.right.buffer as ArrayBuffer,

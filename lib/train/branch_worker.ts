@@ -36,14 +36,17 @@ let flag: Int32Array;
 let gradient: Float32Array;
 
 function setWeights(weights: [string, Float32Array][]): void {
-  for (const [name, values] of weights) {
-    const existing = variables.get(name);
-    if (existing) existing.assign(tf.tensor(values, existing.shape));
-    else {
-      const spec = model.params.find((p) => p.name === name)!;
-      variables.set(name, tf.variable(tf.tensor(values, spec.shape), spec.trainable));
+  // tidy frees the temporary tensors; assign copies their data into the variables.
+  tf.tidy(() => {
+    for (const [name, values] of weights) {
+      const existing = variables.get(name);
+      if (existing) existing.assign(tf.tensor(values, existing.shape));
+      else {
+        const spec = model.params.find((p) => p.name === name)!;
+        variables.set(name, tf.variable(tf.tensor(values, spec.shape), spec.trainable));
+      }
     }
-  }
+  });
 }
 
 async function init(message: BranchInit): Promise<void> {
@@ -62,7 +65,7 @@ function step(message: BranchStep): void {
   const ctx = trainingContext(partRng(message.key, message.side), updates);
   const trainable = [...variables.values()].filter((v) => v.trainable);
   const nameOf = new Map([...variables].map(([name, v]) => [v.name, name]));
-  const { grads } = tf.variableGrads(() => {
+  const { value, grads } = tf.variableGrads(() => {
     const x = tf.tensor4d(message.images, [message.count, size, size, 1]);
     const embedding = model.embed(Object.fromEntries(variables), x, ctx);
     self.postMessage({ type: "embedding", data: embedding.dataSync() });
@@ -79,9 +82,9 @@ function step(message: BranchStep): void {
   const observed: [string, Float32Array][] = updates.map((
     u,
   ) => [u.name, u.value.dataSync() as Float32Array]);
-  tf.dispose([...Object.values(grads), ...updates.map((u) => u.value)]);
+  tf.dispose([value, ...Object.values(grads), ...updates.map((u) => u.value)]);
   self.postMessage(
-    { type: "gradients", grads: out, updates: observed },
+    { type: "gradients", grads: out, updates: observed, tensors: tf.memory().numTensors },
     [...out, ...observed].map(([, a]) => a.buffer as ArrayBuffer),
   );
 }

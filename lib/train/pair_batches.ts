@@ -9,7 +9,7 @@ import type { Pair } from "../data/sample_pairs.ts";
 import { Rng } from "../util/rng.ts";
 
 /** Stream labels for {@linkcode Rng.derive}: one per use of randomness in a run. */
-export const STREAMS = { order: 1, augment: 2, noise: 3, init: 4 } as const;
+export const STREAMS = { order: 1, augment: 2, noise: 3, init: 4, tta: 5 } as const;
 
 /** Pairs in a form that can be sent to a worker. */
 export interface PairColumns {
@@ -59,16 +59,25 @@ export function epochOrder(pairs: number, seed: number, epoch: number): Int32Arr
   return Int32Array.from(order);
 }
 
+/** Which batch to build. */
+export interface BatchPosition {
+  /** The epoch, or the round of test-time augmentation (with `stream` STREAMS.tta). */
+  epoch: number;
+  /** Batch number within the epoch. */
+  index: number;
+  /** The epoch's pair order (default: the stored order). */
+  order?: Int32Array;
+  /** The generator stream of the augmentations (default STREAMS.augment). */
+  stream?: number;
+}
+
 /**
- * Builds batch `index` of `epoch`. With augmentation, each image gets its own random transform
- * and the pair its random side swap; without, pairs are taken in their stored order.
+ * Builds one batch. With augmentation, each image gets its own random transform and the pair
+ * its random side swap, drawn from a generator derived from (seed, stream, epoch, index).
  */
-export function makeBatch(
-  input: BatchSourceInput,
-  order: Int32Array | null,
-  epoch: number,
-  index: number,
-): Batch {
+export function makeBatch(input: BatchSourceInput, at: BatchPosition): Batch {
+  const { epoch, index } = at;
+  const order = at.order;
   const { size, batchSize, pairs, faces } = input;
   const total = pairs.a.length;
   const start = index * batchSize;
@@ -78,7 +87,7 @@ export function makeBatch(
   const right = new Float32Array(count * pixels);
   const labels = new Float32Array(count);
   const augmenter = input.augment ? new AffineAugmenter(input.augment, size) : null;
-  const rng = Rng.derive(input.seed, STREAMS.augment, epoch, index);
+  const rng = Rng.derive(input.seed, at.stream ?? STREAMS.augment, epoch, index);
   for (let k = 0; k < count; k++) {
     const p = order ? order[start + k] : start + k;
     let a = pairs.a[p], b = pairs.b[p];

@@ -72,6 +72,8 @@ export class SideParallelStepRunner implements StepRunner {
   readonly #ready: Promise<unknown>;
   readonly #branchNames: string[];
   #weightsChanged = false;
+  /** Live tensors in each worker after its last step (for leak checks). */
+  workerTensors: [number, number] = [0, 0];
 
   /** Starts the two workers with the current branch weights of `params`. */
   constructor(params: ModelParams, adam: Adam, options: { maxBatch: number }) {
@@ -114,15 +116,17 @@ export class SideParallelStepRunner implements StepRunner {
     });
     const [left, right] = await Promise.all(embeddings);
     const branchResults = this.#threads.map((t) =>
-      t.next<{ grads: [string, Float32Array][]; updates: [string, Float32Array][] }>()
+      t.next<
+        { grads: [string, Float32Array][]; updates: [string, Float32Array][]; tensors: number }
+      >()
     );
 
     // The head, on this thread: gradients for its weights and for both embeddings.
     const units = left.data.length / batch.count;
     const headUpdates: StateUpdates = [];
     const ctx = trainingContext(partRng(key, "head"), headUpdates);
-    const el = tf.variable(tf.tensor2d(left.data, [batch.count, units]), true);
-    const er = tf.variable(tf.tensor2d(right.data, [batch.count, units]), true);
+    const el = tf.tidy(() => tf.variable(tf.tensor2d(left.data, [batch.count, units]), true));
+    const er = tf.tidy(() => tf.variable(tf.tensor2d(right.data, [batch.count, units]), true));
     const headVars = new Map(
       [...params.trainable()].filter(([name]) => !this.#branchNames.includes(name)),
     );
@@ -137,6 +141,7 @@ export class SideParallelStepRunner implements StepRunner {
     this.#threads[0].sendGradient(grads[el.name].dataSync() as Float32Array);
     this.#threads[1].sendGradient(grads[er.name].dataSync() as Float32Array);
     const [fromLeft, fromRight] = await Promise.all(branchResults);
+    this.workerTensors = [fromLeft.tensors, fromRight.tensors];
 
     // Branch gradients summed over the two sides, then one optimiser step for everything.
     const all = new Map<string, tf.Tensor>();

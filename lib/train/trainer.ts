@@ -16,7 +16,7 @@ import { Rng } from "../util/rng.ts";
 import { Adam, type AdamParams } from "./adam.ts";
 import { BatchPrefetcher } from "./batch_prefetcher.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { predictPairs } from "./evaluate_pairs.ts";
+import { predictPairs } from "../evaluate/predict_pairs.ts";
 import { LocalStepRunner, type StepRunner } from "./train_step.ts";
 import { SideParallelStepRunner } from "./side_parallel_step.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
@@ -86,7 +86,11 @@ async function startState(model: SiameseModel, params: TrainParams, options: Tra
   try {
     checkpoint = await loadCheckpoint(path);
   } catch (error) {
-    throw new UserError(`checkpoint ${path} is damaged (${(error as Error).message}); rerun with --force to start over`);
+    throw new UserError(
+      `checkpoint ${path} is damaged (${
+        (error as Error).message
+      }); rerun with --force to start over`,
+    );
   }
   const adam = new Adam(params.adam);
   if (checkpoint) {

@@ -31,7 +31,7 @@ Deno.test("epoch orders are permutations, reproducible per epoch and different a
 });
 
 Deno.test("without augmentation, batches hold the pairs in order, scaled to [0, 1]", () => {
-  const last = makeBatch(plain, null, 0, 2);
+  const last = makeBatch(plain, { epoch: 0, index: 2 });
   assert.equal(last.count, 1);
   assert.deepEqual([...last.labels], [0]);
   assert.ok(Math.abs(last.left[5] - faces[0 * 64 + 5] / 255) < 1e-7);
@@ -41,9 +41,9 @@ Deno.test("without augmentation, batches hold the pairs in order, scaled to [0, 
 Deno.test("augmented batches are reproducible per (epoch, batch) and vary between them", () => {
   const input = { ...plain, augment: AUGMENT_DEFAULTS };
   const order = epochOrder(5, 9, 1);
-  const a = makeBatch(input, order, 1, 0);
-  assert.deepEqual(makeBatch(input, order, 1, 0), a);
-  assert.notDeepEqual(makeBatch(input, order, 2, 0).left, a.left);
+  const a = makeBatch(input, { order, epoch: 1, index: 0 });
+  assert.deepEqual(makeBatch(input, { order, epoch: 1, index: 0 }), a);
+  assert.notDeepEqual(makeBatch(input, { order, epoch: 2, index: 0 }).left, a.left);
   assert.ok(a.left.every((v) => v >= 0 && v <= 1));
 });
 
@@ -53,7 +53,10 @@ Deno.test("the prefetching worker returns exactly the batches built in place", a
   try {
     const order = epochOrder(5, 9, 2);
     for (let i = 0; i < 3; i++) {
-      assert.deepEqual(await prefetcher.get(2, i, 3), makeBatch(input, order, 2, i));
+      assert.deepEqual(
+        await prefetcher.get(2, i, 3),
+        makeBatch(input, { order, epoch: 2, index: i }),
+      );
     }
   } finally {
     prefetcher.close();

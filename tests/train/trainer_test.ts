@@ -84,6 +84,14 @@ Deno.test("two-thread steps (one worker per side) give exactly the one-thread we
     for (let i = 0; i < 2; i++) {
       losses.push((await runner.step(batch, { ...KEY, batch: i })).lossSum);
     }
+    // Later steps must leak no tensor, on this thread or in the workers.
+    const before = tf.memory().numTensors;
+    const workersBefore = runner instanceof SideParallelStepRunner ? [...runner.workerTensors] : [];
+    losses.push((await runner.step(batch, { ...KEY, batch: 2 })).lossSum);
+    assert.equal(tf.memory().numTensors, before, `${threads} thread(s): tensors leak on the main thread`);
+    if (runner instanceof SideParallelStepRunner) {
+      assert.deepEqual(runner.workerTensors, workersBefore, "tensors leak in the workers");
+    }
     runner.close();
     weights.push({ losses, values: params.toArrays() });
     params.dispose();

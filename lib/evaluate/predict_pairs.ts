@@ -1,0 +1,85 @@
+/**
+ * Same-person probabilities of many pairs with a trained model (inference mode), optionally with
+ * test-time augmentation (the mean of N augmented predictions per pair, the original's "50 runs"
+ * mode), plus the mean loss and the accuracy at 0.5.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { AUGMENT_DEFAULTS } from "../augment/affine_augmenter.ts";
+import type { ModelParams } from "../model/model_params.ts";
+import { forwardPairs } from "../model/siamese_model.ts";
+import { INFERENCE_CONTEXTS } from "../train/forward_context.ts";
+import { batchCount, type BatchSourceInput, makeBatch, STREAMS } from "../train/pair_batches.ts";
+
+/** Results of {@linkcode predictPairs}. */
+export interface PairPredictions {
+  /** Same-person probability per pair, in pair order. */
+  probabilities: Float32Array;
+  /** Mean binary cross-entropy of the probabilities. */
+  loss: number;
+  /** Fraction of pairs on the right side of 0.5. */
+  accuracy: number;
+}
+
+/** Options of {@linkcode predictPairs}. */
+export interface PredictOptions {
+  /** Rounds of test-time augmentation (0: none, the input's `augment` must then be null). */
+  tta?: number;
+}
+
+function predictOnce(
+  params: ModelParams,
+  input: BatchSourceInput,
+  round: number | null,
+  out: Float32Array,
+): void {
+  const size = input.size;
+  for (let i = 0; i < batchCount(input.pairs.a.length, input.batchSize); i++) {
+    const batch = makeBatch(
+      input,
+      round === null ? { epoch: 0, index: i } : { epoch: round, index: i, stream: STREAMS.tta },
+    );
+    const logits = tf.tidy(() => {
+      const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
+      const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
+      return forwardPairs(params.model, params.tensors(), left, right, INFERENCE_CONTEXTS);
+    });
+    const z = logits.dataSync();
+    logits.dispose();
+    for (let k = 0; k < batch.count; k++) out[i * input.batchSize + k] += 1 / (1 + Math.exp(-z[k]));
+  }
+}
+
+/** Runs the model over every pair of `input`. */
+export function predictPairs(
+  params: ModelParams,
+  input: BatchSourceInput,
+  options: PredictOptions = {},
+): PairPredictions {
+  const total = input.pairs.a.length;
+  const probabilities = new Float32Array(total);
+  const tta = options.tta ?? 0;
+  if (tta > 0) {
+    const augmented = { ...input, augment: input.augment ?? AUGMENT_DEFAULTS };
+    for (let r = 0; r < tta; r++) predictOnce(params, augmented, r, probabilities);
+    for (let i = 0; i < total; i++) probabilities[i] /= tta;
+  } else {
+    if (input.augment) {
+      throw new Error("predictPairs: without test-time augmentation, pairs are not augmented");
+    }
+    predictOnce(params, input, null, probabilities);
+  }
+  let lossSum = 0;
+  let correct = 0;
+  for (let i = 0; i < total; i++) {
+    const y = input.pairs.same[i];
+    const p = Math.min(Math.max(probabilities[i], 1e-7), 1 - 1e-7);
+    lossSum -= y ? Math.log(p) : Math.log(1 - p);
+    if ((probabilities[i] >= 0.5 ? 1 : 0) === y) correct++;
+  }
+  return {
+    probabilities,
+    loss: total ? lossSum / total : NaN,
+    accuracy: total ? correct / total : NaN,
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * The `test` stage: a trained experiment in; per set (training sample, validation, test) the
+ * threshold metrics at the validation-chosen threshold and at 0.5, the ROC curve, AUC, equal
+ * error rate and TAR at 1% and 0.1% FAR, the predictions, and galleries of the most confident
+ * errors out.
+ * @module
+ */
+import { join } from "node:path";
+import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
+import type { TestParams } from "../config/defaults.ts";
+import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
+import type { Pair } from "../data/sample_pairs.ts";
+import {
+  bestThreshold,
+  type ClassificationMetrics,
+  classificationMetrics,
+} from "../evaluate/classification_metrics.ts";
+import { findErrors, renderPairGrid } from "../evaluate/error_gallery.ts";
+import { predictPairs } from "../evaluate/predict_pairs.ts";
+import {
+  equalErrorRate,
+  rocAuc,
+  rocCurve,
+  type RocPoint,
+  tarAtFar,
+} from "../evaluate/roc_curve.ts";
+import { ModelParams } from "../model/model_params.ts";
+import { getModel } from "../model/registry.ts";
+import { loadCheckpoint } from "../train/checkpoint.ts";
+import { pairColumns } from "../train/pair_batches.ts";
+import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
+import { UserError } from "../util/errors.ts";
+import type { Artifact, ArtifactStore } from "./artifact_store.ts";
+import { ExperimentIndex } from "./experiments.ts";
+import { loadPairSets } from "./split_stage.ts";
+
+/** Bump when the same inputs and parameters would give different results. */
+export const TEST_VERSION = 1;
+
+/** File names inside a test artifact. */
+export const TEST_FILES = {
+  metrics: "metrics.json",
+  roc: "roc.json",
+  predictions: "predictions.json",
+  errors: "errors.json",
+  falsePositives: "false_positives.png",
+  falseNegatives: "false_negatives.png",
+} as const;
+
+/** The metrics of one set. */
+export interface SetMetrics {
+  pairs: number;
+  /** At the threshold chosen on the validation set. */
+  atThreshold: ClassificationMetrics;
+  /** At 0.5. */
+  atHalf: ClassificationMetrics;
+  auc: number;
+  eer: number;
+  tarAtFar1: number;
+  tarAtFar01: number;
+  /** Mean binary cross-entropy. */
+  loss: number;
+}
+
+/** `metrics.json`. */
+export interface TestMetrics {
+  experiment: string;
+  threshold: number;
+  tta: number;
+  /** The set the error galleries come from. */
+  gallerySet: string;
+  sets: Record<string, SetMetrics>;
+}
+
+/** Options of {@linkcode testExperiment}. */
+export interface TestOptions {
+  name: string;
+  params: TestParams;
+  backend: BackendChoice;
+  force?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Evaluates experiment `options.name` (cached like every stage). */
+export async function testExperiment(
+  store: ArtifactStore,
+  options: TestOptions,
+): Promise<Artifact> {
+  const log = options.log ?? console.log;
+  const index = new ExperimentIndex(store.root);
+  const record = await index.require(options.name);
+  const trained = await store.load("train", record.keys.train);
+  if (!trained) {
+    throw new UserError(
+      `experiment "${options.name}" has not finished training: run \`deno task train ${options.name}\` first`,
+    );
+  }
+  const prepared = await store.load("prepare", record.keys.prepare);
+  const split = await store.load("split", record.keys.split);
+  if (!prepared || !split) {
+    throw new UserError(
+      `the data of experiment "${options.name}" is gone: \`deno task train ${options.name}\` rebuilds it`,
+    );
+  }
+  const { artifact } = await store.ensure(
+    {
+      stage: "test",
+      version: TEST_VERSION,
+      params: options.params,
+      inputs: { train: trained.key, split: split.key, faces: prepared.key },
+    },
+    async (dir) => {
+      await selectBackend(options.backend, { log });
+      const trainParams = trained.manifest.params as TrainParams;
+      const model = getModel(trainParams.model);
+      const checkpoint = await loadCheckpoint(join(trained.dir, TRAIN_FILES.checkpoint));
+      const params = new ModelParams(model, checkpoint!.weights);
+      const faces = await loadFaceArray(prepared.dir);
+      const small = resizeFaceArray(faces, model.inputSize);
+      const all = await loadPairSets(split.dir);
+      const sets: Record<string, Pair[]> = {
+        val: all.val,
+        test: all.test,
+        train: all.train.slice(0, options.params.trainEvalPairs),
+      };
+      const probabilities: Record<string, Float32Array> = {};
+      const losses: Record<string, number> = {};
+      for (const [name, pairs] of Object.entries(sets)) {
+        if (pairs.length === 0) continue;
+        const started = performance.now();
+        const p = predictPairs(params, {
+          faces: small,
+          size: model.inputSize,
+          pairs: pairColumns(pairs),
+          batchSize: 256,
+          seed: trainParams.seed,
+          augment: null,
+        }, { tta: options.params.tta });
+        probabilities[name] = p.probabilities;
+        losses[name] = p.loss;
+        log(
+          `test: ${name}: ${pairs.length} pairs in ${
+            ((performance.now() - started) / 1000).toFixed(1)
+          }s`,
+        );
+      }
+      params.dispose();
+      const labels = (pairs: Pair[]) => pairs.map((p) => (p.same ? 1 : 0));
+      const threshold = bestThreshold(probabilities.val, labels(sets.val));
+      const metrics: TestMetrics = {
+        experiment: options.name,
+        threshold,
+        tta: options.params.tta,
+        gallerySet: probabilities.test ? "test" : "val",
+        sets: {},
+      };
+      const curves: Record<string, RocPoint[]> = {};
+      for (const [name, scores] of Object.entries(probabilities)) {
+        const y = labels(sets[name]);
+        const curve = rocCurve(scores, y);
+        curves[name] = curve;
+        metrics.sets[name] = {
+          pairs: scores.length,
+          atThreshold: classificationMetrics(scores, y, threshold),
+          atHalf: classificationMetrics(scores, y, 0.5),
+          auc: rocAuc(curve),
+          eer: equalErrorRate(curve),
+          tarAtFar1: tarAtFar(curve, 0.01),
+          tarAtFar01: tarAtFar(curve, 0.001),
+          loss: losses[name],
+        };
+      }
+      const gallerySet = metrics.gallerySet;
+      const errors = findErrors(sets[gallerySet], probabilities[gallerySet], {
+        threshold,
+        limit: options.params.galleryPairs,
+        fileOf: (i) => faces.entries[i].file,
+      });
+      for (
+        const [file, list] of [[TEST_FILES.falsePositives, errors.falsePositives], [
+          TEST_FILES.falseNegatives,
+          errors.falseNegatives,
+        ]] as const
+      ) {
+        if (list.length === 0) continue;
+        const grid = await renderPairGrid(faces, list.map((e) => sets[gallerySet][e.pair]));
+        await writeFileAtomic(join(dir, file), grid);
+      }
+      await writeJsonAtomic(join(dir, TEST_FILES.errors), {
+        set: gallerySet,
+        threshold,
+        ...errors,
+      });
+      await writeJsonAtomic(join(dir, TEST_FILES.metrics), metrics);
+      await writeJsonAtomic(
+        join(dir, TEST_FILES.roc),
+        Object.fromEntries(
+          Object.entries(curves).map((
+            [k, c],
+          ) => [
+            k,
+            c.map((p) => [p.fpr, p.tpr, Number.isFinite(p.threshold) ? p.threshold : null]),
+          ]),
+        ),
+      );
+      await writeJsonAtomic(
+        join(dir, TEST_FILES.predictions),
+        Object.fromEntries(
+          Object.entries(probabilities).map(([k, v]) => [
+            k,
+            Array.from(v, (x) => Number(x.toFixed(6))),
+          ]),
+        ),
+      );
+      return {
+        experiment: options.name,
+        threshold,
+        accuracy: Object.fromEntries(
+          Object.entries(metrics.sets).map(([k, m]) => [k, m.atThreshold.accuracy]),
+        ),
+      };
+    },
+    { force: options.force },
+  );
+  if (record.keys.test !== artifact.key) {
+    await index.put({ ...record, keys: { ...record.keys, test: artifact.key } });
+  }
+  return artifact;
+}
