@@ -10,6 +10,7 @@ import {
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { ExperimentIndex } from "../../lib/pipeline/experiments.ts";
 import { trainExperiment, type TrainOptions } from "../../lib/pipeline/train_stage.ts";
+import { testExperiment, type TestMetrics } from "../../lib/pipeline/test_stage.ts";
 import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
 import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
 import { UserError } from "../../lib/util/errors.ts";
@@ -106,5 +107,56 @@ Deno.test("a name reused with other parameters is refused; unknown --load names 
     (e: Error) =>
       e instanceof UserError &&
       /unknown experiment "nonexistent" \(known: resumed, straight\)/.test(e.message),
+  );
+});
+
+Deno.test("test: metrics per set with the validation threshold, ROC, galleries; cached; TTA", async () => {
+  const params = { tta: 0, trainEvalPairs: 64, galleryPairs: 4 };
+  const run = (extra: Partial<{ tta: number }> = {}) =>
+    testExperiment(store, {
+      name: "straight",
+      params: { ...params, ...extra },
+      backend: "wasm",
+      log: (l) => lines.push(l),
+    });
+  const artifact = await run();
+  const metrics: TestMetrics = JSON.parse(
+    Deno.readTextFileSync(join(artifact.dir, "metrics.json")),
+  );
+  assert.deepEqual(Object.keys(metrics.sets).sort(), ["train", "val"]);
+  const val = metrics.sets.val;
+  assert.equal(val.pairs, 64);
+  assert.equal(metrics.sets.train.pairs, 64);
+  // The threshold maximises validation accuracy, so it cannot do worse there than 0.5.
+  assert.ok(val.atThreshold.accuracy >= val.atHalf.accuracy);
+  assert.equal(
+    val.atThreshold.tp + val.atThreshold.fp + val.atThreshold.tn + val.atThreshold.fn,
+    64,
+  );
+  assert.ok(val.auc >= 0 && val.auc <= 1 && val.eer >= 0 && val.eer <= 1);
+  const roc = JSON.parse(Deno.readTextFileSync(join(artifact.dir, "roc.json")));
+  assert.deepEqual(roc.val[0], [0, 0, null]);
+  assert.deepEqual(roc.val.at(-1).slice(0, 2), [1, 1]);
+  const errors = JSON.parse(Deno.readTextFileSync(join(artifact.dir, "errors.json")));
+  assert.equal(errors.set, "val");
+  assert.ok(errors.falsePositives.length <= 4 && errors.falseNegatives.length <= 4);
+  for (const e of errors.falsePositives) assert.ok(e.probability >= metrics.threshold);
+  if (errors.falsePositives.length) {
+    assert.ok(Deno.statSync(join(artifact.dir, "false_positives.png")).size > 0);
+  }
+  assert.equal((await new ExperimentIndex(store.root).get("straight"))?.keys.test, artifact.key);
+
+  lines.length = 0;
+  assert.equal((await run()).key, artifact.key);
+  assert.ok(lines.some((l) => l.startsWith("test: cached")));
+  const tta = await run({ tta: 2 });
+  const plain = JSON.parse(Deno.readTextFileSync(join(artifact.dir, "predictions.json")));
+  const augmented = JSON.parse(Deno.readTextFileSync(join(tta.dir, "predictions.json")));
+  assert.equal(augmented.val.length, 64);
+  assert.notDeepEqual(augmented.val, plain.val);
+
+  await assert.rejects(
+    () => testExperiment(store, { name: "nobody", params, backend: "wasm" }),
+    /unknown experiment "nobody"/,
   );
 });

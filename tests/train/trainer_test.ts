@@ -88,7 +88,11 @@ Deno.test("two-thread steps (one worker per side) give exactly the one-thread we
     const before = tf.memory().numTensors;
     const workersBefore = runner instanceof SideParallelStepRunner ? [...runner.workerTensors] : [];
     losses.push((await runner.step(batch, { ...KEY, batch: 2 })).lossSum);
-    assert.equal(tf.memory().numTensors, before, `${threads} thread(s): tensors leak on the main thread`);
+    assert.equal(
+      tf.memory().numTensors,
+      before,
+      `${threads} thread(s): tensors leak on the main thread`,
+    );
     if (runner instanceof SideParallelStepRunner) {
       assert.deepEqual(runner.workerTensors, workersBefore, "tensors leak in the workers");
     }
