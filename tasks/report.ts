@@ -1,10 +1,52 @@
 /**
- * `deno task report`: not implemented yet (see the open issues); exits with an error.
+ * `deno task report [NAME...]`: one self-contained HTML page for the named experiments (all by
+ * default).
  * @module
  */
-import { runTask } from "../lib/util/cli.ts";
+import { join, resolve } from "node:path";
+import { artifactsRoot, lfwDataRoot } from "../lib/config/defaults.ts";
+import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
+import { ExperimentIndex } from "../lib/pipeline/experiments.ts";
+import { loadExperimentData } from "../lib/report/experiment_data.ts";
+import { buildReport } from "../lib/report/html_report.ts";
+import { loadPublishedRocs } from "../lib/report/published_roc.ts";
+import { writeFileAtomic } from "../lib/util/atomic.ts";
+import { parseTaskArgs, runTask, stringOption, validateExperimentName } from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
 
-await runTask("report", () => {
-  throw new UserError("this task is not implemented yet; see the README's status section");
+const HELP = `Usage: deno task report [NAME...] [options]
+Writes one self-contained HTML page (default: all experiments).
+  --out FILE            where to write it (default: artifacts/report/report.html)
+  --published-roc DIR   published View 2 ROC curves (default: $FACE_COMPARER_LFW/published-roc)
+  --published           draw the published curves for every experiment, not only View 2 ones`;
+
+await runTask("report", async () => {
+  const args = parseTaskArgs(Deno.args, {
+    out: { type: "string" },
+    "published-roc": { type: "string" },
+    published: { type: "boolean" },
+  });
+  if (args.values.help) return console.log(HELP);
+  const store = new ArtifactStore(artifactsRoot());
+  const names = args.positionals.length
+    ? args.positionals.map((n) => validateExperimentName(n))
+    : await new ExperimentIndex(store.root).names();
+  if (names.length === 0) {
+    throw new UserError("no experiments yet: train one with `deno task train NAME`");
+  }
+  const experiments = [];
+  for (const name of names) experiments.push(await loadExperimentData(store, name));
+  const publishedDir = stringOption(args, "published-roc") ?? join(lfwDataRoot(), "published-roc");
+  const wantsPublished = Boolean(args.values.published) ||
+    experiments.some((e) =>
+      (e.record.options.split as { protocol?: string })?.protocol === "lfw-view2"
+    );
+  const published = wantsPublished ? await loadPublishedRocs(publishedDir) : undefined;
+  const html = await buildReport(experiments, {
+    published,
+    publishedForAll: Boolean(args.values.published),
+  });
+  const out = resolve(stringOption(args, "out") ?? join(store.root, "report", "report.html"));
+  await writeFileAtomic(out, new TextEncoder().encode(html));
+  console.log(`report: ${names.length} experiment(s) in ${out}`);
 });

@@ -37,7 +37,9 @@ Deno.test("the gallery is a PNG grid with both faces of each pair", async () => 
   const png = await renderPairGrid(faces, [{ a: 1, b: 2 }, { a: 3, b: 0 }, { a: 2, b: 2 }], {
     columns: 2,
   });
-  const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({
+    resolveWithObject: true,
+  });
   // 2 columns of (4 + 4 gap + 4) px with 8 px margins; 2 rows of 4 px with 8 px margins.
   assert.deepEqual([info.width, info.height], [8 + 2 * (12 + 8), 8 + 2 * (4 + 8)]);
   assert.equal(data[8 * info.width + 8], 50, "first pair, left face");

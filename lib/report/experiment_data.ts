@@ -1,0 +1,82 @@
+/**
+ * Everything the report shows about one experiment, read from its artifacts.
+ * @module
+ */
+import { join } from "node:path";
+import type { SplitStats } from "../data/skew_stats.ts";
+import type { ErrorLists } from "../evaluate/error_gallery.ts";
+import type { Artifact, ArtifactStore } from "../pipeline/artifact_store.ts";
+import { ExperimentIndex, type ExperimentRecord } from "../pipeline/experiments.ts";
+import { SPLIT_FILES } from "../pipeline/split_stage.ts";
+import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
+import type { EpochRecord } from "../train/history.ts";
+import { TRAIN_FILES } from "../train/trainer.ts";
+import { readJsonIfExists } from "../util/atomic.ts";
+import { UserError } from "../util/errors.ts";
+
+/** An experiment's artifacts and results. */
+export interface ExperimentData {
+  record: ExperimentRecord;
+  prepared: Artifact;
+  split: Artifact;
+  /** Absent while training is unfinished. */
+  train?: Artifact;
+  /** Absent until `deno task test NAME` ran. */
+  test?: Artifact;
+  history: EpochRecord[];
+  stats: SplitStats;
+  metrics?: TestMetrics;
+  /** ROC points [fpr, tpr, threshold] by set. */
+  roc?: Record<string, [number, number, number | null][]>;
+  errors?: ErrorLists & { set: string; threshold: number };
+  galleries: { falsePositives?: Uint8Array; falseNegatives?: Uint8Array };
+}
+
+async function readIfExists(path: string): Promise<Uint8Array | undefined> {
+  try {
+    return await Deno.readFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads experiment `name`; a UserError says which task to run when something is missing. */
+export async function loadExperimentData(
+  store: ArtifactStore,
+  name: string,
+): Promise<ExperimentData> {
+  const record = await new ExperimentIndex(store.root).require(name);
+  const prepared = await store.load("prepare", record.keys.prepare);
+  const split = await store.load("split", record.keys.split);
+  if (!prepared || !split) {
+    throw new UserError(
+      `the data of experiment "${name}" is gone: \`deno task train ${name}\` rebuilds it`,
+    );
+  }
+  const train = await store.load("train", record.keys.train);
+  const trainDir = train?.dir ?? store.partialDirOf("train", record.keys.train);
+  const history =
+    (await readJsonIfExists<EpochRecord[]>(join(trainDir, TRAIN_FILES.historyJson))) ?? [];
+  const stats = (await readJsonIfExists<SplitStats>(join(split.dir, SPLIT_FILES.stats)))!;
+  const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
+  const data: ExperimentData = {
+    record,
+    prepared,
+    split,
+    train,
+    test,
+    history,
+    stats,
+    galleries: {},
+  };
+  if (test) {
+    data.metrics = await readJsonIfExists(join(test.dir, TEST_FILES.metrics));
+    data.roc = await readJsonIfExists(join(test.dir, TEST_FILES.roc));
+    data.errors = await readJsonIfExists(join(test.dir, TEST_FILES.errors));
+    data.galleries = {
+      falsePositives: await readIfExists(join(test.dir, TEST_FILES.falsePositives)),
+      falseNegatives: await readIfExists(join(test.dir, TEST_FILES.falseNegatives)),
+    };
+  }
+  return data;
+}

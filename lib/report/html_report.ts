@@ -1,0 +1,244 @@
+/**
+ * The report: one self-contained HTML page (inline CSS, charts pre-rendered to SVG, galleries as
+ * data URIs, no script and no network) for one or several experiments side by side. Each chart's
+ * vega-lite specification is embedded beside it as JSON.
+ * @module
+ */
+import { encodeBase64 } from "./base64.ts";
+import { historyChart, rocChart, type RocSeries, skewChart } from "./charts.ts";
+import type { ExperimentData } from "./experiment_data.ts";
+import type { PublishedRoc } from "./published_roc.ts";
+import { renderSvg, type VegaLiteSpec } from "./render_chart.ts";
+import type { SetMetrics } from "../pipeline/test_stage.ts";
+
+/** Options of {@linkcode buildReport}. */
+export interface ReportOptions {
+  /** Published View 2 curves to draw under ours (for View 2 experiments, or on request). */
+  published?: PublishedRoc[];
+  /** Draw the published curves for every experiment, not only View 2 ones. */
+  publishedForAll?: boolean;
+  /** Page title. */
+  title?: string;
+}
+
+const esc = (s: unknown) =>
+  String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
+const pct = (
+  x: number | undefined,
+) => (x === undefined || !Number.isFinite(x) ? "–" : `${(100 * x).toFixed(2)}%`);
+const SET_NAMES: Record<string, string> = {
+  train: "training (sample)",
+  val: "validation",
+  test: "test",
+};
+
+let chartCount = 0;
+
+async function chart(spec: VegaLiteSpec): Promise<string> {
+  const id = `chart-${++chartCount}`;
+  const svg = await renderSvg(spec);
+  // "<" is escaped so that no string in the data can close the script element.
+  const json = JSON.stringify(spec).replace(/</g, "\\u003c");
+  return `<figure class="chart" id="${id}">${svg}<script type="application/json" class="vega-lite-spec">${json}</script></figure>`;
+}
+
+function metricsTable(sets: Record<string, SetMetrics>, threshold: number): string {
+  const rows = Object.entries(sets).map(([name, m]) =>
+    `<tr><th>${esc(SET_NAMES[name] ?? name)}</th><td>${m.pairs}</td><td>${
+      pct(m.atThreshold.accuracy)
+    }</td>` +
+    `<td>${pct(m.atHalf.accuracy)}</td><td>${pct(m.atThreshold.errorRate)}</td><td>${
+      pct(m.atThreshold.recall)
+    }</td>` +
+    `<td>${pct(m.atThreshold.precision)}</td><td>${pct(m.atThreshold.f1)}</td><td>${
+      m.auc.toFixed(4)
+    }</td>` +
+    `<td>${pct(m.eer)}</td><td>${pct(m.tarAtFar1)}</td><td>${pct(m.tarAtFar01)}</td><td>${
+      m.loss.toFixed(4)
+    }</td></tr>`
+  );
+  return `<div class="scroll"><table class="metrics"><thead><tr><th>set</th><th>pairs</th><th>accuracy</th><th>acc. at 0.5</th>` +
+    `<th>error rate</th><th>recall</th><th>precision</th><th>F1</th><th>AUC</th><th>EER</th><th>TAR@1%FAR</th>` +
+    `<th>TAR@0.1%FAR</th><th>loss</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>` +
+    `<p class="note">Accuracy, error rate, recall, precision and F1 at the threshold ${
+      threshold.toFixed(4)
+    }, ` +
+    `chosen on the validation set; "acc. at 0.5" uses 0.5.</p>`;
+}
+
+function gallery(
+  title: string,
+  png: Uint8Array | undefined,
+  entries: { a: string; b: string; probability: number }[],
+): string {
+  if (!png || entries.length === 0) return `<h4>${esc(title)}</h4><p class="note">none</p>`;
+  const items = entries.map((e, i) =>
+    `<li>${i + 1}. ${esc(e.a)} / ${esc(e.b)}: p = ${e.probability.toFixed(3)}</li>`
+  ).join("");
+  return `<h4>${esc(title)}</h4><img class="gallery" alt="${
+    esc(title)
+  }" src="data:image/png;base64,${encodeBase64(png)}">` +
+    `<details><summary>pairs (row by row)</summary><ol class="plain">${items}</ol></details>`;
+}
+
+function facts(e: ExperimentData): string {
+  const info = (e.train?.manifest.info ?? {}) as Record<string, unknown>;
+  const backend = info.backend as { name?: string; provider?: string } | undefined;
+  const rows: [string, unknown][] = [
+    ["status", e.record.status],
+    ["model", (e.record.options.train as { model?: string })?.model],
+    ["epochs done", e.history.length],
+    ["backend", backend ? `${backend.name} (${backend.provider})` : "–"],
+    ["training threads", info.threads ?? "–"],
+    ["hardware", info.hardware ? JSON.stringify(info.hardware) : "–"],
+    [
+      "training time",
+      info.trainingSeconds ? `${(info.trainingSeconds as number / 60).toFixed(1)} min` : "–",
+    ],
+    [
+      "mean throughput",
+      info.pairsPerSecond ? `${(info.pairsPerSecond as number).toFixed(1)} pairs/s` : "–",
+    ],
+    ["images", e.prepared.manifest.info.images],
+    ["image folder", e.prepared.manifest.info.imagesDir],
+    [
+      "artifact keys",
+      Object.entries(e.record.keys).map(([k, v]) => `${k} ${String(v).slice(0, 12)}`).join(", "),
+    ],
+    ["tools", JSON.stringify(e.prepared.manifest.tools)],
+  ];
+  return `<dl class="facts">${
+    rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v ?? "–")}</dd>`).join("")
+  }</dl>` +
+    `<details><summary>all options</summary><pre>${
+      esc(JSON.stringify(e.record.options, null, 2))
+    }</pre></details>`;
+}
+
+async function experimentSection(e: ExperimentData, options: ReportOptions): Promise<string> {
+  const name = e.record.name;
+  const protocol = (e.record.options.split as { protocol?: string })?.protocol ?? "seed";
+  const parts: string[] = [`<section class="experiment"><h2>${esc(name)}</h2>`];
+  parts.push(`<p class="note">protocol ${esc(protocol)}; ${esc(e.record.status)}</p>`);
+  parts.push("<h3>Metrics</h3>");
+  parts.push(
+    e.metrics
+      ? metricsTable(e.metrics.sets, e.metrics.threshold)
+      : `<p class="note">Not evaluated yet: run <code>deno task test ${esc(name)}</code>.</p>`,
+  );
+  parts.push("<h3>Training history</h3>");
+  parts.push(
+    e.history.length
+      ? await chart(historyChart(e.history, `${name}: loss and accuracy per epoch`))
+      : `<p class="note">No epoch finished yet.</p>`,
+  );
+  if (e.roc) {
+    const series: RocSeries[] = Object.entries(e.roc).map(([set, points]) => ({
+      label: `${name}: ${SET_NAMES[set] ?? set} (AUC ${
+        e.metrics?.sets[set]?.auc.toFixed(3) ?? "?"
+      })`,
+      source: "ours",
+      points: thin(points.map(([f, t]) => [f, t] as [number, number]), 400),
+    }));
+    if (options.published && (options.publishedForAll || protocol === "lfw-view2")) {
+      for (const p of options.published) {
+        if (p.points.length) {
+          series.push({
+            label: `${p.method} (${pct(p.meanAccuracy)})`,
+            source: "published",
+            points: p.points,
+          });
+        }
+      }
+    }
+    parts.push("<h3>ROC</h3>", await chart(rocChart(series, `${name}: ROC`)));
+  }
+  parts.push(
+    "<h3>Dataset skew</h3>",
+    await chart(skewChart(e.stats, `${name}: people per number of images`)),
+  );
+  if (e.errors) {
+    parts.push(`<h3>Errors on the ${esc(SET_NAMES[e.errors.set] ?? e.errors.set)} set</h3>`);
+    parts.push(
+      gallery(
+        "False positives (different people judged the same), most confident first",
+        e.galleries.falsePositives,
+        e.errors.falsePositives,
+      ),
+    );
+    parts.push(
+      gallery(
+        "False negatives (the same person judged different), most confident first",
+        e.galleries.falseNegatives,
+        e.errors.falseNegatives,
+      ),
+    );
+  }
+  parts.push("<h3>Run facts</h3>", facts(e), "</section>");
+  return parts.join("\n");
+}
+
+function thin<T>(points: T[], max: number): T[] {
+  if (points.length <= max) return points;
+  const step = (points.length - 1) / (max - 1);
+  return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]);
+}
+
+function comparison(experiments: ExperimentData[]): string {
+  const rows = experiments.map((e) => {
+    const s = e.metrics?.sets;
+    const main = s?.test ?? s?.val;
+    return `<tr><th>${esc(e.record.name)}</th><td>${
+      esc((e.record.options.split as { protocol?: string })?.protocol)
+    }</td>` +
+      `<td>${e.history.length}</td><td>${pct(s?.val?.atThreshold.accuracy)}</td><td>${
+        pct(s?.test?.atThreshold.accuracy)
+      }</td>` +
+      `<td>${main ? main.auc.toFixed(4) : "–"}</td><td>${pct(main?.eer)}</td></tr>`;
+  });
+  return `<table class="metrics"><thead><tr><th>experiment</th><th>protocol</th><th>epochs</th><th>validation accuracy</th>` +
+    `<th>test accuracy</th><th>AUC</th><th>EER</th></tr></thead><tbody>${
+      rows.join("")
+    }</tbody></table>`;
+}
+
+const CSS = `
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:19px;border-bottom:1px solid #ddd;padding-bottom:4px}
+h3{font-size:15px;margin:18px 0 6px}h4{font-size:13px;margin:12px 0 4px}
+.experiments{display:grid;grid-template-columns:repeat(auto-fit,minmax(660px,1fr));gap:28px}
+table.metrics{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:4px 0}
+table.metrics th,table.metrics td{border:1px solid #ddd;padding:3px 7px;text-align:right}
+table.metrics th:first-child{text-align:left}thead th{background:#f4f4f4}
+.experiment{min-width:0}.scroll{overflow-x:auto}
+.note{color:#666;font-size:12px;margin:4px 0}figure.chart{margin:6px 0}
+img.gallery{image-rendering:pixelated;border:1px solid #eee;max-width:100%}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;font-size:12px}
+dl.facts dt{color:#666}dl.facts dd{margin:0;word-break:break-all}ol.plain{font-size:12px}
+pre{font-size:11px;background:#f7f7f7;padding:8px;overflow:auto}`;
+
+/** Builds the report page for `experiments`. */
+export async function buildReport(
+  experiments: ExperimentData[],
+  options: ReportOptions = {},
+): Promise<string> {
+  const title = options.title ??
+    `face-comparer report: ${experiments.map((e) => e.record.name).join(", ")}`;
+  const sections: string[] = [];
+  for (const e of experiments) sections.push(await experimentSection(e, options));
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${esc(title)}</title><style>${CSS}</style></head>
+<body><h1>${esc(title)}</h1><p class="note">Generated ${
+    esc(new Date().toISOString())
+  } by <code>deno task report</code>.
+Charts are vega-lite specifications (embedded beside each chart), pre-rendered to SVG.</p>
+${experiments.length > 1 ? `<h2>Comparison</h2>${comparison(experiments)}` : ""}
+<div class="experiments">${sections.join("\n")}</div>
+<p class="note">LFW: Huang et al., "Labeled Faces in the Wild", UMass Amherst TR 07-49, 2007.</p>
+</body></html>
+`;
+}

@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { artifactsRoot, lfwDataRoot } from "../../lib/config/defaults.ts";
+import { renderPairGrid } from "../../lib/evaluate/error_gallery.ts";
+import { classificationMetrics } from "../../lib/evaluate/classification_metrics.ts";
+import { rocAuc, rocCurve } from "../../lib/evaluate/roc_curve.ts";
+import { movingAverage } from "../../lib/report/charts.ts";
+import type { ExperimentData } from "../../lib/report/experiment_data.ts";
+import { buildReport } from "../../lib/report/html_report.ts";
+import { loadPublishedRocs, parseRocFile } from "../../lib/report/published_roc.ts";
+import { Rng } from "../../lib/util/rng.ts";
+import { tempDir } from "../helpers/fixtures.ts";
+
+Deno.test("ROC files are parsed tolerantly: comments, extra columns, NaN rows, either order", () => {
+  const text = "# Created by Octave\n# rows: 4\n 1 1 0.5 30\n0.5 0.25 9 9\nNaN 0.1\n0 0 1 0\n\n";
+  assert.deepEqual(parseRocFile(text), [[0, 0], [0.25, 0.5], [1, 1]]);
+  assert.equal(
+    parseRocFile(Array.from({ length: 1000 }, (_, i) => `${i / 999} ${i / 999}`).join("\n"), 50)
+      .length,
+    50,
+  );
+});
+
+Deno.test("the shared published curves load with their accuracies", async () => {
+  const published = await loadPublishedRocs(join(lfwDataRoot(), "published-roc"));
+  assert.ok(published.length >= 12);
+  const withCurves = published.filter((p) => p.points.length > 0);
+  assert.equal(withCurves.length, 12);
+  for (const p of withCurves) {
+    assert.ok(p.meanAccuracy > 0.5 && p.meanAccuracy < 1, p.method);
+    assert.ok(p.points.every(([f, t]) => f >= 0 && f <= 1 && t >= 0 && t <= 1), p.method);
+  }
+  await assert.rejects(() => loadPublishedRocs("/no/such/dir"), /no readable index\.tsv/);
+});
+
+Deno.test("the moving average trails over the window", () => {
+  assert.deepEqual(movingAverage([1, 2, 3, 4], 2), [1, 1.5, 2.5, 3.5]);
+});
+
+/** A complete experiment made of synthetic results (no training needed). */
+async function syntheticExperiment(name: string, seed: number): Promise<ExperimentData> {
+  const rng = new Rng(seed);
+  const labels = Array.from({ length: 200 }, (_, i) => i % 2);
+  const scores = labels.map((y) =>
+    Math.min(1, Math.max(0, 0.5 + (y ? 0.2 : -0.2) + 0.3 * rng.normal()))
+  );
+  const curve = rocCurve(scores, labels);
+  const setMetrics = {
+    pairs: 200,
+    atThreshold: classificationMetrics(scores, labels, 0.5),
+    atHalf: classificationMetrics(scores, labels, 0.5),
+    auc: rocAuc(curve),
+    eer: 0.3,
+    tarAtFar1: 0.1,
+    tarAtFar01: 0.01,
+    loss: 0.6,
+  };
+  const faces = {
+    size: 8,
+    channels: 1,
+    pixels: Uint8Array.from({ length: 4 * 64 }, () => rng.nextInt(256)),
+    entries: [],
+  };
+  const png = await renderPairGrid(faces, [{ a: 0, b: 1 }, { a: 2, b: 3 }]);
+  const artifact = (stage: string, info: Record<string, unknown>) => ({
+    stage,
+    key: `${stage}key`,
+    dir: "/nowhere",
+    manifest: {
+      stage,
+      key: "k",
+      version: 1,
+      params: {},
+      inputs: {},
+      files: {},
+      createdAt: "",
+      durationSeconds: 1,
+      tools: { deno: "2" },
+      info,
+    },
+  });
+  const buckets = {
+    "1": 10,
+    "2": 5,
+    "3-5": 3,
+    "6-10": 1,
+    "11-25": 1,
+    "26-75": 0,
+    "76-200": 0,
+    ">=201": 0,
+  };
+  const setStats = {
+    pairs: 200,
+    same: 100,
+    different: 100,
+    images: 300,
+    people: 20,
+    peoplePerBucket: buckets,
+    topPeople: [],
+  };
+  return {
+    record: {
+      name,
+      createdAt: "",
+      updatedAt: "",
+      status: "complete",
+      keys: { prepare: "p", split: "s", train: "t", test: "x" },
+      options: { split: { protocol: "lfw-view2" }, train: { model: "seed" } },
+    },
+    prepared: artifact("prepare", { images: 13232, imagesDir: "/data" }),
+    split: artifact("split", {}),
+    train: artifact("train", {
+      backend: { name: "wasm", provider: "tfjs-backend-wasm" },
+      threads: 2,
+      trainingSeconds: 600,
+    }),
+    history: Array.from({ length: 30 }, (_, i) => ({
+      epoch: i + 1,
+      trainLoss: 0.7 - i * 0.01,
+      trainAccuracy: 0.5 + i * 0.01,
+      valLoss: 0.7 - i * 0.008,
+      valAccuracy: 0.5 + i * 0.009,
+      seconds: 20,
+      pairsPerSecond: 90,
+    })),
+    stats: {
+      dataset: { images: 13232, people: 5748, peoplePerBucket: buckets },
+      sets: { train: setStats, val: setStats },
+    },
+    metrics: {
+      experiment: name,
+      threshold: 0.5,
+      tta: 0,
+      gallerySet: "val",
+      sets: { val: setMetrics, test: setMetrics },
+    },
+    roc: {
+      val: curve.map((p) => [p.fpr, p.tpr, null]),
+      test: curve.map((p) => [p.fpr, p.tpr, null]),
+    },
+    errors: {
+      set: "val",
+      threshold: 0.5,
+      falsePositives: [{ pair: 1, a: "A/A_0001.jpg", b: "B/B_0001.jpg", probability: 0.9 }],
+      falseNegatives: [{ pair: 0, a: "C/C_0001.jpg", b: "C/C_0002.jpg", probability: 0.1 }],
+    },
+    galleries: { falsePositives: png, falseNegatives: png },
+  };
+}
+
+function findChromium(): string | undefined {
+  for (const path of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]) {
+    try {
+      Deno.statSync(path);
+      return path;
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+Deno.test("the report is one self-contained page whose charts render in Chromium", {
+  ignore: !findChromium(),
+}, async () => {
+  const published = await loadPublishedRocs(join(lfwDataRoot(), "published-roc"));
+  const html = await buildReport([
+    await syntheticExperiment("first", 1),
+    await syntheticExperiment("second", 2),
+  ], { published });
+  // Self-contained: no external scripts, styles or images.
+  assert.doesNotMatch(html, /<script[^>]+src=|<link |<img[^>]+src="http|url\(http/);
+  assert.equal((html.match(/<svg /g) ?? []).length, 6, "history, ROC and skew per experiment");
+  assert.equal((html.match(/class="vega-lite-spec"/g) ?? []).length, 6);
+  assert.match(html, /Eigen-PEP \(88\.97%\)/);
+  const dir = tempDir();
+  const page = join(dir, "report.html");
+  Deno.writeTextFileSync(page, html);
+  const browser = (extra: string[]) =>
+    new Deno.Command(findChromium()!, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${tempDir("fc_chromium_")}`,
+        "--enable-logging=stderr",
+        "--v=0",
+        ...extra,
+        `file://${page}`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const dom = await browser(["--dump-dom"]);
+  const text = new TextDecoder().decode(dom.stdout);
+  const log = new TextDecoder().decode(dom.stderr);
+  assert.ok(dom.success, log.slice(-500));
+  assert.doesNotMatch(log, /CONSOLE\(|Uncaught/, "no console messages or errors");
+  // The rendered DOM holds the charts' marks: lines (history, ROC) and bars (skew).
+  const lineMarks = (text.match(/class="mark-line role-mark/g) ?? []).length;
+  const barPaths =
+    (text.match(/<g class="mark-rect role-mark[^"]*"[^>]*>(<path[^>]*>(<\/path>)?)+/g) ?? []).join(
+      "",
+    ).match(/<path/g)?.length ?? 0;
+  assert.ok(lineMarks >= 6, `${lineMarks} line marks`);
+  assert.ok(barPaths >= 20, `${barPaths} bars`);
+  assert.equal((text.match(/<img class="gallery"/g) ?? []).length, 4);
+  // Keep a screenshot as a test output.
+  const shot = join(artifactsRoot(), "test-outputs", "report_screenshot.png");
+  Deno.mkdirSync(join(artifactsRoot(), "test-outputs"), { recursive: true });
+  const screenshot = await browser(["--window-size=1500,2200", `--screenshot=${shot}`]);
+  assert.ok(screenshot.success);
+  assert.ok(Deno.statSync(shot).size > 10_000);
+});
