@@ -7,7 +7,12 @@ import { join, resolve } from "node:path";
 import { artifactsRoot, lfwDataRoot } from "../lib/config/defaults.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
 import { ExperimentIndex } from "../lib/pipeline/experiments.ts";
-import { loadExperimentData } from "../lib/report/experiment_data.ts";
+import {
+  type ExperimentData,
+  loadExperimentData,
+  loadTenFoldData,
+  type TenFoldData,
+} from "../lib/report/experiment_data.ts";
 import { buildReport } from "../lib/report/html_report.ts";
 import { loadPublishedRocs } from "../lib/report/published_roc.ts";
 import { writeFileAtomic } from "../lib/util/atomic.ts";
@@ -28,14 +33,27 @@ await runTask("report", async () => {
   });
   if (args.values.help) return console.log(HELP);
   const store = new ArtifactStore(artifactsRoot());
-  const names = args.positionals.length
-    ? args.positionals.map((n) => validateExperimentName(n))
-    : await new ExperimentIndex(store.root).names();
+  const index = new ExperimentIndex(store.root);
+  let names = args.positionals.map((n) => validateExperimentName(n));
+  if (names.length === 0) {
+    // By default every experiment, with the folds of a ten-fold run shown inside it.
+    const all = await index.names();
+    const records = await Promise.all(all.map((n) => index.require(n)));
+    const inGroups = new Set(records.flatMap((r) => (r.kind === "ten-fold" ? r.folds : [])));
+    names = all.filter((n) => !inGroups.has(n));
+  }
   if (names.length === 0) {
     throw new UserError("no experiments yet: train one with `deno task train NAME`");
   }
-  const experiments = [];
-  for (const name of names) experiments.push(await loadExperimentData(store, name));
+  const experiments: (ExperimentData | TenFoldData)[] = [];
+  for (const name of names) {
+    const record = await index.require(name);
+    experiments.push(
+      record.kind === "ten-fold"
+        ? await loadTenFoldData(store, record)
+        : await loadExperimentData(store, name),
+    );
+  }
   const publishedDir = stringOption(args, "published-roc") ?? join(lfwDataRoot(), "published-roc");
   const wantsPublished = Boolean(args.values.published) ||
     experiments.some((e) =>

@@ -8,6 +8,8 @@ import { artifactsRoot, TEST_DEFAULTS, TRAIN_DEFAULTS } from "../lib/config/defa
 import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
 import { TEST_FILES, testExperiment, type TestMetrics } from "../lib/pipeline/test_stage.ts";
+import { type TenFoldMetrics, testTenFold } from "../lib/pipeline/ten_fold.ts";
+import { ExperimentIndex } from "../lib/pipeline/experiments.ts";
 import {
   choiceOption,
   intOption,
@@ -40,17 +42,41 @@ await runTask("test", async () => {
     throw new UserError(`unexpected argument "${args.positionals[1]}"`);
   }
   const name = validateExperimentName(args.positionals[0]);
-  const artifact = await testExperiment(new ArtifactStore(artifactsRoot()), {
-    name,
-    params: {
-      tta: intOption(args, "tta", { min: 0, max: 1000 }) ?? TEST_DEFAULTS.tta,
-      trainEvalPairs: intOption(args, "train-eval-pairs", { min: 0 }) ??
-        TEST_DEFAULTS.trainEvalPairs,
-      galleryPairs: intOption(args, "gallery", { min: 0, max: 1000 }) ?? TEST_DEFAULTS.galleryPairs,
-    },
-    backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,
-    force: Boolean(args.values.force),
-  });
+  const store = new ArtifactStore(artifactsRoot());
+  const params = {
+    tta: intOption(args, "tta", { min: 0, max: 1000 }) ?? TEST_DEFAULTS.tta,
+    trainEvalPairs: intOption(args, "train-eval-pairs", { min: 0 }) ??
+      TEST_DEFAULTS.trainEvalPairs,
+    galleryPairs: intOption(args, "gallery", { min: 0, max: 1000 }) ?? TEST_DEFAULTS.galleryPairs,
+  };
+  const backend = choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend;
+  const force = Boolean(args.values.force);
+  if ((await new ExperimentIndex(store.root).require(name)).kind === "ten-fold") {
+    const artifact = await testTenFold(store, { name, params, backend, force });
+    const m: TenFoldMetrics = JSON.parse(
+      await Deno.readTextFile(join(artifact.dir, "metrics.json")),
+    );
+    console.log("fold  pairs  accuracy  threshold   AUC");
+    for (const f of m.folds) {
+      console.log(
+        `${String(f.fold).padStart(4)} ${String(f.pairs).padStart(6)}   ${pct(f.accuracy)}%  ${
+          f.threshold.toFixed(4).padStart(9)
+        } ${f.auc.toFixed(4)}`,
+      );
+    }
+    console.log(
+      `test: ${name}: LFW View 2 accuracy ${pct(m.mean)}% +- ${
+        pct(m.standardError)
+      }% (mean +- standard error over ${m.folds.length} folds)`,
+    );
+    console.log(
+      `test: pooled AUC ${m.pooled.auc.toFixed(4)}, EER ${
+        pct(m.pooled.eer)
+      }%; results in ${artifact.dir}`,
+    );
+    return;
+  }
+  const artifact = await testExperiment(store, { name, params, backend, force });
   const metrics: TestMetrics = JSON.parse(
     await Deno.readTextFile(join(artifact.dir, TEST_FILES.metrics)),
   );

@@ -15,7 +15,8 @@ import {
   SPLIT_HELP,
   SPLIT_OPTIONS,
 } from "../lib/pipeline/stage_options.ts";
-import { trainExperiment } from "../lib/pipeline/train_stage.ts";
+import { trainExperiment, type TrainOptions } from "../lib/pipeline/train_stage.ts";
+import { FOLDS, trainTenFold } from "../lib/pipeline/ten_fold.ts";
 import { ADAM_DEFAULTS } from "../lib/train/adam.ts";
 import {
   choiceOption,
@@ -70,7 +71,7 @@ await runTask("train", async () => {
   }
   const load = stringOption(args, "load");
   if (load !== undefined) validateExperimentName(load);
-  const outcome = await trainExperiment(new ArtifactStore(artifactsRoot()), {
+  const trainOptions: TrainOptions = {
     name,
     split,
     params: {
@@ -86,7 +87,18 @@ await runTask("train", async () => {
     load,
     threads: intOption(args, "threads", { min: 1, max: 2 }),
     force: Boolean(args.values.force),
-  });
+  };
+  const store = new ArtifactStore(artifactsRoot());
+  if (split.params.protocol === "lfw-view2" && split.params.fold === undefined) {
+    const result = await trainTenFold(store, trainOptions);
+    console.log(
+      result.complete === FOLDS
+        ? `train: ${name}: all ${FOLDS} folds trained; evaluate with \`deno task test ${name}\``
+        : `train: ${name}: ${result.complete} of ${FOLDS} folds trained; rerun the same command to continue`,
+    );
+    return;
+  }
+  const outcome = await trainExperiment(store, trainOptions);
   if (outcome.artifact) {
     const info = outcome.artifact.manifest.info as {
       final?: { valAccuracy: number };

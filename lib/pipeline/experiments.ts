@@ -10,6 +10,8 @@ import { validateExperimentName } from "../util/cli.ts";
 
 /** What the index records of an experiment. */
 export interface ExperimentRecord {
+  /** Absent or "single" for one trained model. */
+  kind?: "single";
   name: string;
   createdAt: string;
   updatedAt: string;
@@ -21,6 +23,26 @@ export interface ExperimentRecord {
   options: Record<string, unknown>;
 }
 
+/**
+ * A ten-fold LFW View 2 experiment: ten single experiments `<name>_fold1` .. `<name>_fold10`,
+ * each trained with the other nine folds' people and tested on its own fold.
+ */
+export interface TenFoldRecord {
+  kind: "ten-fold";
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  status: "training" | "complete";
+  /** Names of the ten fold experiments, fold 1 first. */
+  folds: string[];
+  options: Record<string, unknown>;
+  /** Key of the ten-fold evaluation, once `deno task test NAME` ran. */
+  testKey?: string;
+}
+
+/** Any record of the index. */
+export type AnyExperimentRecord = ExperimentRecord | TenFoldRecord;
+
 /** The experiment index under an artifact root. */
 export class ExperimentIndex {
   readonly #dir: string;
@@ -31,14 +53,14 @@ export class ExperimentIndex {
   }
 
   /** The record of `name`, or undefined. */
-  async get(name: string): Promise<ExperimentRecord | undefined> {
-    return await readJsonIfExists<ExperimentRecord>(
+  async get(name: string): Promise<AnyExperimentRecord | undefined> {
+    return await readJsonIfExists<AnyExperimentRecord>(
       join(this.#dir, `${validateExperimentName(name)}.json`),
     );
   }
 
   /** The record of `name`, or a UserError listing the known experiments. */
-  async require(name: string): Promise<ExperimentRecord> {
+  async require(name: string): Promise<AnyExperimentRecord> {
     const record = await this.get(name);
     if (!record) {
       const known = await this.names();
@@ -50,8 +72,19 @@ export class ExperimentIndex {
     return record;
   }
 
+  /** The record of a single (not ten-fold) experiment, or a UserError. */
+  async requireSingle(name: string): Promise<ExperimentRecord> {
+    const record = await this.require(name);
+    if (record.kind === "ten-fold") {
+      throw new UserError(
+        `"${name}" is a ten-fold experiment; name one of its folds (${record.folds[0]}, ...)`,
+      );
+    }
+    return record;
+  }
+
   /** Writes a record atomically. */
-  async put(record: ExperimentRecord): Promise<void> {
+  async put(record: AnyExperimentRecord): Promise<void> {
     await writeJsonAtomic(join(this.#dir, `${validateExperimentName(record.name)}.json`), record);
   }
 

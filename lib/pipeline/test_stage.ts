@@ -89,7 +89,7 @@ export async function testExperiment(
 ): Promise<Artifact> {
   const log = options.log ?? console.log;
   const index = new ExperimentIndex(store.root);
-  const record = await index.require(options.name);
+  const record = await index.requireSingle(options.name);
   const trained = await store.load("train", record.keys.train);
   if (!trained) {
     throw new UserError(

@@ -51,6 +51,8 @@ export interface TrainOutcome {
   partialDir?: string;
   epochsDone: number;
   record: ExperimentRecord;
+  /** true when the trained model was found in the cache and nothing was trained. */
+  cached: boolean;
 }
 
 /** The options that define an experiment, as stored and compared in its record. */
@@ -94,14 +96,20 @@ export async function trainExperiment(
 ): Promise<TrainOutcome> {
   const log = options.log ?? console.log;
   const index = new ExperimentIndex(store.root);
-  const existing = await index.get(options.name);
+  const found = await index.get(options.name);
+  if (found?.kind === "ten-fold") {
+    throw new UserError(
+      `"${options.name}" is a ten-fold experiment: train it with --protocol lfw-view2 and no --fold, or use another name`,
+    );
+  }
+  const existing = found;
   const model = getModel(options.params.model);
   const { prepared, split } = await ensureSplit(store, options.split);
 
   const inputs: Record<string, string> = { faces: prepared.key, split: split.key };
   let initialArtifact: Artifact | undefined;
   if (options.load !== undefined) {
-    const source = await index.require(options.load);
+    const source = await index.requireSingle(options.load);
     initialArtifact = await store.load("train", source.keys.train);
     if (!initialArtifact) {
       throw new UserError(`--load ${options.load}: that experiment has not finished training`);
@@ -150,6 +158,7 @@ export async function trainExperiment(
       artifact: cachedArtifact,
       epochsDone: options.params.epochs,
       record: existing?.keys.train === key ? existing : record,
+      cached: true,
     };
   }
   await index.put(record);
@@ -216,10 +225,10 @@ export async function trainExperiment(
     record.status = "complete";
     record.updatedAt = new Date().toISOString();
     await index.put(record);
-    return { artifact, epochsDone, record };
+    return { artifact, epochsDone, record, cached: false };
   } catch (error) {
     if (error instanceof TrainingPaused && !complete) {
-      return { partialDir, epochsDone: error.epochsDone, record };
+      return { partialDir, epochsDone: error.epochsDone, record, cached: false };
     }
     throw error;
   }

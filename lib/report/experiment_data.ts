@@ -6,7 +6,12 @@ import { join } from "node:path";
 import type { SplitStats } from "../data/skew_stats.ts";
 import type { ErrorLists } from "../evaluate/error_gallery.ts";
 import type { Artifact, ArtifactStore } from "../pipeline/artifact_store.ts";
-import { ExperimentIndex, type ExperimentRecord } from "../pipeline/experiments.ts";
+import {
+  ExperimentIndex,
+  type ExperimentRecord,
+  type TenFoldRecord,
+} from "../pipeline/experiments.ts";
+import type { TenFoldMetrics } from "../pipeline/ten_fold.ts";
 import { SPLIT_FILES } from "../pipeline/split_stage.ts";
 import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
 import type { EpochRecord } from "../train/history.ts";
@@ -45,7 +50,7 @@ export async function loadExperimentData(
   store: ArtifactStore,
   name: string,
 ): Promise<ExperimentData> {
-  const record = await new ExperimentIndex(store.root).require(name);
+  const record = await new ExperimentIndex(store.root).requireSingle(name);
   const prepared = await store.load("prepare", record.keys.prepare);
   const split = await store.load("split", record.keys.split);
   if (!prepared || !split) {
@@ -79,4 +84,31 @@ export async function loadExperimentData(
     };
   }
   return data;
+}
+
+/** A ten-fold View 2 experiment: its folds and, once evaluated, the ten-fold metrics. */
+export interface TenFoldData {
+  record: TenFoldRecord;
+  folds: ExperimentData[];
+  metrics?: TenFoldMetrics;
+  roc?: Record<string, [number, number, number | null][]>;
+}
+
+/** Loads a ten-fold experiment and those of its folds that exist. */
+export async function loadTenFoldData(
+  store: ArtifactStore,
+  record: TenFoldRecord,
+): Promise<TenFoldData> {
+  const index = new ExperimentIndex(store.root);
+  const folds: ExperimentData[] = [];
+  for (const name of record.folds) {
+    if (await index.get(name)) folds.push(await loadExperimentData(store, name));
+  }
+  const test = record.testKey ? await store.load("test", record.testKey) : undefined;
+  return {
+    record,
+    folds,
+    metrics: test ? await readJsonIfExists(join(test.dir, "metrics.json")) : undefined,
+    roc: test ? await readJsonIfExists(join(test.dir, "roc.json")) : undefined,
+  };
 }

@@ -6,7 +6,7 @@
  */
 import { encodeBase64 } from "./base64.ts";
 import { historyChart, rocChart, type RocSeries, skewChart } from "./charts.ts";
-import type { ExperimentData } from "./experiment_data.ts";
+import type { ExperimentData, TenFoldData } from "./experiment_data.ts";
 import type { PublishedRoc } from "./published_roc.ts";
 import { renderSvg, type VegaLiteSpec } from "./render_chart.ts";
 import type { SetMetrics } from "../pipeline/test_stage.ts";
@@ -181,6 +181,106 @@ async function experimentSection(e: ExperimentData, options: ReportOptions): Pro
   return parts.join("\n");
 }
 
+async function tenFoldSection(t: TenFoldData, options: ReportOptions): Promise<string> {
+  const name = t.record.name;
+  const parts: string[] = [
+    `<section class="experiment"><h2>${esc(name)} (LFW View 2, ten folds)</h2>`,
+  ];
+  parts.push(
+    `<p class="note">${
+      t.folds.filter((f) => f.train).length
+    } of ${t.record.folds.length} folds trained; ${esc(t.record.status)}</p>`,
+  );
+  const m = t.metrics;
+  if (!m) {
+    parts.push(
+      `<p class="note">Not evaluated yet: run <code>deno task test ${esc(name)}</code>.</p>`,
+    );
+  } else {
+    parts.push(
+      `<h3>Accuracy</h3><p><strong>${pct(m.mean)} &plusmn; ${pct(m.standardError)}</strong> ` +
+        `(mean &plusmn; standard error over ${m.folds.length} folds; each fold's threshold chosen on the other nine)</p>`,
+    );
+    const rows = m.folds.map((f) =>
+      `<tr><th>${f.fold}</th><td>${f.pairs}</td><td>${pct(f.accuracy)}</td><td>${
+        f.threshold.toFixed(4)
+      }</td><td>${f.auc.toFixed(4)}</td></tr>`
+    );
+    parts.push(
+      `<div class="scroll"><table class="metrics"><thead><tr><th>fold</th><th>pairs</th><th>accuracy</th><th>threshold</th><th>AUC</th></tr></thead><tbody>${
+        rows.join("")
+      }</tbody></table></div>`,
+    );
+    parts.push(
+      `<p class="note">Pooled over the folds: AUC ${m.pooled.auc.toFixed(4)}, EER ${
+        pct(m.pooled.eer)
+      }, TAR ${pct(m.pooled.tarAtFar1)} at 1% FAR, ${pct(m.pooled.tarAtFar01)} at 0.1% FAR.${
+        m.dropped.length ? ` ${m.dropped.length} protocol pair(s) left out (missing images).` : ""
+      }</p>`,
+    );
+    if (options.published?.length) {
+      const table = [
+        ...options.published.map((p) => ({
+          method: p.method,
+          acc: p.meanAccuracy,
+          se: p.standardError,
+          ours: false,
+        })),
+        { method: name, acc: m.mean, se: m.standardError, ours: true },
+      ]
+        .sort((a, b) => b.acc - a.acc)
+        .map((r) =>
+          `<tr${r.ours ? ' class="ours"' : ""}><th>${esc(r.method)}</th><td>${pct(r.acc)}</td><td>${
+            pct(r.se)
+          }</td></tr>`
+        );
+      parts.push(
+        `<h4>Published results (image-restricted, no outside data)</h4><div class="scroll"><table class="metrics"><thead><tr><th>method</th><th>accuracy</th><th>standard error</th></tr></thead><tbody>${
+          table.join("")
+        }</tbody></table></div>`,
+      );
+    }
+  }
+  if (t.roc?.test) {
+    const series: RocSeries[] = [{
+      label: `${name} (${pct(m?.mean)})`,
+      source: "ours",
+      points: thin(t.roc.test.map(([f, p]) => [f, p] as [number, number]), 400),
+    }];
+    for (const p of options.published ?? []) {
+      if (p.points.length) {
+        series.push({
+          label: `${p.method} (${pct(p.meanAccuracy)})`,
+          source: "published",
+          points: p.points,
+        });
+      }
+    }
+    parts.push(
+      "<h3>ROC (ten test folds pooled)</h3>",
+      await chart(rocChart(series, `${name}: ROC on LFW View 2`)),
+    );
+  }
+  const firstFold = t.folds[0];
+  if (firstFold?.history.length) {
+    parts.push(
+      "<h3>Training history (fold 1)</h3>",
+      await chart(
+        historyChart(firstFold.history, `${firstFold.record.name}: loss and accuracy per epoch`),
+      ),
+    );
+    parts.push(
+      "<h3>Dataset skew (fold 1)</h3>",
+      await chart(
+        skewChart(firstFold.stats, `${firstFold.record.name}: people per number of images`),
+      ),
+    );
+    parts.push("<h3>Run facts (fold 1)</h3>", facts(firstFold));
+  }
+  parts.push("</section>");
+  return parts.join("\n");
+}
+
 function thin<T>(points: T[], max: number): T[] {
   if (points.length <= max) return points;
   const step = (points.length - 1) / (max - 1);
@@ -213,22 +313,29 @@ h3{font-size:15px;margin:18px 0 6px}h4{font-size:13px;margin:12px 0 4px}
 table.metrics{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:4px 0}
 table.metrics th,table.metrics td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 table.metrics th:first-child{text-align:left}thead th{background:#f4f4f4}
-.experiment{min-width:0}.scroll{overflow-x:auto}
+.experiment{min-width:0}tr.ours th,tr.ours td{background:#fff4d6;font-weight:600}.scroll{overflow-x:auto}
 .note{color:#666;font-size:12px;margin:4px 0}figure.chart{margin:6px 0}
 img.gallery{image-rendering:pixelated;border:1px solid #eee;max-width:100%}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;font-size:12px}
 dl.facts dt{color:#666}dl.facts dd{margin:0;word-break:break-all}ol.plain{font-size:12px}
 pre{font-size:11px;background:#f7f7f7;padding:8px;overflow:auto}`;
 
-/** Builds the report page for `experiments`. */
+/** Builds the report page for `all` experiments (single or ten-fold), side by side. */
 export async function buildReport(
-  experiments: ExperimentData[],
+  all: (ExperimentData | TenFoldData)[],
   options: ReportOptions = {},
 ): Promise<string> {
+  const isTenFold = (e: ExperimentData | TenFoldData): e is TenFoldData =>
+    e.record.kind === "ten-fold";
+  const experiments = all.filter((e): e is ExperimentData => !isTenFold(e));
   const title = options.title ??
-    `face-comparer report: ${experiments.map((e) => e.record.name).join(", ")}`;
+    `face-comparer report: ${all.map((e) => e.record.name).join(", ")}`;
   const sections: string[] = [];
-  for (const e of experiments) sections.push(await experimentSection(e, options));
+  for (const e of all) {
+    sections.push(
+      isTenFold(e) ? await tenFoldSection(e, options) : await experimentSection(e, options),
+    );
+  }
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)}</title><style>${CSS}</style></head>

@@ -4,6 +4,7 @@ import { AUGMENT_DEFAULTS } from "../../lib/augment/affine_augmenter.ts";
 import {
   defaultImagesDir,
   defaultProtocolFiles,
+  lfwDataRoot,
   PREPARE_DEFAULTS,
   SPLIT_DEFAULTS,
 } from "../../lib/config/defaults.ts";
@@ -11,10 +12,15 @@ import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { ExperimentIndex } from "../../lib/pipeline/experiments.ts";
 import { trainExperiment, type TrainOptions } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment, type TestMetrics } from "../../lib/pipeline/test_stage.ts";
+import { type TenFoldMetrics, testTenFold, trainTenFold } from "../../lib/pipeline/ten_fold.ts";
 import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
 import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
 import { UserError } from "../../lib/util/errors.ts";
-import { tempDir } from "../helpers/fixtures.ts";
+import { lfwEntries, tempDir } from "../helpers/fixtures.ts";
+import { buildReport } from "../../lib/report/html_report.ts";
+import { loadTenFoldData } from "../../lib/report/experiment_data.ts";
+import { loadPublishedRocs } from "../../lib/report/published_roc.ts";
+import type { TenFoldRecord } from "../../lib/pipeline/experiments.ts";
 
 // One store for the file: the real LFW copy is prepared once (about 15 s).
 const lines: string[] = [];
@@ -144,7 +150,10 @@ Deno.test("test: metrics per set with the validation threshold, ROC, galleries; 
   if (errors.falsePositives.length) {
     assert.ok(Deno.statSync(join(artifact.dir, "false_positives.png")).size > 0);
   }
-  assert.equal((await new ExperimentIndex(store.root).get("straight"))?.keys.test, artifact.key);
+  assert.equal(
+    (await new ExperimentIndex(store.root).requireSingle("straight")).keys.test,
+    artifact.key,
+  );
 
   lines.length = 0;
   assert.equal((await run()).key, artifact.key);
@@ -159,4 +168,96 @@ Deno.test("test: metrics per set with the validation threshold, ROC, galleries; 
     () => testExperiment(store, { name: "nobody", params, backend: "wasm" }),
     /unknown experiment "nobody"/,
   );
+});
+
+/** Mini View 2 protocol files: 10 folds of 4 real LFW people, 2 same and 2 different pairs each. */
+function miniView2(): { pairs: string; people: string } {
+  const counts = new Map<string, number>();
+  for (const e of lfwEntries()) counts.set(e.person, (counts.get(e.person) ?? 0) + 1);
+  const people = [...counts].filter(([, n]) => n >= 4 && n <= 20).slice(0, 40);
+  const dir = tempDir();
+  const pairLines = ["10\t2"], peopleLines = ["10"];
+  for (let f = 0; f < 10; f++) {
+    const [a, b, c, d] = people.slice(4 * f, 4 * f + 4);
+    pairLines.push(
+      `${a[0]}\t1\t2`,
+      `${b[0]}\t1\t2`,
+      `${a[0]}\t3\t${c[0]}\t1`,
+      `${b[0]}\t3\t${d[0]}\t1`,
+    );
+    peopleLines.push("4", ...[a, b, c, d].map(([name, n]) => `${name}\t${n}`));
+  }
+  Deno.writeTextFileSync(join(dir, "pairs.txt"), pairLines.join("\n") + "\n");
+  Deno.writeTextFileSync(join(dir, "people.txt"), peopleLines.join("\n") + "\n");
+  return { pairs: join(dir, "pairs.txt"), people: join(dir, "people.txt") };
+}
+
+Deno.test("ten-fold View 2: trained fold by fold within a budget, evaluated with per-fold thresholds", async () => {
+  const files = miniView2();
+  const base = options("view2");
+  const tenFold: TrainOptions = {
+    ...base,
+    split: {
+      ...base.split,
+      params: { ...base.split.params, protocol: "lfw-view2", trainPairs: 16, valPairs: 8 },
+      protocolFiles: { ...base.split.protocolFiles, pairs: files.pairs, people: files.people },
+    },
+    params: { ...base.params, epochs: 1, batchSize: 8 },
+  };
+  const first = await trainTenFold(store, { ...tenFold, timeBudgetSeconds: 1e-6 });
+  assert.equal(first.complete, 1);
+  assert.equal(first.record.status, "training");
+  const second = await trainTenFold(store, tenFold);
+  assert.equal(second.complete, 10);
+  const index = new ExperimentIndex(store.root);
+  const record = await index.require("view2");
+  assert.equal(record.kind, "ten-fold");
+  assert.equal(record.status, "complete");
+  await assert.rejects(() => trainExperiment(store, options("view2")), /is a ten-fold experiment/);
+
+  const params = { tta: 0, trainEvalPairs: 0, galleryPairs: 0 };
+  const artifact = await testTenFold(store, {
+    name: "view2",
+    params,
+    backend: "wasm",
+    log: (l) => lines.push(l),
+  });
+  const metrics: TenFoldMetrics = JSON.parse(
+    Deno.readTextFileSync(join(artifact.dir, "metrics.json")),
+  );
+  assert.deepEqual(
+    metrics.folds.map((f) => [f.fold, f.pairs]),
+    Array.from({ length: 10 }, (_, k) => [k + 1, 4]),
+  );
+  const mean = metrics.folds.reduce((s, f) => s + f.accuracy, 0) / 10;
+  assert.ok(Math.abs(metrics.mean - mean) < 1e-12);
+  assert.ok(metrics.standardError >= 0 && metrics.pooled.pairs === 40);
+  for (const f of metrics.folds) assert.ok(f.accuracy >= 0 && f.accuracy <= 1);
+  assert.equal(
+    (await index.require("view2")).kind === "ten-fold" &&
+      (await index.require("view2") as { testKey?: string }).testKey,
+    artifact.key,
+  );
+  lines.length = 0;
+  assert.equal(
+    (await testTenFold(store, {
+      name: "view2",
+      params,
+      backend: "wasm",
+      log: (l) => lines.push(l),
+    })).key,
+    artifact.key,
+  );
+  assert.ok(lines.some((l) => l.startsWith("test: cached")));
+
+  // The report shows the ten-fold result beside the published ones.
+  const group = await index.require("view2");
+  assert.equal(group.kind, "ten-fold");
+  const html = await buildReport([await loadTenFoldData(store, group as TenFoldRecord)], {
+    published: await loadPublishedRocs(join(lfwDataRoot(), "published-roc")),
+  });
+  assert.match(html, /LFW View 2, ten folds/);
+  assert.match(html, /&plusmn;/);
+  assert.match(html, /<tr class="ours"><th>view2<\/th>/);
+  assert.equal((html.match(/<svg /g) ?? []).length, 3, "ROC, fold 1 history, fold 1 skew");
 });

@@ -1,0 +1,275 @@
+/**
+ * LFW View 2, the official benchmark: ten experiments `<name>_fold1` .. `<name>_fold10`, fold k
+ * trained on the people of the other nine folds and tested on fold k's 600 pairs, with fold k's
+ * decision threshold chosen on the other nine folds' pairs; the result is the mean accuracy and
+ * its standard error over the ten folds, as the LFW results page reports them.
+ * @module
+ */
+import { join } from "node:path";
+import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
+import type { TestParams } from "../config/defaults.ts";
+import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
+import { faceId } from "../data/face_file_name.ts";
+import { parsePairsFile } from "../data/lfw_protocol.ts";
+import type { Pair } from "../data/sample_pairs.ts";
+import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
+import { predictPairs } from "../evaluate/predict_pairs.ts";
+import { equalErrorRate, rocAuc, rocCurve, tarAtFar } from "../evaluate/roc_curve.ts";
+import { summariseFolds } from "../evaluate/ten_fold.ts";
+import { ModelParams } from "../model/model_params.ts";
+import { getModel } from "../model/registry.ts";
+import { loadCheckpoint } from "../train/checkpoint.ts";
+import { pairColumns } from "../train/pair_batches.ts";
+import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
+import { writeJsonAtomic } from "../util/atomic.ts";
+import { UserError } from "../util/errors.ts";
+import type { Artifact, ArtifactStore } from "./artifact_store.ts";
+import { hashInputFile } from "./content_hash.ts";
+import { ExperimentIndex, type TenFoldRecord } from "./experiments.ts";
+import { trainExperiment, type TrainOptions, type TrainOutcome } from "./train_stage.ts";
+
+/** Number of View 2 folds. */
+export const FOLDS = 10;
+
+/** Bump when the same inputs and parameters would give different results. */
+export const TEN_FOLD_TEST_VERSION = 1;
+
+/** The fold experiments' names. */
+export function foldNames(name: string): string[] {
+  return Array.from({ length: FOLDS }, (_, k) => `${name}_fold${k + 1}`);
+}
+
+/** What {@linkcode trainTenFold} did. */
+export interface TenFoldTrainOutcome {
+  record: TenFoldRecord;
+  /** Folds whose training is complete. */
+  complete: number;
+  outcomes: TrainOutcome[];
+}
+
+/**
+ * Trains the ten folds in order (each cached and resumable like any experiment), within the
+ * time budget if one is given; rerunning continues fold by fold.
+ */
+export async function trainTenFold(
+  store: ArtifactStore,
+  options: TrainOptions,
+): Promise<TenFoldTrainOutcome> {
+  const index = new ExperimentIndex(store.root);
+  const existing = await index.get(options.name);
+  if (existing && existing.kind !== "ten-fold") {
+    throw new UserError(
+      `"${options.name}" is a single-fold experiment; choose another name for the ten-fold run`,
+    );
+  }
+  const now = new Date().toISOString();
+  const record: TenFoldRecord = {
+    kind: "ten-fold",
+    name: options.name,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+    status: "training",
+    folds: foldNames(options.name),
+    options: {
+      split: { ...options.split.params, fold: undefined },
+      train: options.params,
+      images: options.split.prepare.images,
+    },
+  };
+  await index.put(record);
+  const started = performance.now();
+  const outcomes: TrainOutcome[] = [];
+  for (let k = 1; k <= FOLDS; k++) {
+    const elapsed = (performance.now() - started) / 1000;
+    const budget = options.timeBudgetSeconds === undefined
+      ? undefined
+      : options.timeBudgetSeconds - elapsed;
+    // Like epochs within a run: the budget stops the run only after some real training.
+    if (budget !== undefined && budget <= 0 && outcomes.some((o) => !o.cached)) break;
+    (options.log ?? console.log)(`train: ${options.name}: fold ${k} of ${FOLDS}`);
+    const outcome = await trainExperiment(store, {
+      ...options,
+      name: record.folds[k - 1],
+      split: { ...options.split, params: { ...options.split.params, fold: k } },
+      timeBudgetSeconds: budget,
+    });
+    outcomes.push(outcome);
+    if (!outcome.artifact) break;
+  }
+  const complete = outcomes.filter((o) => o.artifact).length;
+  if (complete === FOLDS) {
+    record.status = "complete";
+    record.updatedAt = new Date().toISOString();
+    await index.put(record);
+  }
+  return { record, complete, outcomes };
+}
+
+/** One fold's result. */
+export interface FoldResult {
+  fold: number;
+  /** Threshold chosen on the other nine folds. */
+  threshold: number;
+  pairs: number;
+  accuracy: number;
+  auc: number;
+}
+
+/** `metrics.json` of a ten-fold evaluation. */
+export interface TenFoldMetrics {
+  kind: "ten-fold";
+  experiment: string;
+  tta: number;
+  folds: FoldResult[];
+  mean: number;
+  standardError: number;
+  /** Over the ten test folds pooled (each pair scored by its fold's model). */
+  pooled: { pairs: number; auc: number; eer: number; tarAtFar1: number; tarAtFar01: number };
+  /** Protocol pairs left out because an image is missing from the prepared faces. */
+  dropped: string[];
+}
+
+/** Evaluates a trained ten-fold experiment (cached like every stage). */
+export async function testTenFold(
+  store: ArtifactStore,
+  options: {
+    name: string;
+    params: TestParams;
+    backend: BackendChoice;
+    force?: boolean;
+    log?: (line: string) => void;
+  },
+): Promise<Artifact> {
+  const log = options.log ?? console.log;
+  const index = new ExperimentIndex(store.root);
+  const record = await index.require(options.name);
+  if (record.kind !== "ten-fold") {
+    throw new UserError(`"${options.name}" is not a ten-fold experiment`);
+  }
+  const trained: Artifact[] = [];
+  for (const fold of record.folds) {
+    const r = await index.requireSingle(fold);
+    const artifact = await store.load("train", r.keys.train);
+    if (!artifact) {
+      throw new UserError(
+        `fold experiment "${fold}" has not finished training: rerun \`deno task train ${options.name} --protocol lfw-view2\``,
+      );
+    }
+    trained.push(artifact);
+  }
+  const first = await index.requireSingle(record.folds[0]);
+  const prepared = await store.load("prepare", first.keys.prepare);
+  const split = await store.load("split", first.keys.split);
+  if (!prepared || !split) {
+    throw new UserError(
+      `the data of "${options.name}" is gone: rerun its training command to rebuild it`,
+    );
+  }
+  const pairsPath = (split.manifest.info.protocolFiles as Record<string, string>).pairs;
+  const inputs: Record<string, string> = {
+    faces: prepared.key,
+    pairs: await hashInputFile(pairsPath, "protocol pairs file"),
+  };
+  trained.forEach((a, k) => inputs[`fold${k + 1}`] = a.key);
+  const { artifact } = await store.ensure(
+    {
+      stage: "test",
+      version: TEN_FOLD_TEST_VERSION,
+      params: { ...options.params, tenFold: true },
+      inputs,
+    },
+    async (dir) => {
+      await selectBackend(options.backend, { log });
+      const faces = await loadFaceArray(prepared.dir);
+      const indexOf = new Map(faces.entries.map((e, i) => [faceId(e.person, e.number), i]));
+      const protocol = parsePairsFile(await Deno.readTextFile(pairsPath), pairsPath);
+      const pairs: (Pair & { fold: number })[] = [];
+      const dropped: string[] = [];
+      for (const p of protocol.pairs) {
+        const a = indexOf.get(faceId(p.a.person, p.a.number)),
+          b = indexOf.get(faceId(p.b.person, p.b.number));
+        if (a === undefined || b === undefined) {
+          dropped.push(`${faceId(p.a.person, p.a.number)} ${faceId(p.b.person, p.b.number)}`);
+        } else pairs.push({ a, b, same: p.same, fold: p.fold });
+      }
+      const labels = pairs.map((p) => (p.same ? 1 : 0));
+      const folds: FoldResult[] = [];
+      const pooledScores: number[] = [], pooledLabels: number[] = [];
+      const predictions: Record<string, number[]> = {};
+      const resized = new Map<number, Uint8Array>();
+      for (let k = 1; k <= FOLDS; k++) {
+        const params = trained[k - 1].manifest.params as TrainParams;
+        const model = getModel(params.model);
+        const weights = new ModelParams(
+          model,
+          (await loadCheckpoint(join(trained[k - 1].dir, TRAIN_FILES.checkpoint)))!.weights,
+        );
+        const started = performance.now();
+        // One pass over all pairs: fold k's are its test pairs, the others choose its threshold.
+        const { probabilities } = predictPairs(weights, {
+          faces: resized.get(model.inputSize) ??
+            resized.set(model.inputSize, resizeFaceArray(faces, model.inputSize)).get(
+              model.inputSize,
+            )!,
+          size: model.inputSize,
+          pairs: pairColumns(pairs),
+          batchSize: 256,
+          seed: params.seed,
+          augment: null,
+        }, { tta: options.params.tta });
+        weights.dispose();
+        const inFold = (i: number) => pairs[i].fold === k;
+        const other = pairs.map((_, i) => i).filter((i) => !inFold(i));
+        const own = pairs.map((_, i) => i).filter(inFold);
+        const threshold = bestThreshold(
+          other.map((i) => probabilities[i]),
+          other.map((i) => labels[i]),
+        );
+        const scores = own.map((i) => probabilities[i]), y = own.map((i) => labels[i]);
+        const accuracy = classificationMetrics(scores, y, threshold).accuracy;
+        folds.push({
+          fold: k,
+          threshold,
+          pairs: own.length,
+          accuracy,
+          auc: rocAuc(rocCurve(scores, y)),
+        });
+        pooledScores.push(...scores);
+        pooledLabels.push(...y);
+        predictions[`fold${k}`] = scores.map((x) => Number(x.toFixed(6)));
+        log(
+          `test: fold ${k}: accuracy ${(100 * accuracy).toFixed(2)}% (threshold ${
+            threshold.toFixed(3)
+          }), ${((performance.now() - started) / 1000).toFixed(1)}s`,
+        );
+      }
+      const summary = summariseFolds(folds.map((f) => f.accuracy));
+      const curve = rocCurve(pooledScores, pooledLabels);
+      const metrics: TenFoldMetrics = {
+        kind: "ten-fold",
+        experiment: options.name,
+        tta: options.params.tta,
+        folds,
+        mean: summary.mean,
+        standardError: summary.standardError,
+        pooled: {
+          pairs: pooledScores.length,
+          auc: rocAuc(curve),
+          eer: equalErrorRate(curve),
+          tarAtFar1: tarAtFar(curve, 0.01),
+          tarAtFar01: tarAtFar(curve, 0.001),
+        },
+        dropped,
+      };
+      await writeJsonAtomic(join(dir, "metrics.json"), metrics);
+      await writeJsonAtomic(join(dir, "roc.json"), {
+        test: curve.map((p) => [p.fpr, p.tpr, Number.isFinite(p.threshold) ? p.threshold : null]),
+      });
+      await writeJsonAtomic(join(dir, "predictions.json"), predictions);
+      return { experiment: options.name, mean: summary.mean, standardError: summary.standardError };
+    },
+    { force: options.force },
+  );
+  if (record.testKey !== artifact.key) await index.put({ ...record, testKey: artifact.key });
+  return artifact;
+}
