@@ -17,6 +17,8 @@ import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
 import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { lfwEntries, tempDir } from "../helpers/fixtures.ts";
+import { FaceComparer } from "../../lib/compare/face_comparer.ts";
+import { readFaceImage } from "../../lib/compare/face_image.ts";
 import { buildReport } from "../../lib/report/html_report.ts";
 import { loadTenFoldData } from "../../lib/report/experiment_data.ts";
 import { loadPublishedRocs } from "../../lib/report/published_roc.ts";
@@ -260,4 +262,32 @@ Deno.test("ten-fold View 2: trained fold by fold within a budget, evaluated with
   assert.match(html, /&plusmn;/);
   assert.match(html, /<tr class="ours"><th>view2<\/th>/);
   assert.equal((html.match(/<svg /g) ?? []).length, 3, "ROC, fold 1 history, fold 1 skew");
+});
+
+Deno.test("compare: a trained experiment scores two real photos, symmetrically, with its threshold", async () => {
+  const comparer = await FaceComparer.open(store, "straight", { backend: "wasm" });
+  const lfw = join(lfwDataRoot(), "lfw-deepfunneled");
+  const a = await readFaceImage(join(lfw, "AJ_Cook", "AJ_Cook_0001.jpg"), comparer.prepare);
+  const b = await readFaceImage(
+    join(lfw, "George_W_Bush", "George_W_Bush_0001.jpg"),
+    comparer.prepare,
+  );
+  const [ab, ba, aa] = comparer.compare([[a, b], [b, a], [a, a]]);
+  assert.ok(ab >= 0 && ab <= 1);
+  assert.ok(Math.abs(ab - ba) < 1e-6, "|l - r| makes the score symmetric");
+  assert.ok(Number.isFinite(aa));
+  const metrics: TestMetrics = JSON.parse(
+    Deno.readTextFileSync(
+      join(
+        store.dirOf(
+          "test",
+          (await new ExperimentIndex(store.root).requireSingle("straight")).keys.test!,
+        ),
+        "metrics.json",
+      ),
+    ),
+  );
+  assert.equal(comparer.threshold, metrics.threshold);
+  comparer.dispose();
+  await assert.rejects(() => FaceComparer.open(store, "nobody"), /unknown experiment "nobody"/);
 });

@@ -1,0 +1,140 @@
+/**
+ * A trained experiment ready to compare faces: its model, its preprocessing and its decision
+ * threshold (the one chosen on its validation set).
+ * @module
+ */
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
+import type { PrepareParams } from "../config/defaults.ts";
+import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
+import { resampleRect } from "../data/resample.ts";
+import { bestThreshold } from "../evaluate/classification_metrics.ts";
+import { predictPairs } from "../evaluate/predict_pairs.ts";
+import { ModelParams } from "../model/model_params.ts";
+import { getModel } from "../model/registry.ts";
+import { forwardPairs } from "../model/siamese_model.ts";
+import type { ArtifactStore } from "../pipeline/artifact_store.ts";
+import { ExperimentIndex } from "../pipeline/experiments.ts";
+import { loadPairSets } from "../pipeline/split_stage.ts";
+import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
+import { loadCheckpoint } from "../train/checkpoint.ts";
+import { INFERENCE_CONTEXTS } from "../train/forward_context.ts";
+import { pairColumns } from "../train/pair_batches.ts";
+import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
+import { readJsonIfExists } from "../util/atomic.ts";
+import { UserError } from "../util/errors.ts";
+
+/** Compares prepared faces with one experiment's model. */
+export class FaceComparer {
+  /** The experiment's preprocessing (box, size, grey). */
+  readonly prepare: PrepareParams;
+  /** Decision threshold on the same-person probability. */
+  readonly threshold: number;
+  /** Where the threshold comes from. */
+  readonly thresholdSource: string;
+  readonly #params: ModelParams;
+
+  private constructor(
+    params: ModelParams,
+    prepare: PrepareParams,
+    threshold: number,
+    source: string,
+  ) {
+    this.#params = params;
+    this.prepare = prepare;
+    this.threshold = threshold;
+    this.thresholdSource = source;
+  }
+
+  /** Loads experiment `name` (which must have finished training). */
+  static async open(
+    store: ArtifactStore,
+    name: string,
+    options: { backend?: BackendChoice } = {},
+  ): Promise<FaceComparer> {
+    const record = await new ExperimentIndex(store.root).requireSingle(name);
+    const trained = await store.load("train", record.keys.train);
+    if (!trained) {
+      throw new UserError(
+        `experiment "${name}" has no trained model yet: run \`deno task train ${name}\``,
+      );
+    }
+    const prepared = await store.load("prepare", record.keys.prepare);
+    if (!prepared) {
+      throw new UserError(
+        `the data of experiment "${name}" is gone: \`deno task train ${name}\` rebuilds it`,
+      );
+    }
+    await selectBackend(options.backend ?? "auto", { log: () => {} });
+    const trainParams = trained.manifest.params as TrainParams;
+    const model = getModel(trainParams.model);
+    const checkpoint = await loadCheckpoint(join(trained.dir, TRAIN_FILES.checkpoint));
+    const params = new ModelParams(model, checkpoint!.weights);
+    const prepare = prepared.manifest.params as PrepareParams;
+    const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
+    const metrics = test
+      ? await readJsonIfExists<TestMetrics>(join(test.dir, TEST_FILES.metrics))
+      : undefined;
+    if (metrics) {
+      return new FaceComparer(params, prepare, metrics.threshold, "validation set (test stage)");
+    }
+    // Not evaluated yet: choose the threshold on the validation pairs now.
+    const split = await store.load("split", record.keys.split);
+    if (!split) {
+      throw new UserError(
+        `the pairs of experiment "${name}" are gone: \`deno task train ${name}\` rebuilds them`,
+      );
+    }
+    const val = (await loadPairSets(split.dir)).val;
+    const faces = await loadFaceArray(prepared.dir);
+    const { probabilities } = predictPairs(params, {
+      faces: resizeFaceArray(faces, model.inputSize),
+      size: model.inputSize,
+      pairs: pairColumns(val),
+      batchSize: 256,
+      seed: trainParams.seed,
+      augment: null,
+    });
+    const threshold = bestThreshold(probabilities, val.map((p) => (p.same ? 1 : 0)));
+    return new FaceComparer(params, prepare, threshold, "validation set");
+  }
+
+  /** Same-person probabilities of pairs of prepared faces (`prepare.size` square, grey). */
+  compare(pairs: readonly [Uint8Array, Uint8Array][]): Float32Array {
+    const model = this.#params.model;
+    const size = model.inputSize;
+    const n = size * size;
+    const left = new Float32Array(pairs.length * n), right = new Float32Array(pairs.length * n);
+    const whole = { left: 0, top: 0, width: this.prepare.size, height: this.prepare.size };
+    const toInput = (face: Uint8Array, out: Float32Array, offset: number) => {
+      const small = face.length === n ? face : resampleRect(
+        { width: this.prepare.size, height: this.prepare.size, channels: 1, pixels: face },
+        whole,
+        { size, grey: true },
+      );
+      for (let i = 0; i < n; i++) out[offset + i] = small[i] / 255;
+    };
+    pairs.forEach(([a, b], k) => {
+      toInput(a, left, k * n);
+      toInput(b, right, k * n);
+    });
+    const logits = tf.tidy(() =>
+      forwardPairs(
+        model,
+        this.#params.tensors(),
+        tf.tensor4d(left, [pairs.length, size, size, 1]),
+        tf.tensor4d(right, [pairs.length, size, size, 1]),
+        INFERENCE_CONTEXTS,
+      )
+    );
+    const z = logits.dataSync();
+    logits.dispose();
+    return Float32Array.from(z, (v) => 1 / (1 + Math.exp(-v)));
+  }
+
+  /** Frees the model. */
+  dispose(): void {
+    this.#params.dispose();
+  }
+}
