@@ -100,6 +100,11 @@ export class FaceComparer {
     return new FaceComparer(params, prepare, threshold, "validation set");
   }
 
+  /** The model's parameters (for export). */
+  get params(): ModelParams {
+    return this.#params;
+  }
+
   /** Same-person probabilities of pairs of prepared faces (`prepare.size` square, grey). */
   compare(pairs: readonly [Uint8Array, Uint8Array][]): Float32Array {
     const model = this.#params.model;

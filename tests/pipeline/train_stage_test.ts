@@ -19,6 +19,10 @@ import { UserError } from "../../lib/util/errors.ts";
 import { lfwEntries, tempDir } from "../helpers/fixtures.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { readFaceImage } from "../../lib/compare/face_image.ts";
+import { exportExperiment } from "../../lib/compare/export_experiment.ts";
+import { loadExportedModel } from "../../lib/compare/export_layers_model.ts";
+import { Rng } from "../../lib/util/rng.ts";
+import * as tf from "@tensorflow/tfjs";
 import { buildReport } from "../../lib/report/html_report.ts";
 import { loadTenFoldData } from "../../lib/report/experiment_data.ts";
 import { loadPublishedRocs } from "../../lib/report/published_roc.ts";
@@ -290,4 +294,34 @@ Deno.test("compare: a trained experiment scores two real photos, symmetrically, 
   assert.equal(comparer.threshold, metrics.threshold);
   comparer.dispose();
   await assert.rejects(() => FaceComparer.open(store, "nobody"), /unknown experiment "nobody"/);
+});
+
+Deno.test("export: the layers-format model predicts what the experiment's model predicts", async () => {
+  const outDir = tempDir();
+  const pre = await exportExperiment(store, "straight", { outDir, backend: "wasm" });
+  assert.deepEqual([pre.faceSize, pre.inputSize, pre.box, pre.scale], [
+    64,
+    32,
+    [83, 92, 166, 175],
+    255,
+  ]);
+  const loaded = await loadExportedModel({
+    "model.json": Deno.readTextFileSync(join(outDir, "model.json")),
+    "weights.bin": Deno.readFileSync(join(outDir, "weights.bin")),
+  });
+  const comparer = await FaceComparer.open(store, "straight", { backend: "wasm" });
+  assert.equal(pre.threshold, comparer.threshold);
+  const rng = new Rng(8);
+  const faces = Array.from(
+    { length: 4 },
+    () => Uint8Array.from({ length: 32 * 32 }, () => rng.nextInt(256)),
+  );
+  const ours = comparer.compare([[faces[0], faces[1]], [faces[2], faces[3]]]);
+  const input = (i: number, j: number) =>
+    tf.tensor4d(Float32Array.from([...faces[i], ...faces[j]], (v) => v / 255), [2, 32, 32, 1]);
+  const theirs = (loaded.predict([input(0, 2), input(1, 3)]) as tf.Tensor).dataSync();
+  for (let k = 0; k < 2; k++) {
+    assert.ok(Math.abs(ours[k] - theirs[k]) < 1e-5, `${ours[k]} vs ${theirs[k]}`);
+  }
+  comparer.dispose();
 });

@@ -1,0 +1,61 @@
+/**
+ * `deno task export`: a trained experiment's model in TensorFlow.js layers format, with its
+ * preprocessing and threshold, in a folder of the user's choice.
+ * @module
+ */
+import { join } from "node:path";
+import type { BackendChoice } from "../backend/select_backend.ts";
+import type { ArtifactStore } from "../pipeline/artifact_store.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
+import { FaceComparer } from "./face_comparer.ts";
+import { seedLayersModel, serializeLayersModel } from "./export_layers_model.ts";
+
+/** `preprocessing.json`: how to turn a photo into the model's inputs, and how to decide. */
+export interface Preprocessing {
+  experiment: string;
+  model: string;
+  /** Side of the prepared face (the crop is resized to this first). */
+  faceSize: number;
+  /** Side of the model's input (the prepared face resized again). */
+  inputSize: number;
+  /** The LFWcrop box in the 250x250 frame, [left, top, right, bottom]. */
+  box: [number, number, number, number];
+  grey: boolean;
+  /** Pixel values are divided by this. */
+  scale: number;
+  /** Same person when the output probability is >= threshold. */
+  threshold: number;
+  thresholdSource: string;
+}
+
+/** Writes model.json, weights.bin and preprocessing.json for experiment `name` into `outDir`. */
+export async function exportExperiment(
+  store: ArtifactStore,
+  name: string,
+  options: { outDir: string; backend?: BackendChoice },
+): Promise<Preprocessing> {
+  const comparer = await FaceComparer.open(store, name, { backend: options.backend });
+  try {
+    const files = await serializeLayersModel(seedLayersModel(comparer.params));
+    const preprocessing: Preprocessing = {
+      experiment: name,
+      model: comparer.params.model.name,
+      faceSize: comparer.prepare.size,
+      inputSize: comparer.params.model.inputSize,
+      box: comparer.prepare.box,
+      grey: comparer.prepare.grey,
+      scale: 255,
+      threshold: comparer.threshold,
+      thresholdSource: comparer.thresholdSource,
+    };
+    await writeFileAtomic(join(options.outDir, "weights.bin"), files["weights.bin"]);
+    await writeFileAtomic(
+      join(options.outDir, "model.json"),
+      new TextEncoder().encode(files["model.json"]),
+    );
+    await writeJsonAtomic(join(options.outDir, "preprocessing.json"), preprocessing);
+    return preprocessing;
+  } finally {
+    comparer.dispose();
+  }
+}
