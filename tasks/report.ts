@@ -3,7 +3,8 @@
  * default).
  * @module
  */
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { exportExperiment } from "../lib/compare/export_experiment.ts";
 import { artifactsRoot, lfwDataRoot } from "../lib/config/defaults.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
 import { ExperimentIndex } from "../lib/pipeline/experiments.ts";
@@ -60,11 +61,20 @@ await runTask("report", async () => {
       (e.record.options.split as { protocol?: string })?.protocol === "lfw-view2"
     );
   const published = wantsPublished ? await loadPublishedRocs(publishedDir) : undefined;
+  const out = resolve(stringOption(args, "out") ?? join(store.root, "report", "report.html"));
+  // Each trained experiment gets its standalone comparison page beside the report.
+  const comparePages: Record<string, string> = {};
+  for (const e of experiments) {
+    if (e.record.kind === "ten-fold" || !(e as ExperimentData).train) continue;
+    const folder = `compare_${e.record.name}`;
+    await exportExperiment(store, e.record.name, { outDir: join(dirname(out), folder) });
+    comparePages[e.record.name] = `${folder}/compare.html`;
+  }
   const html = await buildReport(experiments, {
     published,
     publishedForAll: Boolean(args.values.published),
+    comparePages,
   });
-  const out = resolve(stringOption(args, "out") ?? join(store.root, "report", "report.html"));
   await writeFileAtomic(out, new TextEncoder().encode(html));
   console.log(`report: ${names.length} experiment(s) in ${out}`);
 });

@@ -9,6 +9,7 @@ import type { ArtifactStore } from "../pipeline/artifact_store.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
 import { FaceComparer } from "./face_comparer.ts";
 import { seedLayersModel, serializeLayersModel } from "./export_layers_model.ts";
+import { buildComparePage } from "./browser_page.ts";
 
 /** `preprocessing.json`: how to turn a photo into the model's inputs, and how to decide. */
 export interface Preprocessing {
@@ -28,7 +29,10 @@ export interface Preprocessing {
   thresholdSource: string;
 }
 
-/** Writes model.json, weights.bin and preprocessing.json for experiment `name` into `outDir`. */
+/**
+ * Writes model.json, weights.bin, preprocessing.json and the standalone comparison page
+ * compare.html for experiment `name` into `outDir`.
+ */
 export async function exportExperiment(
   store: ArtifactStore,
   name: string,
@@ -54,6 +58,8 @@ export async function exportExperiment(
       new TextEncoder().encode(files["model.json"]),
     );
     await writeJsonAtomic(join(options.outDir, "preprocessing.json"), preprocessing);
+    const page = await buildComparePage(files, preprocessing);
+    await writeFileAtomic(join(options.outDir, "compare.html"), new TextEncoder().encode(page));
     return preprocessing;
   } finally {
     comparer.dispose();

@@ -19,6 +19,8 @@ export interface ReportOptions {
   publishedForAll?: boolean;
   /** Page title. */
   title?: string;
+  /** Links to each experiment's comparison page, by experiment name (relative hrefs). */
+  comparePages?: Record<string, string>;
 }
 
 const esc = (s: unknown) =>
@@ -123,6 +125,12 @@ async function experimentSection(e: ExperimentData, options: ReportOptions): Pro
   const protocol = (e.record.options.split as { protocol?: string })?.protocol ?? "seed";
   const parts: string[] = [`<section class="experiment"><h2>${esc(name)}</h2>`];
   parts.push(`<p class="note">protocol ${esc(protocol)}; ${esc(e.record.status)}</p>`);
+  const page = options.comparePages?.[name];
+  if (page) {
+    parts.push(
+      `<p><a href="${esc(page)}">Compare two photos with this model</a> (runs in the browser)</p>`,
+    );
+  }
   parts.push("<h3>Metrics</h3>");
   parts.push(
     e.metrics

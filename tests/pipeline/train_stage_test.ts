@@ -325,3 +325,72 @@ Deno.test("export: the layers-format model predicts what the experiment's model 
   }
   comparer.dispose();
 });
+
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+
+Deno.test("compare page: two real photos compared in headless Chromium, as on the command line", {
+  ignore: CHROMIUM === undefined,
+}, async () => {
+  const outDir = tempDir();
+  await exportExperiment(store, "straight", { outDir, backend: "wasm" });
+  const lfw = join(lfwDataRoot(), "lfw-deepfunneled");
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (request) => {
+      const path = decodeURIComponent(new URL(request.url).pathname);
+      const file = path.startsWith("/lfw/") ? join(lfw, path.slice(5)) : join(outDir, path);
+      try {
+        return new Response(await Deno.readFile(file), {
+          headers: { "content-type": file.endsWith(".html") ? "text/html" : "image/jpeg" },
+        });
+      } catch {
+        return new Response("not found", { status: 404 });
+      }
+    },
+  );
+  try {
+    const a = "AJ_Cook/AJ_Cook_0001.jpg", b = "George_W_Bush/George_W_Bush_0001.jpg";
+    const url = `http://127.0.0.1:${server.addr.port}/compare.html?a=/lfw/${a}&b=/lfw/${b}`;
+    const run = await new Deno.Command(CHROMIUM!, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${tempDir("fc_chromium_")}`,
+        "--virtual-time-budget=60000",
+        "--dump-dom",
+        url,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dom = new TextDecoder().decode(run.stdout);
+    const result = /<div id="result" data-state="(\w+)" data-probability="([\d.e-]+)"/.exec(dom);
+    assert.ok(result, `no result in the page: ${dom.match(/<div id="result"[^<]*/)?.[0]}`);
+    assert.equal(result[1], "done");
+    const comparer = await FaceComparer.open(store, "straight", { backend: "wasm" });
+    const [expected] = comparer.compare([[
+      await readFaceImage(join(lfw, a), comparer.prepare),
+      await readFaceImage(join(lfw, b), comparer.prepare),
+    ]]);
+    comparer.dispose();
+    // The browser crops and resizes with the canvas, so agree to within a few hundredths.
+    assert.ok(
+      Math.abs(Number(result[2]) - expected) < 0.03,
+      `browser ${result[2]} vs command line ${expected}`,
+    );
+  } finally {
+    await server.shutdown();
+  }
+});

@@ -1,0 +1,127 @@
+/**
+ * The standalone comparison page: one HTML file holding TensorFlow.js, an exported model and
+ * its preprocessing, where a user picks two photos and the model compares them in the browser.
+ * It works offline, from disk or from any server. `?a=URL&b=URL` compares two images at once
+ * (used by the tests and by links from the report).
+ * @module
+ */
+import { encodeBase64 } from "../report/base64.ts";
+import type { Preprocessing } from "./export_experiment.ts";
+import type { ExportedFiles } from "./export_layers_model.ts";
+
+const TFJS = new URL("../../node_modules/@tensorflow/tfjs/dist/tf.min.js", import.meta.url);
+
+/** Builds the page for an exported model. */
+export async function buildComparePage(files: ExportedFiles, pre: Preprocessing): Promise<string> {
+  let tfjs: string;
+  try {
+    tfjs = await Deno.readTextFile(TFJS);
+  } catch {
+    throw new Error(`TensorFlow.js bundle not found at ${TFJS.pathname}: run \`deno install\``);
+  }
+  const model = JSON.parse(files["model.json"]);
+  const data = {
+    pre,
+    topology: model.modelTopology,
+    weightSpecs: model.weightsManifest[0].weights,
+    weights: encodeBase64(files["weights.bin"]),
+  };
+  // "<" is escaped so that nothing in the data can close a script element.
+  const json = JSON.stringify(data).replace(/</g, "\\u003c");
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>face-comparer: compare two faces (${pre.experiment})</title>
+<style>
+body{font:15px/1.45 system-ui,sans-serif;margin:24px;color:#222;max-width:900px}
+.pick{display:inline-block;margin:8px 24px 8px 0;vertical-align:top}
+canvas{width:128px;height:128px;image-rendering:pixelated;border:1px solid #ccc;display:block;margin-top:6px}
+#result{font-size:20px;margin:18px 0;font-weight:600}.note{color:#666;font-size:13px}
+</style></head><body>
+<h1>Are these two faces the same person?</h1>
+<p class="note">Model: experiment <code>${pre.experiment}</code> (${pre.model}); decision threshold ${
+    pre.threshold.toFixed(4)
+  }
+(${pre.thresholdSource}). Everything runs in this page; no image leaves your computer.</p>
+<div class="pick"><label>First photo <input type="file" id="fileA" accept="image/*"></label><canvas id="faceA" width="${pre.faceSize}" height="${pre.faceSize}"></canvas></div>
+<div class="pick"><label>Second photo <input type="file" id="fileB" accept="image/*"></label><canvas id="faceB" width="${pre.faceSize}" height="${pre.faceSize}"></canvas></div>
+<div id="result" data-state="waiting">Pick two photos.</div>
+<p class="note">Photos are cropped as LFW images are: the LFWcrop box (${
+    pre.box.join(", ")
+  } in a 250x250 frame) scaled
+to the photo's largest centred square, so faces centred and filling about a third of the frame work best.</p>
+<script>${tfjs}</script>
+<script type="application/json" id="model-data">${json}</script>
+<script>
+"use strict";
+(async () => {
+  const result = document.getElementById("result");
+  try {
+    const data = JSON.parse(document.getElementById("model-data").textContent);
+    const pre = data.pre;
+    class AbsDifference extends tf.layers.Layer {
+      static className = "AbsDifference";
+      computeOutputShape(shapes) { return shapes[0]; }
+      call(inputs) { return tf.tidy(() => tf.abs(tf.sub(inputs[0], inputs[1]))); }
+    }
+    tf.serialization.registerClass(AbsDifference);
+    const bytes = Uint8Array.from(atob(data.weights), (c) => c.charCodeAt(0));
+    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: data.topology, weightSpecs: data.weightSpecs, weightData: bytes.buffer }));
+    const faces = {};
+    // Crop the face box, resize it to the prepared size in grey, then to the model's input size.
+    function prepare(image, canvasId) {
+      const side = Math.min(image.width, image.height);
+      const s = side / 250, ox = (image.width - side) / 2, oy = (image.height - side) / 2;
+      const [l, t, r, b] = pre.box;
+      const canvas = document.getElementById(canvasId);
+      const ctx = canvas.getContext("2d", { willReadFrequently: true });
+      ctx.imageSmoothingQuality = "high";
+      ctx.drawImage(image, ox + l * s, oy + t * s, (r - l) * s, (b - t) * s, 0, 0, pre.faceSize, pre.faceSize);
+      const rgba = ctx.getImageData(0, 0, pre.faceSize, pre.faceSize).data;
+      const grey = new ImageData(pre.faceSize, pre.faceSize);
+      for (let i = 0; i < rgba.length; i += 4) {
+        const g = Math.round(0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2]);
+        grey.data[i] = grey.data[i + 1] = grey.data[i + 2] = g;
+        grey.data[i + 3] = 255;
+      }
+      ctx.putImageData(grey, 0, 0);
+      return tf.tidy(() => tf.image.resizeBilinear(tf.browser.fromPixels(canvas, 1).toFloat(), [pre.inputSize, pre.inputSize], true).div(pre.scale).expandDims(0));
+    }
+    function compare() {
+      if (!faces.a || !faces.b) return;
+      const p = tf.tidy(() => model.predict([faces.a, faces.b]).dataSync()[0]);
+      const same = p >= pre.threshold;
+      result.textContent = (same ? "Same person" : "Different people") + " (probability " + p.toFixed(3) + ", threshold " + pre.threshold.toFixed(3) + ")";
+      result.dataset.state = "done";
+      result.dataset.probability = String(p);
+      result.dataset.same = String(same);
+    }
+    async function load(source, key) {
+      const image = source instanceof Blob ? await createImageBitmap(source) : await new Promise((resolve, reject) => {
+        const img = new Image();
+        img.onload = () => resolve(img);
+        img.onerror = () => reject(new Error("cannot load image " + source));
+        img.src = source;
+      });
+      if (faces[key]) faces[key].dispose();
+      faces[key] = prepare(image, key === "a" ? "faceA" : "faceB");
+      compare();
+    }
+    const fail = (error) => { result.textContent = "Error: " + error.message; result.dataset.state = "error"; };
+    document.getElementById("fileA").onchange = (e) => e.target.files[0] && load(e.target.files[0], "a").catch(fail);
+    document.getElementById("fileB").onchange = (e) => e.target.files[0] && load(e.target.files[0], "b").catch(fail);
+    const query = new URLSearchParams(location.search);
+    if (query.get("a") && query.get("b")) {
+      await load(query.get("a"), "a");
+      await load(query.get("b"), "b");
+    } else {
+      result.dataset.state = "ready";
+    }
+  } catch (error) {
+    result.textContent = "Error: " + error.message;
+    result.dataset.state = "error";
+  }
+})();
+</script>
+</body></html>
+`;
+}
