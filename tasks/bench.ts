@@ -13,6 +13,7 @@ import {
 import { selectBackend } from "../lib/backend/select_backend.ts";
 import {
   benchmarkAugmentation,
+  benchmarkCompare,
   benchmarkForward,
   benchmarkPrepare,
   benchmarkTraining,
@@ -21,7 +22,14 @@ import {
 import { runTorchReference } from "../lib/bench/torch_reference.ts";
 import { detectImageSource } from "../lib/data/image_source.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
-import { intOption, parseTaskArgs, runTask, stringOption } from "../lib/util/cli.ts";
+import {
+  intOption,
+  parseTaskArgs,
+  runTask,
+  stringOption,
+  validateExperimentName,
+} from "../lib/util/cli.ts";
+import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
 import { UserError } from "../lib/util/errors.ts";
 
 const HELP = `Usage: deno task bench [options]
@@ -34,7 +42,9 @@ Measures speed and writes artifacts/bench/bench.json.
   join(lfwDataRoot(), "..", "peers", "torch_seed_model.py")
 });
                      run with /usr/bin/python3 right after our figures when torch is installed
-  --no-reference     skip the PyTorch reference`;
+  --no-reference     skip the PyTorch reference
+  --compare NAME     also time \`compare\` with experiment NAME: model loading (cold start) and
+                     a second comparison of two photos in the same process`;
 
 await runTask("bench", async () => {
   const args = parseTaskArgs(Deno.args, {
@@ -44,6 +54,7 @@ await runTask("bench", async () => {
     "prepare-images": { type: "string" },
     reference: { type: "string" },
     "no-reference": { type: "boolean" },
+    compare: { type: "string" },
   });
   if (args.values.help) return console.log(HELP);
   if (args.positionals.length > 0) {
@@ -87,6 +98,22 @@ await runTask("bench", async () => {
     say(
       `prepare (${Math.min(prepareImages, source.images.length)} images)`,
       `${rate.toFixed(0)} images/s`,
+    );
+  }
+  const compareName = stringOption(args, "compare");
+  if (compareName !== undefined) {
+    const timing = await benchmarkCompare(
+      new ArtifactStore(artifactsRoot()),
+      validateExperimentName(compareName),
+    );
+    Object.assign(figures, timing);
+    say(
+      "compare, cold start",
+      `${(timing.compareColdStartMs / 1000).toFixed(2)} s (model and threshold loaded, first pair)`,
+    );
+    say(
+      "compare, second pair",
+      `${timing.compareSecondMs.toFixed(1)} ms (two photos read, cropped, compared)`,
     );
   }
   figures.peakMemoryMiB = memory.stop();

@@ -17,6 +17,11 @@ import type { Batch } from "../train/pair_batches.ts";
 import { SideParallelStepRunner } from "../train/side_parallel_step.ts";
 import { LocalStepRunner, type StepRunner } from "../train/train_step.ts";
 import { Rng } from "../util/rng.ts";
+import { join } from "node:path";
+import { lfwDataRoot } from "../config/defaults.ts";
+import { FaceComparer } from "../compare/face_comparer.ts";
+import { readFaceImage } from "../compare/face_image.ts";
+import type { ArtifactStore } from "../pipeline/artifact_store.ts";
 
 /** CPU seconds (user + system) this process has used so far, all threads; NaN if unknown. */
 export function processCpuSeconds(): number {
@@ -136,4 +141,36 @@ export async function benchmarkPrepare(
   const t0 = performance.now();
   await prepareFaces(subset, params);
   return subset.images.length / ((performance.now() - t0) / 1000);
+}
+
+/**
+ * Times `compare` in one process: opening experiment `name` and comparing a first pair of LFW
+ * photos (cold start), then a second pair (photos read, cropped and compared).
+ */
+export async function benchmarkCompare(
+  store: ArtifactStore,
+  name: string,
+): Promise<{ compareColdStartMs: number; compareSecondMs: number }> {
+  const lfw = join(lfwDataRoot(), "lfw-deepfunneled");
+  const photos = [
+    "AJ_Cook/AJ_Cook_0001.jpg",
+    "Tony_Blair/Tony_Blair_0001.jpg",
+    "Colin_Powell/Colin_Powell_0001.jpg",
+    "Colin_Powell/Colin_Powell_0002.jpg",
+  ]
+    .map((p) => join(lfw, p));
+  const t0 = performance.now();
+  const comparer = await FaceComparer.open(store, name);
+  const pair = async (a: string, b: string) =>
+    comparer.compare([[
+      await readFaceImage(a, comparer.prepare),
+      await readFaceImage(b, comparer.prepare),
+    ]]);
+  await pair(photos[0], photos[1]);
+  const cold = performance.now() - t0;
+  const t1 = performance.now();
+  await pair(photos[2], photos[3]);
+  const second = performance.now() - t1;
+  comparer.dispose();
+  return { compareColdStartMs: cold, compareSecondMs: second };
 }
