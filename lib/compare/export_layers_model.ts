@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ModelParams } from "../model/model_params.ts";
+import { ALPHA, SEED_CONVS } from "../model/seed_model.ts";
 
 /** |a - b| of two inputs, as a layer (tfjs has no Lambda layer). */
 export class AbsDifference extends tf.layers.Layer {
@@ -35,16 +36,6 @@ export function registerAbsDifference(): void {
   registered = true;
 }
 
-const ALPHA = 0.33;
-const CONVS = [
-  { name: "conv1", filters: 32, kernel: 3, stride: 1, pad: "valid" },
-  { name: "conv2", filters: 32, kernel: 3, stride: 1, pad: "valid" },
-  { name: "conv3", filters: 64, kernel: 5, stride: 2, pad: "same" },
-  { name: "conv4", filters: 64, kernel: 3, stride: 1, pad: "valid" },
-  { name: "conv5", filters: 128, kernel: 5, stride: 2, pad: "same" },
-  { name: "conv6", filters: 128, kernel: 3, stride: 1, pad: "valid" },
-] as const;
-
 /** Builds the `seed` architecture from tfjs layers and copies `params` into it. */
 export function seedLayersModel(params: ModelParams): tf.LayersModel {
   if (params.model.name !== "seed") {
@@ -56,7 +47,7 @@ export function seedLayersModel(params: ModelParams): tf.LayersModel {
   const branchInput = tf.input({ shape: [size, size, 1], name: "face" });
   let h: tf.SymbolicTensor = branchInput;
   const weighted: [tf.layers.Layer, string[]][] = [];
-  for (const c of CONVS) {
+  for (const c of SEED_CONVS) {
     const conv = tf.layers.conv2d({
       name: c.name,
       filters: c.filters,

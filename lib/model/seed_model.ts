@@ -12,12 +12,14 @@ import * as tf from "@tensorflow/tfjs";
 import { convLeakyRelu } from "./conv_leaky_relu.ts";
 import type { ForwardContext, ParamSpec, SiameseModel } from "./siamese_model.ts";
 
-const ALPHA = 0.33;
+/** Leaky ReLU slope. */
+export const ALPHA = 0.33;
 const BN_EPSILON = 1e-3;
 /** Keras' default moving-average momentum. */
 export const BN_MOMENTUM = 0.99;
 
-interface ConvLayer {
+/** One convolution of the branch. */
+export interface ConvLayer {
   name: string;
   filters: number;
   kernel: number;
@@ -25,7 +27,8 @@ interface ConvLayer {
   pad: "valid" | "same";
 }
 
-const CONVS: ConvLayer[] = [
+/** The branch's convolutions, in order (shared with the layers-format export). */
+export const SEED_CONVS: readonly ConvLayer[] = [
   { name: "conv1", filters: 32, kernel: 3, stride: 1, pad: "valid" },
   { name: "conv2", filters: 32, kernel: 3, stride: 1, pad: "valid" },
   { name: "conv3", filters: 64, kernel: 5, stride: 2, pad: "same" },
@@ -54,7 +57,7 @@ function buildParams(): ParamSpec[] {
   ) => params.push({ name, shape, init, trainable, part });
   let channels = 1;
   let size = INPUT;
-  for (const c of CONVS) {
+  for (const c of SEED_CONVS) {
     add("branch", `${c.name}/kernel`, [c.kernel, c.kernel, channels, c.filters], "orthogonal");
     add("branch", `${c.name}/bias`, [c.filters], "zeros");
     channels = c.filters;
@@ -120,7 +123,7 @@ export const SEED_MODEL: SiameseModel = {
   // are computed (and moving averages updated) per side.
   embed(p, x, ctx) {
     let h: tf.Tensor4D = x;
-    CONVS.forEach((c, i) => {
+    SEED_CONVS.forEach((c, i) => {
       h = convLeakyRelu(h, p[`${c.name}/kernel`] as tf.Tensor4D, p[`${c.name}/bias`], {
         strides: c.stride,
         pad: c.pad,

@@ -93,9 +93,9 @@ Deno.test("a resumable build keeps its work folder but drops half-written tempor
   );
   const partial = store.partialDirOf("demo", key);
   assert.equal(Deno.readTextFileSync(join(partial, "progress.txt")), "epoch 1");
-  const { artifact } = await store.ensure(spec, async (dir) => {
+  const { artifact } = await store.ensure(spec, (dir) => {
     assert.equal(Deno.readTextFileSync(join(dir, "progress.txt")), "epoch 1");
-    return {};
+    return Promise.resolve({});
   }, { resumable: true });
   assert.deepEqual(Object.keys(artifact.manifest.files), ["progress.txt"]);
 });

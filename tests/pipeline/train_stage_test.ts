@@ -17,6 +17,7 @@ import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
 import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { lfwEntries, tempDir } from "../helpers/fixtures.ts";
+import { CHROMIUM, runChromium } from "../helpers/chromium.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { readFaceImage } from "../../lib/compare/face_image.ts";
 import { exportExperiment } from "../../lib/compare/export_experiment.ts";
@@ -326,14 +327,6 @@ Deno.test("export: the layers-format model predicts what the experiment's model 
   comparer.dispose();
 });
 
-const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
-
 Deno.test("compare page: two real photos compared in headless Chromium, as on the command line", {
   ignore: CHROMIUM === undefined,
 }, async () => {
@@ -357,25 +350,8 @@ Deno.test("compare page: two real photos compared in headless Chromium, as on th
   try {
     const a = "AJ_Cook/AJ_Cook_0001.jpg", b = "George_W_Bush/George_W_Bush_0001.jpg";
     const url = `http://127.0.0.1:${server.addr.port}/compare.html?a=/lfw/${a}&b=/lfw/${b}`;
-    const run = await new Deno.Command(CHROMIUM!, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${tempDir("fc_chromium_")}`,
-        "--virtual-time-budget=60000",
-        "--dump-dom",
-        url,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dom = new TextDecoder().decode(run.stdout);
+    const run = await runChromium(url, ["--virtual-time-budget=60000", "--dump-dom"]);
+    const dom = run.stdout;
     const result = /<div id="result" data-state="(\w+)" data-probability="([\d.e-]+)"/.exec(dom);
     assert.ok(result, `no result in the page: ${dom.match(/<div id="result"[^<]*/)?.[0]}`);
     assert.equal(result[1], "done");

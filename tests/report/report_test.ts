@@ -10,6 +10,7 @@ import { buildReport } from "../../lib/report/html_report.ts";
 import { loadPublishedRocs, parseRocFile } from "../../lib/report/published_roc.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { tempDir } from "../helpers/fixtures.ts";
+import { CHROMIUM, runChromium } from "../helpers/chromium.ts";
 
 Deno.test("ROC files are parsed tolerantly: comments, extra columns, NaN rows, either order", () => {
   const text = "# Created by Octave\n# rows: 4\n 1 1 0.5 30\n0.5 0.25 9 9\nNaN 0.1\n0 0 1 0\n\n";
@@ -148,18 +149,8 @@ async function syntheticExperiment(name: string, seed: number): Promise<Experime
   };
 }
 
-function findChromium(): string | undefined {
-  for (const path of ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]) {
-    try {
-      Deno.statSync(path);
-      return path;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
-
 Deno.test("the report is one self-contained page whose charts render in Chromium", {
-  ignore: !findChromium(),
+  ignore: CHROMIUM === undefined,
 }, async () => {
   const published = await loadPublishedRocs(join(lfwDataRoot(), "published-roc"));
   const html = await buildReport([
@@ -175,28 +166,10 @@ Deno.test("the report is one self-contained page whose charts render in Chromium
   const page = join(dir, "report.html");
   Deno.writeTextFileSync(page, html);
   const browser = (extra: string[]) =>
-    new Deno.Command(findChromium()!, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${tempDir("fc_chromium_")}`,
-        "--enable-logging=stderr",
-        "--v=0",
-        ...extra,
-        `file://${page}`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    runChromium(`file://${page}`, ["--enable-logging=stderr", "--v=0", ...extra]);
   const dom = await browser(["--dump-dom"]);
-  const text = new TextDecoder().decode(dom.stdout);
-  const log = new TextDecoder().decode(dom.stderr);
+  const text = dom.stdout;
+  const log = dom.stderr;
   assert.ok(dom.success, log.slice(-500));
   assert.doesNotMatch(log, /CONSOLE\(|Uncaught/, "no console messages or errors");
   // The rendered DOM holds the charts' marks: lines (history, ROC) and bars (skew).
