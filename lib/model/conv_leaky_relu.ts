@@ -1,6 +1,6 @@
 /**
  * A convolution + bias + leaky ReLU layer with its own gradient. The forward pass is one fused
- * kernel; the backward pass derives the activation's gradient from the saved output (no
+ * kernel (bias and activation applied in the convolution's output loop); the backward pass derives the activation's gradient from the saved output (no
  * separate activation tensor is kept) and skips the input gradient of a first layer, whose
  * input is data.
  * @module
@@ -28,15 +28,21 @@ export function convLeakyRelu(
   const op = tf.customGrad((...args: unknown[]) => {
     const [input, weights, b] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
-    const y = tf.fused.conv2d({
-      x: input,
-      filter: weights,
-      bias: b,
-      strides,
-      pad,
-      activation: "leakyrelu",
-      leakyreluAlpha: alpha,
-    });
+    // The fused kernel directly: tf.fused.conv2d declines to fuse while gradients are
+    // recorded, and this layer brings its own gradient.
+    const y = tf.engine().runKernel(
+      "FusedConv2D",
+      { x: input, filter: weights, bias: b },
+      {
+        strides: [strides, strides],
+        pad,
+        dataFormat: "NHWC",
+        dilations: [1, 1],
+        dimRoundingMode: undefined,
+        activation: "leakyrelu",
+        leakyreluAlpha: alpha,
+      } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor4D;
     save([input, weights, y]);
     return {
       value: y,
