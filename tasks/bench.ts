@@ -93,7 +93,7 @@ await runTask("bench", async () => {
   say("augmentation (1 core)", `${augmentation.toFixed(0)} images/s`);
   if (prepareImages > 0) {
     const source = detectImageSource(stringOption(args, "images") ?? defaultImagesDir());
-    const rate = await benchmarkPrepare(source, PREPARE_DEFAULTS, prepareImages);
+    const rate = await benchmarkPrepare(source, { params: PREPARE_DEFAULTS, limit: prepareImages });
     figures.prepareImagesPerSecond = rate;
     say(
       `prepare (${Math.min(prepareImages, source.images.length)} images)`,

@@ -52,8 +52,9 @@ export function registerWasmLeakyReluGrad(): void {
 export function leakyReluBiasGrad(
   dy: tf.Tensor,
   y: tf.Tensor,
-  alpha: number,
+  options: { alpha: number },
 ): [tf.Tensor, tf.Tensor1D] {
+  const { alpha } = options;
   if (tf.getKernel(LEAKY_RELU_BIAS_GRAD, tf.getBackend())) {
     const [dz, db] = tf.engine().runKernel(
       LEAKY_RELU_BIAS_GRAD,

@@ -134,9 +134,9 @@ export function benchmarkAugmentation(images = 40_000): number {
 /** prepare images/s on the first `limit` images of a source. */
 export async function benchmarkPrepare(
   source: ImageSource,
-  params: PrepareParams,
-  limit: number,
+  options: { params: PrepareParams; limit: number },
 ): Promise<number> {
+  const { params, limit } = options;
   const subset = { ...source, images: source.images.slice(0, limit) };
   const t0 = performance.now();
   await prepareFaces(subset, params);

@@ -80,7 +80,7 @@ export async function prepareFaces(
   const channels = params.grey ? 1 : 3;
   const perImage = params.size * params.size * channels;
   const progress = new Progress("prepare", source.images.length, { unit: "images" });
-  const decoded = await mapLimit(source.images, IMAGES_IN_FLIGHT, async (image) => {
+  const decoded = await mapLimit(source.images, async (image) => {
     const path = join(source.dir, image.file);
     try {
       const pixels = await decodeFace(path, source.kind, params);
@@ -97,7 +97,7 @@ export async function prepareFaces(
       progress.advance();
       return reason;
     }
-  });
+  }, { limit: IMAGES_IN_FLIGHT });
   progress.finish();
   const entries: FaceEntry[] = [];
   const skipped: SkippedImage[] = source.badNames.map((file) => ({

@@ -46,20 +46,20 @@ export function pairCapacity(groups: PersonGroups): { same: number; different: n
 
 /** Options of {@linkcode samplePairs}. */
 export interface SamplePairsOptions {
+  /** Pairs to draw: even, half same-person. */
+  count: number;
+  /** The generator to draw with. */
+  rng: Rng;
   /** Name of the set, for error messages ("validation", "training"...). */
   setName?: string;
 }
 
 /**
- * Draws `count` distinct pairs (half same-person, half different-person) from `groups`.
+ * Draws `options.count` distinct pairs (half same-person, half different-person) from `groups`.
  * Throws a UserError when `count` is odd or more pairs are asked for than can exist.
  */
-export function samplePairs(
-  groups: PersonGroups,
-  count: number,
-  rng: Rng,
-  options: SamplePairsOptions = {},
-): Pair[] {
+export function samplePairs(groups: PersonGroups, options: SamplePairsOptions): Pair[] {
+  const { count, rng } = options;
   const setName = options.setName ?? "pair";
   if (!Number.isInteger(count) || count < 0 || count % 2 !== 0) {
     throw new UserError(`${setName} pairs must be an even number >= 0, got ${count}`);

@@ -39,8 +39,9 @@ export interface SplitResult {
 export function splitPairs(
   entries: readonly FaceEntry[],
   params: SplitParams,
-  protocol?: ProtocolSets,
+  options: { protocol?: ProtocolSets } = {},
 ): SplitResult {
+  const { protocol } = options;
   const rng = new Rng(params.seed);
   const personOf = (i: number) => entries[i].person;
   const dropped: SplitResult["dropped"] = [];
@@ -64,18 +65,26 @@ export function splitPairs(
       throw new UserError(`no prepared image belongs to the protocol's training people`);
     }
   }
-  const val = samplePairs(groupByPerson(pool, personOf), params.valPairs, rng, {
+  const val = samplePairs(groupByPerson(pool, personOf), {
+    count: params.valPairs,
+    rng,
     setName: "validation",
   });
   const inVal = imagesOf(val);
   pool = pool.filter((i) => !inVal.has(i));
-  const train = samplePairs(groupByPerson(pool, personOf), params.trainPairs, rng, {
+  const train = samplePairs(groupByPerson(pool, personOf), {
+    count: params.trainPairs,
+    rng,
     setName: "training",
   });
   if (params.protocol === "seed") {
     const inTrain = imagesOf(train);
     pool = pool.filter((i) => !inTrain.has(i));
-    test = samplePairs(groupByPerson(pool, personOf), params.testPairs, rng, { setName: "test" });
+    test = samplePairs(groupByPerson(pool, personOf), {
+      count: params.testPairs,
+      rng,
+      setName: "test",
+    });
   }
   return { sets: { train, val, test }, dropped };
 }

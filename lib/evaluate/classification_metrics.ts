@@ -30,12 +30,13 @@ function checkInputs(scores: ArrayLike<number>, labels: ArrayLike<number>): void
   }
 }
 
-/** Counts outcomes at `threshold`. Labels are 1 (same person) or 0. */
+/** Counts outcomes at `options.threshold`. Labels are 1 (same person) or 0. */
 export function confusionAt(
   scores: ArrayLike<number>,
   labels: ArrayLike<number>,
-  threshold: number,
+  options: { threshold: number },
 ): Confusion {
+  const { threshold } = options;
   checkInputs(scores, labels);
   const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < scores.length; i++) {
@@ -48,13 +49,14 @@ export function confusionAt(
 
 const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
 
-/** Accuracy, error rate, recall, precision and F1 at `threshold`. */
+/** Accuracy, error rate, recall, precision and F1 at `options.threshold`. */
 export function classificationMetrics(
   scores: ArrayLike<number>,
   labels: ArrayLike<number>,
-  threshold: number,
+  options: { threshold: number },
 ): ClassificationMetrics {
-  const c = confusionAt(scores, labels, threshold);
+  const { threshold } = options;
+  const c = confusionAt(scores, labels, options);
   const pairs = scores.length;
   const accuracy = ratio(c.tp + c.tn, pairs);
   const recall = ratio(c.tp, c.tp + c.fn);

@@ -20,10 +20,10 @@ export interface ConvLeakyReluOptions {
 /** leakyRelu(conv2d(x, filter) + bias), differentiable in x, filter and bias. */
 export function convLeakyRelu(
   x: tf.Tensor4D,
-  filter: tf.Tensor4D,
-  bias: tf.Tensor,
+  weights: { filter: tf.Tensor4D; bias: tf.Tensor },
   options: ConvLeakyReluOptions,
 ): tf.Tensor4D {
+  const { filter, bias } = weights;
   const { strides, pad, alpha } = options;
   const op = tf.customGrad((...args: unknown[]) => {
     const [input, weights, b] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
@@ -48,7 +48,7 @@ export function convLeakyRelu(
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, w, out] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-        const [dz, db] = leakyReluBiasGrad(dy, out, alpha);
+        const [dz, db] = leakyReluBiasGrad(dy, out, { alpha });
         const attrs = {
           strides: [strides, strides],
           pad,

@@ -18,7 +18,7 @@ export function initialParamArrays(model: SiameseModel, rng: Rng): ParamArrays {
     const size = p.shape.reduce((a, b) => a * b, 1);
     if (p.init === "orthogonal") {
       const cols = p.shape[p.shape.length - 1];
-      out.set(p.name, orthogonalMatrix(size / cols, cols, rng));
+      out.set(p.name, orthogonalMatrix([size / cols, cols], rng));
     } else {
       out.set(p.name, new Float32Array(size).fill(p.init === "ones" ? 1 : 0));
     }

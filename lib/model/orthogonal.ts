@@ -10,10 +10,16 @@
 import type { Rng } from "../util/rng.ts";
 
 /**
- * Returns a row-major `rows` x `cols` matrix with orthonormal columns (rows >= cols) or
+ * Returns a row-major `shape[0]` x `shape[1]` matrix with orthonormal columns (rows >= cols) or
  * orthonormal rows (rows < cols), times `gain`. Deterministic for a given generator state.
  */
-export function orthogonalMatrix(rows: number, cols: number, rng: Rng, gain = 1): Float32Array {
+export function orthogonalMatrix(
+  shape: readonly [number, number],
+  rng: Rng,
+  options: { gain?: number } = {},
+): Float32Array {
+  const [rows, cols] = shape;
+  const gain = options.gain ?? 1;
   // Orthonormalise the k vectors of length m along the longer side.
   const m = Math.max(rows, cols);
   const k = Math.min(rows, cols);

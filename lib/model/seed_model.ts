@@ -124,7 +124,10 @@ export const SEED_MODEL: SiameseModel = {
   embed(p, x, ctx) {
     let h: tf.Tensor4D = x;
     SEED_CONVS.forEach((c, i) => {
-      h = convLeakyRelu(h, p[`${c.name}/kernel`] as tf.Tensor4D, p[`${c.name}/bias`], {
+      h = convLeakyRelu(h, {
+        filter: p[`${c.name}/kernel`] as tf.Tensor4D,
+        bias: p[`${c.name}/bias`],
+      }, {
         strides: c.stride,
         pad: c.pad,
         alpha: ALPHA,

@@ -65,8 +65,8 @@ export async function hashFolder(dir: string, options: HashFolderOptions = {}): 
 
   const hashes = await mapLimit(
     files,
-    16,
     async (rel) => `${rel}\0${await sha256Hex(await Deno.readFile(join(abs, rel)))}\n`,
+    { limit: 16 },
   );
   const contentHash = await sha256Hex(hashes.join(""));
   if (options.stateFile) {

@@ -127,7 +127,7 @@ export async function ensureSplit(
     async (dir) => {
       const { entries } = await loadFaceIndex(prepared.dir);
       const protocol = await readProtocol(params, files);
-      const { sets, dropped } = splitPairs(entries, params, protocol);
+      const { sets, dropped } = splitPairs(entries, params, { protocol });
       for (const d of dropped) {
         console.warn(`warning: protocol pair ${d.pair} dropped: ${d.reason}`);
       }

@@ -226,7 +226,7 @@ export async function testTenFold(
           other.map((i) => labels[i]),
         );
         const scores = own.map((i) => probabilities[i]), y = own.map((i) => labels[i]);
-        const accuracy = classificationMetrics(scores, y, threshold).accuracy;
+        const accuracy = classificationMetrics(scores, y, { threshold: threshold }).accuracy;
         folds.push({
           fold: k,
           threshold,

@@ -162,8 +162,8 @@ export async function testExperiment(
         curves[name] = curve;
         metrics.sets[name] = {
           pairs: scores.length,
-          atThreshold: classificationMetrics(scores, y, threshold),
-          atHalf: classificationMetrics(scores, y, 0.5),
+          atThreshold: classificationMetrics(scores, y, { threshold: threshold }),
+          atHalf: classificationMetrics(scores, y, { threshold: 0.5 }),
           auc: rocAuc(curve),
           eer: equalErrorRate(curve),
           tarAtFar1: tarAtFar(curve, 0.01),

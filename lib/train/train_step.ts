@@ -49,11 +49,11 @@ export function countCorrect(logits: ArrayLike<number>, labels: ArrayLike<number
 
 /** One optimiser step, entirely on the current thread. */
 export function localTrainStep(
-  params: ModelParams,
-  adam: Adam,
-  batch: Batch,
-  key: NoiseKey,
+  state: { params: ModelParams; adam: Adam },
+  step: { batch: Batch; key: NoiseKey },
 ): StepResult {
+  const { params, adam } = state;
+  const { batch, key } = step;
   const model = params.model;
   const size = model.inputSize;
   const updates = { left: [] as StateUpdates, right: [] as StateUpdates, head: [] as StateUpdates };
@@ -94,7 +94,9 @@ export class LocalStepRunner implements StepRunner {
   }
 
   step(batch: Batch, key: NoiseKey): Promise<StepResult> {
-    return Promise.resolve(localTrainStep(this.#params, this.#adam, batch, key));
+    return Promise.resolve(
+      localTrainStep({ params: this.#params, adam: this.#adam }, { batch, key }),
+    );
   }
 
   close(): void {}

@@ -3,12 +3,13 @@
  * @module
  */
 
-/** Maps `items` through `fn` with at most `limit` calls in flight, keeping order. */
+/** Maps `items` through `fn` with at most `options.limit` calls in flight, keeping order. */
 export async function mapLimit<T, R>(
   items: readonly T[],
-  limit: number,
   fn: (item: T, index: number) => Promise<R>,
+  options: { limit: number },
 ): Promise<R[]> {
+  const { limit } = options;
   const results = new Array<R>(items.length);
   let next = 0;
   async function worker(): Promise<void> {

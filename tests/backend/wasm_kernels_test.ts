@@ -45,7 +45,7 @@ Deno.test("the transpose-first BatchMatMul equals the cpu backend for every tran
 Deno.test("the one-pass leaky-ReLU and bias gradient equals the composite", async () => {
   await selectBackend("wasm", { log: () => {} });
   const dy = random([2, 3, 3, 5]), y = random([2, 3, 3, 5]);
-  const [dz, db] = leakyReluBiasGrad(dy, y, 0.33);
+  const [dz, db] = leakyReluBiasGrad(dy, y, { alpha: 0.33 });
   const expected = tf.where(tf.greater(y, 0), dy, tf.mul(dy, 0.33));
   assert.ok(maxDiff(dz.dataSync(), expected.dataSync()) < 1e-7);
   assert.ok(maxDiff(db.dataSync(), tf.sum(expected, [0, 1, 2]).dataSync()) < 1e-5);
@@ -57,7 +57,7 @@ Deno.test("the conv + bias + leaky-ReLU layer's gradients equal plain autodiff",
   for (const [strides, pad] of [[1, "valid"], [2, "same"]] as const) {
     const loss = (custom: boolean) => (xs: tf.Tensor, ws: tf.Tensor, bs: tf.Tensor) => {
       const y = custom
-        ? convLeakyRelu(xs as tf.Tensor4D, ws as tf.Tensor4D, bs, {
+        ? convLeakyRelu(xs as tf.Tensor4D, { filter: ws as tf.Tensor4D, bias: bs }, {
           strides,
           pad,
           alpha: 0.33,
@@ -77,7 +77,7 @@ Deno.test("the conv + bias + leaky-ReLU layer's gradients equal plain autodiff",
   }
   const [dx] = tf.grads((xs: tf.Tensor) =>
     tf.sum(
-      convLeakyRelu(xs as tf.Tensor4D, w as tf.Tensor4D, b, {
+      convLeakyRelu(xs as tf.Tensor4D, { filter: w as tf.Tensor4D, bias: b }, {
         strides: 1,
         pad: "valid",
         alpha: 0.33,

@@ -44,7 +44,7 @@ Deno.test("lfw-view2: the official fold is the test set, training people come fr
   const { sets, dropped } = splitPairs(
     entries,
     { ...SPLIT_DEFAULTS, protocol: "lfw-view2", fold: 2, trainPairs: 2000 },
-    { testPairs: pairs.pairs.filter((p) => p.fold === 2), trainPeople },
+    { protocol: { testPairs: pairs.pairs.filter((p) => p.fold === 2), trainPeople } },
   );
   assert.equal(sets.test.length + dropped.length, 600);
   const testPeople = new Set([...imagesOf(sets.test)].map((i) => entries[i].person));

@@ -14,8 +14,8 @@ const close = (a: number, b: number, eps = 1e-9) =>
 Deno.test("threshold metrics on a hand-computed case, ties counted as accepted", () => {
   const scores = [0.9, 0.8, 0.5, 0.5, 0.3, 0.1];
   const labels = [1, 0, 1, 0, 1, 0];
-  assert.deepEqual(confusionAt(scores, labels, 0.5), { tp: 2, fp: 2, tn: 1, fn: 1 });
-  const m = classificationMetrics(scores, labels, 0.5);
+  assert.deepEqual(confusionAt(scores, labels, { threshold: 0.5 }), { tp: 2, fp: 2, tn: 1, fn: 1 });
+  const m = classificationMetrics(scores, labels, { threshold: 0.5 });
   close(m.accuracy, 3 / 6);
   close(m.errorRate, 0.5);
   close(m.recall, 2 / 3);
@@ -24,22 +24,25 @@ Deno.test("threshold metrics on a hand-computed case, ties counted as accepted",
 });
 
 Deno.test("degenerate inputs: all one class and empty input give defined values", () => {
-  const allSame = classificationMetrics([0.2, 0.7], [1, 1], 0.5);
+  const allSame = classificationMetrics([0.2, 0.7], [1, 1], { threshold: 0.5 });
   assert.equal(allSame.precision, 1);
   assert.equal(allSame.recall, 0.5);
-  const none = classificationMetrics([0.2, 0.3], [0, 0], 0.5);
+  const none = classificationMetrics([0.2, 0.3], [0, 0], { threshold: 0.5 });
   assert.deepEqual([none.precision, none.recall, none.f1, none.accuracy], [0, 0, 0, 1]);
-  const empty = classificationMetrics([], [], 0.5);
+  const empty = classificationMetrics([], [], { threshold: 0.5 });
   assert.deepEqual([empty.accuracy, empty.errorRate, empty.f1], [0, 0, 0]);
   assert.equal(bestThreshold([], []), 0.5);
-  assert.throws(() => confusionAt([0.1], [], 0.5), RangeError);
+  assert.throws(() => confusionAt([0.1], [], { threshold: 0.5 }), RangeError);
 });
 
 Deno.test("the best threshold maximises accuracy and prefers 0.5 among equals", () => {
   assert.equal(bestThreshold([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1]), 0.5);
   const t = bestThreshold([0.6, 0.7, 0.8, 0.9], [0, 0, 1, 1]);
   assert.ok(t > 0.7 && t < 0.8, String(t));
-  assert.equal(classificationMetrics([0.6, 0.7, 0.8, 0.9], [0, 0, 1, 1], t).accuracy, 1);
+  assert.equal(
+    classificationMetrics([0.6, 0.7, 0.8, 0.9], [0, 0, 1, 1], { threshold: t }).accuracy,
+    1,
+  );
 });
 
 Deno.test("ROC and AUC equal a brute-force computation on random scores with ties", () => {
@@ -60,7 +63,7 @@ Deno.test("ROC and AUC equal a brute-force computation on random scores with tie
   close(rocAuc(curve), wins / pairs, 1e-12);
   // Every point equals the confusion at its threshold.
   for (const p of curve.slice(1)) {
-    const c = confusionAt(scores, labels, p.threshold);
+    const c = confusionAt(scores, labels, { threshold: p.threshold });
     close(p.tpr, c.tp / (c.tp + c.fn));
     close(p.fpr, c.fp / (c.fp + c.tn));
   }

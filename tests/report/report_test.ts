@@ -48,8 +48,8 @@ async function syntheticExperiment(name: string, seed: number): Promise<Experime
   const curve = rocCurve(scores, labels);
   const setMetrics = {
     pairs: 200,
-    atThreshold: classificationMetrics(scores, labels, 0.5),
-    atHalf: classificationMetrics(scores, labels, 0.5),
+    atThreshold: classificationMetrics(scores, labels, { threshold: 0.5 }),
+    atHalf: classificationMetrics(scores, labels, { threshold: 0.5 }),
     auc: rocAuc(curve),
     eer: 0.3,
     tarAtFar1: 0.1,

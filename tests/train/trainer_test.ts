@@ -29,7 +29,7 @@ Deno.test("one optimiser step lowers the loss on a fixed tiny batch", async () =
   const batch = tinyBatch(16, 2);
   const before = batchLoss(params, batch, KEY);
   const movingBefore = params.variable("embed_bn/moving_mean").dataSync()[0];
-  localTrainStep(params, adam, batch, KEY);
+  localTrainStep({ params, adam }, { batch, key: KEY });
   const after = batchLoss(params, batch, KEY);
   assert.ok(after < before, `loss ${before} -> ${after}`);
   assert.notEqual(
@@ -39,7 +39,7 @@ Deno.test("one optimiser step lowers the loss on a fixed tiny batch", async () =
   );
   assert.equal(adam.state().step, 1);
   const tensorsBefore = tf.memory().numTensors;
-  localTrainStep(params, adam, batch, { ...KEY, batch: 1 });
+  localTrainStep({ params, adam }, { batch, key: { ...KEY, batch: 1 } });
   assert.equal(tf.memory().numTensors, tensorsBefore, "a step leaks no tensors");
   params.dispose();
   adam.dispose();
