@@ -12,6 +12,12 @@ export interface EpochRecord {
   trainAccuracy: number;
   valLoss: number;
   valAccuracy: number;
+  /**
+   * Area under the validation ROC: it shows learning even while the accuracy at 0.5 is stuck
+   * (early on, batch-norm statistics shift the scores to one side of 0.5). Absent in histories
+   * written before it was recorded.
+   */
+  valAuc?: number;
   /** Wall time of the epoch, validation included. */
   seconds: number;
   /** Training throughput of the epoch. */
@@ -24,6 +30,7 @@ const COLUMNS: (keyof EpochRecord)[] = [
   "trainAccuracy",
   "valLoss",
   "valAccuracy",
+  "valAuc",
   "seconds",
   "pairsPerSecond",
 ];
@@ -31,7 +38,10 @@ const COLUMNS: (keyof EpochRecord)[] = [
 /** Formats the history as CSV with a header line. */
 export function historyCsv(history: readonly EpochRecord[]): string {
   const rows = history.map((r) =>
-    COLUMNS.map((c) => (c === "epoch" ? String(r[c]) : r[c].toPrecision(6))).join(",")
+    COLUMNS.map((
+      c,
+    ) => (c === "epoch" ? String(r[c]) : r[c] === undefined ? "" : r[c]!.toPrecision(6)))
+      .join(",")
   );
   return [COLUMNS.join(","), ...rows].join("\n") + "\n";
 }

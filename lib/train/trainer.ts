@@ -17,6 +17,7 @@ import { Adam, type AdamParams } from "./adam.ts";
 import { BatchPrefetcher } from "./batch_prefetcher.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { predictPairs } from "../evaluate/predict_pairs.ts";
+import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { LocalStepRunner, type StepRunner } from "./train_step.ts";
 import { SideParallelStepRunner } from "./side_parallel_step.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
@@ -181,6 +182,7 @@ export async function runTraining(
         trainAccuracy: correct / seen,
         valLoss: val.loss,
         valAccuracy: val.accuracy,
+        valAuc: rocAuc(rocCurve(val.probabilities, data.val.same)),
         seconds: (performance.now() - epochStart) / 1000,
         pairsPerSecond: seen / trainSeconds,
       };
@@ -199,7 +201,9 @@ export async function runTraining(
         `epoch ${epoch}/${params.epochs}: loss ${record.trainLoss.toFixed(4)} acc ${
           record.trainAccuracy.toFixed(3)
         }` +
-          ` | val loss ${record.valLoss.toFixed(4)} acc ${record.valAccuracy.toFixed(3)}` +
+          ` | val loss ${record.valLoss.toFixed(4)} acc ${record.valAccuracy.toFixed(3)} AUC ${
+            record.valAuc!.toFixed(3)
+          }` +
           ` | ${record.pairsPerSecond.toFixed(1)} pairs/s, ${record.seconds.toFixed(1)}s`,
       );
       const elapsed = (performance.now() - started) / 1000;

@@ -86,10 +86,16 @@ Deno.test("real pairs: history and checkpoints; an interrupted and resumed run e
   const history = JSON.parse(Deno.readTextFileSync(join(straight.artifact!.dir, "history.json")));
   assert.equal(history.length, 2);
   for (const h of history) {
-    assert.ok(h.trainLoss > 0 && h.valAccuracy >= 0 && h.valAccuracy <= 1 && h.pairsPerSecond > 0);
+    assert.ok(
+      h.trainLoss > 0 && h.valAccuracy >= 0 && h.valAccuracy <= 1 && h.pairsPerSecond > 0 &&
+        h.valAuc >= 0 && h.valAuc <= 1,
+    );
   }
   const csv = Deno.readTextFileSync(join(straight.artifact!.dir, "history.csv")).trim().split("\n");
-  assert.equal(csv[0], "epoch,trainLoss,trainAccuracy,valLoss,valAccuracy,seconds,pairsPerSecond");
+  assert.equal(
+    csv[0],
+    "epoch,trainLoss,trainAccuracy,valLoss,valAccuracy,valAuc,seconds,pairsPerSecond",
+  );
   assert.equal(csv.length, 3);
   const info = straight.artifact!.manifest.info as {
     backend: { name: string };

@@ -16,7 +16,8 @@ const record = {
 Deno.test("the history is written as CSV with a header and as JSON", async () => {
   assert.equal(
     historyCsv([record]),
-    "epoch,trainLoss,trainAccuracy,valLoss,valAccuracy,seconds,pairsPerSecond\n1,0.700000,0.500000,0.690000,0.520000,12.5000,80.0000\n",
+    "epoch,trainLoss,trainAccuracy,valLoss,valAccuracy,valAuc,seconds,pairsPerSecond\n" +
+      "1,0.700000,0.500000,0.690000,0.520000,,12.5000,80.0000\n",
   );
   const dir = tempDir();
   await writeHistory(dir, [record, { ...record, epoch: 2 }]);
