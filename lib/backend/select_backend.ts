@@ -1,11 +1,13 @@
 /**
  * Choosing the tfjs backend: the native TensorFlow binding (`@tensorflow/tfjs-node-gpu`, then
  * `@tensorflow/tfjs-node`) when the user has installed one, else the WebAssembly backend (with
- * this project's convolution-gradient kernels), or the pure-JS `cpu` backend on request.
+ * this project's kernels: native ones through OpenBLAS when built, else wasm ones), or the
+ * pure-JS `cpu` backend on request.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../util/errors.ts";
+import { loadNativeKernels, useNativeKernels } from "./native_kernels.ts";
 import { registerWasmBatchMatMul } from "./wasm_batch_matmul.ts";
 import { registerWasmConvBackprop } from "./wasm_conv_backprop.ts";
 import { registerWasmLeakyReluGrad } from "./wasm_leaky_relu_grad.ts";
@@ -23,6 +25,8 @@ export interface BackendInfo {
   provider: string;
   /** Threads one instance of the backend computes with (training may run several). */
   threads: number;
+  /** Where the heavy kernels run: "native (OpenBLAS ...)" or the backend's own. */
+  kernels: string;
   /** Why other backends were not used. */
   notes: string[];
 }
@@ -39,6 +43,7 @@ async function tryNative(notes: string[]): Promise<BackendInfo | undefined> {
           name: "tensorflow",
           provider: `${pkg}@${mod.version?.["tfjs-node"] ?? "?"}`,
           threads: navigator.hardwareConcurrency,
+          kernels: "tensorflow",
           notes,
         };
       }
@@ -88,12 +93,21 @@ export async function selectBackend(
     registerWasmConvBackprop();
     registerWasmBatchMatMul();
     registerWasmLeakyReluGrad();
+    let kernels = "wasm (this project's convolution-gradient kernels)";
+    if (useNativeKernels()) {
+      const native = loadNativeKernels();
+      if (native.available) kernels = `native (${native.description})`;
+    } else {
+      const native = loadNativeKernels();
+      if (!native.available) notes.push(`native kernels: ${native.reason}`);
+    }
     if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend failed to start");
     const threaded = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
     info = {
       name: "wasm",
       provider: `@tensorflow/tfjs-backend-wasm@${wasm.version_wasm}`,
       threads: threaded ? navigator.hardwareConcurrency : 1,
+      kernels,
       notes,
     };
   }
@@ -103,11 +117,12 @@ export async function selectBackend(
       name: "cpu",
       provider: `@tensorflow/tfjs-backend-cpu@${tf.version_core}`,
       threads: 1,
+      kernels: "cpu",
       notes,
     };
   }
   await tf.ready();
-  log(`backend: ${info.name} (${info.provider})`);
+  log(`backend: ${info.name} (${info.provider}), kernels: ${info.kernels}`);
   for (const note of notes) log(`backend: ${note}`);
   selected = info;
   return info;

@@ -71,6 +71,7 @@ export class SideParallelStepRunner implements StepRunner {
   readonly #threads: [BranchThread, BranchThread];
   readonly #ready: Promise<unknown>;
   readonly #branchNames: string[];
+  readonly #weights: Float32Array;
   #weightsChanged = false;
   /** Live tensors in each worker after its last step (for leak checks). */
   workerTensors: [number, number] = [0, 0];
@@ -82,7 +83,16 @@ export class SideParallelStepRunner implements StepRunner {
     const model = params.model;
     this.#branchNames = model.params.filter((p) => p.part === "branch").map((p) => p.name);
     const embedding = model.params.find((p) => p.name === "embed/bias")?.shape[0] ?? 1024;
-    const init = { model: model.name, weights: this.#branchWeights() };
+    const sizes = this.#branchNames.map((name) => params.variable(name).size);
+    this.#weights = new Float32Array(
+      new SharedArrayBuffer(4 * sizes.reduce((a, b) => a + b, 0)),
+    );
+    this.#writeBranchWeights();
+    const init = {
+      model: model.name,
+      weights: this.#weights.buffer as SharedArrayBuffer,
+      names: this.#branchNames,
+    };
     this.#threads = [
       new BranchThread(init, options.maxBatch * embedding),
       new BranchThread(init, options.maxBatch * embedding),
@@ -90,16 +100,21 @@ export class SideParallelStepRunner implements StepRunner {
     this.#ready = Promise.all(this.#threads.map((t) => t.next()));
   }
 
-  #branchWeights(): [string, Float32Array][] {
-    return this.#branchNames.map((
-      name,
-    ) => [name, this.#params.variable(name).dataSync() as Float32Array]);
+  /** Copies the branch weights into the shared buffer (only while the workers are idle). */
+  #writeBranchWeights(): void {
+    let offset = 0;
+    for (const name of this.#branchNames) {
+      const values = this.#params.variable(name).dataSync() as Float32Array;
+      this.#weights.set(values, offset);
+      offset += values.length;
+    }
   }
 
   async step(batch: Batch, key: NoiseKey): Promise<StepResult> {
     await this.#ready;
     const params = this.#params;
-    const weights = this.#weightsChanged ? this.#branchWeights() : undefined;
+    const weightsChanged = this.#weightsChanged;
+    if (weightsChanged) this.#writeBranchWeights();
     this.#weightsChanged = false;
     const sides = ["left", "right"] as const;
     // Waiters are registered before the step is sent, so no message arrives unawaited.
@@ -110,7 +125,7 @@ export class SideParallelStepRunner implements StepRunner {
         count: batch.count,
         key,
         side: sides[i],
-        weights,
+        weightsChanged,
       };
       t.worker.postMessage({ step });
     });

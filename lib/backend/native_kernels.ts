@@ -1,0 +1,306 @@
+/**
+ * Native kernels for the tfjs `wasm` backend: convolutions (forward, filter and input
+ * gradients) and matrix products computed by a small C library (`native/conv_kernels.c`,
+ * built by `deno task build-native`) on top of OpenBLAS, called through Deno's FFI on the
+ * tensors where they lie in the wasm heap (no copies).
+ *
+ * WebAssembly SIMD is 128 bits wide and the wasm backend's fastest kernel (XNNPACK's forward
+ * convolution) reaches about 37 GFLOP/s per core here; OpenBLAS uses the CPU's full vector
+ * width (AVX2/AVX-512) and reaches 55-95 GFLOP/s on the seed network's layers, forward and
+ * backward. When the library is absent (not built, no OpenBLAS, another OS) or
+ * `FACE_COMPARER_NATIVE=off`, the wasm backend runs with this project's wasm kernels alone.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { type ConvGeometry, convGeometry } from "./conv_geometry.ts";
+import { LEAKY_RELU_BIAS_GRAD } from "./wasm_leaky_relu_grad.ts";
+
+type TensorInfo = tf.TensorInfo;
+type KernelArgs = {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: BackendWasm;
+  attrs: Record<string, unknown>;
+};
+type KernelFunc = (args: KernelArgs) => TensorInfo;
+
+const SYMBOLS = {
+  fc_conv_forward: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "f32", "i32"],
+    result: "i32",
+  },
+  fc_conv_backprop_filter: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  fc_conv_backprop_input: { parameters: ["buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  fc_matmul: {
+    parameters: ["buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  fc_leaky_relu_bias_grad: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "i32", "i32", "f32"],
+    result: "i32",
+  },
+  fc_set_threads: { parameters: ["i32"], result: "void" },
+  fc_describe: { parameters: ["buffer", "i32"], result: "i32" },
+} as const;
+
+type NativeLibrary = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** The default place of the built library (see native/build.sh). */
+export const NATIVE_LIBRARY_URL = new URL("../../native/build/libface_kernels.so", import.meta.url);
+
+/** What {@linkcode loadNativeKernels} found. */
+export type NativeStatus =
+  | { available: true; description: string; path: string }
+  | { available: false; reason: string };
+
+let library: NativeLibrary | undefined;
+let status: NativeStatus | undefined;
+
+/**
+ * Opens the native library once per thread (`FACE_COMPARER_NATIVE_LIB` overrides its path;
+ * `FACE_COMPARER_NATIVE=off` disables it). Never throws: the status says why it is unavailable.
+ */
+export function loadNativeKernels(): NativeStatus {
+  if (status) return status;
+  const setting = Deno.env.get("FACE_COMPARER_NATIVE")?.toLowerCase();
+  if (setting === "off" || setting === "0" || setting === "false") {
+    return status = { available: false, reason: "disabled by FACE_COMPARER_NATIVE=off" };
+  }
+  const path = Deno.env.get("FACE_COMPARER_NATIVE_LIB") ?? NATIVE_LIBRARY_URL.pathname;
+  try {
+    Deno.statSync(path);
+  } catch {
+    return status = {
+      available: false,
+      reason: `${path} is not built (run \`deno task build-native\`; it needs gcc and OpenBLAS)`,
+    };
+  }
+  try {
+    library = Deno.dlopen(path, SYMBOLS).symbols;
+  } catch (error) {
+    return status = {
+      available: false,
+      reason: `${path} could not be loaded: ${String((error as Error).message).split("\n")[0]}`,
+    };
+  }
+  // One BLAS thread per caller: training runs one thread per side of the pair itself.
+  library.fc_set_threads(1);
+  const text = new Uint8Array(256);
+  const length = library.fc_describe(text, text.length);
+  const [config, core] = new TextDecoder().decode(text.subarray(0, Math.max(0, length))).split("|");
+  // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." -> "OpenBLAS 0.3.21, Haswell kernels"
+  const description = `${config.split(" ").slice(0, 2).join(" ")}, ${core} kernels`;
+  return status = { available: true, description, path };
+}
+
+function geometryArray(g: ConvGeometry): Int32Array {
+  return Int32Array.of(
+    g.batch,
+    g.inH,
+    g.inW,
+    g.inC,
+    g.outH,
+    g.outW,
+    g.outC,
+    g.kh,
+    g.kw,
+    g.sh,
+    g.sw,
+    g.padTop,
+    g.padLeft,
+  );
+}
+
+function heap(backend: BackendWasm, info: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+function check(code: number, kernel: string): void {
+  if (code !== 0) throw new Error(`native ${kernel} failed (code ${code}: out of memory?)`);
+}
+
+/** Geometry the native kernels handle (NHWC, no dilation), or undefined to delegate. */
+function nativeGeometry(
+  xShape: number[],
+  filterShape: number[],
+  attrs: Record<string, unknown>,
+): ConvGeometry | undefined {
+  try {
+    return convGeometry(xShape, filterShape, attrs);
+  } catch {
+    return undefined;
+  }
+}
+
+function forwardKernel(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const { backend, attrs } = args;
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo>;
+    const activation = (attrs.activation ?? "linear") as string;
+    const g = nativeGeometry(x.shape, filter.shape, attrs);
+    const supported = g && x.dtype === "float32" && !preluActivationWeights &&
+      ["linear", "relu", "leakyrelu"].includes(activation) &&
+      (!bias || tf.util.sizeFromShape(bias.shape) === g.outC);
+    if (!supported) return original(args);
+    const out = backend.makeOutput([g!.batch, g!.outH, g!.outW, g!.outC], "float32");
+    const alpha = activation === "leakyrelu" ? Number(attrs.leakyreluAlpha ?? 0.2) : 0;
+    check(
+      library!.fc_conv_forward(
+        heap(backend, x),
+        heap(backend, filter),
+        bias ? heap(backend, bias) : null,
+        heap(backend, out),
+        geometryArray(g!),
+        alpha,
+        activation === "linear" ? 0 : 1,
+      ),
+      "Conv2D",
+    );
+    return out;
+  };
+}
+
+function backpropFilterKernel(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const { backend, attrs } = args;
+    const { x, dy } = args.inputs as Record<string, TensorInfo>;
+    const filterShape = attrs.filterShape as number[];
+    const g = nativeGeometry(x.shape, filterShape, attrs);
+    if (!g) return original(args);
+    const out = backend.makeOutput(filterShape, "float32");
+    check(
+      library!.fc_conv_backprop_filter(
+        heap(backend, x),
+        heap(backend, dy),
+        heap(backend, out),
+        geometryArray(g),
+      ),
+      "Conv2DBackpropFilter",
+    );
+    return out;
+  };
+}
+
+function backpropInputKernel(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const { backend, attrs } = args;
+    const { dy, filter } = args.inputs as Record<string, TensorInfo>;
+    const inputShape = attrs.inputShape as number[];
+    const g = nativeGeometry(inputShape, filter.shape, attrs);
+    if (!g) return original(args);
+    const out = backend.makeOutput(inputShape, "float32");
+    check(
+      library!.fc_conv_backprop_input(
+        heap(backend, dy),
+        heap(backend, filter),
+        heap(backend, out),
+        geometryArray(g),
+      ),
+      "Conv2DBackpropInput",
+    );
+    return out;
+  };
+}
+
+/** BatchMatMul with equal (or absent) batch dimensions; broadcasting is delegated. */
+function matMulKernel(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const { backend, attrs } = args;
+    const { a, b } = args.inputs as Record<string, TensorInfo>;
+    const ra = a.shape.length, rb = b.shape.length;
+    const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+    if (
+      ra !== rb || ra < 2 || a.dtype !== "float32" || b.dtype !== "float32" ||
+      batchA.some((d, i) => d !== batchB[i])
+    ) {
+      return original(args);
+    }
+    const transposeA = Boolean(attrs.transposeA), transposeB = Boolean(attrs.transposeB);
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const batch = tf.util.sizeFromShape(batchA);
+    const out = backend.makeOutput([...batchA, m, n], "float32");
+    check(
+      library!.fc_matmul(
+        heap(backend, a),
+        heap(backend, b),
+        heap(backend, out),
+        Int32Array.of(batch, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0),
+      ),
+      "BatchMatMul",
+    );
+    return out;
+  };
+}
+
+function leakyReluBiasGradKernel(original: KernelFunc): KernelFunc {
+  return ((args: KernelArgs) => {
+    const { backend, attrs } = args;
+    const { dy, y } = args.inputs as Record<string, TensorInfo>;
+    if (dy.dtype !== "float32" || y.dtype !== "float32") return original(args);
+    const channels = dy.shape[dy.shape.length - 1];
+    const dz = backend.makeOutput(dy.shape, "float32");
+    const db = backend.makeOutput([channels], "float32");
+    check(
+      library!.fc_leaky_relu_bias_grad(
+        heap(backend, dy),
+        heap(backend, y),
+        heap(backend, dz),
+        heap(backend, db),
+        tf.util.sizeFromShape(dy.shape),
+        channels,
+        attrs.alpha as number,
+      ),
+      LEAKY_RELU_BIAS_GRAD,
+    );
+    return [dz, db];
+  }) as unknown as KernelFunc;
+}
+
+/** Kernels replaced by the native set, with the configs they replaced (to restore them). */
+const replaced = new Map<string, tf.KernelConfig>();
+
+function override(name: string, make: (original: KernelFunc) => KernelFunc): void {
+  const original = tf.getKernel(name, "wasm");
+  if (!original) throw new Error(`the wasm backend has no ${name} kernel`);
+  replaced.set(name, original);
+  tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({
+    kernelName: name,
+    backendName: "wasm",
+    setupFunc: original.setupFunc,
+    kernelFunc: make(original.kernelFunc as unknown as KernelFunc) as unknown as tf.KernelFunc,
+  });
+}
+
+/**
+ * Puts the native kernels in place of the wasm backend's (after this project's wasm kernels
+ * are registered; idempotent). Returns false, changing nothing, when the library is
+ * unavailable.
+ */
+export function useNativeKernels(): boolean {
+  if (replaced.size > 0) return true;
+  if (!loadNativeKernels().available) return false;
+  override("Conv2D", forwardKernel);
+  override("FusedConv2D", forwardKernel);
+  override("Conv2DBackpropFilter", backpropFilterKernel);
+  override("Conv2DBackpropInput", backpropInputKernel);
+  override("BatchMatMul", matMulKernel);
+  override(LEAKY_RELU_BIAS_GRAD, leakyReluBiasGradKernel);
+  return true;
+}
+
+/** Puts back the kernels {@linkcode useNativeKernels} replaced (for comparisons and tests). */
+export function useWasmKernels(): void {
+  for (const [name, config] of replaced) {
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel(config);
+  }
+  replaced.clear();
+}
+
+/** Whether the native kernels are in place. */
+export function nativeKernelsInUse(): boolean {
+  return replaced.size > 0;
+}
