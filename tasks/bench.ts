@@ -44,7 +44,9 @@ Measures speed and writes artifacts/bench/bench.json.
                      run with /usr/bin/python3 right after our figures when torch is installed
   --no-reference     skip the PyTorch reference
   --compare NAME     also time \`compare\` with experiment NAME: model loading (cold start) and
-                     a second comparison of two photos in the same process`;
+                     a second comparison of two photos in the same process
+Training runs on the native kernels when they are built (deno task build-native);
+FACE_COMPARER_NATIVE=off deno task bench measures the wasm kernels alone.`;
 
 await runTask("bench", async () => {
   const args = parseTaskArgs(Deno.args, {
@@ -71,6 +73,7 @@ await runTask("bench", async () => {
     date: new Date().toISOString(),
     backend: backend.name,
     provider: backend.provider,
+    kernels: backend.kernels,
   };
   const say = (label: string, value: string) => console.log(`bench: ${label.padEnd(26)} ${value}`);
   const training = await benchmarkTraining({ threads, steps });

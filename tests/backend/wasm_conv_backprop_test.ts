@@ -6,6 +6,7 @@ import { SEED_MODEL } from "../../lib/model/seed_model.ts";
 import { pairTrainingContexts, type StateUpdates } from "../../lib/train/forward_context.ts";
 import { forwardPairs } from "../../lib/model/siamese_model.ts";
 import { Rng } from "../../lib/util/rng.ts";
+import { forEachKernelSet } from "../helpers/kernel_sets.ts";
 
 function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let diff = 0, scale = 0;
@@ -34,29 +35,29 @@ function convGrads(
   });
 }
 
-Deno.test("wasm convolution gradients equal the cpu backend's for random shapes", async () => {
+Deno.test("convolution gradients equal the cpu backend's for random shapes, for each kernel set", async () => {
   await selectBackend("wasm", { log: () => {} });
-  const rng = new Rng(12);
-  let cases = 0;
-  while (cases < 36) {
-    const k = [1, 3, 5][rng.nextInt(3)],
-      stride = 1 + rng.nextInt(2),
-      pad = rng.nextInt(2) ? "same" : "valid";
-    const n = 1 + rng.nextInt(4), cin = 1 + rng.nextInt(16), cout = 1 + rng.nextInt(16);
-    const h = k + rng.nextInt(8), w = k + rng.nextInt(8);
-    const x = Float32Array.from({ length: n * h * w * cin }, () => rng.uniform(-1, 1));
-    const f = Float32Array.from({ length: k * k * cin * cout }, () => rng.uniform(-1, 1));
-    const expected = convGrads("cpu", x, [n, h, w, cin], f, [k, k, cin, cout], stride, pad);
-    const actual = convGrads("wasm", x, [n, h, w, cin], f, [k, k, cin, cout], stride, pad);
-    const what = JSON.stringify({ k, stride, pad, n, cin, cout, h, w });
-    assert.ok(relativeError(expected[0], actual[0]) < 1e-4, `input gradient ${what}`);
-    assert.ok(relativeError(expected[1], actual[1]) < 1e-4, `filter gradient ${what}`);
-    cases++;
-  }
+  forEachKernelSet((set) => {
+    const rng = new Rng(12);
+    for (let cases = 0; cases < 36; cases++) {
+      const k = [1, 3, 5][rng.nextInt(3)],
+        stride = 1 + rng.nextInt(2),
+        pad = rng.nextInt(2) ? "same" : "valid";
+      const n = 1 + rng.nextInt(4), cin = 1 + rng.nextInt(16), cout = 1 + rng.nextInt(16);
+      const h = k + rng.nextInt(8), w = k + rng.nextInt(8);
+      const x = Float32Array.from({ length: n * h * w * cin }, () => rng.uniform(-1, 1));
+      const f = Float32Array.from({ length: k * k * cin * cout }, () => rng.uniform(-1, 1));
+      const expected = convGrads("cpu", x, [n, h, w, cin], f, [k, k, cin, cout], stride, pad);
+      const actual = convGrads("wasm", x, [n, h, w, cin], f, [k, k, cin, cout], stride, pad);
+      const what = `${set.name} ${JSON.stringify({ k, stride, pad, n, cin, cout, h, w })}`;
+      assert.ok(relativeError(expected[0], actual[0]) < 1e-4, `input gradient ${what}`);
+      assert.ok(relativeError(expected[1], actual[1]) < 1e-4, `filter gradient ${what}`);
+    }
+  });
   tf.setBackend("wasm");
 });
 
-Deno.test("the whole seed network's gradients on one batch match the cpu backend's", async () => {
+Deno.test("the whole seed network's gradients on one batch match the cpu backend's, for each kernel set", async () => {
   await selectBackend("wasm", { log: () => {} });
   const values = initialParamArrays(SEED_MODEL, new Rng(1));
   const rng = new Rng(2);
@@ -93,24 +94,26 @@ Deno.test("the whole seed network's gradients on one batch match the cpu backend
     return out;
   };
   const expected = gradients("cpu");
-  const actual = gradients("wasm");
   let globalScale = 0;
   for (const g of expected.values()) {
     g.forEach((v) => globalScale = Math.max(globalScale, Math.abs(v)));
   }
-  for (const [name, g] of expected) {
-    const a = actual.get(name)!;
-    let scale = 0, diff = 0;
-    g.forEach((v, i) => {
-      scale = Math.max(scale, Math.abs(v));
-      diff = Math.max(diff, Math.abs(v - a[i]));
-    });
-    // embed/bias and hidden/bias feed batch norm, so their true gradient is 0 and both
-    // backends return rounding noise: a floor relative to the network's largest gradient keeps
-    // that from failing the test.
-    assert.ok(
-      diff <= 1e-4 * scale + 1e-5 * globalScale,
-      `gradient of ${name}: max difference ${diff}, scale ${scale}`,
-    );
-  }
+  forEachKernelSet((set) => {
+    const actual = gradients("wasm");
+    for (const [name, g] of expected) {
+      const a = actual.get(name)!;
+      let scale = 0, diff = 0;
+      g.forEach((v, i) => {
+        scale = Math.max(scale, Math.abs(v));
+        diff = Math.max(diff, Math.abs(v - a[i]));
+      });
+      // embed/bias and hidden/bias feed batch norm, so their true gradient is 0 and both
+      // backends return rounding noise: a floor relative to the network's largest gradient keeps
+      // that from failing the test.
+      assert.ok(
+        diff <= 1e-4 * scale + 1e-5 * globalScale,
+        `${set.name}: gradient of ${name}: max difference ${diff}, scale ${scale}`,
+      );
+    }
+  });
 });
