@@ -16,12 +16,28 @@ typedef struct {
   int batch, in_h, in_w, in_c, out_h, out_w, out_c, kh, kw, sh, sw, pad_top, pad_left;
 } geometry;
 
-/* Output rows (n, p, q) per chunk: the column matrix is rows x (kh*kw*Cin) floats. */
-static int chunk_rows(const geometry *g) {
-  int k = g->kh * g->kw * g->in_c;
-  int rows = (1 << 19) / k; /* about 2 MiB of columns */
-  if (rows < 16) rows = 16;
-  return rows;
+/*
+ * The column matrix of a convolution, processed in chunks of output positions (n, p, q): each
+ * chunk's matrix is rows x k floats, k = kh*kw*Cin, about 2 MiB so that it stays in cache.
+ */
+typedef struct {
+  int k, total, chunk;
+  float *cols;
+} column_plan;
+
+/* Allocates the plan's column buffer; returns 1 when out of memory. */
+static int plan_columns(const geometry *g, column_plan *p) {
+  p->k = g->kh * g->kw * g->in_c;
+  p->total = g->batch * g->out_h * g->out_w;
+  p->chunk = (1 << 19) / p->k;
+  if (p->chunk < 16) p->chunk = 16;
+  p->cols = malloc(sizeof(float) * (size_t)p->chunk * p->k);
+  return p->cols ? 0 : 1;
+}
+
+/* Rows of the chunk starting at row0. */
+static int chunk_size(const column_plan *p, int row0) {
+  return p->total - row0 < p->chunk ? p->total - row0 : p->chunk;
 }
 
 static void im2col(const geometry *g, const float *x, int row0, int rows, float *cols) {
@@ -83,13 +99,12 @@ static void col2im_add(const geometry *g, const float *cols, int row0, int rows,
 int fc_conv_forward(const float *x, const float *w, const float *bias, float *y, const int *geo,
                     float alpha, int act) {
   const geometry *g = (const geometry *)geo;
-  const int k = g->kh * g->kw * g->in_c;
-  const int total = g->batch * g->out_h * g->out_w;
-  const int chunk = chunk_rows(g);
-  float *cols = malloc(sizeof(float) * (size_t)chunk * k);
-  if (!cols) return 1;
-  for (int row0 = 0; row0 < total; row0 += chunk) {
-    int rows = total - row0 < chunk ? total - row0 : chunk;
+  column_plan plan;
+  if (plan_columns(g, &plan)) return 1;
+  const int k = plan.k;
+  float *cols = plan.cols;
+  for (int row0 = 0; row0 < plan.total; row0 += plan.chunk) {
+    const int rows = chunk_size(&plan, row0);
     float *out = y + (size_t)row0 * g->out_c;
     if (bias) {
       for (int r = 0; r < rows; r++) memcpy(out + (size_t)r * g->out_c, bias, sizeof(float) * g->out_c);
@@ -109,13 +124,12 @@ int fc_conv_forward(const float *x, const float *w, const float *bias, float *y,
 /* dw[kh, kw, Cin, Cout] = sum over rows of patches(x)^T dy. */
 int fc_conv_backprop_filter(const float *x, const float *dy, float *dw, const int *geo) {
   const geometry *g = (const geometry *)geo;
-  const int k = g->kh * g->kw * g->in_c;
-  const int total = g->batch * g->out_h * g->out_w;
-  const int chunk = chunk_rows(g);
-  float *cols = malloc(sizeof(float) * (size_t)chunk * k);
-  if (!cols) return 1;
-  for (int row0 = 0; row0 < total; row0 += chunk) {
-    int rows = total - row0 < chunk ? total - row0 : chunk;
+  column_plan plan;
+  if (plan_columns(g, &plan)) return 1;
+  const int k = plan.k;
+  float *cols = plan.cols;
+  for (int row0 = 0; row0 < plan.total; row0 += plan.chunk) {
+    const int rows = chunk_size(&plan, row0);
     im2col(g, x, row0, rows, cols);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, g->out_c, rows, 1.0f, cols, k,
                 dy + (size_t)row0 * g->out_c, g->out_c, row0 == 0 ? 0.0f : 1.0f, dw, g->out_c);
@@ -127,14 +141,13 @@ int fc_conv_backprop_filter(const float *x, const float *dy, float *dw, const in
 /* dx = col2im(dy w^T): the columns' gradient, added back to the pixels they were read from. */
 int fc_conv_backprop_input(const float *dy, const float *w, float *dx, const int *geo) {
   const geometry *g = (const geometry *)geo;
-  const int k = g->kh * g->kw * g->in_c;
-  const int total = g->batch * g->out_h * g->out_w;
-  const int chunk = chunk_rows(g);
-  float *cols = malloc(sizeof(float) * (size_t)chunk * k);
-  if (!cols) return 1;
+  column_plan plan;
+  if (plan_columns(g, &plan)) return 1;
+  const int k = plan.k;
+  float *cols = plan.cols;
   memset(dx, 0, sizeof(float) * (size_t)g->batch * g->in_h * g->in_w * g->in_c);
-  for (int row0 = 0; row0 < total; row0 += chunk) {
-    int rows = total - row0 < chunk ? total - row0 : chunk;
+  for (int row0 = 0; row0 < plan.total; row0 += plan.chunk) {
+    const int rows = chunk_size(&plan, row0);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, k, g->out_c, 1.0f,
                 dy + (size_t)row0 * g->out_c, g->out_c, w, g->out_c, 0.0f, cols, k);
     col2im_add(g, cols, row0, rows, dx);

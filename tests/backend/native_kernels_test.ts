@@ -9,6 +9,7 @@ import {
 import { selectBackend } from "../../lib/backend/select_backend.ts";
 import { leakyReluBiasGrad } from "../../lib/backend/wasm_leaky_relu_grad.ts";
 import { Rng } from "../../lib/util/rng.ts";
+import { relativeError } from "../helpers/array_compare.ts";
 
 // CI builds the library and sets FACE_COMPARER_REQUIRE_NATIVE=1, so these tests cannot pass
 // there by skipping; elsewhere a checkout without the library skips them with the reason.
@@ -20,15 +21,6 @@ if (ignore) console.warn(`native kernel tests skipped: ${(status as { reason: st
 const rng = new Rng(33);
 const random = (shape: number[]) =>
   Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-1, 1));
-
-function maxRelative(expected: ArrayLike<number>, actual: ArrayLike<number>): number {
-  let diff = 0, scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(expected[i] - actual[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / (scale || 1);
-}
 
 /** The same computation on the cpu backend and on wasm with the native kernels. */
 function onBoth(compute: () => tf.Tensor | tf.Tensor[]): [Float32Array[], Float32Array[]] {
@@ -85,8 +77,8 @@ Deno.test({
           ];
         });
         const what = `k ${k} stride ${stride} pad ${pad} ${activation}`;
-        assert.ok(maxRelative(expected[0], actual[0]) < 1e-5, `Conv2D ${what}`);
-        assert.ok(maxRelative(expected[1], actual[1]) < 1e-5, `FusedConv2D ${what}`);
+        assert.ok(relativeError(expected[0], actual[0]) < 1e-5, `Conv2D ${what}`);
+        assert.ok(relativeError(expected[1], actual[1]) < 1e-5, `FusedConv2D ${what}`);
       }
     }
     tf.setBackend("wasm");
@@ -107,7 +99,7 @@ Deno.test({
           tf.matMul(tf.tensor(a, aShape), tf.tensor(b, bShape), ta, tb)
         );
         assert.ok(
-          maxRelative(expected[0], actual[0]) < 1e-5,
+          relativeError(expected[0], actual[0]) < 1e-5,
           `batch ${JSON.stringify(batch)} transposeA ${ta} transposeB ${tb}`,
         );
       }
@@ -126,7 +118,7 @@ Deno.test({
     const y = tf.tensor(random([2, 5, 7, 6]), [2, 5, 7, 6]);
     const [dz, db] = leakyReluBiasGrad(dy, y, { alpha: 0.33 });
     const expected = tf.where(tf.greater(y, 0), dy, tf.mul(dy, 0.33));
-    assert.ok(maxRelative(expected.dataSync(), dz.dataSync()) < 1e-7);
-    assert.ok(maxRelative(tf.sum(expected, [0, 1, 2]).dataSync(), db.dataSync()) < 1e-6);
+    assert.ok(relativeError(expected.dataSync(), dz.dataSync()) < 1e-7);
+    assert.ok(relativeError(tf.sum(expected, [0, 1, 2]).dataSync(), db.dataSync()) < 1e-6);
   },
 });

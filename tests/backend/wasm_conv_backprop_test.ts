@@ -6,16 +6,8 @@ import { SEED_MODEL } from "../../lib/model/seed_model.ts";
 import { pairTrainingContexts, type StateUpdates } from "../../lib/train/forward_context.ts";
 import { forwardPairs } from "../../lib/model/siamese_model.ts";
 import { Rng } from "../../lib/util/rng.ts";
+import { relativeError } from "../helpers/array_compare.ts";
 import { forEachKernelSet } from "../helpers/kernel_sets.ts";
-
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0, scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(a[i]));
-  }
-  return diff / (scale || 1);
-}
 
 function convGrads(
   backend: string,
