@@ -16,9 +16,10 @@ import {
   benchmarkCompare,
   benchmarkForward,
   benchmarkPrepare,
-  benchmarkTraining,
+  TrainingBenchmark,
   watchPeakMemory,
 } from "../lib/bench/speed_benchmarks.ts";
+import { measureAgainstReference } from "../lib/bench/reference_rounds.ts";
 import { runTorchReference } from "../lib/bench/torch_reference.ts";
 import { detectImageSource } from "../lib/data/image_source.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
@@ -35,7 +36,9 @@ import { UserError } from "../lib/util/errors.ts";
 const HELP = `Usage: deno task bench [options]
 Measures speed and writes artifacts/bench/bench.json.
   --threads N        training threads (default: 2 on 2+ cores)
-  --steps N          timed training steps of 128 pairs (default 6)
+  --steps N          timed training steps of 128 pairs per round (default 6, as the reference)
+  --rounds N         rounds of (our timed steps, one reference run); medians are compared
+                     (default 3)
   --images DIR       images for the prepare figure (default: ${defaultImagesDir()})
   --prepare-images N images to prepare (default 2000; 0 skips)
   --reference FILE   the PyTorch peer script (default: ${
@@ -52,6 +55,7 @@ await runTask("bench", async () => {
   const args = parseTaskArgs(Deno.args, {
     threads: { type: "string" },
     steps: { type: "string" },
+    rounds: { type: "string" },
     images: { type: "string" },
     "prepare-images": { type: "string" },
     reference: { type: "string" },
@@ -65,6 +69,7 @@ await runTask("bench", async () => {
   const threads = intOption(args, "threads", { min: 1, max: 2 }) ??
     Math.min(2, navigator.hardwareConcurrency);
   const steps = intOption(args, "steps", { min: 1, max: 1000 }) ?? 6;
+  const rounds = intOption(args, "rounds", { min: 1, max: 100 }) ?? 3;
   const prepareImages = intOption(args, "prepare-images", { min: 0 }) ?? 2000;
   const memory = watchPeakMemory();
   const backend = await selectBackend("wasm");
@@ -76,18 +81,71 @@ await runTask("bench", async () => {
     kernels: backend.kernels,
   };
   const say = (label: string, value: string) => console.log(`bench: ${label.padEnd(26)} ${value}`);
-  const training = await benchmarkTraining({ threads, steps });
+  const script = args.values["no-reference"] ? undefined : stringOption(args, "reference") ??
+    join(lfwDataRoot(), "..", "peers", "torch_seed_model.py");
+  const bench = new TrainingBenchmark({ threads });
+  let training;
+  try {
+    await bench.warmUp();
+    training = await measureAgainstReference(
+      bench,
+      script === undefined ? undefined : () => runTorchReference(script, threads),
+      {
+        rounds,
+        steps,
+        onRound(round, ours, reference) {
+          const peer = reference === undefined
+            ? ""
+            : reference.ok
+            ? `, PyTorch ${reference.trainPairsPerSecond!.toFixed(1)} pairs/s`
+            : `, PyTorch not run: ${reference.reason}`;
+          say(
+            `round ${round + 1}/${rounds}`,
+            `ours ${ours.pairsPerSecond.toFixed(1)} pairs/s (CPU ${
+              ours.cpuPercent.toFixed(0)
+            }%)${peer}`,
+          );
+        },
+      },
+    );
+  } finally {
+    bench.close();
+  }
   Object.assign(figures, {
-    trainPairsPerSecond: training.pairsPerSecond,
-    threads: training.threads,
-    trainCpuPercent: training.cpuPercent,
+    trainPairsPerSecond: training.oursPairsPerSecond,
+    threads,
+    trainCpuPercent: training.oursCpuPercent,
+    trainRounds: training.ours,
   });
   say(
     "training (batch 128)",
-    `${training.pairsPerSecond.toFixed(1)} pairs/s, ${training.threads} thread(s), CPU ${
-      training.cpuPercent.toFixed(0)
-    }%`,
+    `${training.oursPairsPerSecond.toFixed(1)} pairs/s, ${threads} thread(s), CPU ${
+      training.oursCpuPercent.toFixed(0)
+    }% (median of ${rounds})`,
   );
+  if (training.ratio !== undefined) {
+    const runs = training.reference;
+    figures.reference = {
+      version: runs[0].version,
+      threads: runs[0].threads,
+      trainPairsPerSecond: training.referencePairsPerSecond,
+      forwardImagesPerSecond: training.referenceForwardImagesPerSecond,
+      runs,
+    };
+    figures.trainRatioToReference = training.ratio;
+    say(
+      "PyTorch reference",
+      `${training.referencePairsPerSecond!.toFixed(1)} pairs/s, forward ${
+        training.referenceForwardImagesPerSecond!.toFixed(0)
+      } images/s (median of ${rounds}, torch ${runs[0].version})`,
+    );
+    say(
+      "training ratio",
+      `${training.ratio.toFixed(2)} (ours / PyTorch, medians, alternating in the same minutes)`,
+    );
+  } else if (script !== undefined) {
+    say("PyTorch reference", `not run: ${training.reference.find((r) => !r.ok)?.reason}`);
+  }
   const forward = benchmarkForward();
   figures.forwardImagesPerSecond = forward;
   say("forward (1 thread)", `${forward.toFixed(0)} images/s`);
@@ -122,25 +180,6 @@ await runTask("bench", async () => {
   figures.peakMemoryMiB = memory.stop();
   say("peak memory", `${(figures.peakMemoryMiB as number).toFixed(0)} MiB`);
 
-  if (!args.values["no-reference"]) {
-    const script = stringOption(args, "reference") ??
-      join(lfwDataRoot(), "..", "peers", "torch_seed_model.py");
-    const reference = await runTorchReference(script, threads);
-    if (reference.ok) {
-      figures.reference = reference;
-      const ratio = training.pairsPerSecond / reference.trainPairsPerSecond!;
-      figures.trainRatioToReference = ratio;
-      say(
-        "PyTorch reference",
-        `${reference.trainPairsPerSecond!.toFixed(1)} pairs/s, forward ${
-          reference.forwardImagesPerSecond!.toFixed(0)
-        } images/s (${reference.version})`,
-      );
-      say("training ratio", `${ratio.toFixed(2)} (ours / PyTorch, same machine, same minute)`);
-    } else {
-      say("PyTorch reference", `not run: ${reference.reason}`);
-    }
-  }
   const dir = join(artifactsRoot(), "bench");
   await writeJsonAtomic(join(dir, "bench.json"), figures);
   console.log(`bench: written to ${join(dir, "bench.json")}`);

@@ -65,36 +65,57 @@ export interface TrainingFigures {
   steps: number;
 }
 
-/** Times `steps` training steps of batch `batchSize` after `warmup` steps. */
-export async function benchmarkTraining(
-  options: { threads: number; batchSize?: number; warmup?: number; steps?: number },
-): Promise<TrainingFigures> {
-  const batchSize = options.batchSize ?? 128;
-  const steps = options.steps ?? 6;
-  const params = new ModelParams(SEED_MODEL, initialParamArrays(SEED_MODEL, new Rng(1)));
-  const adam = new Adam();
-  const runner: StepRunner = options.threads >= 2
-    ? new SideParallelStepRunner(params, adam, { maxBatch: batchSize })
-    : new LocalStepRunner(params, adam);
-  const batch = randomBatch(batchSize, SEED_MODEL.inputSize, 2);
-  try {
-    for (let i = 0; i < (options.warmup ?? 2); i++) {
-      await runner.step(batch, { seed: 1, epoch: 0, batch: i });
-    }
+/**
+ * The seed model's training step, kept warm between timed windows so that the benchmark can
+ * alternate its windows with the PyTorch reference's runs (see `reference_rounds.ts`).
+ */
+export class TrainingBenchmark {
+  readonly batchSize: number;
+  #params: ModelParams;
+  #adam: Adam;
+  #runner: StepRunner;
+  #batch: Batch;
+  #stepsRun = 0;
+
+  /** Builds the model, the optimiser and the step runner (two threads when `threads` >= 2). */
+  constructor(options: { threads: number; batchSize?: number }) {
+    this.batchSize = options.batchSize ?? 128;
+    this.#params = new ModelParams(SEED_MODEL, initialParamArrays(SEED_MODEL, new Rng(1)));
+    this.#adam = new Adam();
+    this.#runner = options.threads >= 2
+      ? new SideParallelStepRunner(this.#params, this.#adam, { maxBatch: this.batchSize })
+      : new LocalStepRunner(this.#params, this.#adam);
+    this.#batch = randomBatch(this.batchSize, SEED_MODEL.inputSize, 2);
+  }
+
+  /** Runs `steps` untimed steps (kernel set-up, memory growth, worker start). */
+  async warmUp(steps = 2): Promise<void> {
+    for (let i = 0; i < steps; i++) await this.#step();
+  }
+
+  /** Times `steps` training steps. */
+  async measure(steps: number): Promise<TrainingFigures> {
     const cpu0 = processCpuSeconds();
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) await runner.step(batch, { seed: 1, epoch: 1, batch: i });
+    for (let i = 0; i < steps; i++) await this.#step();
     const seconds = (performance.now() - t0) / 1000;
     return {
-      pairsPerSecond: (steps * batchSize) / seconds,
-      threads: runner.threads,
+      pairsPerSecond: (steps * this.batchSize) / seconds,
+      threads: this.#runner.threads,
       cpuPercent: (100 * (processCpuSeconds() - cpu0)) / seconds,
       steps,
     };
-  } finally {
-    runner.close();
-    params.dispose();
-    adam.dispose();
+  }
+
+  /** Stops the workers and frees the tensors. */
+  close(): void {
+    this.#runner.close();
+    this.#params.dispose();
+    this.#adam.dispose();
+  }
+
+  async #step(): Promise<void> {
+    await this.#runner.step(this.#batch, { seed: 1, epoch: 0, batch: this.#stepsRun++ });
   }
 }
 
