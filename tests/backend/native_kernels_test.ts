@@ -125,7 +125,8 @@ Deno.test({
   },
 });
 
-const ZEN5 = "vendor_id\t: AuthenticAMD\ncpu family\t: 26\nflags\t\t: fpu sse avx2 avx512f avx512dq " +
+const ZEN5 =
+  "vendor_id\t: AuthenticAMD\ncpu family\t: 26\nflags\t\t: fpu sse avx2 avx512f avx512dq " +
   "avx512cd avx512bw avx512vl avx512_bf16\n";
 const ZEN3 = "vendor_id\t: AuthenticAMD\ncpu family\t: 25\nflags\t\t: fpu sse avx avx2 fma\n";
 const ICELAKE = "vendor_id\t: GenuineIntel\nflags\t\t: fpu avx2 avx512f avx512dq avx512cd " +
