@@ -47,10 +47,11 @@ type NativeLibrary = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 /**
  * The OpenBLAS core type (kernel set) worth forcing on a CPU whose `/proc/cpuinfo` text is
- * `cpuinfo`, or undefined where OpenBLAS's own choice is right. OpenBLAS up to 0.3.22 (Debian 12
- * ships 0.3.21) runs its AVX2 "Zen"/"Haswell" kernels on every AMD Zen, although Zen 4 and Zen 5
- * have AVX-512; its SkylakeX kernels train the seed network about 1.5x faster there (measured
- * on a 2-core Zen 5: 257-291 -> 408-416 pairs/s).
+ * `cpuinfo`, or undefined where OpenBLAS's own choice is right. On AMD CPUs with AVX-512 (Zen 4,
+ * Zen 5) OpenBLAS does not always use it: older releases know Zen only as an AVX2 core, and a
+ * machine-wide OPENBLAS_CORETYPE (the development machine sets `Haswell` for every program)
+ * overrides its detection. Its SkylakeX kernels train the seed network about 1.45x faster there
+ * (measured on a 2-core Zen 5: 285 -> 410 pairs/s).
  */
 export function preferredOpenBlasCore(cpuinfo: string): string | undefined {
   if (!/^vendor_id\s*:\s*AuthenticAMD/m.test(cpuinfo)) return undefined;

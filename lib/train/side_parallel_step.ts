@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { copyTensorValues } from "../backend/tensor_copy.ts";
 import type { ModelParams } from "../model/model_params.ts";
 import type { Adam } from "./adam.ts";
 import type { BranchInit, BranchStep } from "./branch_worker.ts";
@@ -22,13 +23,23 @@ interface Pending {
 class BranchThread {
   readonly worker: Worker;
   readonly flag: Int32Array;
+  readonly embedding: Float32Array;
   readonly gradient: Float32Array;
+  /** The worker's weight gradients after each step, laid out as the shared weights. */
+  readonly weightGradients: Float32Array;
   readonly #waiting: Pending[] = [];
 
-  constructor(init: Omit<BranchInit, "shared">, maxValues: number) {
-    const shared = new SharedArrayBuffer(16 + 4 * maxValues);
+  constructor(
+    init: Omit<BranchInit, "shared" | "gradients" | "embeddingValues">,
+    maxValues: number,
+  ) {
+    const shared = new SharedArrayBuffer(16 + 8 * maxValues);
     this.flag = new Int32Array(shared, 0, 1);
-    this.gradient = new Float32Array(shared, 16);
+    this.embedding = new Float32Array(shared, 16, maxValues);
+    this.gradient = new Float32Array(shared, 16 + 4 * maxValues, maxValues);
+    this.weightGradients = new Float32Array(
+      new SharedArrayBuffer(init.weights.byteLength),
+    );
     this.worker = new Worker(new URL("./branch_worker.ts", import.meta.url).href, {
       type: "module",
     });
@@ -45,7 +56,14 @@ class BranchThread {
         p.reject(new Error(`branch worker failed: ${event.message}`));
       }
     };
-    this.worker.postMessage({ init: { ...init, shared } });
+    this.worker.postMessage({
+      init: {
+        ...init,
+        shared,
+        gradients: this.weightGradients.buffer as SharedArrayBuffer,
+        embeddingValues: maxValues,
+      },
+    });
   }
 
   /** The next message from the worker. */
@@ -72,6 +90,8 @@ export class SideParallelStepRunner implements StepRunner {
   readonly #ready: Promise<unknown>;
   readonly #branchNames: string[];
   readonly #weights: Float32Array;
+  /** Where each branch parameter lies in the shared weights and gradients. */
+  readonly #slots = new Map<string, { offset: number; size: number }>();
   #weightsChanged = false;
   /** Live tensors in each worker after its last step (for leak checks). */
   workerTensors: [number, number] = [0, 0];
@@ -84,6 +104,11 @@ export class SideParallelStepRunner implements StepRunner {
     this.#branchNames = model.params.filter((p) => p.part === "branch").map((p) => p.name);
     const embedding = model.params.find((p) => p.name === "embed/bias")?.shape[0] ?? 1024;
     const sizes = this.#branchNames.map((name) => params.variable(name).size);
+    let offset = 0;
+    this.#branchNames.forEach((name, i) => {
+      this.#slots.set(name, { offset, size: sizes[i] });
+      offset += sizes[i];
+    });
     this.#weights = new Float32Array(
       new SharedArrayBuffer(4 * sizes.reduce((a, b) => a + b, 0)),
     );
@@ -102,11 +127,8 @@ export class SideParallelStepRunner implements StepRunner {
 
   /** Copies the branch weights into the shared buffer (only while the workers are idle). */
   #writeBranchWeights(): void {
-    let offset = 0;
     for (const name of this.#branchNames) {
-      const values = this.#params.variable(name).dataSync() as Float32Array;
-      this.#weights.set(values, offset);
-      offset += values.length;
+      copyTensorValues(this.#params.variable(name), this.#weights, this.#slots.get(name)!);
     }
   }
 
@@ -118,7 +140,7 @@ export class SideParallelStepRunner implements StepRunner {
     this.#weightsChanged = false;
     const sides = ["left", "right"] as const;
     // Waiters are registered before the step is sent, so no message arrives unawaited.
-    const embeddings = this.#threads.map((t) => t.next<{ data: Float32Array }>());
+    const embeddings = this.#threads.map((t) => t.next<{ size: number }>());
     this.#threads.forEach((t, i) => {
       const step: BranchStep = {
         images: i === 0 ? batch.left : batch.right,
@@ -131,17 +153,20 @@ export class SideParallelStepRunner implements StepRunner {
     });
     const [left, right] = await Promise.all(embeddings);
     const branchResults = this.#threads.map((t) =>
-      t.next<
-        { grads: [string, Float32Array][]; updates: [string, Float32Array][]; tensors: number }
-      >()
+      t.next<{ written: string[]; updates: [string, Float32Array][]; tensors: number }>()
     );
 
     // The head, on this thread: gradients for its weights and for both embeddings.
-    const units = left.data.length / batch.count;
+    const units = left.size / batch.count;
+    const [leftValues, rightValues] = this.#threads.map((t, i) =>
+      t.embedding.subarray(0, [left, right][i].size)
+    );
     const headUpdates: StateUpdates = [];
     const ctx = trainingContext(partRng(key, "head"), headUpdates);
-    const el = tf.tidy(() => tf.variable(tf.tensor2d(left.data, [batch.count, units]), true));
-    const er = tf.tidy(() => tf.variable(tf.tensor2d(right.data, [batch.count, units]), true));
+    // Tensors made from shared views must not outlive the step on backends that keep the array
+    // (wasm copies it at once); el and er are disposed below, before the next step.
+    const el = tf.tidy(() => tf.variable(tf.tensor2d(leftValues, [batch.count, units]), true));
+    const er = tf.tidy(() => tf.variable(tf.tensor2d(rightValues, [batch.count, units]), true));
     const headVars = new Map(
       [...params.trainable()].filter(([name]) => !this.#branchNames.includes(name)),
     );
@@ -164,12 +189,17 @@ export class SideParallelStepRunner implements StepRunner {
       const name = nameOf.get(varName);
       if (name) all.set(name, g);
     }
-    const rightGrads = new Map(fromRight.grads);
     const summed: tf.Tensor[] = [];
-    for (const [name, g] of fromLeft.grads) {
-      const r = rightGrads.get(name)!;
-      for (let i = 0; i < g.length; i++) g[i] += r[i];
-      const t = tf.tensor(g, params.variable(name).shape);
+    const [leftGrads, rightGrads] = this.#threads.map((t) => t.weightGradients);
+    for (const name of fromLeft.written) {
+      const { offset, size } = this.#slots.get(name)!;
+      const shape = params.variable(name).shape;
+      const t = tf.tidy(() =>
+        tf.add(
+          tf.tensor(leftGrads.subarray(offset, offset + size), shape),
+          tf.tensor(rightGrads.subarray(offset, offset + size), shape),
+        )
+      );
       summed.push(t);
       all.set(name, t);
     }
