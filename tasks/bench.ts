@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import {
   artifactsRoot,
+  BENCH_DEFAULTS,
   defaultImagesDir,
   lfwDataRoot,
   PREPARE_DEFAULTS,
@@ -36,11 +37,11 @@ import { UserError } from "../lib/util/errors.ts";
 const HELP = `Usage: deno task bench [options]
 Measures speed and writes artifacts/bench/bench.json.
   --threads N        training threads (default: 2 on 2+ cores)
-  --steps N          timed training steps of 128 pairs per round (default 6, as the reference)
+  --steps N          timed training steps of 128 pairs per round (default ${BENCH_DEFAULTS.steps}, as the reference)
   --rounds N         rounds of (our timed steps, one reference run); medians are compared
-                     (default 3)
+                     (default ${BENCH_DEFAULTS.rounds})
   --images DIR       images for the prepare figure (default: ${defaultImagesDir()})
-  --prepare-images N images to prepare (default 2000; 0 skips)
+  --prepare-images N images to prepare (default ${BENCH_DEFAULTS.prepareImages}; 0 skips)
   --reference FILE   the PyTorch peer script (default: ${
   join(lfwDataRoot(), "..", "peers", "torch_seed_model.py")
 });
@@ -68,9 +69,10 @@ await runTask("bench", async () => {
   }
   const threads = intOption(args, "threads", { min: 1, max: 2 }) ??
     Math.min(2, navigator.hardwareConcurrency);
-  const steps = intOption(args, "steps", { min: 1, max: 1000 }) ?? 6;
-  const rounds = intOption(args, "rounds", { min: 1, max: 100 }) ?? 3;
-  const prepareImages = intOption(args, "prepare-images", { min: 0 }) ?? 2000;
+  const steps = intOption(args, "steps", { min: 1, max: 1000 }) ?? BENCH_DEFAULTS.steps;
+  const rounds = intOption(args, "rounds", { min: 1, max: 100 }) ?? BENCH_DEFAULTS.rounds;
+  const prepareImages = intOption(args, "prepare-images", { min: 0 }) ??
+    BENCH_DEFAULTS.prepareImages;
   const memory = watchPeakMemory();
   const backend = await selectBackend("wasm");
 

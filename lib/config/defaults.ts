@@ -111,3 +111,13 @@ export interface TestParams {
 
 /** Defaults of `test`. */
 export const TEST_DEFAULTS: TestParams = { tta: 0, trainEvalPairs: 2000, galleryPairs: 24 };
+
+/** Defaults of `bench`. */
+export const BENCH_DEFAULTS = {
+  /** Timed training steps per round: as many as the PyTorch reference times. */
+  steps: 6,
+  /** Rounds of (our timed steps, one reference run) whose medians are compared. */
+  rounds: 3,
+  /** Images prepared for the prepare figure (0 skips it). */
+  prepareImages: 2000,
+} as const;
