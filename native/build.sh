@@ -18,6 +18,8 @@ if ! printf '#include <cblas.h>\nint main(void){return 0;}\n' | "$CC" -x c - -lo
   exit 0
 fi
 rm -f build/.probe
-"$CC" -O3 -march=native -fPIC -shared -Wall -Wextra -o build/libface_kernels.so.tmp conv_kernels.c -lopenblas
+# -ffp-contract=off: no fused multiply-adds, so element-wise kernels round as tfjs's ops do
+# (fc_adam_step equals the tfjs Adam bit for bit); -fno-math-errno lets sqrtf vectorise.
+"$CC" -O3 -march=native -ffp-contract=off -fno-math-errno -fPIC -shared -Wall -Wextra -o build/libface_kernels.so.tmp conv_kernels.c -lopenblas -lm
 mv build/libface_kernels.so.tmp build/libface_kernels.so
 echo "build-native: native/build/libface_kernels.so"

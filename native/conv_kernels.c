@@ -6,6 +6,7 @@
  * (im2col), and the arithmetic is one OpenBLAS sgemm per chunk. Every function returns 0, or 1
  * when memory for the column matrix could not be allocated.
  */
+#include <math.h>
 #include <stdio.h>
 #include <cblas.h>
 #include <stdlib.h>
@@ -196,6 +197,24 @@ int fc_leaky_relu_bias_grad(const float *dy, const float *y, float *dz, float *d
   free(sums);
   free(partial);
   return 0;
+}
+
+/*
+ * One Adam step in place: m = b1 m + c1 g, v = b2 v + c2 g^2, w -= (m lr) / (sqrt(v) + eps),
+ * with k = b1, c1, b2, c2, lr, eps. Each operation is rounded to float32 in the order tfjs's
+ * ops apply them (lib/train/adam.ts), so the result is theirs bit for bit: the build keeps
+ * multiply-adds unfused (-ffp-contract=off), and sqrt and division are exact IEEE operations.
+ */
+void fc_adam_step(float *restrict w, float *restrict m, float *restrict v,
+                  const float *restrict g, int size, const float *k) {
+  const float b1 = k[0], c1 = k[1], b2 = k[2], c2 = k[3], lr = k[4], eps = k[5];
+  for (int i = 0; i < size; i++) {
+    const float mi = m[i] * b1 + g[i] * c1;
+    const float vi = v[i] * b2 + (g[i] * g[i]) * c2;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i] - (mi * lr) / (sqrtf(vi) + eps);
+  }
 }
 
 /* Threads each OpenBLAS call may use (the caller parallelises across pairs itself). */

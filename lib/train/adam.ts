@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { type AdamStepConstants, nativeAdamStep } from "../backend/native_kernels.ts";
 
 /** Adam's hyper-parameters. */
 export interface AdamParams {
@@ -50,17 +51,29 @@ export class Adam {
     const { learningRate, beta1, beta2, epsilon } = this.params;
     const lr = learningRate * Math.sqrt(1 - beta2 ** this.#step) / (1 - beta1 ** this.#step);
     const gradOf = (name: string) => (grads instanceof Map ? grads.get(name) : grads[name]);
+    const constants: AdamStepConstants = {
+      beta1,
+      oneMinusBeta1: 1 - beta1,
+      beta2,
+      oneMinusBeta2: 1 - beta2,
+      learningRate: lr,
+      epsilon,
+    };
     tf.tidy(() => {
       for (const [name, variable] of variables) {
         const g = gradOf(name);
         if (!g) throw new Error(`Adam: no gradient for ${name}`);
         let m = this.#m.get(name), v = this.#v.get(name);
         if (!m || !v) {
-          m = tf.variable(tf.zerosLike(variable), false);
-          v = tf.variable(tf.zerosLike(variable), false);
+          // Nested tidies free the zeros at once: the native step only writes memory that no
+          // other tensor shares.
+          m = tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
+          v = tf.tidy(() => tf.variable(tf.zerosLike(variable), false));
           this.#m.set(name, m);
           this.#v.set(name, v);
         }
+        // The native step computes exactly the lines below, in place and in one pass.
+        if (nativeAdamStep({ variable, m, v, gradient: g }, constants)) continue;
         const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
         const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
         m.assign(m1);

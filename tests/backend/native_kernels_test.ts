@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
   loadNativeKernels,
+  nativeAdamStep,
   nativeKernelsInUse,
   openBlasCoreSetting,
   preferredOpenBlasCore,
@@ -9,6 +10,7 @@ import {
   useWasmKernels,
 } from "../../lib/backend/native_kernels.ts";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
+import { Adam } from "../../lib/train/adam.ts";
 import { leakyReluBiasGrad } from "../../lib/backend/wasm_leaky_relu_grad.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { relativeError } from "../helpers/array_compare.ts";
@@ -147,4 +149,78 @@ Deno.test("FACE_COMPARER_BLAS_CORE: auto (the default), openblas, or a core name
   assert.equal(openBlasCoreSetting("openblas", ZEN5), undefined);
   assert.equal(openBlasCoreSetting("Haswell", ZEN5), "Haswell");
   assert.equal(openBlasCoreSetting(undefined, ZEN3), undefined);
+});
+
+Deno.test({
+  name: "the native Adam step equals the tfjs ops bit for bit, and skips shared memory",
+  ignore,
+  fn: async () => {
+    await selectBackend("wasm", { log: () => {} });
+    const shapes = [[3, 3, 8, 16], [513], [7, 5]];
+    const initial = shapes.map((s) => random(s));
+    // Gradients of very different scales, so that v, sqrt(v) and epsilon all matter.
+    const grads = [0, 1, 2, 3].map((step) =>
+      shapes.map((s) => random(s).map((g, i) => g * 10 ** ((i + step) % 9 - 6)))
+    );
+    const train = (native: boolean) => {
+      if (native) assert.ok(useNativeKernels());
+      else useWasmKernels();
+      const variables = new Map(
+        shapes.map((s, i) => [`w${i}`, tf.tidy(() => tf.variable(tf.tensor(initial[i], s)))]),
+      );
+      const memory = [...variables.values()].map((v) => v.dataId);
+      const adam = new Adam();
+      for (const step of grads) {
+        const g = new Map(shapes.map((s, i) => [`w${i}`, tf.tensor(step[i], s)]));
+        adam.apply(variables, g);
+        tf.dispose([...g.values()]);
+      }
+      // The native step writes in place from the first step on; the ops assign new tensors.
+      const inPlace = [...variables.values()].every((v, i) => v.dataId === memory[i]);
+      assert.equal(inPlace, native);
+      const state = adam.state();
+      const out = [...variables.values()].map((v) => v.dataSync() as Float32Array);
+      adam.dispose();
+      tf.dispose([...variables.values()]);
+      return { out, m: [...state.m.values()], v: [...state.v.values()] };
+    };
+    const viaOps = train(false);
+    const native = train(true);
+    assert.ok(nativeKernelsInUse());
+    for (const key of ["out", "m", "v"] as const) {
+      viaOps[key].forEach((a, i) => assert.deepEqual(native[key][i], a, `${key}[${i}]`));
+    }
+    // Moved by the step, not left alone: the first weights differ from their initial values.
+    assert.notDeepEqual(native.out[0], initial[0]);
+
+    const slot = (variable: tf.Tensor) => ({
+      variable,
+      m: tf.zerosLike(variable),
+      v: tf.zerosLike(variable),
+      gradient: tf.onesLike(variable),
+    });
+    const constants = {
+      beta1: 0.9,
+      oneMinusBeta1: 0.1,
+      beta2: 0.999,
+      oneMinusBeta2: 0.001,
+      learningRate: 0.01,
+      epsilon: 1e-7,
+    };
+    const alone = tf.tensor1d([1, 2, 3]);
+    const s1 = slot(alone);
+    assert.ok(nativeAdamStep(s1, constants));
+    assert.ok(alone.dataSync()[0] < 1);
+    // A reshape shares the tensor's memory: writing in place would change it too.
+    const shared = tf.tensor1d([1, 2, 3]);
+    const view = tf.reshape(shared, [3, 1]);
+    const s2 = slot(shared);
+    assert.ok(!nativeAdamStep(s2, constants));
+    assert.deepEqual([...view.dataSync()], [1, 2, 3]);
+    useWasmKernels();
+    const s3 = slot(tf.tensor1d([1, 2, 3]));
+    assert.ok(!nativeAdamStep(s3, constants));
+    assert.ok(useNativeKernels());
+    tf.dispose([alone, shared, view, ...[s1, s2, s3].flatMap((s) => Object.values(s))]);
+  },
 });
