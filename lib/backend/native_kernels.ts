@@ -15,6 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { type ConvGeometry, convGeometry } from "./conv_geometry.ts";
 import { LEAKY_RELU_BIAS_GRAD } from "./wasm_leaky_relu_grad.ts";
+import { UserError } from "../util/errors.ts";
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = {
@@ -54,8 +55,8 @@ type NativeLibrary = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
  * `cpuinfo`, or undefined where OpenBLAS's own choice is right. On AMD CPUs with AVX-512 (Zen 4,
  * Zen 5) OpenBLAS does not always use it: older releases know Zen only as an AVX2 core, and a
  * machine-wide OPENBLAS_CORETYPE (the development machine sets `Haswell` for every program)
- * overrides its detection. Its SkylakeX kernels train the seed network about 1.45x faster there
- * (measured on a 2-core Zen 5: 285 -> 410 pairs/s).
+ * overrides its detection. Its SkylakeX kernels train the seed network about 1.5x faster there
+ * (measured on a 2-core Zen 5: 297 -> 457 pairs/s).
  */
 export function preferredOpenBlasCore(cpuinfo: string): string | undefined {
   if (!/^vendor_id\s*:\s*AuthenticAMD/m.test(cpuinfo)) return undefined;
@@ -81,15 +82,18 @@ export function openBlasCoreSetting(
   return value;
 }
 
-function chooseOpenBlasCore(): void {
+/** Sets OPENBLAS_CORETYPE; returns the core the user named in FACE_COMPARER_BLAS_CORE, if any. */
+function chooseOpenBlasCore(): string | undefined {
   let cpuinfo = "";
   try {
     cpuinfo = Deno.readTextFileSync("/proc/cpuinfo");
   } catch {
     // Not Linux, or no /proc: OpenBLAS decides alone.
   }
-  const core = openBlasCoreSetting(Deno.env.get("FACE_COMPARER_BLAS_CORE"), cpuinfo);
+  const setting = Deno.env.get("FACE_COMPARER_BLAS_CORE");
+  const core = openBlasCoreSetting(setting, cpuinfo);
   if (core) Deno.env.set("OPENBLAS_CORETYPE", core);
+  return core !== undefined && core === setting?.trim() ? core : undefined;
 }
 
 /** The default place of the built library (see native/build.sh). */
@@ -105,7 +109,9 @@ let status: NativeStatus | undefined;
 
 /**
  * Opens the native library once per thread (`FACE_COMPARER_NATIVE_LIB` overrides its path;
- * `FACE_COMPARER_NATIVE=off` disables it). Never throws: the status says why it is unavailable.
+ * `FACE_COMPARER_NATIVE=off` disables it). The status says why it is unavailable; throws a
+ * {@linkcode UserError} only when FACE_COMPARER_BLAS_CORE names a kernel set OpenBLAS did not load
+ * (an unknown name, or one this build or CPU lacks: OpenBLAS then silently picks its own).
  */
 export function loadNativeKernels(): NativeStatus {
   if (status) return status;
@@ -122,7 +128,7 @@ export function loadNativeKernels(): NativeStatus {
       reason: `${path} is not built (run \`deno task build-native\`; it needs gcc and OpenBLAS)`,
     };
   }
-  chooseOpenBlasCore();
+  const requestedCore = chooseOpenBlasCore();
   try {
     library = Deno.dlopen(path, SYMBOLS).symbols;
   } catch (error) {
@@ -137,7 +143,15 @@ export function loadNativeKernels(): NativeStatus {
   const length = library.fc_describe(text, text.length);
   const [config, core] = new TextDecoder().decode(text.subarray(0, Math.max(0, length))).split("|");
   // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..." -> "OpenBLAS 0.3.21, Haswell kernels"
-  const description = `${config.split(" ").slice(0, 2).join(" ")}, ${core} kernels`;
+  const version = config.split(" ").slice(0, 2).join(" ");
+  if (requestedCore && requestedCore.toLowerCase() !== core.toLowerCase()) {
+    throw new UserError(
+      `FACE_COMPARER_BLAS_CORE=${requestedCore}: ${version} did not load that kernel set (unknown ` +
+        `name, or not in this build or CPU; it chose ${core}); use auto, openblas or a core ` +
+        `name such as Haswell, SkylakeX or Zen`,
+    );
+  }
+  const description = `${version}, ${core} kernels`;
   return status = { available: true, description, path };
 }
 

@@ -224,3 +224,30 @@ Deno.test({
     tf.dispose([alone, shared, view, ...[s1, s2, s3].flatMap((s) => Object.values(s))]);
   },
 });
+
+Deno.test({
+  name: "FACE_COMPARER_BLAS_CORE naming a kernel set OpenBLAS does not load is a one-line error",
+  ignore,
+  fn: async () => {
+    // OpenBLAS reads its core type once, when it loads: each setting needs a fresh process.
+    const module = new URL("../../lib/backend/native_kernels.ts", import.meta.url).href;
+    const run = async (core: string) => {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `import { loadNativeKernels } from "${module}";
+           try { console.log(JSON.stringify(loadNativeKernels())); }
+           catch (e) { console.log(e.name + ": " + e.message); Deno.exit(3); }`,
+        ],
+        env: { FACE_COMPARER_BLAS_CORE: core },
+      }).output();
+      return { code: output.code, text: new TextDecoder().decode(output.stdout).trim() };
+    };
+    const unknown = await run("NoSuchCore");
+    assert.equal(unknown.code, 3, unknown.text);
+    assert.match(unknown.text, /^UserError: FACE_COMPARER_BLAS_CORE=NoSuchCore: OpenBLAS .* chose/);
+    const haswell = await run("haswell");
+    assert.equal(haswell.code, 0, haswell.text);
+    assert.match(haswell.text, /Haswell kernels/);
+  },
+});
