@@ -4,11 +4,13 @@
  * `<root>/<stage>/<key>/` beside a `manifest.json` that lists every output file with its hash.
  *
  * Outputs are built in a temporary folder and renamed into place, so an interrupted run leaves
- * nothing that a later run trusts; a tampered or truncated output is detected on load (hash
- * mismatch) and rebuilt with a warning.
+ * nothing that a later run trusts. A tampered or truncated output is detected on load (hash
+ * mismatch). Reading never deletes anything: a read-only caller gets an error naming the file,
+ * and only the stage that builds the artifact repairs it, keeping the files that are intact.
  * @module
  */
 import { join, relative } from "node:path";
+import { UserError } from "../util/errors.ts";
 import { canonicalJson, sha256File, sha256Hex } from "../util/hash.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { toolVersions } from "./tool_versions.ts";
@@ -53,6 +55,21 @@ export interface Artifact {
   dir: string;
   manifest: Manifest;
 }
+
+/** What {@linkcode ArtifactStore.inspect} found. */
+export type Inspection =
+  | { state: "missing" }
+  | { state: "ok"; artifact: Artifact }
+  | {
+    state: "damaged";
+    dir: string;
+    /** What is wrong, e.g. "history.csv: sha256 ab12... found, 34cd... expected". */
+    problem: string;
+    /** The output files that failed verification (empty when the manifest itself is bad). */
+    damagedFiles: string[];
+    /** The manifest, when it could be read. */
+    manifest?: Manifest;
+  };
 
 /** Builds the outputs of a stage into `workDir`; returns facts for the manifest's `info`. */
 export type Producer = (workDir: string) => Promise<Record<string, unknown>>;
@@ -118,28 +135,54 @@ export class ArtifactStore {
   }
 
   /**
-   * Loads an artifact and checks every output file's size and hash. A missing artifact gives
-   * `undefined`; a damaged one is removed with a warning and also gives `undefined`.
+   * Checks an artifact without changing anything: every output file's size and hash against
+   * its manifest.
    */
-  async load(stage: string, key: string): Promise<Artifact | undefined> {
+  async inspect(stage: string, key: string): Promise<Inspection> {
     const dir = this.dirOf(stage, key);
     let manifest: Manifest;
     try {
       manifest = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST)));
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
-        if (await exists(dir)) await this.#discard(dir, "has no manifest");
-        return undefined;
+        if (await exists(dir)) {
+          return { state: "damaged", dir, problem: "it has no manifest", damagedFiles: [] };
+        }
+        return { state: "missing" };
       }
-      await this.#discard(dir, `has an unreadable manifest (${(error as Error).message})`);
-      return undefined;
+      return {
+        state: "damaged",
+        dir,
+        problem: `its manifest is unreadable (${(error as Error).message})`,
+        damagedFiles: [],
+      };
     }
-    const problem = await verifyFiles(dir, manifest);
-    if (problem) {
-      await this.#discard(dir, problem);
-      return undefined;
+    const problems = await verifyFiles(dir, manifest);
+    if (problems.length > 0) {
+      return {
+        state: "damaged",
+        dir,
+        problem: problems.map((p) => p.problem).join("; "),
+        damagedFiles: problems.map((p) => p.file),
+        manifest,
+      };
     }
-    return { stage, key, dir, manifest };
+    return { state: "ok", artifact: { stage, key, dir, manifest } };
+  }
+
+  /**
+   * Loads a verified artifact, or `undefined` when it does not exist. Read-only: a damaged
+   * artifact is left in place and reported as a {@linkcode UserError} that names the file and
+   * says how to rebuild it.
+   */
+  async load(stage: string, key: string): Promise<Artifact | undefined> {
+    const found = await this.inspect(stage, key);
+    if (found.state === "missing") return undefined;
+    if (found.state === "ok") return found.artifact;
+    throw new UserError(
+      `artifact ${relative(Deno.cwd(), found.dir)} is damaged: ${found.problem}; ` +
+        `it was left as it is: rerun the task that builds it (e.g. deno task ${stage}) to repair it`,
+    );
   }
 
   /**
@@ -154,20 +197,45 @@ export class ArtifactStore {
     const log = this.#log;
     const key = await stageKey(spec);
     const short = key.slice(0, 12);
+    const stageDir = join(this.root, spec.stage);
+    let salvage: { dir: string; files: string[] } | undefined;
     if (!options.force) {
-      const existing = await this.load(spec.stage, key);
-      if (existing) {
+      const found = await this.inspect(spec.stage, key);
+      if (found.state === "ok") {
         log(`${spec.stage}: cached (${short})`);
-        return { artifact: existing, cached: true };
+        return { artifact: found.artifact, cached: true };
+      }
+      if (found.state === "damaged") {
+        // Moved aside, never deleted here: the intact files seed a resumable rebuild, and the
+        // folder itself is removed only once the rebuilt artifact is in place.
+        const aside = join(stageDir, `.${key}.damaged`);
+        await Deno.remove(aside, { recursive: true }).catch(() => {});
+        await Deno.rename(found.dir, aside);
+        const intact = Object.keys(found.manifest?.files ?? {}).filter((f) =>
+          !found.damagedFiles.includes(f)
+        );
+        salvage = { dir: aside, files: intact };
+        this.#warn(
+          `warning: artifact ${relative(Deno.cwd(), found.dir)} is damaged (${found.problem}); ` +
+            (options.resumable && intact.length > 0
+              ? `rebuilding it from its intact files (${intact.join(", ")})`
+              : "rebuilding it"),
+        );
       }
     }
     log(`${spec.stage}: running (${short})`);
-    const stageDir = join(this.root, spec.stage);
     await Deno.mkdir(stageDir, { recursive: true });
     let workDir: string;
     if (options.resumable) {
       workDir = this.partialDirOf(spec.stage, key);
       if (options.force) await Deno.remove(workDir, { recursive: true }).catch(() => {});
+      if (salvage) {
+        await Deno.mkdir(workDir, { recursive: true });
+        for (const file of salvage.files) {
+          await Deno.mkdir(join(workDir, file, ".."), { recursive: true });
+          await Deno.copyFile(join(salvage.dir, file), join(workDir, file));
+        }
+      }
     } else {
       workDir = join(stageDir, `.${key}.${crypto.randomUUID().slice(0, 8)}.tmp`);
     }
@@ -203,12 +271,8 @@ export class ArtifactStore {
       await Deno.remove(trash, { recursive: true });
     }
     await Deno.rename(workDir, finalDir);
+    if (salvage) await Deno.remove(salvage.dir, { recursive: true });
     return { artifact: { stage: spec.stage, key, dir: finalDir, manifest }, cached: false };
-  }
-
-  async #discard(dir: string, why: string): Promise<void> {
-    this.#warn(`warning: artifact ${relative(Deno.cwd(), dir)} ${why}; rebuilding it`);
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
@@ -253,18 +317,34 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** Returns a description of the first problem with an artifact's files, or undefined. */
-async function verifyFiles(dir: string, manifest: Manifest): Promise<string | undefined> {
+/** Every output file of an artifact that is missing or differs from its manifest. */
+async function verifyFiles(
+  dir: string,
+  manifest: Manifest,
+): Promise<{ file: string; problem: string }[]> {
+  const problems: { file: string; problem: string }[] = [];
   for (const [rel, record] of Object.entries(manifest.files ?? {})) {
     const path = join(dir, rel);
     let size: number;
     try {
       size = (await Deno.stat(path)).size;
     } catch {
-      return `is missing ${rel}`;
+      problems.push({ file: rel, problem: `${rel} is missing` });
+      continue;
     }
-    if (size !== record.bytes) return `has ${rel} of ${size} bytes, expected ${record.bytes}`;
-    if ((await sha256File(path)) !== record.sha256) return `has ${rel} with a wrong hash`;
+    if (size !== record.bytes) {
+      problems.push({ file: rel, problem: `${rel} has ${size} bytes, expected ${record.bytes}` });
+      continue;
+    }
+    const found = await sha256File(path);
+    if (found !== record.sha256) {
+      problems.push({
+        file: rel,
+        problem: `${rel} has sha256 ${found.slice(0, 12)}..., expected ${
+          record.sha256.slice(0, 12)
+        }...`,
+      });
+    }
   }
-  return undefined;
+  return problems;
 }

@@ -149,7 +149,10 @@ export async function trainExperiment(
     keys: { prepare: prepared.key, split: split.key, train: key },
     options: described,
   };
-  const cachedArtifact = options.force ? undefined : await store.load("train", key);
+  // A damaged artifact is not an error here: this is the stage that repairs it (ensure keeps
+  // its intact checkpoint, so only the damaged files are rewritten).
+  const inspected = options.force ? undefined : await store.inspect("train", key);
+  const cachedArtifact = inspected?.state === "ok" ? inspected.artifact : undefined;
   if (cachedArtifact) {
     log(`train: cached (${key.slice(0, 12)})`);
     record.status = "complete";

@@ -217,6 +217,9 @@ export async function runTraining(
         break;
       }
     }
+    // A run whose checkpoint is already complete (an artifact repaired from its intact
+    // checkpoint) rewrites its history files from the checkpoint's.
+    if (epochsThisCall === 0) await writeHistory(options.workDir, state.history);
   } finally {
     runner.close();
     prefetcher.close();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ArtifactStore, stageKey } from "../../lib/pipeline/artifact_store.ts";
+import { UserError } from "../../lib/util/errors.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 
 function quietStore(root: string) {
@@ -68,17 +69,51 @@ Deno.test("an interrupted build leaves nothing that is reused", async () => {
   assert.deepEqual([...Deno.readDirSync(join(root, "demo"))].map((e) => e.name), [key]);
 });
 
-Deno.test("a tampered or truncated output is detected and rebuilt with a warning", async () => {
+Deno.test("a tampered output is reported by load, left in place, and rebuilt only by ensure", async () => {
   const { store, lines } = quietStore(tempDir());
   const { artifact } = await store.ensure(spec, write("hello"));
   Deno.writeTextFileSync(join(artifact.dir, "out.txt"), "jello");
+  // Reading never deletes: the error names the file and both hashes, the file stays.
+  await assert.rejects(
+    () => store.load("demo", artifact.key),
+    (e: Error) =>
+      e instanceof UserError && /out\.txt has sha256 [0-9a-f]{12}\.\.\., expected/.test(e.message),
+  );
+  assert.equal(Deno.readTextFileSync(join(artifact.dir, "out.txt")), "jello");
+  const found = await store.inspect("demo", artifact.key);
+  assert.equal(found.state, "damaged");
   const rebuilt = await store.ensure(spec, write("hello"));
   assert.equal(rebuilt.cached, false);
-  assert.match(lines.join("\n"), /warning: .* wrong hash; rebuilding/);
+  assert.match(lines.join("\n"), /warning: .* is damaged \(out\.txt has sha256/);
   Deno.writeTextFileSync(join(artifact.dir, "out.txt"), "hel");
   assert.equal((await store.ensure(spec, write("hello"))).cached, false);
-  assert.match(lines.join("\n"), /of 3 bytes, expected 5/);
+  assert.match(lines.join("\n"), /out\.txt has 3 bytes, expected 5/);
   assert.equal((await store.ensure(spec, write("hello"))).cached, true);
+  // Nothing is left behind beside the rebuilt artifact.
+  assert.deepEqual(
+    [...Deno.readDirSync(join(store.root, "demo"))].map((e) => e.name),
+    [artifact.key],
+  );
+});
+
+Deno.test("a resumable rebuild starts from the damaged artifact's intact files", async () => {
+  const { store } = quietStore(tempDir());
+  const produce = async (dir: string) => {
+    // A resumable producer: the expensive file is reused when present.
+    let expensive = "computed once";
+    try {
+      expensive = Deno.readTextFileSync(join(dir, "model.bin")) + " (reused)";
+    } catch { /* first run */ }
+    await Deno.writeTextFile(join(dir, "model.bin"), expensive.replace(" (reused)", ""));
+    await Deno.writeTextFile(join(dir, "log.csv"), "epoch 1");
+    return { expensive };
+  };
+  const { artifact } = await store.ensure(spec, produce, { resumable: true });
+  Deno.writeTextFileSync(join(artifact.dir, "log.csv"), "epoch 1\nextra line\n");
+  const repaired = await store.ensure(spec, produce, { resumable: true });
+  assert.equal(repaired.artifact.manifest.info.expensive, "computed once (reused)");
+  assert.equal(Deno.readTextFileSync(join(repaired.artifact.dir, "log.csv")), "epoch 1");
+  assert.ok(await store.load("demo", artifact.key));
 });
 
 Deno.test("a resumable build keeps its work folder but drops half-written temporaries", async () => {

@@ -75,6 +75,6 @@ Deno.test("changed input images rerun prepare; a tampered face array is rebuilt"
   lines.length = 0;
   const third = await ensurePrepared(store, options.prepare);
   assert.equal(third.key, second.key);
-  assert.match(lines.join("\n"), /faces\.u8 with a wrong hash; rebuilding[\s\S]*prepare: running/);
+  assert.match(lines.join("\n"), /faces\.u8 has sha256 [\s\S]*prepare: running/);
   assert.notEqual(Deno.readFileSync(path)[100], bytes[100]);
 });

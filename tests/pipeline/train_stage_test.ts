@@ -25,7 +25,7 @@ import { loadExportedModel } from "../../lib/compare/export_layers_model.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import * as tf from "@tensorflow/tfjs";
 import { buildReport } from "../../lib/report/html_report.ts";
-import { loadTenFoldData } from "../../lib/report/experiment_data.ts";
+import { loadExperimentData, loadTenFoldData } from "../../lib/report/experiment_data.ts";
 import { loadPublishedRocs } from "../../lib/report/published_roc.ts";
 import type { TenFoldRecord } from "../../lib/pipeline/experiments.ts";
 
@@ -181,6 +181,47 @@ Deno.test("test: metrics per set with the validation threshold, ROC, galleries; 
     () => testExperiment(store, { name: "nobody", params, backend: "wasm" }),
     /unknown experiment "nobody"/,
   );
+});
+
+Deno.test("a changed history.csv is reported by read-only tasks, never deleted, and repaired by train without retraining", async () => {
+  // Its own experiment, so the other tests' artifacts are untouched.
+  const trained = await trainExperiment(
+    store,
+    options("damaged", { force: true, params: { ...options("x").params, epochs: 1 } }),
+  );
+  const dir = trained.artifact!.dir;
+  const checkpointBytes = Deno.readFileSync(join(dir, "checkpoint.bin"));
+  const csv = Deno.readTextFileSync(join(dir, "history.csv"));
+  Deno.writeTextFileSync(join(dir, "history.csv"), csv + "99,0,0,0,0,0,0,0\n");
+  const damaged = (e: Error) =>
+    e instanceof UserError && /history\.csv has \d+ bytes, expected \d+/.test(e.message) &&
+    /left as it is/.test(e.message);
+  await assert.rejects(() => loadExperimentData(store, "damaged"), damaged);
+  await assert.rejects(
+    () =>
+      testExperiment(store, {
+        name: "damaged",
+        params: { tta: 0, trainEvalPairs: 8, galleryPairs: 1 },
+        backend: "wasm",
+      }),
+    damaged,
+  );
+  await assert.rejects(() => FaceComparer.open(store, "damaged", { backend: "wasm" }), damaged);
+  // Nothing was deleted by the read-only tasks.
+  assert.deepEqual(Deno.readFileSync(join(dir, "checkpoint.bin")), checkpointBytes);
+  assert.equal((await new ExperimentIndex(store.root).get("damaged"))?.status, "complete");
+  // train repairs it: the checkpoint is kept, no epoch is trained again, history is rewritten.
+  lines.length = 0;
+  const repaired = await trainExperiment(
+    store,
+    options("damaged", { params: { ...options("x").params, epochs: 1 } }),
+  );
+  assert.equal(repaired.artifact!.key, trained.artifact!.key);
+  assert.match(lines.join("\n"), /damaged \(history\.csv[^\n]*intact files \(checkpoint\.bin/);
+  assert.ok(!lines.some((l) => l.startsWith("epoch ")), "an epoch was trained again");
+  assert.deepEqual(Deno.readFileSync(join(dir, "checkpoint.bin")), checkpointBytes);
+  assert.equal(Deno.readTextFileSync(join(dir, "history.csv")), csv);
+  assert.ok(await loadExperimentData(store, "damaged"));
 });
 
 /** Mini View 2 protocol files: 10 folds of 4 real LFW people, 2 same and 2 different pairs each. */
