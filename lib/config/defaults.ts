@@ -79,6 +79,12 @@ export interface SplitParams {
   testPairs: number;
   /** View 2 test fold, 1..10 (lfw-view2 only). */
   fold?: number;
+  /**
+   * Share of the protocol's training people held out of training, from whom the validation
+   * pairs are drawn (lfw-view1 / lfw-view2), so that model selection and the threshold see only
+   * people the model never trained on. The `seed` protocol ignores it (image-disjoint only).
+   */
+  valPeopleShare: number;
 }
 
 /** Defaults of `split`: the original project's sampler and sizes. */
@@ -88,6 +94,7 @@ export const SPLIT_DEFAULTS: SplitParams = {
   valPairs: 256,
   trainPairs: 40_000,
   testPairs: 0,
+  valPeopleShare: 0.1,
 };
 
 /** Defaults of `train` (the optimiser and augmentation defaults live with their code). */

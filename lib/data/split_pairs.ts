@@ -3,7 +3,9 @@
  * - `seed`: the original project's sampler on the whole data set (validation first, then
  *   training from images not in validation, then test from images in neither);
  * - `lfw-view1` / `lfw-view2`: the official test pairs, with training and validation drawn by
- *   the same sampler from the official training people only.
+ *   the same sampler from the official training people only; validation pairs come from a
+ *   seeded share of those people that is held out of training (person-disjoint), so model
+ *   selection and thresholds never see a person the model trained on.
  * @module
  */
 import type { SplitParams } from "../config/defaults.ts";
@@ -13,6 +15,9 @@ import type { FaceEntry } from "./face_array.ts";
 import { faceId } from "./face_file_name.ts";
 import type { ProtocolPair } from "./lfw_protocol.ts";
 import { groupByPerson, imagesOf, type Pair, samplePairs } from "./sample_pairs.ts";
+
+/** The generator stream that picks the held-out validation people. */
+const HELD_OUT_PEOPLE_STREAM = 101;
 
 /** The sets of a split (a type alias, so it can be used as a record of sets). */
 export type PairSets = {
@@ -29,9 +34,26 @@ export interface ProtocolSets {
   trainPeople: Set<string>;
 }
 
+/** Who is in which part of a split (sorted names). */
+export interface SplitPeople {
+  /** People whose images the model may train on. */
+  train: string[];
+  /** People of the validation pairs. */
+  val: string[];
+  /** People of the test pairs. */
+  test: string[];
+}
+
 /** A split and the protocol pairs that had to be dropped (their images are missing). */
 export interface SplitResult {
   sets: PairSets;
+  /**
+   * The images a model may train on, sorted: every image of the training people for the
+   * official protocols, the images of the training pairs for `seed` (whose test images are
+   * drawn from the rest). Objectives that learn from single images use exactly these.
+   */
+  trainImages: number[];
+  people: SplitPeople;
   dropped: { pair: string; reason: string }[];
 }
 
@@ -65,7 +87,26 @@ export function splitPairs(
       throw new UserError(`no prepared image belongs to the protocol's training people`);
     }
   }
-  const val = samplePairs(groupByPerson(pool, personOf), {
+  let valPool = pool;
+  if (params.protocol !== "seed") {
+    // Hold out a seeded share of the training people (their own generator, so the held-out
+    // people do not depend on the pair counts) and draw validation from them alone.
+    const people = [...new Set(pool.map(personOf))].sort();
+    const heldOut = new Set(
+      Rng.derive(params.seed, HELD_OUT_PEOPLE_STREAM).shuffle(people).slice(
+        0,
+        Math.round(people.length * params.valPeopleShare),
+      ),
+    );
+    valPool = pool.filter((i) => heldOut.has(personOf(i)));
+    pool = pool.filter((i) => !heldOut.has(personOf(i)));
+    if (valPool.length === 0 && params.valPairs > 0) {
+      throw new UserError(
+        `--val-people-share ${params.valPeopleShare}: no training person is held out for validation`,
+      );
+    }
+  }
+  const val = samplePairs(groupByPerson(valPool, personOf), {
     count: params.valPairs,
     rng,
     setName: "validation",
@@ -77,8 +118,10 @@ export function splitPairs(
     rng,
     setName: "training",
   });
+  let trainImages = pool;
   if (params.protocol === "seed") {
     const inTrain = imagesOf(train);
+    trainImages = [...inTrain].sort((a, b) => a - b);
     pool = pool.filter((i) => !inTrain.has(i));
     test = samplePairs(groupByPerson(pool, personOf), {
       count: params.testPairs,
@@ -86,5 +129,15 @@ export function splitPairs(
       setName: "test",
     });
   }
-  return { sets: { train, val, test }, dropped };
+  const peopleOf = (images: Iterable<number>) => [...new Set([...images].map(personOf))].sort();
+  return {
+    sets: { train, val, test },
+    trainImages,
+    people: {
+      train: peopleOf(trainImages),
+      val: peopleOf(imagesOf(val)),
+      test: peopleOf(imagesOf(test)),
+    },
+    dropped,
+  };
 }

@@ -9,7 +9,12 @@ import { loadFaceIndex } from "../data/face_array.ts";
 import { parsePairsFile, parsePeopleFile } from "../data/lfw_protocol.ts";
 import type { Pair } from "../data/sample_pairs.ts";
 import { splitStats } from "../data/skew_stats.ts";
-import { type PairSets, type ProtocolSets, splitPairs } from "../data/split_pairs.ts";
+import {
+  type PairSets,
+  type ProtocolSets,
+  splitPairs,
+  type SplitPeople,
+} from "../data/split_pairs.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
@@ -17,7 +22,7 @@ import { hashInputFile } from "./content_hash.ts";
 import { ensurePrepared, type PrepareOptions } from "./prepare_stage.ts";
 
 /** Bump when the same inputs and parameters would give different pairs. */
-export const SPLIT_VERSION = 1;
+export const SPLIT_VERSION = 2;
 
 /** Paths of the official protocol files. */
 export interface ProtocolFiles {
@@ -43,7 +48,14 @@ export interface SplitArtifacts {
 }
 
 /** File names inside a split artifact. */
-export const SPLIT_FILES = { pairs: "pairs.json", stats: "stats.json" } as const;
+export const SPLIT_FILES = {
+  pairs: "pairs.json",
+  stats: "stats.json",
+  /** Who is in training, validation and test (names), for guards and reports. */
+  people: "people.json",
+  /** The images a model may train on (indices into the faces), for single-image objectives. */
+  trainImages: "train_images.json",
+} as const;
 
 /**
  * Fills in what a protocol ignores, so that irrelevant options do not change the key, and
@@ -61,6 +73,13 @@ export function normalizeSplitParams(params: SplitParams): SplitParams {
     delete out.fold;
   }
   if (out.protocol !== "seed") out.testPairs = 0;
+  if (out.protocol === "seed") {
+    delete (out as Partial<SplitParams>).valPeopleShare;
+  } else if (!(out.valPeopleShare > 0 && out.valPeopleShare < 1)) {
+    throw new UserError(
+      `--val-people-share: ${out.valPeopleShare} must be between 0 and 1 (exclusive)`,
+    );
+  }
   for (
     const [option, value] of [["--val-pairs", out.valPairs], ["--train-pairs", out.trainPairs], [
       "--test-pairs",
@@ -127,17 +146,21 @@ export async function ensureSplit(
     async (dir) => {
       const { entries } = await loadFaceIndex(prepared.dir);
       const protocol = await readProtocol(params, files);
-      const { sets, dropped } = splitPairs(entries, params, { protocol });
+      const { sets, dropped, people, trainImages } = splitPairs(entries, params, { protocol });
       for (const d of dropped) {
         console.warn(`warning: protocol pair ${d.pair} dropped: ${d.reason}`);
       }
       await savePairSets(join(dir, SPLIT_FILES.pairs), sets);
+      await writeJsonAtomic(join(dir, SPLIT_FILES.people), people);
+      await writeJsonAtomic(join(dir, SPLIT_FILES.trainImages), trainImages);
       await writeJsonAtomic(join(dir, SPLIT_FILES.stats), splitStats(entries, sets));
       console.log(
         `split: ${params.protocol}: ${sets.train.length} training, ${sets.val.length} validation, ${sets.test.length} test pairs`,
       );
       return {
         pairs: { train: sets.train.length, val: sets.val.length, test: sets.test.length },
+        people: { train: people.train.length, val: people.val.length, test: people.test.length },
+        trainImages: trainImages.length,
         protocolFiles: files,
         dropped,
       };
@@ -174,4 +197,16 @@ export async function loadPairSets(splitDir: string): Promise<PairSets> {
   const read = (s: StoredSet): Pair[] =>
     s.a.map((a, i) => ({ a, b: s.b[i], same: s.same[i] === 1 }));
   return { train: read(stored.train), val: read(stored.val), test: read(stored.test) };
+}
+
+/** Reads who is in which part of a split. */
+export async function loadSplitPeople(splitDir: string): Promise<SplitPeople> {
+  return JSON.parse(await Deno.readTextFile(join(splitDir, SPLIT_FILES.people)));
+}
+
+/** Reads the images a model may train on. */
+export async function loadTrainImages(splitDir: string): Promise<Int32Array> {
+  return Int32Array.from(
+    JSON.parse(await Deno.readTextFile(join(splitDir, SPLIT_FILES.trainImages))) as number[],
+  );
 }

@@ -14,6 +14,7 @@ import {
 import {
   choiceOption,
   intOption,
+  numberOption,
   type OptionSpec,
   type ParsedArgs,
   stringOption,
@@ -48,6 +49,7 @@ export const SPLIT_OPTIONS: OptionSpec = {
   "train-pairs": { type: "string" },
   "test-pairs": { type: "string" },
   fold: { type: "string" },
+  "val-people-share": { type: "string" },
   "pairs-file": { type: "string" },
   "people-file": { type: "string" },
 };
@@ -60,6 +62,8 @@ export const SPLIT_HELP = `
   --train-pairs N  training pairs, even (default ${SPLIT_DEFAULTS.trainPairs})
   --test-pairs N   test pairs for the seed protocol, even (default ${SPLIT_DEFAULTS.testPairs})
   --fold K         lfw-view2 test fold, 1..10
+  --val-people-share S  lfw protocols: share of the training people held out of training for
+                   the validation pairs (default ${SPLIT_DEFAULTS.valPeopleShare})
   --pairs-file F   protocol pairs file (default: the shared pairsDevTest.txt or pairs.txt)
   --people-file F  protocol people file (default: the shared peopleDevTrain.txt or people.txt)`;
 
@@ -102,6 +106,8 @@ export function readSplitOptions(args: ParsedArgs, force = false): SplitOptions 
       trainPairs: intOption(args, "train-pairs", { min: 2 }) ?? SPLIT_DEFAULTS.trainPairs,
       testPairs: intOption(args, "test-pairs", { min: 0 }) ?? SPLIT_DEFAULTS.testPairs,
       fold: intOption(args, "fold", { min: 1, max: 10 }),
+      valPeopleShare: numberOption(args, "val-people-share", { min: 0, max: 1 }) ??
+        SPLIT_DEFAULTS.valPeopleShare,
     },
     protocolFiles: files,
     force,

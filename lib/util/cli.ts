@@ -67,6 +67,25 @@ export function intOption(
   return value;
 }
 
+/** Reads an option as a finite number within [min, max], or undefined when absent. */
+export function numberOption(
+  args: ParsedArgs,
+  name: string,
+  range: { min?: number; max?: number } = {},
+): number | undefined {
+  const raw = stringOption(args, name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw.trim());
+  if (raw.trim() === "" || !Number.isFinite(value)) {
+    throw new UserError(`--${name}: "${raw}" is not a number`);
+  }
+  const { min = -Infinity, max = Infinity } = range;
+  if (value < min || value > max) {
+    throw new UserError(`--${name}: ${raw} is out of range [${min}, ${max}]`);
+  }
+  return value;
+}
+
 /** Reads an option that must be one of `choices`, or undefined. */
 export function choiceOption<T extends string>(
   args: ParsedArgs,

@@ -54,6 +54,49 @@ Deno.test("lfw-view2: the official fold is the test set, training people come fr
   }
 });
 
+Deno.test("lfw-view1: validation people are held out of training; training images are the rest", () => {
+  const pairs = parsePairsFile(Deno.readTextFileSync(files.pairsDevTest), files.pairsDevTest);
+  const people = parsePeopleFile(
+    Deno.readTextFileSync(files.peopleDevTrain),
+    files.peopleDevTrain,
+  );
+  const trainPeople = new Set(people.flat().map((p) => p.person));
+  const params: SplitParams = { ...SPLIT_DEFAULTS, protocol: "lfw-view1", trainPairs: 2000 };
+  const result = splitPairs(entries, params, {
+    protocol: { testPairs: pairs.pairs, trainPeople },
+  });
+  const { sets, trainImages } = result;
+  const personOf = (i: number) => entries[i].person;
+  const valPeople = new Set([...imagesOf(sets.val)].map(personOf));
+  const trainedPeople = new Set(trainImages.map(personOf));
+  // No validation person has a single image the model may train on.
+  for (const p of valPeople) assert.ok(!trainedPeople.has(p), `${p} is in training and validation`);
+  for (const i of imagesOf(sets.train)) assert.ok(trainedPeople.has(personOf(i)));
+  // About the requested share of the protocol's training people is held out.
+  const heldOut = [...trainPeople].filter((p) => !trainedPeople.has(p)).length;
+  assert.ok(Math.abs(heldOut / trainPeople.size - 0.1) < 0.01, `held out ${heldOut}`);
+  assert.deepEqual(result.people.val, [...valPeople].sort());
+  const testPeople = new Set(result.people.test);
+  for (const p of trainedPeople) assert.ok(!testPeople.has(p));
+  // Every image of a training person is a training image.
+  assert.equal(trainImages.length, entries.filter((e) => trainedPeople.has(e.person)).length);
+  assert.deepEqual(
+    splitPairs(entries, params, { protocol: { testPairs: pairs.pairs, trainPeople } }),
+    result,
+  );
+});
+
+Deno.test("seed: training images are those of the training pairs, disjoint from validation and test", () => {
+  const { sets, trainImages } = splitPairs(entries, {
+    ...SPLIT_DEFAULTS,
+    trainPairs: 2000,
+    testPairs: 200,
+  });
+  assert.deepEqual(trainImages, [...imagesOf(sets.train)].sort((a, b) => a - b));
+  const other = new Set([...imagesOf(sets.val), ...imagesOf(sets.test)]);
+  for (const i of trainImages) assert.ok(!other.has(i));
+});
+
 Deno.test("skew statistics bucket people by image count", () => {
   assert.deepEqual(Object.values(bucketCounts([1, 1, 2, 3, 5, 6, 11, 26, 76, 200, 201, 530])), [
     2,
