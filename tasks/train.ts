@@ -18,9 +18,11 @@ import {
 import { trainExperiment, type TrainOptions } from "../lib/pipeline/train_stage.ts";
 import { FOLDS, trainTenFold } from "../lib/pipeline/ten_fold.ts";
 import { ADAM_DEFAULTS } from "../lib/train/adam.ts";
+import { LR_SCHEDULES } from "../lib/train/lr_schedule.ts";
 import {
   choiceOption,
   intOption,
+  numberOption,
   parseDuration,
   parseTaskArgs,
   runTask,
@@ -38,6 +40,11 @@ Trains experiment NAME; rerun the same command to resume after an interruption.
   --model NAME     ${Object.keys(MODELS).join(" | ")} (default ${TRAIN_DEFAULTS.model})
   --backend B      ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})
   --threads N      training threads with the wasm backend, 1 or 2 (default: 2 on 2+ cores)
+  --lr X           Adam's learning rate (default ${ADAM_DEFAULTS.learningRate})
+  --lr-schedule S  ${LR_SCHEDULES.join(" | ")} (default ${TRAIN_DEFAULTS.schedule})
+  --warmup-epochs N  epochs of linear learning-rate warm-up (default ${TRAIN_DEFAULTS.warmupEpochs})
+  --min-images-per-person N  identity objectives: fewest training images a person needs to
+                   be a class (default ${TRAIN_DEFAULTS.minImagesPerPerson})
   --load OTHER     start from experiment OTHER's trained weights
   --force          retrain from scratch even if NAME exists with other parameters
 ${SPLIT_HELP}
@@ -54,6 +61,10 @@ await runTask("train", async () => {
     backend: { type: "string" },
     threads: { type: "string" },
     load: { type: "string" },
+    lr: { type: "string" },
+    "lr-schedule": { type: "string" },
+    "warmup-epochs": { type: "string" },
+    "min-images-per-person": { type: "string" },
     force: { type: "boolean" },
   });
   if (args.values.help) return console.log(HELP);
@@ -80,7 +91,16 @@ await runTask("train", async () => {
       batchSize: intOption(args, "batch-size", { min: 1, max: 65_536 }) ?? TRAIN_DEFAULTS.batchSize,
       seed: split.params.seed,
       augment: AUGMENT_DEFAULTS,
-      adam: ADAM_DEFAULTS,
+      adam: {
+        ...ADAM_DEFAULTS,
+        learningRate: numberOption(args, "lr", { min: 1e-8, max: 10 }) ??
+          ADAM_DEFAULTS.learningRate,
+      },
+      schedule: choiceOption(args, "lr-schedule", LR_SCHEDULES) ?? TRAIN_DEFAULTS.schedule,
+      warmupEpochs: intOption(args, "warmup-epochs", { min: 0, max: 100_000 }) ??
+        TRAIN_DEFAULTS.warmupEpochs,
+      minImagesPerPerson: intOption(args, "min-images-per-person", { min: 1, max: 1000 }) ??
+        TRAIN_DEFAULTS.minImagesPerPerson,
     },
     backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,
     timeBudgetSeconds: budget === undefined ? undefined : parseDuration(budget, "time-budget"),

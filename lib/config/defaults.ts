@@ -104,6 +104,12 @@ export const TRAIN_DEFAULTS = {
   /** Pairs per step, as the original. */
   batchSize: 128,
   backend: "auto",
+  /** Learning-rate schedule: "constant" (as the original) or "cosine" decay to 0. */
+  schedule: "constant",
+  /** Epochs of linear learning-rate warm-up. */
+  warmupEpochs: 0,
+  /** Identity objectives: fewest training images a person needs to be a class. */
+  minImagesPerPerson: 2,
 } as const;
 
 /** Parameters of the `test` stage. */

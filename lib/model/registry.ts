@@ -4,10 +4,14 @@
  */
 import { UserError } from "../util/errors.ts";
 import { SEED_MODEL } from "./seed_model.ts";
+import { SEED_COSFACE_MODEL } from "./seed_cosface_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
 /** Every available model, by name. */
-export const MODELS: Readonly<Record<string, SiameseModel>> = { seed: SEED_MODEL };
+export const MODELS: Readonly<Record<string, SiameseModel>> = {
+  seed: SEED_MODEL,
+  seed_cosface: SEED_COSFACE_MODEL,
+};
 
 /** Returns the named model, or a UserError listing the known ones. */
 export function getModel(name: string): SiameseModel {

@@ -36,7 +36,8 @@ export const SEED_CONVS: readonly ConvLayer[] = [
   { name: "conv5", filters: 128, kernel: 5, stride: 2, pad: "same" },
   { name: "conv6", filters: 128, kernel: 3, stride: 1, pad: "valid" },
 ];
-const INPUT = 32;
+/** Input side of the seed branch (64x64 faces averaged down, as the original). */
+export const INPUT = 32;
 const EMBEDDING = 512;
 const HIDDEN = 256;
 
@@ -46,15 +47,41 @@ function convOutput(size: number, layer: ConvLayer): number {
     : Math.floor((size - layer.kernel) / layer.stride) + 1;
 }
 
-function buildParams(): ParamSpec[] {
-  const params: ParamSpec[] = [];
-  const add = (
+/** Adds a parameter to `params`. */
+function adder(params: ParamSpec[]) {
+  return (
     part: ParamSpec["part"],
     name: string,
     shape: number[],
     init: ParamSpec["init"],
     trainable = true,
   ) => params.push({ name, shape, init, trainable, part });
+}
+
+/** Dense and batch-norm parameter groups. */
+function layerParams(params: ParamSpec[]) {
+  const add = adder(params);
+  return {
+    dense(part: ParamSpec["part"], name: string, inputs: number, units: number) {
+      add(part, `${name}/kernel`, [inputs, units], "orthogonal");
+      add(part, `${name}/bias`, [units], "zeros");
+    },
+    batchNorm(part: ParamSpec["part"], name: string, units: number) {
+      add(part, `${name}/gamma`, [units], "ones");
+      add(part, `${name}/beta`, [units], "zeros");
+      add(part, `${name}/moving_mean`, [units], "zeros", false);
+      add(part, `${name}/moving_variance`, [units], "ones", false);
+    },
+  };
+}
+
+/**
+ * The parameters of the seed branch (its six convolutions, then dense `embedding` + batch
+ * norm), shared by every model built on that branch.
+ */
+export function seedBranchParams(embedding: number): ParamSpec[] {
+  const params: ParamSpec[] = [];
+  const add = adder(params);
   let channels = 1;
   let size = INPUT;
   for (const c of SEED_CONVS) {
@@ -63,21 +90,18 @@ function buildParams(): ParamSpec[] {
     channels = c.filters;
     size = convOutput(size, c);
   }
-  const dense = (part: ParamSpec["part"], name: string, inputs: number, units: number) => {
-    add(part, `${name}/kernel`, [inputs, units], "orthogonal");
-    add(part, `${name}/bias`, [units], "zeros");
-  };
-  const batchNorm = (part: ParamSpec["part"], name: string, units: number) => {
-    add(part, `${name}/gamma`, [units], "ones");
-    add(part, `${name}/beta`, [units], "zeros");
-    add(part, `${name}/moving_mean`, [units], "zeros", false);
-    add(part, `${name}/moving_variance`, [units], "ones", false);
-  };
-  dense("branch", "embed", size * size * channels, EMBEDDING);
-  batchNorm("branch", "embed_bn", EMBEDDING);
-  dense("head", "hidden", EMBEDDING, HIDDEN);
-  batchNorm("head", "hidden_bn", HIDDEN);
-  dense("head", "output", HIDDEN, 1);
+  const layers = layerParams(params);
+  layers.dense("branch", "embed", size * size * channels, embedding);
+  layers.batchNorm("branch", "embed_bn", embedding);
+  return params;
+}
+
+function buildParams(): ParamSpec[] {
+  const params = seedBranchParams(EMBEDDING);
+  const layers = layerParams(params);
+  layers.dense("head", "hidden", EMBEDDING, HIDDEN);
+  layers.batchNorm("head", "hidden_bn", HIDDEN);
+  layers.dense("head", "output", HIDDEN, 1);
   return params;
 }
 
@@ -85,7 +109,7 @@ function buildParams(): ParamSpec[] {
  * Batch normalisation over the batch axis. In training it normalises with the batch's own
  * statistics and records them for the moving averages; otherwise it uses the moving statistics.
  */
-function batchNorm(
+export function batchNorm(
   x: tf.Tensor2D,
   p: Record<string, tf.Tensor>,
   name: string,
@@ -108,8 +132,35 @@ function batchNorm(
   return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON) as tf.Tensor2D;
 }
 
-function dense(x: tf.Tensor2D, p: Record<string, tf.Tensor>, name: string): tf.Tensor2D {
+/** x W + b with the parameters `name/kernel` and `name/bias`. */
+export function dense(x: tf.Tensor2D, p: Record<string, tf.Tensor>, name: string): tf.Tensor2D {
   return tf.add(tf.matMul(x, p[`${name}/kernel`] as tf.Tensor2D), p[`${name}/bias`]);
+}
+
+/**
+ * The seed branch up to its batch-normalised dense layer (before any output non-linearity):
+ * six convolutions with leaky ReLU, dropout 0.25, flatten, dense, batch norm.
+ */
+export function seedBranch(
+  p: Record<string, tf.Tensor>,
+  x: tf.Tensor4D,
+  ctx: ForwardContext,
+): tf.Tensor2D {
+  let h: tf.Tensor4D = x;
+  SEED_CONVS.forEach((c, i) => {
+    h = convLeakyRelu(h, {
+      filter: p[`${c.name}/kernel`] as tf.Tensor4D,
+      bias: p[`${c.name}/bias`],
+    }, {
+      strides: c.stride,
+      pad: c.pad,
+      alpha: ALPHA,
+      inputGradient: i > 0,
+    });
+  });
+  h = ctx.dropout(h, 0.25) as tf.Tensor4D;
+  const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
+  return batchNorm(dense(flat, p, "embed"), p, "embed_bn", ctx);
 }
 
 /** The `seed` model. */
@@ -118,26 +169,13 @@ export const SEED_MODEL: SiameseModel = {
   description: "the original face-comparer siamese CNN (6 conv, dense 512, |l-r|, dense 256)",
   inputSize: INPUT,
   batchSize: 128,
+  embeddingSize: EMBEDDING,
+  movingAverageMomentum: BN_MOMENTUM,
+  objective: { kind: "pair" },
   params: buildParams(),
   // The shared branch runs once per side, as Keras' shared layers do, so batch-norm statistics
   // are computed (and moving averages updated) per side.
-  embed(p, x, ctx) {
-    let h: tf.Tensor4D = x;
-    SEED_CONVS.forEach((c, i) => {
-      h = convLeakyRelu(h, {
-        filter: p[`${c.name}/kernel`] as tf.Tensor4D,
-        bias: p[`${c.name}/bias`],
-      }, {
-        strides: c.stride,
-        pad: c.pad,
-        alpha: ALPHA,
-        inputGradient: i > 0,
-      });
-    });
-    h = ctx.dropout(h, 0.25) as tf.Tensor4D;
-    const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
-    return tf.tanh(batchNorm(dense(flat, p, "embed"), p, "embed_bn", ctx));
-  },
+  embed: (p, x, ctx) => tf.tanh(seedBranch(p, x, ctx)),
   head(p, l, r, ctx) {
     let h: tf.Tensor = tf.abs(tf.sub(l, r));
     h = ctx.gaussianNoise(h, 0.5);

@@ -34,7 +34,26 @@ export interface ForwardContext {
   updateState(name: string, value: tf.Tensor): void;
 }
 
-/** A siamese face-pair model. */
+/**
+ * What a model learns from.
+ * - `pair`: same/different labels of image pairs, binary cross-entropy on the head's logit
+ *   (the original project's objective; LFW's image-restricted setting allows only this).
+ * - `cosface`: identity labels of single images, large-margin cosine loss (CosFace, Wang et al.
+ *   2018) over the training people: every image learns against every identity at once, far
+ *   more signal per step (LFW's "unrestricted" setting). Verification then compares the two
+ *   embeddings by cosine similarity.
+ */
+export type ObjectiveSpec =
+  | { kind: "pair" }
+  | {
+    kind: "cosface";
+    /** Logit scale s. */
+    scale: number;
+    /** Additive cosine margin m subtracted from the true class's cosine. */
+    margin: number;
+  };
+
+/** A siamese face-pair model: an embedding network (the branch) plus an objective. */
 export interface SiameseModel {
   /** Registry name, e.g. "seed". */
   name: string;
@@ -44,6 +63,12 @@ export interface SiameseModel {
   inputSize: number;
   /** Training batch size (pairs) the model was designed for. */
   batchSize: number;
+  /** Length of the branch's embedding vector. */
+  embeddingSize: number;
+  /** Momentum of the batch-norm moving statistics (recorded by `updateState`). */
+  movingAverageMomentum: number;
+  /** What the model learns from. */
+  objective: ObjectiveSpec;
   /** Every parameter, in a fixed order (the order of checkpoints). */
   params: ParamSpec[];
   /**
@@ -51,7 +76,10 @@ export interface SiameseModel {
    * once per side, with its own context, so that the two sides can run on two threads.
    */
   embed(params: Record<string, tf.Tensor>, images: tf.Tensor4D, ctx: ForwardContext): tf.Tensor2D;
-  /** Same-person logits [batch, 1] from the two sides' embeddings. */
+  /**
+   * Same-person logits [batch, 1] from the two sides' embeddings: the verification score
+   * (a learnt head for `pair` models, a scaled cosine similarity for identity objectives).
+   */
   head(
     params: Record<string, tf.Tensor>,
     left: tf.Tensor2D,

@@ -16,11 +16,13 @@ import { runTraining, TRAIN_FILES, type TrainParams } from "../train/trainer.ts"
 import { UserError } from "../util/errors.ts";
 import { type Artifact, type ArtifactStore, stageKey, type StageSpec } from "./artifact_store.ts";
 import { ExperimentIndex, type ExperimentRecord } from "./experiments.ts";
-import { ensureSplit, loadPairSets, type SplitOptions } from "./split_stage.ts";
+import { ensureSplit, loadPairSets, loadTrainImages, type SplitOptions } from "./split_stage.ts";
+import { identityPairs } from "../data/identity_pairs.ts";
+import { learnsIdentities } from "../train/objective.ts";
 import { canonicalJson } from "../util/hash.ts";
 
 /** Bump when the same inputs and parameters would train differently. */
-export const TRAIN_VERSION = 1;
+export const TRAIN_VERSION = 2;
 
 /** Options of {@linkcode trainExperiment}. */
 export interface TrainOptions {
@@ -190,12 +192,32 @@ export async function trainExperiment(
       const initial = initialArtifact
         ? (await loadCheckpoint(join(initialArtifact.dir, TRAIN_FILES.checkpoint)))?.weights
         : undefined;
+      // Identity objectives learn from every image the split allows for training, labelled
+      // by person; pair objectives from the split's training pairs.
+      let train = pairColumns(sets.train);
+      let classes: number | undefined;
+      if (learnsIdentities(model)) {
+        const identities = identityPairs(
+          await loadTrainImages(split.dir),
+          (i) => faces.entries[i].person,
+          { minImages: options.params.minImagesPerPerson, seed: options.params.seed },
+        );
+        train = identities.columns;
+        classes = identities.classes;
+        log(
+          `train: ${model.objective.kind} objective: ${train.a.length} training images of ${classes} people` +
+            (identities.skippedImages
+              ? ` (${identities.skippedImages} images of people with fewer than ${options.params.minImagesPerPerson} left out)`
+              : ""),
+        );
+      }
       const started = performance.now();
       const result = await runTraining(options.params, {
         faces: resizeFaceArray(faces, model.inputSize),
         size: model.inputSize,
-        train: pairColumns(sets.train),
+        train,
         val: pairColumns(sets.val),
+        classes,
       }, {
         workDir,
         timeBudgetSeconds: options.timeBudgetSeconds,
@@ -212,6 +234,9 @@ export async function trainExperiment(
         backend,
         threads,
         parameters: parameterCount(model),
+        objective: model.objective,
+        classes,
+        trainingExamples: train.a.length,
         epochs: result.epochsDone,
         final: last,
         bestValAccuracy: Math.max(...result.history.map((h) => h.valAccuracy)),

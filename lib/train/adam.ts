@@ -42,13 +42,18 @@ export class Adam {
     this.params = params;
   }
 
-  /** Updates each variable with its gradient (names must match between the two maps). */
+  /**
+   * Updates each variable with its gradient (names must match between the two maps), with the
+   * learning rate times `learningRateScale` (a schedule's factor for this step).
+   */
   apply(
     variables: Map<string, tf.Variable>,
     grads: Record<string, tf.Tensor> | Map<string, tf.Tensor>,
+    learningRateScale = 1,
   ): void {
     this.#step++;
-    const { learningRate, beta1, beta2, epsilon } = this.params;
+    const { beta1, beta2, epsilon } = this.params;
+    const learningRate = this.params.learningRate * learningRateScale;
     const lr = learningRate * Math.sqrt(1 - beta2 ** this.#step) / (1 - beta1 ** this.#step);
     const gradOf = (name: string) => (grads instanceof Map ? grads.get(name) : grads[name]);
     const constants: AdamStepConstants = {

@@ -9,13 +9,25 @@ import type { Pair } from "../data/sample_pairs.ts";
 import { Rng } from "../util/rng.ts";
 
 /** Stream labels for {@linkcode Rng.derive}: one per use of randomness in a run. */
-export const STREAMS = { order: 1, augment: 2, noise: 3, init: 4, tta: 5 } as const;
+export const STREAMS = {
+  order: 1,
+  augment: 2,
+  noise: 3,
+  init: 4,
+  tta: 5,
+  identityPartners: 6,
+} as const;
 
 /** Pairs in a form that can be sent to a worker. */
 export interface PairColumns {
   a: Int32Array;
   b: Int32Array;
   same: Uint8Array;
+  /**
+   * Identity objectives: the person (class) of each pair, whose two images both show it. A
+   * batch's labels are then these class numbers instead of the same-person flags.
+   */
+  classes?: Int32Array;
 }
 
 /** Everything needed to build batches. */
@@ -103,7 +115,7 @@ export function makeBatch(input: BatchSourceInput, at: BatchPosition): Batch {
         right[k * pixels + i] = fb[i] / 255;
       }
     }
-    labels[k] = pairs.same[p];
+    labels[k] = pairs.classes ? pairs.classes[p] : pairs.same[p];
   }
   return { left, right, labels, count };
 }

@@ -12,7 +12,13 @@ import type { Adam } from "./adam.ts";
 import type { BranchInit, BranchStep } from "./branch_worker.ts";
 import { type NoiseKey, partRng, type StateUpdates, trainingContext } from "./forward_context.ts";
 import type { Batch } from "./pair_batches.ts";
-import { applyStateUpdates, countCorrect, type StepResult, type StepRunner } from "./train_step.ts";
+import { objectiveLoss } from "./objective.ts";
+import {
+  applyStateUpdates,
+  type StepOptions,
+  type StepResult,
+  type StepRunner,
+} from "./train_step.ts";
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -102,7 +108,7 @@ export class SideParallelStepRunner implements StepRunner {
     this.#adam = adam;
     const model = params.model;
     this.#branchNames = model.params.filter((p) => p.part === "branch").map((p) => p.name);
-    const embedding = model.params.find((p) => p.name === "embed/bias")?.shape[0] ?? 1024;
+    const embedding = model.embeddingSize;
     const sizes = this.#branchNames.map((name) => params.variable(name).size);
     let offset = 0;
     this.#branchNames.forEach((name, i) => {
@@ -132,7 +138,7 @@ export class SideParallelStepRunner implements StepRunner {
     }
   }
 
-  async step(batch: Batch, key: NoiseKey): Promise<StepResult> {
+  async step(batch: Batch, key: NoiseKey, options?: StepOptions): Promise<StepResult> {
     await this.#ready;
     const params = this.#params;
     const weightsChanged = this.#weightsChanged;
@@ -171,12 +177,19 @@ export class SideParallelStepRunner implements StepRunner {
       [...params.trainable()].filter(([name]) => !this.#branchNames.includes(name)),
     );
     const nameOf = new Map([...headVars].map(([name, v]) => [v.name, name]));
-    let logits: tf.Tensor | undefined;
+    let correct: tf.Scalar | undefined;
+    let predictions = 0;
     const { value, grads } = tf.variableGrads(() => {
-      const labels = tf.tensor2d(batch.labels, [batch.count, 1]);
-      const z = params.model.head(params.tensors(), el, er, ctx);
-      logits = tf.keep(z);
-      return tf.losses.sigmoidCrossEntropy(labels, z) as tf.Scalar;
+      const result = objectiveLoss(
+        params.model,
+        params.tensors(),
+        { left: el, right: er },
+        batch.labels,
+        ctx,
+      );
+      correct = result.correct;
+      predictions = result.predictions;
+      return result.loss;
     }, [...headVars.values(), el, er]);
     this.#threads[0].sendGradient(grads[el.name].dataSync() as Float32Array);
     this.#threads[1].sendGradient(grads[er.name].dataSync() as Float32Array);
@@ -203,7 +216,7 @@ export class SideParallelStepRunner implements StepRunner {
       summed.push(t);
       all.set(name, t);
     }
-    this.#adam.apply(params.trainable(), all);
+    this.#adam.apply(params.trainable(), all, options?.learningRateScale);
     this.#weightsChanged = true;
     applyStateUpdates(params, [
       ...fromLeft.updates.map(([name, value]) => ({ name, value })),
@@ -211,17 +224,17 @@ export class SideParallelStepRunner implements StepRunner {
       ...headUpdates,
     ]);
     const loss = value.dataSync()[0];
-    const correct = countCorrect(logits!.dataSync(), batch.labels);
+    const correctCount = correct!.dataSync()[0];
     tf.dispose([
       value,
-      logits!,
+      correct!,
       el,
       er,
       ...Object.values(grads),
       ...summed,
       ...headUpdates.map((u) => u.value),
     ]);
-    return { lossSum: loss * batch.count, correct };
+    return { lossSum: loss * batch.count, correct: correctCount, predictions };
   }
 
   close(): void {

@@ -4,16 +4,24 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ModelParams } from "../model/model_params.ts";
-import { BN_MOMENTUM } from "../model/seed_model.ts";
-import { forwardPairs } from "../model/siamese_model.ts";
 import type { Adam } from "./adam.ts";
+import { objectiveLoss } from "./objective.ts";
 import { type NoiseKey, pairTrainingContexts, type StateUpdates } from "./forward_context.ts";
 import type { Batch } from "./pair_batches.ts";
 
 /** Summed loss and correct predictions of one step. */
 export interface StepResult {
+  /** Mean loss times the pairs of the batch. */
   lossSum: number;
   correct: number;
+  /** Predictions `correct` counts (pairs, or images for identity objectives). */
+  predictions: number;
+}
+
+/** What a step changes besides the batch: the learning rate's multiplier (schedules). */
+export interface StepOptions {
+  /** Multiplies the optimiser's learning rate for this step (default 1). */
+  learningRateScale?: number;
 }
 
 /** Runs training steps; implementations differ in how many threads they use. */
@@ -21,7 +29,7 @@ export interface StepRunner {
   /** Threads the runner computes with. */
   readonly threads: number;
   /** One optimiser step on `batch` with the noise of `key`. */
-  step(batch: Batch, key: NoiseKey): Promise<StepResult>;
+  step(batch: Batch, key: NoiseKey, options?: StepOptions): Promise<StepResult>;
   /** Stops helper threads. */
   close(): void;
 }
@@ -31,26 +39,20 @@ export function applyStateUpdates(
   params: ModelParams,
   updates: readonly { name: string; value: tf.Tensor | Float32Array }[],
 ): void {
+  const momentum = params.model.movingAverageMomentum;
   tf.tidy(() => {
     for (const { name, value } of updates) {
       const moving = params.variable(name);
       const observed = value instanceof Float32Array ? tf.tensor(value, moving.shape) : value;
-      moving.assign(tf.add(tf.mul(moving, BN_MOMENTUM), tf.mul(observed, 1 - BN_MOMENTUM)));
+      moving.assign(tf.add(tf.mul(moving, momentum), tf.mul(observed, 1 - momentum)));
     }
   });
-}
-
-/** Counts logits on the right side of 0 (probability 0.5). */
-export function countCorrect(logits: ArrayLike<number>, labels: ArrayLike<number>): number {
-  let correct = 0;
-  for (let k = 0; k < labels.length; k++) if ((logits[k] >= 0 ? 1 : 0) === labels[k]) correct++;
-  return correct;
 }
 
 /** One optimiser step, entirely on the current thread. */
 export function localTrainStep(
   state: { params: ModelParams; adam: Adam },
-  step: { batch: Batch; key: NoiseKey },
+  step: { batch: Batch; key: NoiseKey; options?: StepOptions },
 ): StepResult {
   const { params, adam } = state;
   const { batch, key } = step;
@@ -60,25 +62,37 @@ export function localTrainStep(
   const ctx = pairTrainingContexts(key, updates);
   const trainable = params.trainable();
   const nameOf = new Map([...trainable].map(([name, v]) => [v.name, name]));
-  let logits: tf.Tensor | undefined;
+  let correct: tf.Scalar | undefined;
+  let predictions = 0;
   const { value, grads } = tf.variableGrads(() => {
     const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
     const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
-    const labels = tf.tensor2d(batch.labels, [batch.count, 1]);
-    const z = forwardPairs(model, params.tensors(), left, right, ctx);
-    logits = tf.keep(z);
-    return tf.losses.sigmoidCrossEntropy(labels, z) as tf.Scalar;
+    const p = params.tensors();
+    const result = objectiveLoss(
+      model,
+      p,
+      {
+        left: model.embed(p, left, ctx.left),
+        right: model.embed(p, right, ctx.right),
+      },
+      batch.labels,
+      ctx.head,
+    );
+    correct = result.correct;
+    predictions = result.predictions;
+    return result.loss;
   }, [...trainable.values()]);
   adam.apply(
     trainable,
     new Map(Object.entries(grads).map(([varName, g]) => [nameOf.get(varName)!, g])),
+    step.options?.learningRateScale,
   );
   const all = [...updates.left, ...updates.right, ...updates.head];
   applyStateUpdates(params, all);
   const loss = value.dataSync()[0];
-  const correct = countCorrect(logits!.dataSync(), batch.labels);
-  tf.dispose([value, logits!, ...Object.values(grads), ...all.map((u) => u.value)]);
-  return { lossSum: loss * batch.count, correct };
+  const correctCount = correct!.dataSync()[0];
+  tf.dispose([value, correct!, ...Object.values(grads), ...all.map((u) => u.value)]);
+  return { lossSum: loss * batch.count, correct: correctCount, predictions };
 }
 
 /** A {@linkcode StepRunner} on the current thread. */
@@ -93,9 +107,9 @@ export class LocalStepRunner implements StepRunner {
     this.#adam = adam;
   }
 
-  step(batch: Batch, key: NoiseKey): Promise<StepResult> {
+  step(batch: Batch, key: NoiseKey, options?: StepOptions): Promise<StepResult> {
     return Promise.resolve(
-      localTrainStep({ params: this.#params, adam: this.#adam }, { batch, key }),
+      localTrainStep({ params: this.#params, adam: this.#adam }, { batch, key, options }),
     );
   }
 
@@ -109,15 +123,21 @@ export function batchLoss(params: ModelParams, batch: Batch, key: NoiseKey): num
   const loss = tf.tidy(() => {
     const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
     const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
-    const labels = tf.tensor2d(batch.labels, [batch.count, 1]);
-    const z = forwardPairs(
-      params.model,
-      params.tensors(),
-      left,
-      right,
-      pairTrainingContexts(key, updates),
+    const ctx = pairTrainingContexts(key, updates);
+    const model = params.model;
+    const p = params.tensors();
+    const result = objectiveLoss(
+      model,
+      p,
+      {
+        left: model.embed(p, left, ctx.left),
+        right: model.embed(p, right, ctx.right),
+      },
+      batch.labels,
+      ctx.head,
     );
-    return tf.losses.sigmoidCrossEntropy(labels, z).dataSync()[0];
+    result.correct.dispose();
+    return result.loss.dataSync()[0];
   });
   tf.dispose([...updates.left, ...updates.right, ...updates.head].map((u) => u.value));
   return loss;

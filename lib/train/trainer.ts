@@ -22,16 +22,28 @@ import { LocalStepRunner, type StepRunner } from "./train_step.ts";
 import { SideParallelStepRunner } from "./side_parallel_step.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
 import { batchCount, type PairColumns, STREAMS } from "./pair_batches.ts";
+import { learningRateScale, type LrSchedule } from "./lr_schedule.ts";
+import { withObjectiveParams } from "./objective.ts";
+import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
 
 /** The parameters that define a training run (and its artifact key). */
 export interface TrainParams {
   model: string;
   epochs: number;
-  /** Pairs per step. */
+  /** Pairs per step (identity objectives: pairs of images of one person, 2x images). */
   batchSize: number;
   seed: number;
   augment: AugmentParams;
   adam: AdamParams;
+  /** Learning-rate schedule over the epochs. */
+  schedule: LrSchedule;
+  /** Epochs of linear learning-rate warm-up. */
+  warmupEpochs: number;
+  /**
+   * Identity objectives: people with fewer training images than this are not classes (they
+   * are left out of training). Ignored by pair objectives.
+   */
+  minImagesPerPerson: number;
 }
 
 /** The data of a run. */
@@ -39,8 +51,11 @@ export interface TrainData {
   /** Faces at the model's input size: N x size x size bytes. */
   faces: Uint8Array;
   size: number;
+  /** Training pairs; for identity objectives, pairs of one person with `classes` set. */
   train: PairColumns;
   val: PairColumns;
+  /** Training identities (identity objectives only). */
+  classes?: number;
 }
 
 /** Options of {@linkcode runTraining}. */
@@ -122,7 +137,7 @@ export async function runTraining(
   options: TrainRunOptions,
 ): Promise<TrainRunResult> {
   const log = options.log ?? console.log;
-  const model = getModel(params.model);
+  const model = withObjectiveParams(getModel(params.model), data.classes ?? 0);
   if (data.size !== model.inputSize) {
     throw new Error(`model ${model.name} needs ${model.inputSize}px faces, got ${data.size}`);
   }
@@ -154,16 +169,20 @@ export async function runTraining(
         live: options.progress,
         summary: false,
       });
-      let lossSum = 0, correct = 0, seen = 0;
+      let lossSum = 0, correct = 0, predictions = 0, seen = 0;
       for (let i = 0; i < batches; i++) {
         const batch = await prefetcher.get(epoch, i, batches);
-        const step = await runner.step(batch, { seed: params.seed, epoch, batch: i });
+        const learningRate = learningRateScale(params, epoch - 1 + i / batches);
+        const step = await runner.step(batch, { seed: params.seed, epoch, batch: i }, {
+          learningRateScale: learningRate,
+        });
         lossSum += step.lossSum;
         correct += step.correct;
+        predictions += step.predictions;
         seen += batch.count;
         progress.advance(
           batch.count,
-          `loss ${(lossSum / seen).toFixed(4)}, acc ${(correct / seen).toFixed(3)}`,
+          `loss ${(lossSum / seen).toFixed(4)}, acc ${(correct / predictions).toFixed(3)}`,
         );
       }
       progress.finish();
@@ -176,12 +195,18 @@ export async function runTraining(
         seed: params.seed,
         augment: null,
       });
+      // Validation accuracy at the threshold chosen on validation, as `test` reports it: the
+      // verification scores of identity objectives (scaled cosines) are not calibrated at 0.5.
+      const valLabels = Array.from(data.val.same);
+      const valThreshold = bestThreshold(val.probabilities, valLabels);
       const record: EpochRecord = {
         epoch,
         trainLoss: lossSum / seen,
-        trainAccuracy: correct / seen,
+        trainAccuracy: correct / predictions,
         valLoss: val.loss,
-        valAccuracy: val.accuracy,
+        valAccuracy:
+          classificationMetrics(val.probabilities, valLabels, { threshold: valThreshold })
+            .accuracy,
         valAuc: rocAuc(rocCurve(val.probabilities, data.val.same)),
         seconds: (performance.now() - epochStart) / 1000,
         pairsPerSecond: seen / trainSeconds,

@@ -1,0 +1,42 @@
+/**
+ * The model named `seed_cosface`: the seed's branch (its six convolutions on 32x32 faces, then
+ * a dense layer with batch norm, here 256 wide and without the tanh, so that the direction of
+ * the embedding carries identity) trained on identity labels with the CosFace objective.
+ * Verification is the cosine similarity of the two embeddings, scaled into a logit.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BN_MOMENTUM, INPUT, seedBranch, seedBranchParams } from "./seed_model.ts";
+import type { SiameseModel } from "./siamese_model.ts";
+
+const EMBEDDING = 256;
+/**
+ * Verification logit = this x cosine similarity. Any positive factor ranks pairs the same; 10
+ * keeps sigmoid(logit) away from 0 and 1 over the cosines faces give, so predictions stay
+ * distinguishable at 6 decimals. The decision threshold is chosen on validation.
+ */
+export const COSINE_LOGIT_SCALE = 10;
+
+/** Cosine similarity of matching rows, scaled: [batch, 1]. */
+export function scaledCosine(left: tf.Tensor2D, right: tf.Tensor2D, scale: number): tf.Tensor2D {
+  const norm = (x: tf.Tensor2D) => tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12));
+  return tf.mul(
+    tf.div(tf.sum(tf.mul(left, right), 1, true), tf.mul(norm(left), norm(right))),
+    scale,
+  ) as tf.Tensor2D;
+}
+
+/** The `seed_cosface` model. */
+export const SEED_COSFACE_MODEL: SiameseModel = {
+  name: "seed_cosface",
+  description:
+    "the seed branch (6 conv, dense 256 + batch norm) trained on identities with CosFace (s 30, m 0.35); cosine verification",
+  inputSize: INPUT,
+  batchSize: 128,
+  embeddingSize: EMBEDDING,
+  movingAverageMomentum: BN_MOMENTUM,
+  objective: { kind: "cosface", scale: 30, margin: 0.35 },
+  params: seedBranchParams(EMBEDDING),
+  embed: seedBranch,
+  head: (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE),
+};
