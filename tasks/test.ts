@@ -25,9 +25,12 @@ Evaluates experiment NAME on its training sample, validation and test pairs.
   --train-eval-pairs N  training pairs to evaluate (default ${TEST_DEFAULTS.trainEvalPairs})
   --gallery N           most confident errors per gallery (default ${TEST_DEFAULTS.galleryPairs})
   --backend B           ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})
+  --no-flip             compare the faces as they are, without averaging each embedding with
+                        its mirror image's (default: flip)
   --force               re-evaluate even if cached`;
 
-const pct = (x: number) => (100 * x).toFixed(2).padStart(6);
+/** Rates in percent (n/a where the data cannot support them); AUC stays a 0-1 number. */
+const pct = (x: number | null) => (x === null ? "n/a" : (100 * x).toFixed(2)).padStart(6);
 
 await runTask("test", async () => {
   const args = parseTaskArgs(Deno.args, {
@@ -36,6 +39,7 @@ await runTask("test", async () => {
     gallery: { type: "string" },
     backend: { type: "string" },
     force: { type: "boolean" },
+    "no-flip": { type: "boolean" },
   });
   if (args.values.help) return console.log(HELP);
   if (args.positionals.length > 1) {
@@ -45,6 +49,7 @@ await runTask("test", async () => {
   const store = new ArtifactStore(artifactsRoot());
   const params = {
     tta: intOption(args, "tta", { min: 0, max: 1000 }) ?? TEST_DEFAULTS.tta,
+    flip: args.values["no-flip"] ? false : TEST_DEFAULTS.flip,
     trainEvalPairs: intOption(args, "train-eval-pairs", { min: 0 }) ??
       TEST_DEFAULTS.trainEvalPairs,
     galleryPairs: intOption(args, "gallery", { min: 0, max: 1000 }) ?? TEST_DEFAULTS.galleryPairs,
@@ -56,19 +61,29 @@ await runTask("test", async () => {
     const m: TenFoldMetrics = JSON.parse(
       await Deno.readTextFile(join(artifact.dir, "metrics.json")),
     );
-    console.log("fold  pairs  accuracy  threshold   AUC");
+    console.log("fold  pairs  accuracy  threshold  | protocol thr.  accuracy |    AUC");
     for (const f of m.folds) {
       console.log(
         `${String(f.fold).padStart(4)} ${String(f.pairs).padStart(6)}   ${pct(f.accuracy)}%  ${
           f.threshold.toFixed(4).padStart(9)
-        } ${f.auc.toFixed(4)}`,
+        }  | ${f.protocolThreshold.toFixed(4).padStart(13)}   ${pct(f.protocolAccuracy)}% | ${
+          f.auc.toFixed(4)
+        }`,
       );
     }
     console.log(
       `test: ${name}: LFW View 2 accuracy ${pct(m.mean)}% +- ${
         pct(m.standardError)
-      }% (mean +- standard error over ${m.folds.length} folds)`,
+      }% (mean +- standard error over ${m.folds.length} folds; unrestricted, no outside data; ` +
+        `thresholds from each fold's held-out validation people)`,
     );
+    if (m.protocolMean !== m.mean) {
+      console.log(
+        `test: with the protocol's thresholds (chosen on the other nine folds' pairs, which the fold models trained on): ${
+          pct(m.protocolMean)
+        }% +- ${pct(m.protocolStandardError)}%`,
+      );
+    }
     console.log(
       `test: pooled AUC ${m.pooled.auc.toFixed(4)}, EER ${
         pct(m.pooled.eer)
@@ -83,17 +98,19 @@ await runTask("test", async () => {
   console.log(
     `test: ${name}: threshold ${metrics.threshold.toFixed(4)} (chosen on validation)${
       metrics.tta ? `, TTA ${metrics.tta}` : ""
+    }${metrics.flip ? ", mirror-averaged embeddings" : ""}${
+      metrics.unfinished ? `; UNFINISHED run: its checkpoint after epoch ${metrics.epochs}` : ""
     }`,
   );
   console.log(
-    "set      pairs  acc@thr  acc@0.5  recall  precis.    F1     AUC     EER  TAR@1%  TAR@.1%",
+    "set      pairs  acc@thr  acc@0.5  recall  precis.    F1     AUC     EER  TAR@1%  TAR@.1%  (%, AUC 0-1)",
   );
   for (const [set, m] of Object.entries(metrics.sets)) {
     console.log(
       `${set.padEnd(6)} ${String(m.pairs).padStart(7)} ${pct(m.atThreshold.accuracy)}%  ${
         pct(m.atHalf.accuracy)
       }% ${pct(m.atThreshold.recall)} ${pct(m.atThreshold.precision)} ${pct(m.atThreshold.f1)} ${
-        pct(m.auc)
+        m.auc.toFixed(4)
       } ${pct(m.eer)} ${pct(m.tarAtFar1)} ${pct(m.tarAtFar01)}`,
     );
   }

@@ -38,7 +38,9 @@ export async function exportExperiment(
   name: string,
   options: { outDir: string; backend?: BackendChoice },
 ): Promise<Preprocessing> {
-  const comparer = await FaceComparer.open(store, name, { backend: options.backend });
+  // The exported layers model scores the faces as they are (no mirror averaging), so its
+  // threshold is the one chosen on validation for that way of scoring.
+  const comparer = await FaceComparer.open(store, name, { backend: options.backend, flip: false });
   try {
     const files = await serializeLayersModel(seedLayersModel(comparer.params));
     const preprocessing: Preprocessing = {

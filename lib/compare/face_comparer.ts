@@ -6,20 +6,18 @@
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
-import type { PrepareParams } from "../config/defaults.ts";
+import { type PrepareParams, TEST_DEFAULTS } from "../config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import { resampleRect } from "../data/resample.ts";
 import { bestThreshold } from "../evaluate/classification_metrics.ts";
-import { predictPairs } from "../evaluate/predict_pairs.ts";
+import { pairLogits, predictPairs } from "../evaluate/predict_pairs.ts";
 import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
-import { forwardPairs } from "../model/siamese_model.ts";
 import type { ArtifactStore } from "../pipeline/artifact_store.ts";
 import { ExperimentIndex } from "../pipeline/experiments.ts";
 import { loadPairSets } from "../pipeline/split_stage.ts";
 import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
 import { loadCheckpoint } from "../train/checkpoint.ts";
-import { INFERENCE_CONTEXTS } from "../train/forward_context.ts";
 import { pairColumns } from "../train/pair_batches.ts";
 import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
 import { readJsonIfExists } from "../util/atomic.ts";
@@ -33,25 +31,27 @@ export class FaceComparer {
   readonly threshold: number;
   /** Where the threshold comes from. */
   readonly thresholdSource: string;
+  /** Whether embeddings are averaged with the mirror images' (as when the threshold was chosen). */
+  readonly flip: boolean;
   readonly #params: ModelParams;
 
   private constructor(
     params: ModelParams,
     prepare: PrepareParams,
-    threshold: number,
-    source: string,
+    decision: { threshold: number; source: string; flip: boolean },
   ) {
     this.#params = params;
     this.prepare = prepare;
-    this.threshold = threshold;
-    this.thresholdSource = source;
+    this.threshold = decision.threshold;
+    this.thresholdSource = decision.source;
+    this.flip = decision.flip;
   }
 
   /** Loads experiment `name` (which must have finished training). */
   static async open(
     store: ArtifactStore,
     name: string,
-    options: { backend?: BackendChoice } = {},
+    options: { backend?: BackendChoice; flip?: boolean } = {},
   ): Promise<FaceComparer> {
     const record = await new ExperimentIndex(store.root).requireSingle(name);
     const trained = await store.load("train", record.keys.train);
@@ -76,10 +76,15 @@ export class FaceComparer {
     const metrics = test
       ? await readJsonIfExists<TestMetrics>(join(test.dir, TEST_FILES.metrics))
       : undefined;
-    if (metrics) {
-      return new FaceComparer(params, prepare, metrics.threshold, "validation set (test stage)");
+    const flip = options.flip ?? metrics?.flip ?? TEST_DEFAULTS.flip;
+    if (metrics && (metrics.flip ?? false) === flip) {
+      return new FaceComparer(params, prepare, {
+        threshold: metrics.threshold,
+        source: "validation set (test stage)",
+        flip,
+      });
     }
-    // Not evaluated yet: choose the threshold on the validation pairs now.
+    // Not evaluated yet (or evaluated another way): choose the threshold on validation now.
     const split = await store.load("split", record.keys.split);
     if (!split) {
       throw new UserError(
@@ -95,9 +100,9 @@ export class FaceComparer {
       batchSize: 256,
       seed: trainParams.seed,
       augment: null,
-    });
+    }, { flip });
     const threshold = bestThreshold(probabilities, val.map((p) => (p.same ? 1 : 0)));
-    return new FaceComparer(params, prepare, threshold, "validation set");
+    return new FaceComparer(params, prepare, { threshold, source: "validation set", flip });
   }
 
   /** The model's parameters (for export). */
@@ -125,13 +130,10 @@ export class FaceComparer {
       toInput(b, right, k * n);
     });
     const logits = tf.tidy(() =>
-      forwardPairs(
-        model,
-        this.#params.tensors(),
-        tf.tensor4d(left, [pairs.length, size, size, 1]),
-        tf.tensor4d(right, [pairs.length, size, size, 1]),
-        INFERENCE_CONTEXTS,
-      )
+      pairLogits(this.#params, {
+        left: tf.tensor4d(left, [pairs.length, size, size, 1]),
+        right: tf.tensor4d(right, [pairs.length, size, size, 1]),
+      }, { flip: this.flip })
     );
     const z = logits.dataSync();
     logits.dispose();

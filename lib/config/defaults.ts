@@ -120,10 +120,17 @@ export interface TestParams {
   trainEvalPairs: number;
   /** Most confident errors drawn per gallery. */
   galleryPairs: number;
+  /** Average each face's embedding with its mirror image's before comparing. */
+  flip: boolean;
 }
 
 /** Defaults of `test`. */
-export const TEST_DEFAULTS: TestParams = { tta: 0, trainEvalPairs: 2000, galleryPairs: 24 };
+export const TEST_DEFAULTS: TestParams = {
+  tta: 0,
+  trainEvalPairs: 2000,
+  galleryPairs: 24,
+  flip: true,
+};
 
 /** Defaults of `bench`. */
 export const BENCH_DEFAULTS = {

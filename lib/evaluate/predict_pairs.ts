@@ -7,8 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { AUGMENT_DEFAULTS } from "../augment/affine_augmenter.ts";
 import type { ModelParams } from "../model/model_params.ts";
-import { forwardPairs } from "../model/siamese_model.ts";
-import { INFERENCE_CONTEXTS } from "../train/forward_context.ts";
+import { INFERENCE_CONTEXT } from "../train/forward_context.ts";
 import { batchCount, type BatchSourceInput, makeBatch, STREAMS } from "../train/pair_batches.ts";
 
 /** Results of {@linkcode predictPairs}. */
@@ -25,14 +24,51 @@ export interface PairPredictions {
 export interface PredictOptions {
   /** Rounds of test-time augmentation (0: none, the input's `augment` must then be null). */
   tta?: number;
+  /**
+   * Embed each face and its mirror image and average the two embeddings before comparing
+   * (faces are near-symmetric, so this removes some pose and lighting noise). Default false.
+   */
+  flip?: boolean;
+}
+
+/**
+ * Same-person logits [batch, 1] of image batches in inference mode, the one place where a pair
+ * is scored (test, validation, `compare`, ten-fold): embeddings of both sides, optionally
+ * averaged with those of the mirror images, then the model's head.
+ */
+export function pairLogits(
+  params: ModelParams,
+  sides: { left: tf.Tensor4D; right: tf.Tensor4D },
+  options: { flip: boolean },
+): tf.Tensor2D {
+  return params.model.head(
+    params.tensors(),
+    embedFaces(params, sides.left, options.flip),
+    embedFaces(params, sides.right, options.flip),
+    INFERENCE_CONTEXT,
+  );
+}
+
+/** The embeddings of `images`, averaged with those of their mirror images when `flip`. */
+function embedFaces(
+  params: ModelParams,
+  images: tf.Tensor4D,
+  flip: boolean,
+): tf.Tensor2D {
+  const p = params.tensors();
+  const plain = params.model.embed(p, images, INFERENCE_CONTEXT);
+  if (!flip) return plain;
+  const mirrored = params.model.embed(p, tf.reverse(images, 2), INFERENCE_CONTEXT);
+  return tf.div(tf.add(plain, mirrored), 2);
 }
 
 function predictOnce(
   params: ModelParams,
   input: BatchSourceInput,
-  round: number | null,
+  at: { round: number | null; flip: boolean },
   out: Float32Array,
 ): void {
+  const { round, flip } = at;
   const size = input.size;
   for (let i = 0; i < batchCount(input.pairs.a.length, input.batchSize); i++) {
     const batch = makeBatch(
@@ -42,7 +78,7 @@ function predictOnce(
     const logits = tf.tidy(() => {
       const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
       const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
-      return forwardPairs(params.model, params.tensors(), left, right, INFERENCE_CONTEXTS);
+      return pairLogits(params, { left, right }, { flip });
     });
     const z = logits.dataSync();
     logits.dispose();
@@ -61,13 +97,15 @@ export function predictPairs(
   const tta = options.tta ?? 0;
   if (tta > 0) {
     const augmented = { ...input, augment: input.augment ?? AUGMENT_DEFAULTS };
-    for (let r = 0; r < tta; r++) predictOnce(params, augmented, r, probabilities);
+    for (let r = 0; r < tta; r++) {
+      predictOnce(params, augmented, { round: r, flip: options.flip ?? false }, probabilities);
+    }
     for (let i = 0; i < total; i++) probabilities[i] /= tta;
   } else {
     if (input.augment) {
       throw new Error("predictPairs: without test-time augmentation, pairs are not augmented");
     }
-    predictOnce(params, input, null, probabilities);
+    predictOnce(params, input, { round: null, flip: options.flip ?? false }, probabilities);
   }
   let lossSum = 0;
   let correct = 0;

@@ -21,6 +21,12 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>): 
   if (scores.length !== labels.length) {
     throw new RangeError(`${scores.length} scores but ${labels.length} labels`);
   }
+  for (let i = 0; i < scores.length; i++) {
+    // A NaN compares false with everything, so the tie loop below would never advance.
+    if (!Number.isFinite(scores[i])) {
+      throw new RangeError(`score ${i} is ${scores[i]}: scores must be finite numbers`);
+    }
+  }
   const order = Array.from(scores, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
   let positives = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i] === 1) positives++;
@@ -62,9 +68,25 @@ export function equalErrorRate(curve: readonly RocPoint[]): number {
   return curve.length ? curve[curve.length - 1].fpr : NaN;
 }
 
-/** The highest true-accept rate whose false-accept rate does not exceed `far`. */
-export function tarAtFar(curve: readonly RocPoint[], far: number): number {
+/**
+ * The highest true-accept rate whose false-accept rate does not exceed `far`, or `null` when
+ * the data cannot support it: fewer than 1/`far` different-person pairs (`negatives`) cannot
+ * measure a false-accept rate that small (TAR at 0.1% FAR needs at least 1,000).
+ */
+export function tarAtFar(
+  curve: readonly RocPoint[],
+  far: number,
+  negatives: number,
+): number | null {
+  if (negatives < Math.round(1 / far)) return null;
   let best = 0;
   for (const p of curve) if (p.fpr <= far + 1e-12) best = Math.max(best, p.tpr);
   return best;
+}
+
+/** The number of different-person (label 0) pairs. */
+export function negativeCount(labels: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== 1) n++;
+  return n;
 }

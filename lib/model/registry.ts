@@ -5,12 +5,15 @@
 import { UserError } from "../util/errors.ts";
 import { SEED_MODEL } from "./seed_model.ts";
 import { SEED_COSFACE_MODEL } from "./seed_cosface_model.ts";
+import { BN64_COSFACE_MODEL, BN_COSFACE_MODEL } from "./bn_cosface_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
 /** Every available model, by name. */
 export const MODELS: Readonly<Record<string, SiameseModel>> = {
   seed: SEED_MODEL,
   seed_cosface: SEED_COSFACE_MODEL,
+  bn_cosface: BN_COSFACE_MODEL,
+  bn64_cosface: BN64_COSFACE_MODEL,
 };
 
 /** Returns the named model, or a UserError listing the known ones. */

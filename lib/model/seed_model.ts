@@ -59,7 +59,7 @@ function adder(params: ParamSpec[]) {
 }
 
 /** Dense and batch-norm parameter groups. */
-function layerParams(params: ParamSpec[]) {
+export function layerParams(params: ParamSpec[]) {
   const add = adder(params);
   return {
     dense(part: ParamSpec["part"], name: string, inputs: number, units: number) {
@@ -106,15 +106,16 @@ function buildParams(): ParamSpec[] {
 }
 
 /**
- * Batch normalisation over the batch axis. In training it normalises with the batch's own
- * statistics and records them for the moving averages; otherwise it uses the moving statistics.
+ * Batch normalisation over every axis but the last (the batch, and the pixels of a feature map).
+ * In training it normalises with the batch's own statistics and records them for the moving
+ * averages; otherwise it uses the moving statistics.
  */
-export function batchNorm(
-  x: tf.Tensor2D,
+export function batchNorm<T extends tf.Tensor>(
+  x: T,
   p: Record<string, tf.Tensor>,
   name: string,
   ctx: ForwardContext,
-): tf.Tensor2D {
+): T {
   const gamma = p[`${name}/gamma`], beta = p[`${name}/beta`];
   if (!ctx.training) {
     return tf.batchNorm(
@@ -124,12 +125,13 @@ export function batchNorm(
       beta,
       gamma,
       BN_EPSILON,
-    ) as tf.Tensor2D;
+    ) as T;
   }
-  const { mean, variance } = tf.moments(x, 0);
+  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+  const { mean, variance } = tf.moments(x, axes);
   ctx.updateState(`${name}/moving_mean`, mean);
   ctx.updateState(`${name}/moving_variance`, variance);
-  return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON) as tf.Tensor2D;
+  return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON) as T;
 }
 
 /** x W + b with the parameters `name/kernel` and `name/bias`. */

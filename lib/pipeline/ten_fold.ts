@@ -1,20 +1,30 @@
 /**
  * LFW View 2, the official benchmark: ten experiments `<name>_fold1` .. `<name>_fold10`, fold k
- * trained on the people of the other nine folds and tested on fold k's 600 pairs, with fold k's
- * decision threshold chosen on the other nine folds' pairs; the result is the mean accuracy and
- * its standard error over the ten folds, as the LFW results page reports them.
+ * trained on the people of the other nine folds and tested on fold k's 600 pairs; the result is
+ * the mean accuracy and its standard error over the ten folds, as the LFW results page reports
+ * them. Fold k's decision threshold is chosen on its validation pairs, whose people were held out
+ * of its training; the protocol's own choice (the other nine folds' pairs, which the fold model
+ * trained on) is reported beside it. Before scoring, each fold experiment is checked to be a
+ * lfw-view2 model of that fold, trained from the same protocol files, with no test person among
+ * its training people.
  * @module
  */
 import { join } from "node:path";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
-import type { TestParams } from "../config/defaults.ts";
+import type { SplitParams, TestParams } from "../config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import { faceId } from "../data/face_file_name.ts";
 import { parsePairsFile } from "../data/lfw_protocol.ts";
 import type { Pair } from "../data/sample_pairs.ts";
 import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
 import { predictPairs } from "../evaluate/predict_pairs.ts";
-import { equalErrorRate, rocAuc, rocCurve, tarAtFar } from "../evaluate/roc_curve.ts";
+import {
+  equalErrorRate,
+  negativeCount,
+  rocAuc,
+  rocCurve,
+  tarAtFar,
+} from "../evaluate/roc_curve.ts";
 import { summariseFolds } from "../evaluate/ten_fold.ts";
 import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
@@ -27,12 +37,13 @@ import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashInputFile } from "./content_hash.ts";
 import { ExperimentIndex, type TenFoldRecord } from "./experiments.ts";
 import { trainExperiment, type TrainOptions, type TrainOutcome } from "./train_stage.ts";
+import { loadPairSets, loadSplitPeople } from "./split_stage.ts";
 
 /** Number of View 2 folds. */
 export const FOLDS = 10;
 
 /** Bump when the same inputs and parameters would give different results. */
-export const TEN_FOLD_TEST_VERSION = 1;
+export const TEN_FOLD_TEST_VERSION = 2;
 
 /** The fold experiments' names. */
 export function foldNames(name: string): string[] {
@@ -108,10 +119,15 @@ export async function trainTenFold(
 /** One fold's result. */
 export interface FoldResult {
   fold: number;
-  /** Threshold chosen on the other nine folds. */
+  /** Threshold chosen on the fold's validation pairs (people held out of its training). */
   threshold: number;
   pairs: number;
+  /** Accuracy at `threshold`. */
   accuracy: number;
+  /** The protocol's threshold: chosen on the other nine folds' pairs (seen in training). */
+  protocolThreshold: number;
+  /** Accuracy at `protocolThreshold`. */
+  protocolAccuracy: number;
   auc: number;
 }
 
@@ -121,12 +137,61 @@ export interface TenFoldMetrics {
   experiment: string;
   tta: number;
   folds: FoldResult[];
+  /** Mean accuracy with thresholds from held-out validation people (the headline figure). */
   mean: number;
   standardError: number;
+  /** The same with the protocol's thresholds (the other nine folds' pairs). */
+  protocolMean: number;
+  protocolStandardError: number;
   /** Over the ten test folds pooled (each pair scored by its fold's model). */
-  pooled: { pairs: number; auc: number; eer: number; tarAtFar1: number; tarAtFar01: number };
+  pooled: {
+    pairs: number;
+    auc: number;
+    eer: number;
+    tarAtFar1: number | null;
+    tarAtFar01: number | null;
+  };
   /** Protocol pairs left out because an image is missing from the prepared faces. */
   dropped: string[];
+}
+
+/**
+ * Checks that fold experiment `name` is what the ten-fold evaluation assumes: trained with
+ * lfw-view2 on fold `fold`, from the protocol files (`protocolKeys`: role -> content hash) and
+ * faces of the others, with no test person of the fold among its training people.
+ */
+export async function verifyFold(
+  fold: { name: string; fold: number; split: Artifact },
+  expected: { protocolKeys: Record<string, string>; faces: string; testPeople: Set<string> },
+): Promise<void> {
+  const { name, split } = fold;
+  const params = split.manifest.params as SplitParams;
+  if (params.protocol !== "lfw-view2" || params.fold !== fold.fold) {
+    throw new UserError(
+      `fold experiment "${name}" was trained with --protocol ${params.protocol}${
+        params.fold ? ` --fold ${params.fold}` : ""
+      }, not lfw-view2 fold ${fold.fold}`,
+    );
+  }
+  for (const [role, key] of Object.entries(expected.protocolKeys)) {
+    if (split.manifest.inputs[role] !== key) {
+      throw new UserError(
+        `fold experiment "${name}" was trained from another protocol ${role} file than the other folds`,
+      );
+    }
+  }
+  if (split.manifest.inputs.faces !== expected.faces) {
+    throw new UserError(`fold experiment "${name}" was trained on other prepared faces`);
+  }
+  const people = await loadSplitPeople(split.dir);
+  const leaked = people.train.filter((p) => expected.testPeople.has(p));
+  if (leaked.length > 0) {
+    throw new UserError(
+      `fold experiment "${name}" trained on ${leaked.length} test people of fold ${fold.fold} (${
+        leaked.slice(0, 3).join(", ")
+      }...): its results would not be a test`,
+    );
+  }
 }
 
 /** Evaluates a trained ten-fold experiment (cached like every stage). */
@@ -147,6 +212,9 @@ export async function testTenFold(
     throw new UserError(`"${options.name}" is not a ten-fold experiment`);
   }
   const trained: Artifact[] = [];
+  const foldSplits: Artifact[] = [];
+  const first = await index.requireSingle(record.folds[0]);
+  const prepared = await store.load("prepare", first.keys.prepare);
   for (const fold of record.folds) {
     const r = await index.requireSingle(fold);
     const artifact = await store.load("train", r.keys.train);
@@ -156,11 +224,16 @@ export async function testTenFold(
       );
     }
     trained.push(artifact);
+    const foldSplit = await store.load("split", r.keys.split);
+    if (!foldSplit) {
+      throw new UserError(
+        `the data of "${fold}" is gone: rerun its training command to rebuild it`,
+      );
+    }
+    foldSplits.push(foldSplit);
   }
-  const first = await index.requireSingle(record.folds[0]);
-  const prepared = await store.load("prepare", first.keys.prepare);
-  const split = await store.load("split", first.keys.split);
-  if (!prepared || !split) {
+  const split = foldSplits[0];
+  if (!prepared) {
     throw new UserError(
       `the data of "${options.name}" is gone: rerun its training command to rebuild it`,
     );
@@ -171,6 +244,18 @@ export async function testTenFold(
     pairs: await hashInputFile(pairsPath, "protocol pairs file"),
   };
   trained.forEach((a, k) => inputs[`fold${k + 1}`] = a.key);
+  // Assert, not assume, that every fold model is a clean lfw-view2 model of its fold.
+  const protocol = parsePairsFile(await Deno.readTextFile(pairsPath), pairsPath);
+  for (let k = 1; k <= FOLDS; k++) {
+    const testPeople = new Set(
+      protocol.pairs.filter((p) => p.fold === k).flatMap((p) => [p.a.person, p.b.person]),
+    );
+    await verifyFold({ name: record.folds[k - 1], fold: k, split: foldSplits[k - 1] }, {
+      protocolKeys: { pairs: inputs.pairs, people: split.manifest.inputs.people },
+      faces: prepared.key,
+      testPeople,
+    });
+  }
   const { artifact } = await store.ensure(
     {
       stage: "test",
@@ -182,7 +267,6 @@ export async function testTenFold(
       await selectBackend(options.backend, { log });
       const faces = await loadFaceArray(prepared.dir);
       const indexOf = new Map(faces.entries.map((e, i) => [faceId(e.person, e.number), i]));
-      const protocol = parsePairsFile(await Deno.readTextFile(pairsPath), pairsPath);
       const pairs: (Pair & { fold: number })[] = [];
       const dropped: string[] = [];
       for (const p of protocol.pairs) {
@@ -205,33 +289,43 @@ export async function testTenFold(
           (await loadCheckpoint(join(trained[k - 1].dir, TRAIN_FILES.checkpoint)))!.weights,
         );
         const started = performance.now();
-        // One pass over all pairs: fold k's are its test pairs, the others choose its threshold.
+        // One pass over all protocol pairs and the fold's validation pairs: fold k's are its test
+        // pairs, the validation pairs choose its threshold, the others the protocol's threshold.
+        const validation = (await loadPairSets(foldSplits[k - 1].dir)).val;
         const { probabilities } = predictPairs(weights, {
           faces: resized.get(model.inputSize) ??
             resized.set(model.inputSize, resizeFaceArray(faces, model.inputSize)).get(
               model.inputSize,
             )!,
           size: model.inputSize,
-          pairs: pairColumns(pairs),
+          pairs: pairColumns([...pairs, ...validation]),
           batchSize: 256,
           seed: params.seed,
           augment: null,
-        }, { tta: options.params.tta });
+        }, { tta: options.params.tta, flip: options.params.flip });
         weights.dispose();
         const inFold = (i: number) => pairs[i].fold === k;
         const other = pairs.map((_, i) => i).filter((i) => !inFold(i));
         const own = pairs.map((_, i) => i).filter(inFold);
         const threshold = bestThreshold(
+          probabilities.subarray(pairs.length),
+          validation.map((p) => (p.same ? 1 : 0)),
+        );
+        const protocolThreshold = bestThreshold(
           other.map((i) => probabilities[i]),
           other.map((i) => labels[i]),
         );
         const scores = own.map((i) => probabilities[i]), y = own.map((i) => labels[i]);
-        const accuracy = classificationMetrics(scores, y, { threshold: threshold }).accuracy;
+        const accuracy = classificationMetrics(scores, y, { threshold }).accuracy;
+        const protocolAccuracy =
+          classificationMetrics(scores, y, { threshold: protocolThreshold }).accuracy;
         folds.push({
           fold: k,
           threshold,
           pairs: own.length,
           accuracy,
+          protocolThreshold,
+          protocolAccuracy,
           auc: rocAuc(rocCurve(scores, y)),
         });
         pooledScores.push(...scores);
@@ -240,10 +334,13 @@ export async function testTenFold(
         log(
           `test: fold ${k}: accuracy ${(100 * accuracy).toFixed(2)}% (threshold ${
             threshold.toFixed(3)
-          }), ${((performance.now() - started) / 1000).toFixed(1)}s`,
+          } from held-out validation people; ${
+            (100 * protocolAccuracy).toFixed(2)
+          }% at the protocol's threshold), ${((performance.now() - started) / 1000).toFixed(1)}s`,
         );
       }
       const summary = summariseFolds(folds.map((f) => f.accuracy));
+      const protocolSummary = summariseFolds(folds.map((f) => f.protocolAccuracy));
       const curve = rocCurve(pooledScores, pooledLabels);
       const metrics: TenFoldMetrics = {
         kind: "ten-fold",
@@ -252,12 +349,14 @@ export async function testTenFold(
         folds,
         mean: summary.mean,
         standardError: summary.standardError,
+        protocolMean: protocolSummary.mean,
+        protocolStandardError: protocolSummary.standardError,
         pooled: {
           pairs: pooledScores.length,
           auc: rocAuc(curve),
           eer: equalErrorRate(curve),
-          tarAtFar1: tarAtFar(curve, 0.01),
-          tarAtFar01: tarAtFar(curve, 0.001),
+          tarAtFar1: tarAtFar(curve, 0.01, negativeCount(pooledLabels)),
+          tarAtFar01: tarAtFar(curve, 0.001, negativeCount(pooledLabels)),
         },
         dropped,
       };

@@ -19,6 +19,7 @@ import { findErrors, renderPairGrid } from "../evaluate/error_gallery.ts";
 import { predictPairs } from "../evaluate/predict_pairs.ts";
 import {
   equalErrorRate,
+  negativeCount,
   rocAuc,
   rocCurve,
   type RocPoint,
@@ -30,6 +31,7 @@ import { loadCheckpoint } from "../train/checkpoint.ts";
 import { pairColumns } from "../train/pair_batches.ts";
 import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
+import { sha256File } from "../util/hash.ts";
 import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { ExperimentIndex } from "./experiments.ts";
@@ -57,8 +59,10 @@ export interface SetMetrics {
   atHalf: ClassificationMetrics;
   auc: number;
   eer: number;
-  tarAtFar1: number;
-  tarAtFar01: number;
+  /** TAR at 1% FAR; null when the set has fewer than 100 different-person pairs. */
+  tarAtFar1: number | null;
+  /** TAR at 0.1% FAR; null when the set has fewer than 1,000 different-person pairs. */
+  tarAtFar01: number | null;
   /** Mean binary cross-entropy. */
   loss: number;
 }
@@ -68,6 +72,12 @@ export interface TestMetrics {
   experiment: string;
   threshold: number;
   tta: number;
+  /** Whether embeddings were averaged with the mirror images' (absent in older results: no). */
+  flip?: boolean;
+  /** Epochs the evaluated checkpoint had trained. */
+  epochs?: number;
+  /** true when the run had not finished (its last checkpoint was evaluated). */
+  unfinished?: boolean;
   /** The set the error galleries come from. */
   gallerySet: string;
   sets: Record<string, SetMetrics>;
@@ -91,9 +101,29 @@ export async function testExperiment(
   const index = new ExperimentIndex(store.root);
   const record = await index.requireSingle(options.name);
   const trained = await store.load("train", record.keys.train);
-  if (!trained) {
-    throw new UserError(
-      `experiment "${options.name}" has not finished training: run \`deno task train ${options.name}\` first`,
+  // An unfinished run (time budget, Ctrl-C) is evaluated from its last checkpoint, keyed by that
+  // checkpoint's content, and its results say after which epoch.
+  let source: { dir: string; key: string; params: TrainParams; unfinished?: number };
+  if (trained) {
+    source = { dir: trained.dir, key: trained.key, params: trained.manifest.params as TrainParams };
+  } else {
+    const partialDir = store.partialDirOf("train", record.keys.train);
+    const path = join(partialDir, TRAIN_FILES.checkpoint);
+    const checkpoint = await loadCheckpoint(path).catch(() => undefined);
+    if (!checkpoint) {
+      throw new UserError(
+        `experiment "${options.name}" has no trained epoch yet: run \`deno task train ${options.name}\` first`,
+      );
+    }
+    const params = (record.options as { train: TrainParams }).train;
+    source = {
+      dir: partialDir,
+      key: `${record.keys.train}.partial@${await sha256File(path)}`,
+      params,
+      unfinished: checkpoint.epoch,
+    };
+    log(
+      `test: ${options.name} is unfinished: evaluating its checkpoint after epoch ${checkpoint.epoch} of ${params.epochs}`,
     );
   }
   const prepared = await store.load("prepare", record.keys.prepare);
@@ -108,13 +138,13 @@ export async function testExperiment(
       stage: "test",
       version: TEST_VERSION,
       params: options.params,
-      inputs: { train: trained.key, split: split.key, faces: prepared.key },
+      inputs: { train: source.key, split: split.key, faces: prepared.key },
     },
     async (dir) => {
       await selectBackend(options.backend, { log });
-      const trainParams = trained.manifest.params as TrainParams;
+      const trainParams = source.params;
       const model = getModel(trainParams.model);
-      const checkpoint = await loadCheckpoint(join(trained.dir, TRAIN_FILES.checkpoint));
+      const checkpoint = await loadCheckpoint(join(source.dir, TRAIN_FILES.checkpoint));
       const params = new ModelParams(model, checkpoint!.weights);
       const faces = await loadFaceArray(prepared.dir);
       const small = resizeFaceArray(faces, model.inputSize);
@@ -136,7 +166,7 @@ export async function testExperiment(
           batchSize: 256,
           seed: trainParams.seed,
           augment: null,
-        }, { tta: options.params.tta });
+        }, { tta: options.params.tta, flip: options.params.flip });
         probabilities[name] = p.probabilities;
         losses[name] = p.loss;
         log(
@@ -152,6 +182,9 @@ export async function testExperiment(
         experiment: options.name,
         threshold,
         tta: options.params.tta,
+        flip: options.params.flip,
+        epochs: checkpoint!.epoch,
+        unfinished: source.unfinished !== undefined,
         gallerySet: probabilities.test ? "test" : "val",
         sets: {},
       };
@@ -166,8 +199,8 @@ export async function testExperiment(
           atHalf: classificationMetrics(scores, y, { threshold: 0.5 }),
           auc: rocAuc(curve),
           eer: equalErrorRate(curve),
-          tarAtFar1: tarAtFar(curve, 0.01),
-          tarAtFar01: tarAtFar(curve, 0.001),
+          tarAtFar1: tarAtFar(curve, 0.01, negativeCount(y)),
+          tarAtFar01: tarAtFar(curve, 0.001, negativeCount(y)),
           loss: losses[name],
         };
       }

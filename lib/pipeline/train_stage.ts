@@ -16,7 +16,13 @@ import { runTraining, TRAIN_FILES, type TrainParams } from "../train/trainer.ts"
 import { UserError } from "../util/errors.ts";
 import { type Artifact, type ArtifactStore, stageKey, type StageSpec } from "./artifact_store.ts";
 import { ExperimentIndex, type ExperimentRecord } from "./experiments.ts";
-import { ensureSplit, loadPairSets, loadTrainImages, type SplitOptions } from "./split_stage.ts";
+import {
+  ensureSplit,
+  loadPairSets,
+  loadSplitPeople,
+  loadTrainImages,
+  type SplitOptions,
+} from "./split_stage.ts";
 import { identityPairs } from "../data/identity_pairs.ts";
 import { learnsIdentities } from "../train/objective.ts";
 import { canonicalJson } from "../util/hash.ts";
@@ -121,6 +127,25 @@ export async function trainExperiment(
         `--load ${options.load}: it is a ${
           (initialArtifact.manifest.params as TrainParams).model
         } model, not ${model.name}`,
+      );
+    }
+    // Starting weights must not have seen a person this experiment is tested on.
+    const sourceSplit = await store.load("split", source.keys.split);
+    const seen = sourceSplit
+      ? await loadSplitPeople(sourceSplit.dir).catch(() => undefined)
+      : undefined;
+    if (!seen) {
+      throw new UserError(
+        `--load ${options.load}: who it trained on is unknown (its split is missing or from an older version); retrain it first`,
+      );
+    }
+    const tested = new Set((await loadSplitPeople(split.dir)).test);
+    const leaked = seen.train.filter((p) => tested.has(p));
+    if (leaked.length > 0) {
+      throw new UserError(
+        `--load ${options.load}: it trained on ${leaked.length} people of this experiment's test set (${
+          leaked.slice(0, 3).join(", ")
+        }${leaked.length > 3 ? ", ..." : ""}); starting from it would leak the test`,
       );
     }
     inputs.init = initialArtifact.key;

@@ -95,6 +95,9 @@ export const TRAIN_FILES = {
   historyCsv: "history.csv",
 } as const;
 
+/** A rate in percent, as every task prints accuracies. */
+const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
+
 /** Creates or restores the parameters and optimiser of a run. */
 async function startState(model: SiameseModel, params: TrainParams, options: TrainRunOptions) {
   const path = join(options.workDir, TRAIN_FILES.checkpoint);
@@ -182,7 +185,7 @@ export async function runTraining(
         seen += batch.count;
         progress.advance(
           batch.count,
-          `loss ${(lossSum / seen).toFixed(4)}, acc ${(correct / predictions).toFixed(3)}`,
+          `loss ${(lossSum / seen).toFixed(4)}, acc ${percent(correct / predictions)}`,
         );
       }
       progress.finish();
@@ -224,10 +227,10 @@ export async function runTraining(
       await writeHistory(options.workDir, state.history);
       log(
         `epoch ${epoch}/${params.epochs}: loss ${record.trainLoss.toFixed(4)} acc ${
-          record.trainAccuracy.toFixed(3)
+          percent(record.trainAccuracy)
         }` +
-          ` | val loss ${record.valLoss.toFixed(4)} acc ${record.valAccuracy.toFixed(3)} AUC ${
-            record.valAuc!.toFixed(3)
+          ` | val loss ${record.valLoss.toFixed(4)} acc ${percent(record.valAccuracy)} AUC ${
+            record.valAuc!.toFixed(4)
           }` +
           ` | ${record.pairsPerSecond.toFixed(1)} pairs/s, ${record.seconds.toFixed(1)}s`,
       );

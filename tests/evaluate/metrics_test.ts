@@ -75,14 +75,26 @@ Deno.test("EER and TAR@FAR on simple curves", () => {
   const perfect = rocCurve([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]);
   assert.equal(rocAuc(perfect), 1);
   assert.equal(equalErrorRate(perfect), 0);
-  assert.equal(tarAtFar(perfect, 0.001), 1);
+  assert.equal(tarAtFar(perfect, 0.001, 1000), 1);
   const inverted = rocCurve([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0]);
   assert.equal(rocAuc(inverted), 0);
   assert.equal(equalErrorRate(inverted), 1);
   const coin = rocCurve([0.5, 0.5], [1, 0]);
   close(rocAuc(coin), 0.5);
   close(equalErrorRate(coin), 0.5);
-  assert.equal(tarAtFar(coin, 0.01), 0);
+  assert.equal(tarAtFar(coin, 0.01, 100), 0);
+});
+
+Deno.test("TAR@FAR is n/a (null) when too few different-person pairs support the FAR", () => {
+  const perfect = rocCurve([0.9, 0.8, 0.2, 0.1], [1, 1, 0, 0]);
+  assert.equal(tarAtFar(perfect, 0.001, 999), null);
+  assert.equal(tarAtFar(perfect, 0.01, 99), null);
+  assert.equal(tarAtFar(perfect, 0.01, 100), 1);
+});
+
+Deno.test("non-finite scores are an error, not an endless loop", () => {
+  assert.throws(() => rocCurve([NaN, 0.7], [0, 1]), /score 0 is NaN/);
+  assert.throws(() => rocCurve([0.1, Infinity], [0, 1]), /score 1 is Infinity/);
 });
 
 Deno.test("the ten-fold summary is the mean and sigma / sqrt(10), sigma with n - 1", () => {

@@ -70,6 +70,19 @@ Deno.test("real pairs: history and checkpoints; an interrupted and resumed run e
   assert.equal((await loadCheckpoint(join(first.partialDir!, "checkpoint.bin")))?.epoch, 1);
   const index = new ExperimentIndex(store.root);
   assert.equal((await index.get("resumed"))?.status, "training");
+  // An unfinished run can be evaluated: its last checkpoint, labelled as such.
+  const early = await testExperiment(store, {
+    name: "resumed",
+    params: { tta: 0, trainEvalPairs: 8, galleryPairs: 0, flip: false },
+    backend: "wasm",
+    log: (l) => lines.push(l),
+  });
+  const earlyMetrics = JSON.parse(Deno.readTextFileSync(join(early.dir, "metrics.json")));
+  assert.equal(earlyMetrics.unfinished, true);
+  assert.equal(earlyMetrics.epochs, 1);
+  assert.ok(
+    lines.some((l) => /is unfinished: evaluating its checkpoint after epoch 1 of 2/.test(l)),
+  );
 
   const resumed = await trainExperiment(store, options("resumed"));
   assert.ok(resumed.artifact);
@@ -132,9 +145,29 @@ Deno.test("a name reused with other parameters is refused; unknown --load names 
   );
 });
 
+Deno.test("--load is refused when the other model trained on people of this experiment's test set", async () => {
+  // "straight" is a seed-protocol model: it trained on people from all over LFW.
+  const base = options("view1_from_seed", { load: "straight" });
+  const view1: TrainOptions = {
+    ...base,
+    split: {
+      ...base.split,
+      params: { ...base.split.params, protocol: "lfw-view1", trainPairs: 64, valPairs: 16 },
+    },
+  };
+  await assert.rejects(
+    () => trainExperiment(store, view1),
+    (e: Error) =>
+      e instanceof UserError &&
+      /--load straight: it trained on \d+ people of this experiment's test set .*leak the test/
+        .test(e.message),
+  );
+  assert.equal(await new ExperimentIndex(store.root).get("view1_from_seed"), undefined);
+});
+
 Deno.test("test: metrics per set with the validation threshold, ROC, galleries; cached; TTA", async () => {
-  const params = { tta: 0, trainEvalPairs: 64, galleryPairs: 4 };
-  const run = (extra: Partial<{ tta: number }> = {}) =>
+  const params = { tta: 0, trainEvalPairs: 64, galleryPairs: 4, flip: false };
+  const run = (extra: Partial<{ tta: number; flip: boolean }> = {}) =>
     testExperiment(store, {
       name: "straight",
       params: { ...params, ...extra },
@@ -179,6 +212,12 @@ Deno.test("test: metrics per set with the validation threshold, ROC, galleries; 
   const augmented = JSON.parse(Deno.readTextFileSync(join(tta.dir, "predictions.json")));
   assert.equal(augmented.val.length, 64);
   assert.notDeepEqual(augmented.val, plain.val);
+  // Mirror-averaged embeddings: a different, symmetric score.
+  const flipped = JSON.parse(
+    Deno.readTextFileSync(join((await run({ flip: true })).dir, "predictions.json")),
+  );
+  assert.equal(flipped.val.length, 64);
+  assert.notDeepEqual(flipped.val, plain.val);
 
   await assert.rejects(
     () => testExperiment(store, { name: "nobody", params, backend: "wasm" }),
@@ -204,7 +243,7 @@ Deno.test("a changed history.csv is reported by read-only tasks, never deleted, 
     () =>
       testExperiment(store, {
         name: "damaged",
-        params: { tta: 0, trainEvalPairs: 8, galleryPairs: 1 },
+        params: { tta: 0, trainEvalPairs: 8, galleryPairs: 1, flip: false },
         backend: "wasm",
       }),
     damaged,
@@ -272,7 +311,7 @@ Deno.test("ten-fold View 2: trained fold by fold within a budget, evaluated with
   assert.equal(record.status, "complete");
   await assert.rejects(() => trainExperiment(store, options("view2")), /is a ten-fold experiment/);
 
-  const params = { tta: 0, trainEvalPairs: 0, galleryPairs: 0 };
+  const params = { tta: 0, trainEvalPairs: 0, galleryPairs: 0, flip: true };
   const artifact = await testTenFold(store, {
     name: "view2",
     params,
@@ -289,7 +328,13 @@ Deno.test("ten-fold View 2: trained fold by fold within a budget, evaluated with
   const mean = metrics.folds.reduce((s, f) => s + f.accuracy, 0) / 10;
   assert.ok(Math.abs(metrics.mean - mean) < 1e-12);
   assert.ok(metrics.standardError >= 0 && metrics.pooled.pairs === 40);
-  for (const f of metrics.folds) assert.ok(f.accuracy >= 0 && f.accuracy <= 1);
+  for (const f of metrics.folds) {
+    assert.ok(f.accuracy >= 0 && f.accuracy <= 1);
+    assert.ok(f.protocolAccuracy >= 0 && f.protocolAccuracy <= 1);
+  }
+  const protocolMean = metrics.folds.reduce((s, f) => s + f.protocolAccuracy, 0) / 10;
+  assert.ok(Math.abs(metrics.protocolMean - protocolMean) < 1e-12);
+  assert.ok(lines.some((l) => /fold 1: .* from held-out validation people/.test(l)));
   assert.equal(
     (await index.require("view2")).kind === "ten-fold" &&
       (await index.require("view2") as { testKey?: string }).testKey,
@@ -315,7 +360,11 @@ Deno.test("ten-fold View 2: trained fold by fold within a budget, evaluated with
   });
   assert.match(html, /LFW View 2, ten folds/);
   assert.match(html, /&plusmn;/);
-  assert.match(html, /<tr class="ours"><th>view2<\/th>/);
+  // Unrestricted results are never ranked inside the image-restricted published table.
+  assert.doesNotMatch(html, /<tr class="ours">/);
+  assert.match(html, /Category: unrestricted, no outside data/);
+  assert.match(html, /image-restricted, no outside data \(another category; not a ranking/);
+  assert.match(html, /held out of its training/);
   assert.equal((html.match(/<svg /g) ?? []).length, 3, "ROC, fold 1 history, fold 1 skew");
 });
 
