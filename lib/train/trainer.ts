@@ -179,6 +179,14 @@ export async function runTraining(
         const step = await runner.step(batch, { seed: params.seed, epoch, batch: i }, {
           learningRateScale: learningRate,
         });
+        if (!Number.isFinite(step.lossSum)) {
+          // The weights are already damaged; the checkpoint on disk is the last good state.
+          throw new UserError(
+            `training diverged: the loss is ${step.lossSum} at epoch ${epoch}, batch ${
+              i + 1
+            } of ${batches}; the checkpoint after epoch ${state.epoch} is kept (try a lower --lr)`,
+          );
+        }
         lossSum += step.lossSum;
         correct += step.correct;
         predictions += step.predictions;

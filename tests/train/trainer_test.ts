@@ -106,3 +106,39 @@ Deno.test("two-thread steps (one worker per side) give exactly the one-thread we
     assert.deepEqual(weights[1].values.get(name), values, name);
   }
 });
+
+Deno.test("a non-finite loss stops training, naming the epoch and batch, and keeps the last checkpoint", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const { runTraining } = await import("../../lib/train/trainer.ts");
+  const { AUGMENT_DEFAULTS } = await import("../../lib/augment/affine_augmenter.ts");
+  const { ADAM_DEFAULTS } = await import("../../lib/train/adam.ts");
+  const rng = new Rng(4);
+  const faces = Uint8Array.from({ length: 16 * 32 * 32 }, () => rng.nextInt(256));
+  const pairs = {
+    a: Int32Array.from([0, 2, 4, 6, 8, 10, 12, 14]),
+    b: Int32Array.from([1, 3, 5, 7, 9, 11, 13, 15]),
+    same: Uint8Array.from([1, 0, 1, 0, 1, 0, 1, 0]),
+  };
+  const workDir = Deno.makeTempDirSync();
+  const params = {
+    model: "seed",
+    epochs: 3,
+    batchSize: 4,
+    seed: 1,
+    augment: AUGMENT_DEFAULTS,
+    // A learning rate no network survives: the weights overflow within a few steps.
+    adam: { ...ADAM_DEFAULTS, learningRate: 1e38 },
+    schedule: "constant" as const,
+    warmupEpochs: 0,
+    minImagesPerPerson: 2,
+  };
+  await assert.rejects(
+    () =>
+      runTraining(params, { faces, size: 32, train: pairs, val: pairs }, {
+        workDir,
+        log: () => {},
+        progress: false,
+      }),
+    /training diverged: the loss is NaN at epoch \d, batch \d of 2; the checkpoint after epoch \d is kept/,
+  );
+});
