@@ -41,6 +41,7 @@ Trains experiment NAME; rerun the same command to resume after an interruption.
   --backend B      ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})
   --threads N      training threads with the wasm backend, 1 or 2 (default: 2 on 2+ cores)
   --lr X           Adam's learning rate (default ${ADAM_DEFAULTS.learningRate})
+  --weight-decay X  decoupled weight decay of weight matrices and kernels (default ${ADAM_DEFAULTS.weightDecay})
   --lr-schedule S  ${LR_SCHEDULES.join(" | ")} (default ${TRAIN_DEFAULTS.schedule})
   --warmup-epochs N  epochs of linear learning-rate warm-up (default ${TRAIN_DEFAULTS.warmupEpochs})
   --min-images-per-person N  identity objectives: fewest training images a person needs to
@@ -63,6 +64,7 @@ await runTask("train", async () => {
     load: { type: "string" },
     lr: { type: "string" },
     "lr-schedule": { type: "string" },
+    "weight-decay": { type: "string" },
     "warmup-epochs": { type: "string" },
     "min-images-per-person": { type: "string" },
     force: { type: "boolean" },

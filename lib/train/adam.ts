@@ -12,6 +12,12 @@ export interface AdamParams {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /**
+   * Decoupled weight decay (AdamW, Loshchilov & Hutter 2019): before each step, weight matrices
+   * and convolution kernels (rank >= 2; not biases or batch-norm scales) shrink by
+   * learning rate x this. 0 (the default) is plain Adam.
+   */
+  weightDecay: number;
 }
 
 /** Keras' defaults. */
@@ -20,6 +26,7 @@ export const ADAM_DEFAULTS: AdamParams = {
   beta1: 0.9,
   beta2: 0.999,
   epsilon: 1e-7,
+  weightDecay: 0,
 };
 
 /** Saved optimiser state: the step count and the moment estimates by parameter name. */
@@ -64,10 +71,12 @@ export class Adam {
       learningRate: lr,
       epsilon,
     };
+    const decay = 1 - learningRate * (this.params.weightDecay ?? 0);
     tf.tidy(() => {
       for (const [name, variable] of variables) {
         const g = gradOf(name);
         if (!g) throw new Error(`Adam: no gradient for ${name}`);
+        if (decay !== 1 && variable.rank >= 2) variable.assign(tf.mul(variable, decay));
         let m = this.#m.get(name), v = this.#v.get(name);
         if (!m || !v) {
           // Nested tidies free the zeros at once: the native step only writes memory that no

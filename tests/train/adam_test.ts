@@ -39,3 +39,23 @@ Deno.test("a saved and restored Adam continues exactly as the original", async (
   };
   assert.deepEqual(run(true), run(false));
 });
+
+Deno.test("decoupled weight decay shrinks matrices before the step, not vectors; the schedule scale applies", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const matrix = tf.variable(tf.tensor2d([[2, -4]]));
+  const bias = tf.variable(tf.tensor1d([2]));
+  const adam = new Adam({ ...ADAM_DEFAULTS, learningRate: 0.1, weightDecay: 0.5 });
+  const zero = (shape: number[]) => tf.zeros(shape);
+  adam.apply(
+    new Map<string, tf.Variable>([["m", matrix], ["b", bias]]),
+    new Map([["m", zero([1, 2])], ["b", zero([1])]]),
+    0.5,
+  );
+  // Zero gradients: Adam itself moves nothing; the decay factor is 1 - 0.1 * 0.5 * 0.5.
+  const factor = 1 - 0.1 * 0.5 * 0.5;
+  const [a, b] = matrix.dataSync();
+  assert.ok(Math.abs(a - 2 * factor) < 1e-6 && Math.abs(b + 4 * factor) < 1e-6);
+  assert.equal(bias.dataSync()[0], 2);
+  adam.dispose();
+  tf.dispose([matrix, bias]);
+});
