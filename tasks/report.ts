@@ -24,13 +24,16 @@ const HELP = `Usage: deno task report [NAME...] [options]
 Writes one self-contained HTML page (default: all experiments).
   --out FILE            where to write it (default: artifacts/report/report.html)
   --published-roc DIR   published View 2 ROC curves (default: $FACE_COMPARER_LFW/published-roc)
-  --published           draw the published curves for every experiment, not only View 2 ones`;
+  --published           draw the published curves for every experiment, not only View 2 ones
+  --with-compare-pages  also write each experiment's browser comparison page beside the report
+                        (about 10 MB each; \`deno task export NAME DIR\` writes one on its own)`;
 
 await runTask("report", async () => {
   const args = parseTaskArgs(Deno.args, {
     out: { type: "string" },
     "published-roc": { type: "string" },
     published: { type: "boolean" },
+    "with-compare-pages": { type: "boolean" },
   });
   if (args.values.help) return console.log(HELP);
   const store = new ArtifactStore(artifactsRoot());
@@ -38,8 +41,18 @@ await runTask("report", async () => {
   let names = args.positionals.map((n) => validateExperimentName(n));
   if (names.length === 0) {
     // By default every experiment, with the folds of a ten-fold run shown inside it.
-    const all = await index.names();
-    const records = await Promise.all(all.map((n) => index.require(n)));
+    // A damaged record is reported and skipped, so one bad file does not hide every experiment.
+    const all: string[] = [];
+    const records = [];
+    for (const n of await index.names()) {
+      try {
+        records.push(await index.require(n));
+        all.push(n);
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        console.warn(`warning: ${error.message}; left out of the report`);
+      }
+    }
     const inGroups = new Set(records.flatMap((r) => (r.kind === "ten-fold" ? r.folds : [])));
     names = all.filter((n) => !inGroups.has(n));
   }
@@ -62,9 +75,10 @@ await runTask("report", async () => {
     );
   const published = wantsPublished ? await loadPublishedRocs(publishedDir) : undefined;
   const out = resolve(stringOption(args, "out") ?? join(store.root, "report", "report.html"));
-  // Each trained experiment gets its standalone comparison page beside the report.
+  // With --with-compare-pages, each trained experiment gets its standalone comparison page
+  // (about 10 MB each: TensorFlow.js and the model inlined) beside the report.
   const comparePages: Record<string, string> = {};
-  for (const e of experiments) {
+  for (const e of args.values["with-compare-pages"] ? experiments : []) {
     if (e.record.kind === "ten-fold" || !(e as ExperimentData).train) continue;
     const folder = `compare_${e.record.name}`;
     await exportExperiment(store, e.record.name, { outDir: join(dirname(out), folder) });

@@ -52,11 +52,35 @@ export class ExperimentIndex {
     this.#dir = join(root, "experiments");
   }
 
-  /** The record of `name`, or undefined. */
+  /**
+   * The record of `name`, or undefined. A truncated or malformed record is a UserError naming
+   * the file (other experiments stay readable).
+   */
   async get(name: string): Promise<AnyExperimentRecord | undefined> {
-    return await readJsonIfExists<AnyExperimentRecord>(
-      join(this.#dir, `${validateExperimentName(name)}.json`),
-    );
+    const path = join(this.#dir, `${validateExperimentName(name)}.json`);
+    let record: AnyExperimentRecord | undefined;
+    try {
+      record = await readJsonIfExists<AnyExperimentRecord>(path);
+    } catch (error) {
+      throw new UserError(
+        `experiment record ${path} is damaged (${
+          (error as Error).message
+        }); move it away, or retrain with \`deno task train ${name} --force\``,
+      );
+    }
+    if (record === undefined) return undefined;
+    const valid = typeof record === "object" && record !== null && record.name === name &&
+      (record.kind === "ten-fold"
+        ? Array.isArray(record.folds)
+        : typeof (record as ExperimentRecord).keys?.train === "string" &&
+          typeof (record as ExperimentRecord).keys?.split === "string" &&
+          typeof (record as ExperimentRecord).keys?.prepare === "string");
+    if (!valid) {
+      throw new UserError(
+        `experiment record ${path} is not a valid record (fields missing); move it away, or retrain with \`deno task train ${name} --force\``,
+      );
+    }
+    return record;
   }
 
   /** The record of `name`, or a UserError listing the known experiments. */

@@ -104,7 +104,11 @@ export async function trainExperiment(
 ): Promise<TrainOutcome> {
   const log = options.log ?? console.log;
   const index = new ExperimentIndex(store.root);
-  const found = await index.get(options.name);
+  // --force replaces a damaged record too.
+  const found = await index.get(options.name).catch((error) => {
+    if (options.force && error instanceof UserError) return undefined;
+    throw error;
+  });
   if (found?.kind === "ten-fold") {
     throw new UserError(
       `"${options.name}" is a ten-fold experiment: train it with --protocol lfw-view2 and no --fold, or use another name`,
