@@ -237,6 +237,11 @@ export class ArtifactStore {
         }
       }
     } else {
+      // Temporary folders of this key left by killed runs (up to GBs for large prepares).
+      await removeMatching(
+        stageDir,
+        (name) => name.startsWith(`.${key}.`) && name.endsWith(".tmp"),
+      );
       workDir = join(stageDir, `.${key}.${crypto.randomUUID().slice(0, 8)}.tmp`);
     }
     await Deno.mkdir(workDir, { recursive: true });
@@ -282,6 +287,17 @@ async function removeStaleTemporaries(dir: string): Promise<void> {
     if (entry.isFile && entry.name.startsWith(".") && entry.name.endsWith(".tmp")) {
       await Deno.remove(join(dir, entry.name));
     }
+  }
+}
+
+/** Removes the entries of `dir` whose names match (a missing `dir` has none). */
+async function removeMatching(dir: string, matches: (name: string) => boolean): Promise<void> {
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (matches(entry.name)) await Deno.remove(join(dir, entry.name), { recursive: true });
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }
 

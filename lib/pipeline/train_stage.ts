@@ -116,6 +116,13 @@ export async function trainExperiment(
   }
   const existing = found;
   const model = getModel(options.params.model);
+  // Checked before any stage runs, so a bad combination leaves no record and no artifact.
+  if (!options.split.prepare.params.grey) {
+    throw new UserError(`model ${model.name} needs grey faces: prepare without --colour`);
+  }
+  if (options.split.params.valPairs === 0) {
+    throw new UserError("training needs validation pairs (--val-pairs > 0)");
+  }
   const { prepared, split } = await ensureSplit(store, options.split);
 
   const inputs: Record<string, string> = { faces: prepared.key, split: split.key };

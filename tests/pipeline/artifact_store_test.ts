@@ -134,3 +134,16 @@ Deno.test("a resumable build keeps its work folder but drops half-written tempor
   }, { resumable: true });
   assert.deepEqual(Object.keys(artifact.manifest.files), ["progress.txt"]);
 });
+
+Deno.test("temporary folders of killed builds of a key are removed by its next build", async () => {
+  const { store } = quietStore(tempDir());
+  const key = await stageKey(spec);
+  const stale = join(store.root, "demo", `.${key}.deadbeef.tmp`);
+  Deno.mkdirSync(stale, { recursive: true });
+  Deno.writeTextFileSync(join(stale, "big.bin"), "x".repeat(1000));
+  const unrelated = join(store.root, "demo", ".otherkey.cafe.tmp");
+  Deno.mkdirSync(unrelated);
+  await store.ensure(spec, write("hello"));
+  assert.throws(() => Deno.statSync(stale), Deno.errors.NotFound);
+  assert.ok(Deno.statSync(unrelated).isDirectory);
+});

@@ -145,6 +145,26 @@ Deno.test("a name reused with other parameters is refused; unknown --load names 
   );
 });
 
+Deno.test("a bad option combination fails before any stage runs and leaves no experiment record", async () => {
+  const base = options("ghost");
+  const colour: TrainOptions = {
+    ...base,
+    split: {
+      ...base.split,
+      prepare: { ...base.split.prepare, params: { ...base.split.prepare.params, grey: false } },
+    },
+  };
+  lines.length = 0;
+  await assert.rejects(() => trainExperiment(store, colour), /needs grey faces/);
+  const noVal: TrainOptions = {
+    ...base,
+    split: { ...base.split, params: { ...base.split.params, valPairs: 0 } },
+  };
+  await assert.rejects(() => trainExperiment(store, noVal), /needs validation pairs/);
+  assert.equal(await new ExperimentIndex(store.root).get("ghost"), undefined);
+  assert.ok(!lines.some((l) => /prepare: running|split: running/.test(l)), lines.join("\n"));
+});
+
 Deno.test("--load is refused when the other model trained on people of this experiment's test set", async () => {
   // "straight" is a seed-protocol model: it trained on people from all over LFW.
   const base = options("view1_from_seed", { load: "straight" });
