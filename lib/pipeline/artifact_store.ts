@@ -225,6 +225,22 @@ export class ArtifactStore {
     }
     log(`${spec.stage}: running (${short})`);
     await Deno.mkdir(stageDir, { recursive: true });
+    const lock = await acquireLock(join(stageDir, `${key}.lock`), spec.stage, this.#warn);
+    try {
+      return await this.#build(spec, key, produce, { ...options, salvage });
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async #build(
+    spec: StageSpec,
+    key: string,
+    produce: Producer,
+    options: EnsureOptions & { salvage?: { dir: string; files: string[] } },
+  ): Promise<EnsureResult> {
+    const stageDir = join(this.root, spec.stage);
+    const salvage = options.salvage;
     let workDir: string;
     if (options.resumable) {
       workDir = this.partialDirOf(spec.stage, key);
@@ -288,6 +304,51 @@ async function removeStaleTemporaries(dir: string): Promise<void> {
       await Deno.remove(join(dir, entry.name));
     }
   }
+}
+
+/** Whether a process with this id runs on this machine (unknown platforms: assume it does). */
+function processAlive(pid: number): boolean {
+  if (Deno.build.os !== "linux") return true;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Takes the lock file of an artifact build (one writer per artifact): it holds the owner's
+ * process id. A lock whose process is gone is stale and taken over with a warning; a live one is
+ * a UserError saying who holds it.
+ */
+async function acquireLock(
+  path: string,
+  stage: string,
+  warn: (line: string) => void,
+): Promise<{ release(): Promise<void> }> {
+  const mine = JSON.stringify({ pid: Deno.pid, since: new Date().toISOString() });
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await Deno.writeTextFile(path, mine, { createNew: true });
+      return { release: () => Deno.remove(path).catch(() => {}) };
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    }
+    let holder: { pid?: number; since?: string } = {};
+    try {
+      holder = JSON.parse(await Deno.readTextFile(path));
+    } catch { /* half-written or vanished: treat as stale */ }
+    if (holder.pid !== undefined && holder.pid !== Deno.pid && processAlive(holder.pid)) {
+      throw new UserError(
+        `${stage}: this artifact is being built by process ${holder.pid} (since ${holder.since}); ` +
+          `wait for it to finish or stop it (lock ${path})`,
+      );
+    }
+    warn(`warning: removing the stale lock ${path} of process ${holder.pid ?? "?"}`);
+    await Deno.remove(path).catch(() => {});
+  }
+  throw new UserError(`${stage}: could not take the lock ${path}`);
 }
 
 /** Removes the entries of `dir` whose names match (a missing `dir` has none). */

@@ -147,3 +147,28 @@ Deno.test("temporary folders of killed builds of a key are removed by its next b
   assert.throws(() => Deno.statSync(stale), Deno.errors.NotFound);
   assert.ok(Deno.statSync(unrelated).isDirectory);
 });
+
+Deno.test("one writer per artifact: a live lock holder is named; a dead one's lock is taken over", async () => {
+  const { store, lines } = quietStore(tempDir());
+  const key = await stageKey(spec);
+  Deno.mkdirSync(join(store.root, "demo"), { recursive: true });
+  const lockPath = join(store.root, "demo", `${key}.lock`);
+  const sleeper = new Deno.Command("sleep", { args: ["30"] }).spawn();
+  try {
+    Deno.writeTextFileSync(lockPath, JSON.stringify({ pid: sleeper.pid, since: "then" }));
+    await assert.rejects(
+      () => store.ensure(spec, write("hello")),
+      (e: Error) =>
+        e instanceof UserError &&
+        new RegExp(`being built by process ${sleeper.pid} \\(since then\\)`).test(e.message),
+    );
+  } finally {
+    sleeper.kill();
+    await sleeper.status;
+  }
+  // The holder is gone now: its lock is stale.
+  const { artifact } = await store.ensure(spec, write("hello"));
+  assert.equal(Deno.readTextFileSync(join(artifact.dir, "out.txt")), "hello");
+  assert.match(lines.join("\n"), /removing the stale lock/);
+  assert.throws(() => Deno.statSync(lockPath), Deno.errors.NotFound);
+});
