@@ -10,9 +10,10 @@ import { choiceOption, parseTaskArgs, runTask, validateExperimentName } from "..
 import { UserError } from "../lib/util/errors.ts";
 
 const HELP = `Usage: deno task export NAME OUT_DIR
-Writes OUT_DIR/model.json and weights.bin (TensorFlow.js layers format; the merge layer is the
-custom layer "AbsDifference", |a - b|) and OUT_DIR/preprocessing.json (face size, input size,
-crop box, pixel scale, threshold).
+Writes OUT_DIR/model.json and weights.bin (TensorFlow.js layers format, any model; the custom
+layers "AbsDifference" (|a - b|) and "ScaledCosine" are registered by a loader),
+OUT_DIR/preprocessing.json (face size, input size, crop box, pixel scale, threshold) and
+OUT_DIR/compare.html.
   --backend B   ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})`;
 
 await runTask("export", async () => {

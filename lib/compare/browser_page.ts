@@ -64,6 +64,21 @@ to the photo's largest centred square, so faces centred and filling about a thir
       call(inputs) { return tf.tidy(() => tf.abs(tf.sub(inputs[0], inputs[1]))); }
     }
     tf.serialization.registerClass(AbsDifference);
+    // The cosine verification of identity models (lib/model/custom_layers.ts).
+    class ScaledCosine extends tf.layers.Layer {
+      static className = "ScaledCosine";
+      constructor(config) { super(config); this.scale = config.scale; }
+      computeOutputShape(shapes) { return [shapes[0][0], 1]; }
+      call(inputs) {
+        return tf.tidy(() => {
+          const [a, b] = inputs;
+          const norm = (x) => tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12));
+          return tf.mul(tf.div(tf.sum(tf.mul(a, b), 1, true), tf.mul(norm(a), norm(b))), this.scale);
+        });
+      }
+      getConfig() { return { ...super.getConfig(), scale: this.scale }; }
+    }
+    tf.serialization.registerClass(ScaledCosine);
     const bytes = Uint8Array.from(atob(data.weights), (c) => c.charCodeAt(0));
     const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: data.topology, weightSpecs: data.weightSpecs, weightData: bytes.buffer }));
     const faces = {};

@@ -8,7 +8,7 @@ import type { BackendChoice } from "../backend/select_backend.ts";
 import type { ArtifactStore } from "../pipeline/artifact_store.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
 import { FaceComparer } from "./face_comparer.ts";
-import { seedLayersModel, serializeLayersModel } from "./export_layers_model.ts";
+import { exportLayersModel, serializeLayersModel } from "./export_layers_model.ts";
 import { buildComparePage } from "./browser_page.ts";
 
 /** `preprocessing.json`: how to turn a photo into the model's inputs, and how to decide. */
@@ -42,7 +42,7 @@ export async function exportExperiment(
   // threshold is the one chosen on validation for that way of scoring.
   const comparer = await FaceComparer.open(store, name, { backend: options.backend, flip: false });
   try {
-    const files = await serializeLayersModel(seedLayersModel(comparer.params));
+    const files = await serializeLayersModel(exportLayersModel(comparer.params));
     const preprocessing: Preprocessing = {
       experiment: name,
       model: comparer.params.model.name,

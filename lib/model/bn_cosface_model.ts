@@ -7,9 +7,16 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { ALPHA, batchNorm, BN_MOMENTUM, dense, layerParams } from "./seed_model.ts";
-import { COSINE_LOGIT_SCALE, scaledCosine } from "./seed_cosface_model.ts";
-import type { ParamSpec, SiameseModel } from "./siamese_model.ts";
+import {
+  ALPHA,
+  batchNorm,
+  BN_MOMENTUM,
+  dense,
+  denseBatchNormLayers,
+  layerParams,
+} from "./seed_model.ts";
+import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
+import type { LayersPart, ParamSpec, SiameseModel } from "./siamese_model.ts";
 
 /** One stage: `filters` wide, two 3x3 convolutions, the second with stride 2. */
 interface Stage {
@@ -73,6 +80,41 @@ export function bnCosfaceModel(options: {
       return batchNorm(dense(flat, p, "embed"), p, "embed_bn", ctx);
     },
     head: (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE),
+    layers: {
+      branch(face) {
+        let h = face;
+        const weighted: LayersPart["weighted"] = [];
+        for (const c of convs) {
+          const conv = tf.layers.conv2d({
+            name: c.name,
+            filters: c.filters,
+            kernelSize: 3,
+            strides: c.stride,
+            padding: "same",
+            useBias: false,
+          });
+          const bn = tf.layers.batchNormalization({
+            name: `${c.name}_bn`,
+            epsilon: 1e-3,
+            momentum: BN_MOMENTUM,
+          });
+          weighted.push([conv, [`${c.name}/kernel`]], [bn, [
+            `${c.name}_bn/gamma`,
+            `${c.name}_bn/beta`,
+            `${c.name}_bn/moving_mean`,
+            `${c.name}_bn/moving_variance`,
+          ]]);
+          h = tf.layers.leakyReLU({ alpha: ALPHA, name: `${c.name}_leaky` }).apply(
+            bn.apply(conv.apply(h)),
+          ) as tf.SymbolicTensor;
+        }
+        h = tf.layers.dropout({ rate: 0.25, name: "branch_dropout" }).apply(h) as tf.SymbolicTensor;
+        h = tf.layers.flatten({ name: "flatten" }).apply(h) as tf.SymbolicTensor;
+        const embed = denseBatchNormLayers(h, "embed", EMBEDDING);
+        return { output: embed.output, weighted: [...weighted, ...embed.weighted] };
+      },
+      head: scaledCosineLayers,
+    },
   };
 }
 

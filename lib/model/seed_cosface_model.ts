@@ -6,8 +6,15 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { BN_MOMENTUM, INPUT, seedBranch, seedBranchParams } from "./seed_model.ts";
-import type { SiameseModel } from "./siamese_model.ts";
+import {
+  BN_MOMENTUM,
+  INPUT,
+  seedBranch,
+  seedBranchLayers,
+  seedBranchParams,
+} from "./seed_model.ts";
+import type { LayersPart, SiameseModel } from "./siamese_model.ts";
+import { ScaledCosine } from "./custom_layers.ts";
 
 const EMBEDDING = 256;
 /**
@@ -26,6 +33,17 @@ export function scaledCosine(left: tf.Tensor2D, right: tf.Tensor2D, scale: numbe
   ) as tf.Tensor2D;
 }
 
+/** The cosine verification head from tfjs layers. */
+export function scaledCosineLayers(left: tf.SymbolicTensor, right: tf.SymbolicTensor): LayersPart {
+  return {
+    output: new ScaledCosine({ scale: COSINE_LOGIT_SCALE, name: "scaled_cosine" }).apply([
+      left,
+      right,
+    ]) as tf.SymbolicTensor,
+    weighted: [],
+  };
+}
+
 /** The `seed_cosface` model. */
 export const SEED_COSFACE_MODEL: SiameseModel = {
   name: "seed_cosface",
@@ -39,4 +57,8 @@ export const SEED_COSFACE_MODEL: SiameseModel = {
   params: seedBranchParams(EMBEDDING),
   embed: seedBranch,
   head: (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE),
+  layers: {
+    branch: (face) => seedBranchLayers(face, { embedding: EMBEDDING, tanh: false }),
+    head: scaledCosineLayers,
+  },
 };

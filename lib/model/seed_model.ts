@@ -10,7 +10,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { convLeakyRelu } from "./conv_leaky_relu.ts";
-import type { ForwardContext, ParamSpec, SiameseModel } from "./siamese_model.ts";
+import type { ForwardContext, LayersPart, ParamSpec, SiameseModel } from "./siamese_model.ts";
+import { AbsDifference } from "./custom_layers.ts";
 
 /** Leaky ReLU slope. */
 export const ALPHA = 0.33;
@@ -165,6 +166,61 @@ export function seedBranch(
   return batchNorm(dense(flat, p, "embed"), p, "embed_bn", ctx);
 }
 
+/** Layers of a dense layer followed by batch norm (inference), applied to `x`. */
+export function denseBatchNormLayers(
+  x: tf.SymbolicTensor,
+  name: string,
+  units: number,
+): LayersPart {
+  const layer = tf.layers.dense({ name, units });
+  const bn = tf.layers.batchNormalization({
+    name: `${name}_bn`,
+    epsilon: BN_EPSILON,
+    momentum: BN_MOMENTUM,
+  });
+  return {
+    output: bn.apply(layer.apply(x)) as tf.SymbolicTensor,
+    weighted: [[layer, [`${name}/kernel`, `${name}/bias`]], [bn, [
+      `${name}_bn/gamma`,
+      `${name}_bn/beta`,
+      `${name}_bn/moving_mean`,
+      `${name}_bn/moving_variance`,
+    ]]],
+  };
+}
+
+/** {@linkcode seedBranch} from tfjs layers: `embedding` units, tanh at the end or not. */
+export function seedBranchLayers(
+  face: tf.SymbolicTensor,
+  options: { embedding: number; tanh: boolean },
+): LayersPart {
+  let h = face;
+  const weighted: LayersPart["weighted"] = [];
+  for (const c of SEED_CONVS) {
+    const conv = tf.layers.conv2d({
+      name: c.name,
+      filters: c.filters,
+      kernelSize: c.kernel,
+      strides: c.stride,
+      padding: c.pad,
+    });
+    weighted.push([conv, [`${c.name}/kernel`, `${c.name}/bias`]]);
+    h = tf.layers.leakyReLU({ alpha: ALPHA, name: `${c.name}_leaky` }).apply(
+      conv.apply(h),
+    ) as tf.SymbolicTensor;
+  }
+  h = tf.layers.dropout({ rate: 0.25, name: "branch_dropout" }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.flatten({ name: "flatten" }).apply(h) as tf.SymbolicTensor;
+  const embed = denseBatchNormLayers(h, "embed", options.embedding);
+  weighted.push(...embed.weighted);
+  const output = options.tanh
+    ? tf.layers.activation({ activation: "tanh", name: "embed_tanh" }).apply(
+      embed.output,
+    ) as tf.SymbolicTensor
+    : embed.output;
+  return { output, weighted };
+}
+
 /** The `seed` model. */
 export const SEED_MODEL: SiameseModel = {
   name: "seed",
@@ -185,5 +241,26 @@ export const SEED_MODEL: SiameseModel = {
     h = tf.leakyRelu(batchNorm(dense(h as tf.Tensor2D, p, "hidden"), p, "hidden_bn", ctx), ALPHA);
     h = ctx.dropout(h, 0.5);
     return dense(h as tf.Tensor2D, p, "output");
+  },
+  layers: {
+    branch: (face) => seedBranchLayers(face, { embedding: EMBEDDING, tanh: true }),
+    head(left, right) {
+      let m = new AbsDifference({ name: "abs_difference" }).apply([
+        left,
+        right,
+      ]) as tf.SymbolicTensor;
+      m = tf.layers.gaussianNoise({ stddev: 0.5, name: "noise" }).apply(m) as tf.SymbolicTensor;
+      m = tf.layers.dropout({ rate: 0.2, name: "merge_dropout" }).apply(m) as tf.SymbolicTensor;
+      const hidden = denseBatchNormLayers(m, "hidden", HIDDEN);
+      m = tf.layers.leakyReLU({ alpha: ALPHA, name: "hidden_leaky" }).apply(
+        hidden.output,
+      ) as tf.SymbolicTensor;
+      m = tf.layers.dropout({ rate: 0.5, name: "hidden_dropout" }).apply(m) as tf.SymbolicTensor;
+      const output = tf.layers.dense({ name: "output", units: 1 });
+      return {
+        output: output.apply(m) as tf.SymbolicTensor,
+        weighted: [...hidden.weighted, [output, ["output/kernel", "output/bias"]]],
+      };
+    },
   },
 };

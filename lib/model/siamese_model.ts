@@ -53,6 +53,13 @@ export type ObjectiveSpec =
     margin: number;
   };
 
+/** Part of a model built from tfjs layers: its output and which parameters fill which layer. */
+export interface LayersPart {
+  output: tf.SymbolicTensor;
+  /** Each layer with the names of the parameters that are its weights, in its weight order. */
+  weighted: [tf.layers.Layer, string[]][];
+}
+
 /** A siamese face-pair model: an embedding network (the branch) plus an objective. */
 export interface SiameseModel {
   /** Registry name, e.g. "seed". */
@@ -86,6 +93,14 @@ export interface SiameseModel {
     right: tf.Tensor2D,
     ctx: ForwardContext,
   ): tf.Tensor2D;
+  /**
+   * The same network from tfjs layers (inference mode), for the TensorFlow.js export: the
+   * branch on one face, and the head from two embeddings to the same-person logit.
+   */
+  layers: {
+    branch(face: tf.SymbolicTensor): LayersPart;
+    head(left: tf.SymbolicTensor, right: tf.SymbolicTensor): LayersPart;
+  };
 }
 
 /** The contexts of one forward pass: one per side for the branch, one for the head. */

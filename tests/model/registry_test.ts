@@ -9,6 +9,8 @@ import { learnsIdentities, withObjectiveParams } from "../../lib/train/objective
 import { batchLoss, localTrainStep } from "../../lib/train/train_step.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { Rng } from "../../lib/util/rng.ts";
+import { exportLayersModel } from "../../lib/compare/export_layers_model.ts";
+import { pairLogits } from "../../lib/evaluate/predict_pairs.ts";
 
 const KEY = { seed: 1, epoch: 1, batch: 0 };
 
@@ -49,6 +51,41 @@ for (const name of Object.keys(MODELS)) {
     assert.ok(batchLoss(params, batch, KEY) < before);
     params.dispose();
     adam.dispose();
+  });
+}
+
+for (const name of Object.keys(MODELS)) {
+  Deno.test(`model ${name}: the layers-format export predicts what the model predicts`, async () => {
+    await selectBackend("cpu", { log: () => {} });
+    const model = getModel(name);
+    // Trained-looking batch-norm statistics, so the export must carry them to match.
+    const values = initialParamArrays(model, new Rng(7));
+    for (const [key, v] of values) {
+      if (key.endsWith("moving_mean")) v.fill(0.1);
+      if (key.endsWith("moving_variance")) v.fill(2);
+    }
+    const params = new ModelParams(model, values);
+    const size = model.inputSize;
+    const rng = new Rng(8);
+    const make = () =>
+      tf.tensor4d(Float32Array.from({ length: 3 * size * size }, () => rng.nextFloat()), [
+        3,
+        size,
+        size,
+        1,
+      ]);
+    const [a, b] = [make(), make()];
+    const exported = exportLayersModel(params);
+    const ours = tf.tidy(() =>
+      tf.sigmoid(pairLogits(params, { left: a, right: b }, { flip: false })).dataSync()
+    );
+    const theirs = tf.tidy(() => (exported.predict([a, b]) as tf.Tensor).dataSync());
+    for (let i = 0; i < 3; i++) {
+      assert.ok(Math.abs(ours[i] - theirs[i]) < 1e-4, `${ours[i]} vs ${theirs[i]}`);
+    }
+    exported.dispose();
+    tf.dispose([a, b]);
+    params.dispose();
   });
 }
 

@@ -1,0 +1,66 @@
+/**
+ * The layers this project's models need that tfjs lacks (it has no Lambda layer), for the
+ * layers-format export: {@linkcode AbsDifference} (the seed's |left - right| merge) and
+ * {@linkcode ScaledCosine} (the cosine verification of identity models). A loader registers
+ * them with {@linkcode registerCustomLayers}; the browser page defines the same two classes.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** |a - b| of two inputs. */
+export class AbsDifference extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "AbsDifference";
+
+  override computeOutputShape(inputShape: tf.Shape[]): tf.Shape {
+    return inputShape[0];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [a, b] = inputs as tf.Tensor[];
+      return tf.abs(tf.sub(a, b));
+    });
+  }
+}
+
+/** scale x cos(a, b) of two [batch, d] inputs: [batch, 1]. */
+export class ScaledCosine extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "ScaledCosine";
+  readonly scale: number;
+
+  constructor(config: { scale: number; name?: string }) {
+    super(config);
+    this.scale = config.scale;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape[]): tf.Shape {
+    return [inputShape[0][0], 1];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [a, b] = inputs as tf.Tensor2D[];
+      const norm = (x: tf.Tensor2D) => tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12));
+      return tf.mul(
+        tf.div(tf.sum(tf.mul(a, b), 1, true), tf.mul(norm(a), norm(b))),
+        this.scale,
+      );
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), scale: this.scale };
+  }
+}
+
+let registered = false;
+
+/** Registers the custom layers for (de)serialisation (idempotent). */
+export function registerCustomLayers(): void {
+  if (registered) return;
+  tf.serialization.registerClass(AbsDifference);
+  tf.serialization.registerClass(ScaledCosine);
+  registered = true;
+}
