@@ -129,6 +129,16 @@ export class ArtifactStore {
     return join(this.root, stage, key);
   }
 
+  /** The process building an artifact right now (a live lock holder), or undefined. */
+  async builder(stage: string, key: string): Promise<{ pid: number; since: string } | undefined> {
+    try {
+      const holder = JSON.parse(await Deno.readTextFile(join(this.root, stage, `${key}.lock`)));
+      return typeof holder.pid === "number" && processAlive(holder.pid) ? holder : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The persistent work folder of a resumable stage run. */
   partialDirOf(stage: string, key: string): string {
     return join(this.root, stage, `${key}.partial`);

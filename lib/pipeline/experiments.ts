@@ -112,6 +112,11 @@ export class ExperimentIndex {
     await writeJsonAtomic(join(this.#dir, `${validateExperimentName(record.name)}.json`), record);
   }
 
+  /** Removes the record of `name` (its artifacts stay in the store). */
+  async remove(name: string): Promise<void> {
+    await Deno.remove(join(this.#dir, `${validateExperimentName(name)}.json`));
+  }
+
   /** Names of all experiments, sorted. */
   async names(): Promise<string[]> {
     const names: string[] = [];

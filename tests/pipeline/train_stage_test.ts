@@ -26,6 +26,11 @@ import { Rng } from "../../lib/util/rng.ts";
 import * as tf from "@tensorflow/tfjs";
 import { buildReport } from "../../lib/report/html_report.ts";
 import { loadExperimentData, loadTenFoldData } from "../../lib/report/experiment_data.ts";
+import {
+  differingParams,
+  summarizeExperiment,
+  summarizeExperiments,
+} from "../../lib/pipeline/experiment_summary.ts";
 import { loadPublishedRocs } from "../../lib/report/published_roc.ts";
 import type { TenFoldRecord } from "../../lib/pipeline/experiments.ts";
 
@@ -284,6 +289,27 @@ Deno.test("a changed history.csv is reported by read-only tasks, never deleted, 
   assert.deepEqual(Deno.readFileSync(join(dir, "checkpoint.bin")), checkpointBytes);
   assert.equal(Deno.readTextFileSync(join(dir, "history.csv")), csv);
   assert.ok(await loadExperimentData(store, "damaged"));
+});
+
+Deno.test("experiments table: status, metrics by set, and the options that differ", async () => {
+  const { summaries } = await summarizeExperiments(store);
+  const byName = new Map(summaries.map((s) => [s.name, s]));
+  const straight = byName.get("straight")!;
+  assert.equal(straight.status, "done");
+  assert.equal(straight.epochsDone, 2);
+  assert.ok(straight.metrics.val.accuracy >= 0 && straight.metrics.val.accuracy <= 1);
+  assert.equal(straight.params["train.model"], "seed");
+  // An interrupted run says where it stopped.
+  await trainExperiment(
+    store,
+    options("stopped", { timeBudgetSeconds: 1e-6, params: { ...options("x").params, epochs: 3 } }),
+  );
+  const stopped = await summarizeExperiment(
+    store,
+    (await new ExperimentIndex(store.root).get("stopped"))!,
+  );
+  assert.equal(stopped.status, "interrupted at epoch 1 of 3");
+  assert.ok(differingParams([straight, stopped]).includes("train.epochs"));
 });
 
 /** Mini View 2 protocol files: 10 folds of 4 real LFW people, 2 same and 2 different pairs each. */
