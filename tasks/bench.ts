@@ -27,6 +27,7 @@ import { writeJsonAtomic } from "../lib/util/atomic.ts";
 import {
   intOption,
   parseTaskArgs,
+  pathOption,
   runTask,
   stringOption,
   validateExperimentName,
@@ -155,7 +156,7 @@ await runTask("bench", async () => {
   figures.augmentImagesPerSecond = augmentation;
   say("augmentation (1 core)", `${augmentation.toFixed(0)} images/s`);
   if (prepareImages > 0) {
-    const source = detectImageSource(stringOption(args, "images") ?? defaultImagesDir());
+    const source = detectImageSource(pathOption(args, "images") ?? defaultImagesDir());
     const rate = await benchmarkPrepare(source, { params: PREPARE_DEFAULTS, limit: prepareImages });
     figures.prepareImagesPerSecond = rate;
     say(

@@ -13,8 +13,10 @@ import { writeFileAtomic } from "../lib/util/atomic.ts";
 import {
   choiceOption,
   parseTaskArgs,
+  pathOption,
   runTask,
   stringOption,
+  userPath,
   validateExperimentName,
 } from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
@@ -76,7 +78,7 @@ await runTask("compare", async () => {
   if (args.values.help) return console.log(HELP);
   const [nameArg, ...images] = args.positionals;
   const name = validateExperimentName(nameArg);
-  const list = stringOption(args, "pairs");
+  const list = pathOption(args, "pairs");
   if (list === undefined && images.length !== 2) {
     throw new UserError("give two image files, or --pairs LIST.tsv");
   }
@@ -85,7 +87,9 @@ await runTask("compare", async () => {
   }
   const format = choiceOption(args, "format", ["tsv", "json"] as const) ?? "tsv";
   const box = parseBox(stringOption(args, "box"));
-  const pairs = list ? await readPairList(list) : [[images[0], images[1]] as [string, string]];
+  const pairs = list
+    ? await readPairList(list)
+    : [[userPath(images[0]), userPath(images[1])] as [string, string]];
   const comparer = await FaceComparer.open(new ArtifactStore(artifactsRoot()), name, {
     backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,
   });
@@ -118,7 +122,7 @@ await runTask("compare", async () => {
       "a\tb\tprobability\tsame_person",
       ...results.map((r) => `${r.a}\t${r.b}\t${r.probability.toFixed(6)}\t${r.samePerson}`),
     ].join("\n") + "\n";
-  const out = stringOption(args, "out");
+  const out = pathOption(args, "out");
   if (out) {
     await writeFileAtomic(out, new TextEncoder().encode(text));
     console.log(`compare: ${results.length} pair(s) written to ${out}`);

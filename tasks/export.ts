@@ -6,7 +6,13 @@ import { artifactsRoot, TRAIN_DEFAULTS } from "../lib/config/defaults.ts";
 import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
 import { exportExperiment } from "../lib/compare/export_experiment.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
-import { choiceOption, parseTaskArgs, runTask, validateExperimentName } from "../lib/util/cli.ts";
+import {
+  choiceOption,
+  parseTaskArgs,
+  runTask,
+  userPath,
+  validateExperimentName,
+} from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
 
 const HELP = `Usage: deno task export NAME OUT_DIR
@@ -21,7 +27,7 @@ await runTask("export", async () => {
   if (args.values.help) return console.log(HELP);
   if (args.positionals.length !== 2) throw new UserError("usage: deno task export NAME OUT_DIR");
   const name = validateExperimentName(args.positionals[0]);
-  const outDir = args.positionals[1];
+  const outDir = userPath(args.positionals[1]);
   try {
     if (Deno.statSync(outDir).isFile) {
       throw new UserError(`OUT_DIR is a file, not a folder: ${outDir}`);

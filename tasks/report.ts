@@ -3,7 +3,7 @@
  * default).
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { exportExperiment } from "../lib/compare/export_experiment.ts";
 import { artifactsRoot, lfwDataRoot } from "../lib/config/defaults.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
@@ -17,7 +17,12 @@ import {
 import { buildReport } from "../lib/report/html_report.ts";
 import { loadPublishedRocs } from "../lib/report/published_roc.ts";
 import { writeFileAtomic } from "../lib/util/atomic.ts";
-import { parseTaskArgs, runTask, stringOption, validateExperimentName } from "../lib/util/cli.ts";
+import {
+  parseTaskArgs,
+  pathOption,
+  runTask,
+  validateExperimentName,
+} from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
 
 const HELP = `Usage: deno task report [NAME...] [options]
@@ -68,13 +73,13 @@ await runTask("report", async () => {
         : await loadExperimentData(store, name),
     );
   }
-  const publishedDir = stringOption(args, "published-roc") ?? join(lfwDataRoot(), "published-roc");
+  const publishedDir = pathOption(args, "published-roc") ?? join(lfwDataRoot(), "published-roc");
   const wantsPublished = Boolean(args.values.published) ||
     experiments.some((e) =>
       (e.record.options.split as { protocol?: string })?.protocol === "lfw-view2"
     );
   const published = wantsPublished ? await loadPublishedRocs(publishedDir) : undefined;
-  const out = resolve(stringOption(args, "out") ?? join(store.root, "report", "report.html"));
+  const out = pathOption(args, "out") ?? join(store.root, "report", "report.html");
   // With --with-compare-pages, each trained experiment gets its standalone comparison page
   // (about 10 MB each: TensorFlow.js and the model inlined) beside the report.
   const comparePages: Record<string, string> = {};

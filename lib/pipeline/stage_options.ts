@@ -17,6 +17,7 @@ import {
   numberOption,
   type OptionSpec,
   type ParsedArgs,
+  pathOption,
   stringOption,
 } from "../util/cli.ts";
 import { UserError } from "../util/errors.ts";
@@ -86,15 +87,15 @@ export function readPrepareOptions(args: ParsedArgs, force = false): PrepareOpti
   params.size = intOption(args, "size", { min: 8, max: 1024 }) ?? params.size;
   params.grey = !args.values.colour;
   params.skipBad = Boolean(args.values["skip-bad"]);
-  return { images: stringOption(args, "images") ?? defaultImagesDir(), params, force };
+  return { images: pathOption(args, "images") ?? defaultImagesDir(), params, force };
 }
 
 /** Reads the `split` options (and the `prepare` options it depends on). */
 export function readSplitOptions(args: ParsedArgs, force = false): SplitOptions {
   const protocol = choiceOption(args, "protocol", PROTOCOLS) ?? SPLIT_DEFAULTS.protocol;
   const files = defaultProtocolFiles();
-  const pairsFile = stringOption(args, "pairs-file");
-  const peopleFile = stringOption(args, "people-file");
+  const pairsFile = pathOption(args, "pairs-file");
+  const peopleFile = pathOption(args, "people-file");
   if (pairsFile) files[protocol === "lfw-view1" ? "pairsDevTest" : "pairs"] = pairsFile;
   if (peopleFile) files[protocol === "lfw-view1" ? "peopleDevTrain" : "people"] = peopleFile;
   return {

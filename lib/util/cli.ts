@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 /**
  * The shared shape of every task: parse options strictly, run, and turn user errors into one
  * line on stderr and exit code 1.
@@ -48,6 +49,20 @@ export async function runTask(name: string, main: () => Promise<void>): Promise<
 export function stringOption(args: ParsedArgs, name: string): string | undefined {
   const v = args.values[name];
   return typeof v === "string" ? v : undefined;
+}
+
+/**
+ * A path the user typed, resolved from the folder the command was typed in: `deno task` runs
+ * tasks from the project root and keeps the shell's folder in `INIT_CWD`.
+ */
+export function userPath(path: string): string {
+  return resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), path);
+}
+
+/** Reads a path option (resolved with {@linkcode userPath}), or undefined. */
+export function pathOption(args: ParsedArgs, name: string): string | undefined {
+  const v = stringOption(args, name);
+  return v === undefined ? undefined : userPath(v);
 }
 
 /** Reads an option as an integer within [min, max], or undefined when absent. */

@@ -36,3 +36,19 @@ Deno.test("parseTaskArgs rejects unknown options; intOption checks ranges", () =
   assert.throws(() => intOption(args, "m"), /not an integer/);
   assert.equal(intOption(args, "absent"), undefined);
 });
+
+Deno.test("typed paths resolve from the folder the command was typed in (INIT_CWD)", async () => {
+  const { userPath } = await import("../../lib/util/cli.ts");
+  const before = Deno.env.get("INIT_CWD");
+  try {
+    Deno.env.set("INIT_CWD", "/home/someone/photos");
+    assert.equal(userPath("a.jpg"), "/home/someone/photos/a.jpg");
+    assert.equal(userPath("../b/c.jpg"), "/home/someone/b/c.jpg");
+    assert.equal(userPath("/abs/d.jpg"), "/abs/d.jpg");
+    Deno.env.delete("INIT_CWD");
+    assert.equal(userPath("e.jpg"), `${Deno.cwd()}/e.jpg`);
+  } finally {
+    if (before === undefined) Deno.env.delete("INIT_CWD");
+    else Deno.env.set("INIT_CWD", before);
+  }
+});
