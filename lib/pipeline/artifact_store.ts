@@ -1,6 +1,6 @@
 /**
  * The content-addressed artifact store. A stage run is keyed by the SHA-256 of its stage name,
- * code version, parameters (canonical JSON) and the keys of its inputs; its outputs live in
+ * code (a hash of the source files it runs), parameters (canonical JSON) and the keys of its inputs; its outputs live in
  * `<root>/<stage>/<key>/` beside a `manifest.json` that lists every output file with its hash.
  *
  * Outputs are built in a temporary folder and renamed into place, so an interrupted run leaves
@@ -14,13 +14,17 @@ import { UserError } from "../util/errors.ts";
 import { canonicalJson, sha256File, sha256Hex } from "../util/hash.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { toolVersions } from "./tool_versions.ts";
+import { type CodeFingerprint, codeFingerprint, gitState } from "./code_fingerprint.ts";
 
 /** What identifies a stage run. */
 export interface StageSpec {
   /** Stage name, e.g. "prepare". */
   stage: string;
-  /** Version of the stage's code; bump it when outputs for the same inputs change. */
-  version: number;
+  /**
+   * The stage's entry modules: they and every project module they load are hashed into the key
+   * (see `code_fingerprint.ts`), so changed code never reuses an old artifact.
+   */
+  code: readonly URL[];
   /** The stage's parameters (JSON). */
   params: unknown;
   /** Keys of the stage's inputs: other artifacts' keys or raw data content hashes. */
@@ -37,7 +41,10 @@ export interface FileRecord {
 export interface Manifest {
   stage: string;
   key: string;
-  version: number;
+  /** The code that made the artifact: its hash and each file's. */
+  code: CodeFingerprint;
+  /** The project's git commit and whether the tree was dirty (absent outside git). */
+  git?: { commit: string; dirty: boolean };
   params: unknown;
   inputs: Record<string, string>;
   files: Record<string, FileRecord>;
@@ -98,7 +105,7 @@ const MANIFEST = "manifest.json";
 export async function stageKey(spec: StageSpec): Promise<string> {
   return await sha256Hex(canonicalJson({
     stage: spec.stage,
-    version: spec.version,
+    code: (await codeFingerprint(spec.code)).hash,
     params: spec.params,
     inputs: spec.inputs,
   }));
@@ -284,7 +291,8 @@ export class ArtifactStore {
     const manifest: Manifest = {
       stage: spec.stage,
       key,
-      version: spec.version,
+      code: await codeFingerprint(spec.code),
+      git: await gitState(),
       params: spec.params,
       inputs: spec.inputs,
       files,

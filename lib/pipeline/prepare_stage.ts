@@ -10,8 +10,8 @@ import { prepareFaces } from "../data/prepare_faces.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashFolder } from "./content_hash.ts";
 
-/** Bump when the same images and parameters would give different output. */
-export const PREPARE_VERSION = 1;
+/** The code of the stage (with everything it imports; see `code_fingerprint.ts`). */
+export const PREPARE_CODE: readonly URL[] = [new URL("./prepare_stage.ts", import.meta.url)];
 
 /** Options of {@linkcode ensurePrepared}. */
 export interface PrepareOptions {
@@ -38,7 +38,7 @@ export async function ensurePrepared(
   const { artifact } = await store.ensure(
     {
       stage: "prepare",
-      version: PREPARE_VERSION,
+      code: PREPARE_CODE,
       params: options.params,
       inputs: { images: imagesHash },
     },

@@ -21,8 +21,8 @@ import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashInputFile } from "./content_hash.ts";
 import { ensurePrepared, type PrepareOptions } from "./prepare_stage.ts";
 
-/** Bump when the same inputs and parameters would give different pairs. */
-export const SPLIT_VERSION = 2;
+/** The code of the stage (with everything it imports; see `code_fingerprint.ts`). */
+export const SPLIT_CODE: readonly URL[] = [new URL("./split_stage.ts", import.meta.url)];
 
 /** Paths of the official protocol files. */
 export interface ProtocolFiles {
@@ -142,7 +142,7 @@ export async function ensureSplit(
     inputs[role] = await hashInputFile(path, `protocol ${role} file`);
   }
   const { artifact } = await store.ensure(
-    { stage: "split", version: SPLIT_VERSION, params, inputs },
+    { stage: "split", code: SPLIT_CODE, params, inputs },
     async (dir) => {
       const { entries } = await loadFaceIndex(prepared.dir);
       const protocol = await readProtocol(params, files);

@@ -42,8 +42,8 @@ import { loadPairSets, loadSplitPeople } from "./split_stage.ts";
 /** Number of View 2 folds. */
 export const FOLDS = 10;
 
-/** Bump when the same inputs and parameters would give different results. */
-export const TEN_FOLD_TEST_VERSION = 2;
+/** The code of the ten-fold evaluation (with everything it imports). */
+export const TEN_FOLD_TEST_CODE: readonly URL[] = [new URL("./ten_fold.ts", import.meta.url)];
 
 /** The fold experiments' names. */
 export function foldNames(name: string): string[] {
@@ -259,7 +259,7 @@ export async function testTenFold(
   const { artifact } = await store.ensure(
     {
       stage: "test",
-      version: TEN_FOLD_TEST_VERSION,
+      code: TEN_FOLD_TEST_CODE,
       params: { ...options.params, tenFold: true },
       inputs,
     },

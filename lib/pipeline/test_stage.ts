@@ -37,8 +37,8 @@ import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { ExperimentIndex } from "./experiments.ts";
 import { loadPairSets } from "./split_stage.ts";
 
-/** Bump when the same inputs and parameters would give different results. */
-export const TEST_VERSION = 1;
+/** The code of the stage (with everything it imports). */
+export const TEST_CODE: readonly URL[] = [new URL("./test_stage.ts", import.meta.url)];
 
 /** File names inside a test artifact. */
 export const TEST_FILES = {
@@ -136,7 +136,7 @@ export async function testExperiment(
   const { artifact } = await store.ensure(
     {
       stage: "test",
-      version: TEST_VERSION,
+      code: TEST_CODE,
       params: options.params,
       inputs: { train: source.key, split: split.key, faces: prepared.key },
     },

@@ -27,8 +27,12 @@ import { identityPairs } from "../data/identity_pairs.ts";
 import { learnsIdentities } from "../train/objective.ts";
 import { canonicalJson } from "../util/hash.ts";
 
-/** Bump when the same inputs and parameters would train differently. */
-export const TRAIN_VERSION = 2;
+/** The code of the stage (with everything it imports, workers included). */
+export const TRAIN_CODE: readonly URL[] = [
+  new URL("./train_stage.ts", import.meta.url),
+  // Loaded through FFI as a built library: its source is the code.
+  new URL("../../native/conv_kernels.c", import.meta.url),
+];
 
 /** Options of {@linkcode trainExperiment}. */
 export interface TrainOptions {
@@ -163,7 +167,7 @@ export async function trainExperiment(
   }
   const spec: StageSpec = {
     stage: "train",
-    version: TRAIN_VERSION,
+    code: TRAIN_CODE,
     params: options.params,
     inputs,
   };

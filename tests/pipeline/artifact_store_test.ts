@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+const toFileUrl = (path: string) => pathToFileURL(path) as URL;
 import { ArtifactStore, stageKey } from "../../lib/pipeline/artifact_store.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { tempDir } from "../helpers/fixtures.ts";
@@ -10,7 +12,15 @@ function quietStore(root: string) {
   return { store, lines };
 }
 
-const spec = { stage: "demo", version: 1, params: { a: 1, b: [1, 2] }, inputs: { x: "k1" } };
+// The stage's code: a module of its own that imports another, so the test can change either.
+const codeDir = tempDir();
+Deno.writeTextFileSync(
+  join(codeDir, "stage.ts"),
+  'import { f } from "./helper.ts";\nexport const g = f;\n',
+);
+Deno.writeTextFileSync(join(codeDir, "helper.ts"), "export const f = 1;\n");
+const code = [toFileUrl(join(codeDir, "stage.ts"))];
+const spec = { stage: "demo", code, params: { a: 1, b: [1, 2] }, inputs: { x: "k1" } };
 const write = (text: string) => async (dir: string) => {
   await Deno.writeTextFile(join(dir, "out.txt"), text);
   return { wrote: text };
@@ -20,7 +30,7 @@ Deno.test("the key depends on every part of the spec, not on key order", async (
   const k = await stageKey(spec);
   assert.equal(await stageKey({ ...spec, params: { b: [1, 2], a: 1 } }), k);
   for (
-    const other of [{ ...spec, version: 2 }, { ...spec, params: { a: 2, b: [1, 2] } }, {
+    const other of [{ ...spec, code: [] }, { ...spec, params: { a: 2, b: [1, 2] } }, {
       ...spec,
       inputs: { x: "k2" },
     }, { ...spec, stage: "other" }]
@@ -171,4 +181,36 @@ Deno.test("one writer per artifact: a live lock holder is named; a dead one's lo
   assert.equal(Deno.readTextFileSync(join(artifact.dir, "out.txt")), "hello");
   assert.match(lines.join("\n"), /removing the stale lock/);
   assert.throws(() => Deno.statSync(lockPath), Deno.errors.NotFound);
+});
+
+Deno.test("the key follows the code: an edit to an imported module gives a new key", async () => {
+  const dir = tempDir();
+  Deno.writeTextFileSync(join(dir, "entry.ts"), 'export * from "./dep.ts";\n');
+  Deno.writeTextFileSync(join(dir, "dep.ts"), "export const x = 1;\n");
+  const entry = [toFileUrl(join(dir, "entry.ts"))];
+  const { codeFingerprint } = await import("../../lib/pipeline/code_fingerprint.ts");
+  const first = await codeFingerprint(entry);
+  assert.deepEqual(Object.keys(first.files).length, 2);
+  const before = await stageKey({ ...spec, code: entry });
+  // The fingerprint is cached per process (code does not change under a running program), so
+  // the changed tree is read through a second entry list naming the same modules.
+  Deno.writeTextFileSync(join(dir, "dep.ts"), "export const x = 2;\n");
+  const again = [...entry, toFileUrl(join(dir, "dep.ts"))];
+  assert.notEqual(await stageKey({ ...spec, code: again }), before);
+});
+
+Deno.test("the project's train stage code covers its workers and the native kernels", async () => {
+  const { codeFingerprint } = await import("../../lib/pipeline/code_fingerprint.ts");
+  const { TRAIN_CODE } = await import("../../lib/pipeline/train_stage.ts");
+  const files = Object.keys((await codeFingerprint(TRAIN_CODE)).files);
+  for (
+    const f of [
+      "lib/train/branch_worker.ts",
+      "lib/train/batch_worker.ts",
+      "lib/train/trainer.ts",
+      "lib/train/objective.ts",
+    ]
+  ) {
+    assert.ok(files.includes(f), `${f} missing from ${files.join(", ")}`);
+  }
 });

@@ -23,7 +23,7 @@ function fakeSplit(
     manifest: {
       stage: "split",
       key: "k",
-      version: 2,
+      code: { hash: "", files: {} },
       params,
       inputs,
       files: {},

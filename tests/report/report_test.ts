@@ -70,7 +70,7 @@ async function syntheticExperiment(name: string, seed: number): Promise<Experime
     manifest: {
       stage,
       key: "k",
-      version: 1,
+      code: { hash: "", files: {} },
       params: {},
       inputs: {},
       files: {},
