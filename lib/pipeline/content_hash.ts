@@ -57,11 +57,17 @@ export async function hashFolder(dir: string, options: HashFolderOptions = {}): 
     return [rel, s.size, s.mtime?.getTime() ?? 0];
   });
   const fingerprint = await sha256Hex(canonicalJson(stats));
-  const state = options.stateFile
-    ? (await readJsonIfExists<Record<string, StateEntry>>(options.stateFile)) ?? {}
-    : {};
+  // The state file is a cache: a damaged one is ignored (and rewritten below).
+  let state: Record<string, StateEntry> = {};
+  if (options.stateFile) {
+    const read = await readJsonIfExists<Record<string, StateEntry>>(options.stateFile)
+      .catch(() => undefined);
+    if (read && typeof read === "object" && !Array.isArray(read)) state = read;
+  }
   const remembered = state[abs];
-  if (remembered?.fingerprint === fingerprint) return remembered.contentHash;
+  if (
+    remembered?.fingerprint === fingerprint && typeof remembered.contentHash === "string"
+  ) return remembered.contentHash;
 
   const hashes = await mapLimit(
     files,

@@ -30,3 +30,15 @@ Deno.test("missing inputs are user errors naming the path", async () => {
     /protocol pairs file not found: \/no\/such\/file\.txt/,
   );
 });
+
+Deno.test("a garbage or truncated state file is a cache miss, then rewritten", async () => {
+  const dir = tempDir();
+  Deno.writeTextFileSync(join(dir, "a.txt"), "a");
+  const expected = await hashFolder(dir);
+  for (const garbage of ["{not json", "[1,2]", '{"x": 1', "null"]) {
+    const state = join(tempDir(), "state.json");
+    Deno.writeTextFileSync(state, garbage);
+    assert.equal(await hashFolder(dir, { stateFile: state }), expected);
+    assert.equal(typeof JSON.parse(Deno.readTextFileSync(state)), "object");
+  }
+});
