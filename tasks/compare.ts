@@ -19,6 +19,7 @@ import {
   userPath,
   validateExperimentName,
 } from "../lib/util/cli.ts";
+import { assertFilePath } from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
 
 const HELP = `Usage: deno task compare NAME A B [options]
@@ -86,6 +87,8 @@ await runTask("compare", async () => {
     throw new UserError("give either two image files or --pairs, not both");
   }
   const format = choiceOption(args, "format", ["tsv", "json"] as const) ?? "tsv";
+  const out = pathOption(args, "out");
+  if (out !== undefined) assertFilePath(out, "--out");
   const box = parseBox(stringOption(args, "box"));
   const pairs = list
     ? await readPairList(list)
@@ -122,7 +125,6 @@ await runTask("compare", async () => {
       "a\tb\tprobability\tsame_person",
       ...results.map((r) => `${r.a}\t${r.b}\t${r.probability.toFixed(6)}\t${r.samePerson}`),
     ].join("\n") + "\n";
-  const out = pathOption(args, "out");
   if (out) {
     await writeFileAtomic(out, new TextEncoder().encode(text));
     console.log(`compare: ${results.length} pair(s) written to ${out}`);

@@ -18,6 +18,7 @@ import { buildReport } from "../lib/report/html_report.ts";
 import { loadPublishedRocs } from "../lib/report/published_roc.ts";
 import { writeFileAtomic } from "../lib/util/atomic.ts";
 import {
+  assertFilePath,
   parseTaskArgs,
   pathOption,
   runTask,
@@ -42,6 +43,8 @@ await runTask("report", async () => {
   });
   if (args.values.help) return console.log(HELP);
   const store = new ArtifactStore(artifactsRoot());
+  const out = pathOption(args, "out") ?? join(store.root, "report", "report.html");
+  assertFilePath(out, "--out");
   const index = new ExperimentIndex(store.root);
   let names = args.positionals.map((n) => validateExperimentName(n));
   if (names.length === 0) {
@@ -79,7 +82,6 @@ await runTask("report", async () => {
       (e.record.options.split as { protocol?: string })?.protocol === "lfw-view2"
     );
   const published = wantsPublished ? await loadPublishedRocs(publishedDir) : undefined;
-  const out = pathOption(args, "out") ?? join(store.root, "report", "report.html");
   // With --with-compare-pages, each trained experiment gets its standalone comparison page
   // (about 10 MB each: TensorFlow.js and the model inlined) beside the report.
   const comparePages: Record<string, string> = {};

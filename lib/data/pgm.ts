@@ -26,8 +26,12 @@ export function parsePgm(bytes: Uint8Array): GreyImage {
       }
       break;
     }
+    // Header tokens are short; a run-on token (no whitespace before the pixels) is cut off
+    // rather than spread into a call that overflows the stack.
     const start = pos;
-    while (pos < bytes.length && !isSpace(bytes[pos]) && bytes[pos] !== 0x23) pos++;
+    while (
+      pos < bytes.length && !isSpace(bytes[pos]) && bytes[pos] !== 0x23 && pos - start < 32
+    ) pos++;
     return String.fromCharCode(...bytes.subarray(start, pos));
   }
   const magic = token();

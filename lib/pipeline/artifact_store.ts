@@ -126,6 +126,15 @@ export class ArtifactStore {
     root: string,
     options: { log?: (line: string) => void; warn?: (line: string) => void } = {},
   ) {
+    let isFolder = true;
+    try {
+      isFolder = Deno.statSync(root).isDirectory;
+    } catch { /* created on first write */ }
+    if (!isFolder) {
+      throw new UserError(
+        `the artifact folder ${root} is a file (FACE_COMPARER_ARTIFACTS names where artifacts live)`,
+      );
+    }
     this.root = root;
     this.#log = options.log ?? console.log;
     this.#warn = options.warn ?? console.warn;

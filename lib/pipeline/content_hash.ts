@@ -53,7 +53,17 @@ export async function hashFolder(dir: string, options: HashFolderOptions = {}): 
     throw error;
   }
   const stats = files.map((rel) => {
-    const s = Deno.statSync(join(abs, rel));
+    let s: Deno.FileInfo;
+    try {
+      s = Deno.statSync(join(abs, rel));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new UserError(
+          `${join(abs, rel)} cannot be read: it is a link to a file that does not exist`,
+        );
+      }
+      throw error;
+    }
     return [rel, s.size, s.mtime?.getTime() ?? 0];
   });
   const fingerprint = await sha256Hex(canonicalJson(stats));

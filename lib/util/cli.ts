@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 /**
  * The shared shape of every task: parse options strictly, run, and turn user errors into one
  * line on stderr and exit code 1.
@@ -27,7 +27,15 @@ export function parseTaskArgs(args: string[], options: OptionSpec): ParsedArgs {
     });
     return { values: values as ParsedArgs["values"], positionals };
   } catch (error) {
-    throw new UserError((error as Error).message.split("\n")[0]);
+    const message = (error as Error).message.split("\n")[0];
+    // node:util reads "--lr -1" as an option followed by another: say how to give the value.
+    const ambiguous = /Option '(--[\w-]+)[^']*' argument is ambiguous/.exec(message);
+    if (ambiguous) {
+      throw new UserError(
+        `${ambiguous[1]}: a value starting with "-" must be written ${ambiguous[1]}=VALUE`,
+      );
+    }
+    throw new UserError(message);
   }
 }
 
@@ -57,6 +65,35 @@ export function stringOption(args: ParsedArgs, name: string): string | undefined
  */
 export function userPath(path: string): string {
   return resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), path);
+}
+
+/**
+ * Checks that `path` can be written as a file: not an existing folder, and no file where a
+ * parent folder would have to be. `what` names it in the error (e.g. "--out").
+ */
+export function assertFilePath(path: string, what: string): void {
+  assertNoFileAbove(path, what);
+  try {
+    if (Deno.statSync(path).isDirectory) {
+      throw new UserError(`${what}: ${path} is a folder; give a file name`);
+    }
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+  }
+}
+
+/** Checks that no ancestor of `path` is a file (so its folders can be created). */
+export function assertNoFileAbove(path: string, what: string): void {
+  for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      if (!Deno.statSync(dir).isDirectory) {
+        throw new UserError(`${what}: ${path} cannot be created: ${dir} is a file`);
+      }
+      return; // the nearest existing ancestor is a folder
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+    }
+  }
 }
 
 /** Reads a path option (resolved with {@linkcode userPath}), or undefined. */
@@ -131,6 +168,13 @@ export function parseDuration(text: string, optionName = "duration"): number {
 export function validateExperimentName(name: string | undefined): string {
   if (name === undefined || name === "") {
     throw new UserError("missing experiment name (e.g. `deno task train my_experiment`)");
+  }
+  if (name.length > 100) {
+    throw new UserError(
+      `experiment name "${
+        name.slice(0, 20)
+      }..." is ${name.length} characters long: use at most 100`,
+    );
   }
   if (!/^[A-Za-z0-9_]+$/.test(name)) {
     throw new UserError(

@@ -29,3 +29,9 @@ Deno.test("parsePgm names each header problem", () => {
   assert.throws(() => parsePgm(enc("P5\n2 2\n255\n", [0, 1])), /truncated PGM/);
   assert.throws(() => parsePgm(new Uint8Array(0)), /not a binary PGM/);
 });
+
+Deno.test("a header token running into the pixels is an error, not a stack overflow", () => {
+  const pixels = new Uint8Array(200_000).fill(0x41); // 'A': no whitespace anywhere
+  const bytes = new Uint8Array([...new TextEncoder().encode("P5\n64 64 255"), ...pixels]);
+  assert.throws(() => parsePgm(bytes), /unsupported PGM maximum value "255A/);
+});

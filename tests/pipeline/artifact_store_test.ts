@@ -214,3 +214,12 @@ Deno.test("the project's train stage code covers its workers and the native kern
     assert.ok(files.includes(f), `${f} missing from ${files.join(", ")}`);
   }
 });
+
+Deno.test("an artifact root that is a file is a user error naming FACE_COMPARER_ARTIFACTS", () => {
+  const file = join(tempDir(), "not_a_folder");
+  Deno.writeTextFileSync(file, "x");
+  assert.throws(
+    () => new ArtifactStore(file),
+    (e: Error) => e instanceof UserError && /is a file \(FACE_COMPARER_ARTIFACTS/.test(e.message),
+  );
+});

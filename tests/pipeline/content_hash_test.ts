@@ -42,3 +42,13 @@ Deno.test("a garbage or truncated state file is a cache miss, then rewritten", a
     assert.equal(typeof JSON.parse(Deno.readTextFileSync(state)), "object");
   }
 });
+
+Deno.test("a dangling link in an image folder is a user error naming it", async () => {
+  const dir = tempDir();
+  Deno.writeTextFileSync(join(dir, "a.jpg"), "a");
+  Deno.symlinkSync("/no/such/target.jpg", join(dir, "b.jpg"));
+  await assert.rejects(
+    () => hashFolder(dir),
+    (e: Error) => e instanceof UserError && /b\.jpg cannot be read: it is a link/.test(e.message),
+  );
+});

@@ -52,3 +52,33 @@ Deno.test("typed paths resolve from the folder the command was typed in (INIT_CW
     else Deno.env.set("INIT_CWD", before);
   }
 });
+
+Deno.test("a negative value without = and an over-long name are one-line errors saying what to do", async () => {
+  const { parseTaskArgs, validateExperimentName } = await import("../../lib/util/cli.ts");
+  const { UserError } = await import("../../lib/util/errors.ts");
+  assert.throws(
+    () => parseTaskArgs(["--seed", "-5"], { seed: { type: "string" } }),
+    (e: Error) =>
+      e instanceof UserError && /--seed: .* must be written --seed=VALUE/.test(e.message),
+  );
+  assert.equal(parseTaskArgs(["--seed=-5"], { seed: { type: "string" } }).values.seed, "-5");
+  assert.throws(
+    () => validateExperimentName("x".repeat(300)),
+    (e: Error) => e instanceof UserError && /300 characters long: use at most 100/.test(e.message),
+  );
+});
+
+Deno.test("output paths: a folder where a file goes, or a file where a folder goes, is named", async () => {
+  const { assertFilePath, assertNoFileAbove } = await import("../../lib/util/cli.ts");
+  const dir = Deno.makeTempDirSync();
+  const file = `${dir}/f.txt`;
+  Deno.writeTextFileSync(file, "x");
+  assert.throws(() => assertFilePath(dir, "--out"), /--out: .* is a folder; give a file name/);
+  assert.throws(
+    () => assertFilePath(`${file}/out.html`, "--out"),
+    /cannot be created: .*f\.txt is a file/,
+  );
+  assert.throws(() => assertNoFileAbove(`${file}/a/b`, "OUT_DIR"), /OUT_DIR: .* cannot be created: .*f\.txt is a file/);
+  assertFilePath(`${dir}/new/report.html`, "--out");
+  assertNoFileAbove(`${dir}/new/folder`, "OUT_DIR");
+});
