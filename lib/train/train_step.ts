@@ -5,7 +5,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ModelParams } from "../model/model_params.ts";
 import type { Adam } from "./adam.ts";
-import { objectiveLoss } from "./objective.ts";
+import { type ObjectiveLoss, objectiveLoss } from "./objective.ts";
+import type { ForwardContext, PairContexts } from "../model/siamese_model.ts";
 import { type NoiseKey, pairTrainingContexts, type StateUpdates } from "./forward_context.ts";
 import type { Batch } from "./pair_batches.ts";
 
@@ -49,6 +50,25 @@ export function applyStateUpdates(
   });
 }
 
+/** The objective's loss of a batch in training mode, both sides embedded on this thread. */
+function trainingLoss(params: ModelParams, batch: Batch, ctx: PairContexts): ObjectiveLoss {
+  const model = params.model;
+  const size = model.inputSize;
+  const p = params.tensors();
+  const embed = (images: Float32Array, side: ForwardContext) =>
+    model.embed(p, tf.tensor4d(images, [batch.count, size, size, 1]), side);
+  return objectiveLoss(
+    model,
+    p,
+    {
+      left: embed(batch.left, ctx.left),
+      right: embed(batch.right, ctx.right),
+    },
+    batch.labels,
+    ctx.head,
+  );
+}
+
 /** One optimiser step, entirely on the current thread. */
 export function localTrainStep(
   state: { params: ModelParams; adam: Adam },
@@ -56,8 +76,6 @@ export function localTrainStep(
 ): StepResult {
   const { params, adam } = state;
   const { batch, key } = step;
-  const model = params.model;
-  const size = model.inputSize;
   const updates = { left: [] as StateUpdates, right: [] as StateUpdates, head: [] as StateUpdates };
   const ctx = pairTrainingContexts(key, updates);
   const trainable = params.trainable();
@@ -65,19 +83,7 @@ export function localTrainStep(
   let correct: tf.Scalar | undefined;
   let predictions = 0;
   const { value, grads } = tf.variableGrads(() => {
-    const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
-    const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
-    const p = params.tensors();
-    const result = objectiveLoss(
-      model,
-      p,
-      {
-        left: model.embed(p, left, ctx.left),
-        right: model.embed(p, right, ctx.right),
-      },
-      batch.labels,
-      ctx.head,
-    );
+    const result = trainingLoss(params, batch, ctx);
     correct = result.correct;
     predictions = result.predictions;
     return result.loss;
@@ -118,24 +124,9 @@ export class LocalStepRunner implements StepRunner {
 
 /** The training-mode loss of a batch with the noise of `key`, without changing anything. */
 export function batchLoss(params: ModelParams, batch: Batch, key: NoiseKey): number {
-  const size = params.model.inputSize;
   const updates = { left: [] as StateUpdates, right: [] as StateUpdates, head: [] as StateUpdates };
   const loss = tf.tidy(() => {
-    const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
-    const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
-    const ctx = pairTrainingContexts(key, updates);
-    const model = params.model;
-    const p = params.tensors();
-    const result = objectiveLoss(
-      model,
-      p,
-      {
-        left: model.embed(p, left, ctx.left),
-        right: model.embed(p, right, ctx.right),
-      },
-      batch.labels,
-      ctx.head,
-    );
+    const result = trainingLoss(params, batch, pairTrainingContexts(key, updates));
     result.correct.dispose();
     return result.loss.dataSync()[0];
   });
