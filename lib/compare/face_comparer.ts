@@ -12,16 +12,12 @@ import { resampleRect } from "../data/resample.ts";
 import { bestThreshold } from "../evaluate/classification_metrics.ts";
 import { pairLogits, predictPairs } from "../evaluate/predict_pairs.ts";
 import { ModelParams } from "../model/model_params.ts";
-import { getModel } from "../model/registry.ts";
 import type { ArtifactStore } from "../pipeline/artifact_store.ts";
-import { ExperimentIndex } from "../pipeline/experiments.ts";
+import { openTrainedExperiment } from "../pipeline/trained_experiment.ts";
 import { loadPairSets } from "../pipeline/split_stage.ts";
 import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
-import { loadCheckpoint } from "../train/checkpoint.ts";
 import { pairColumns } from "../train/pair_batches.ts";
-import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
 import { readJsonIfExists } from "../util/atomic.ts";
-import { UserError } from "../util/errors.ts";
 
 /** Compares prepared faces with one experiment's model. */
 export class FaceComparer {
@@ -53,24 +49,11 @@ export class FaceComparer {
     name: string,
     options: { backend?: BackendChoice; flip?: boolean } = {},
   ): Promise<FaceComparer> {
-    const record = await new ExperimentIndex(store.root).requireSingle(name);
-    const trained = await store.load("train", record.keys.train);
-    if (!trained) {
-      throw new UserError(
-        `experiment "${name}" has no trained model yet: run \`deno task train ${name}\``,
-      );
-    }
-    const prepared = await store.load("prepare", record.keys.prepare);
-    if (!prepared) {
-      throw new UserError(
-        `the data of experiment "${name}" is gone: \`deno task train ${name}\` rebuilds it`,
-      );
-    }
+    const trained = await openTrainedExperiment(store, name);
+    const { record, prepared, model } = trained;
     await selectBackend(options.backend ?? "auto", { log: () => {} });
-    const trainParams = trained.manifest.params as TrainParams;
-    const model = getModel(trainParams.model);
-    const checkpoint = await loadCheckpoint(join(trained.dir, TRAIN_FILES.checkpoint));
-    const params = new ModelParams(model, checkpoint!.weights);
+    const trainParams = trained.params;
+    const params = await trained.loadWeights();
     const prepare = prepared.manifest.params as PrepareParams;
     const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
     const metrics = test
@@ -85,12 +68,7 @@ export class FaceComparer {
       });
     }
     // Not evaluated yet (or evaluated another way): choose the threshold on validation now.
-    const split = await store.load("split", record.keys.split);
-    if (!split) {
-      throw new UserError(
-        `the pairs of experiment "${name}" are gone: \`deno task train ${name}\` rebuilds them`,
-      );
-    }
+    const split = trained.split;
     const val = (await loadPairSets(split.dir)).val;
     const faces = await loadFaceArray(prepared.dir);
     const { probabilities } = predictPairs(params, {

@@ -26,11 +26,7 @@ import {
   tarAtFar,
 } from "../evaluate/roc_curve.ts";
 import { summariseFolds } from "../evaluate/ten_fold.ts";
-import { ModelParams } from "../model/model_params.ts";
-import { getModel } from "../model/registry.ts";
-import { loadCheckpoint } from "../train/checkpoint.ts";
 import { pairColumns } from "../train/pair_batches.ts";
-import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
@@ -38,6 +34,7 @@ import { hashInputFile } from "./content_hash.ts";
 import { ExperimentIndex, type TenFoldRecord } from "./experiments.ts";
 import { trainExperiment, type TrainOptions, type TrainOutcome } from "./train_stage.ts";
 import { loadPairSets, loadSplitPeople } from "./split_stage.ts";
+import { openTrainedExperiment, type TrainedExperiment } from "./trained_experiment.ts";
 
 /** Number of View 2 folds. */
 export const FOLDS = 10;
@@ -211,39 +208,33 @@ export async function testTenFold(
   if (record.kind !== "ten-fold") {
     throw new UserError(`"${options.name}" is not a ten-fold experiment`);
   }
-  const trained: Artifact[] = [];
-  const foldSplits: Artifact[] = [];
-  const first = await index.requireSingle(record.folds[0]);
-  const prepared = await store.load("prepare", first.keys.prepare);
+  const trained: TrainedExperiment[] = [];
   for (const fold of record.folds) {
-    const r = await index.requireSingle(fold);
-    const artifact = await store.load("train", r.keys.train);
-    if (!artifact) {
+    try {
+      trained.push(await openTrainedExperiment(store, fold));
+    } catch (error) {
+      if (!(error instanceof UserError) || !/not finished training/.test(error.message)) {
+        throw error;
+      }
       throw new UserError(
         `fold experiment "${fold}" has not finished training: rerun \`deno task train ${options.name} --protocol lfw-view2\``,
       );
     }
-    trained.push(artifact);
-    const foldSplit = await store.load("split", r.keys.split);
-    if (!foldSplit) {
-      throw new UserError(
-        `the data of "${fold}" is gone: rerun its training command to rebuild it`,
-      );
-    }
-    foldSplits.push(foldSplit);
   }
+  const foldSplits = trained.map((t) => t.split);
   const split = foldSplits[0];
-  if (!prepared) {
-    throw new UserError(
-      `the data of "${options.name}" is gone: rerun its training command to rebuild it`,
-    );
+  const prepared = trained[0].prepared;
+  for (const t of trained) {
+    if (t.prepared.key !== prepared.key) {
+      throw new UserError(`fold experiment "${t.record.name}" was trained on other prepared faces`);
+    }
   }
   const pairsPath = (split.manifest.info.protocolFiles as Record<string, string>).pairs;
   const inputs: Record<string, string> = {
     faces: prepared.key,
     pairs: await hashInputFile(pairsPath, "protocol pairs file"),
   };
-  trained.forEach((a, k) => inputs[`fold${k + 1}`] = a.key);
+  trained.forEach((t, k) => inputs[`fold${k + 1}`] = t.key);
   // Assert, not assume, that every fold model is a clean lfw-view2 model of its fold.
   const protocol = parsePairsFile(await Deno.readTextFile(pairsPath), pairsPath);
   for (let k = 1; k <= FOLDS; k++) {
@@ -282,12 +273,8 @@ export async function testTenFold(
       const predictions: Record<string, number[]> = {};
       const resized = new Map<number, Uint8Array>();
       for (let k = 1; k <= FOLDS; k++) {
-        const params = trained[k - 1].manifest.params as TrainParams;
-        const model = getModel(params.model);
-        const weights = new ModelParams(
-          model,
-          (await loadCheckpoint(join(trained[k - 1].dir, TRAIN_FILES.checkpoint)))!.weights,
-        );
+        const { params, model } = trained[k - 1];
+        const weights = await trained[k - 1].loadWeights();
         const started = performance.now();
         // One pass over all protocol pairs and the fold's validation pairs: fold k's are its test
         // pairs, the validation pairs choose its threshold, the others the protocol's threshold.

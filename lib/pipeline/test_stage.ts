@@ -25,16 +25,11 @@ import {
   type RocPoint,
   tarAtFar,
 } from "../evaluate/roc_curve.ts";
-import { ModelParams } from "../model/model_params.ts";
-import { getModel } from "../model/registry.ts";
-import { loadCheckpoint } from "../train/checkpoint.ts";
 import { pairColumns } from "../train/pair_batches.ts";
-import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
-import { sha256File } from "../util/hash.ts";
-import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { ExperimentIndex } from "./experiments.ts";
+import { openTrainedExperiment } from "./trained_experiment.ts";
 import { loadPairSets } from "./split_stage.ts";
 
 /** The code of the stage (with everything it imports). */
@@ -98,39 +93,11 @@ export async function testExperiment(
   options: TestOptions,
 ): Promise<Artifact> {
   const log = options.log ?? console.log;
-  const index = new ExperimentIndex(store.root);
-  const record = await index.requireSingle(options.name);
-  const trained = await store.load("train", record.keys.train);
-  // An unfinished run (time budget, Ctrl-C) is evaluated from its last checkpoint, keyed by that
-  // checkpoint's content, and its results say after which epoch.
-  let source: { dir: string; key: string; params: TrainParams; unfinished?: number };
-  if (trained) {
-    source = { dir: trained.dir, key: trained.key, params: trained.manifest.params as TrainParams };
-  } else {
-    const partialDir = store.partialDirOf("train", record.keys.train);
-    const path = join(partialDir, TRAIN_FILES.checkpoint);
-    const checkpoint = await loadCheckpoint(path).catch(() => undefined);
-    if (!checkpoint) {
-      throw new UserError(
-        `experiment "${options.name}" has no trained epoch yet: run \`deno task train ${options.name}\` first`,
-      );
-    }
-    const params = (record.options as { train: TrainParams }).train;
-    source = {
-      dir: partialDir,
-      key: `${record.keys.train}.partial@${await sha256File(path)}`,
-      params,
-      unfinished: checkpoint.epoch,
-    };
+  const trained = await openTrainedExperiment(store, options.name, { allowUnfinished: true });
+  const { record, prepared, split } = trained;
+  if (trained.unfinishedEpochs !== undefined) {
     log(
-      `test: ${options.name} is unfinished: evaluating its checkpoint after epoch ${checkpoint.epoch} of ${params.epochs}`,
-    );
-  }
-  const prepared = await store.load("prepare", record.keys.prepare);
-  const split = await store.load("split", record.keys.split);
-  if (!prepared || !split) {
-    throw new UserError(
-      `the data of experiment "${options.name}" is gone: \`deno task train ${options.name}\` rebuilds it`,
+      `test: ${options.name} is unfinished: evaluating its checkpoint after epoch ${trained.unfinishedEpochs} of ${trained.params.epochs}`,
     );
   }
   const { artifact } = await store.ensure(
@@ -138,14 +105,13 @@ export async function testExperiment(
       stage: "test",
       code: TEST_CODE,
       params: options.params,
-      inputs: { train: source.key, split: split.key, faces: prepared.key },
+      inputs: { train: trained.key, split: split.key, faces: prepared.key },
     },
     async (dir) => {
       await selectBackend(options.backend, { log });
-      const trainParams = source.params;
-      const model = getModel(trainParams.model);
-      const checkpoint = await loadCheckpoint(join(source.dir, TRAIN_FILES.checkpoint));
-      const params = new ModelParams(model, checkpoint!.weights);
+      const trainParams = trained.params;
+      const model = trained.model;
+      const params = await trained.loadWeights();
       const faces = await loadFaceArray(prepared.dir);
       const small = resizeFaceArray(faces, model.inputSize);
       const all = await loadPairSets(split.dir);
@@ -183,8 +149,8 @@ export async function testExperiment(
         threshold,
         tta: options.params.tta,
         flip: options.params.flip,
-        epochs: checkpoint!.epoch,
-        unfinished: source.unfinished !== undefined,
+        epochs: trained.unfinishedEpochs ?? trainParams.epochs,
+        unfinished: trained.unfinishedEpochs !== undefined,
         gallerySet: probabilities.test ? "test" : "val",
         sets: {},
       };
@@ -257,7 +223,10 @@ export async function testExperiment(
     { force: options.force },
   );
   if (record.keys.test !== artifact.key) {
-    await index.put({ ...record, keys: { ...record.keys, test: artifact.key } });
+    await new ExperimentIndex(store.root).put({
+      ...record,
+      keys: { ...record.keys, test: artifact.key },
+    });
   }
   return artifact;
 }

@@ -1,0 +1,98 @@
+/**
+ * The one way to open a trained experiment for use (test, compare, export, the ten-fold
+ * evaluation): its record, the checkpoint to use (the finished model, or an unfinished run's
+ * last checkpoint where the caller allows it), its data artifacts, and its weights on demand.
+ *
+ * @example
+ * ```ts
+ * const trained = await openTrainedExperiment(store, "v1", { allowUnfinished: true });
+ * const params = await trained.loadWeights();
+ * ```
+ * @module
+ */
+import { join } from "node:path";
+import { ModelParams } from "../model/model_params.ts";
+import { getModel } from "../model/registry.ts";
+import type { SiameseModel } from "../model/siamese_model.ts";
+import { loadCheckpoint } from "../train/checkpoint.ts";
+import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
+import { UserError } from "../util/errors.ts";
+import { sha256File } from "../util/hash.ts";
+import type { Artifact, ArtifactStore } from "./artifact_store.ts";
+import { ExperimentIndex, type ExperimentRecord } from "./experiments.ts";
+
+/** An experiment opened by {@linkcode openTrainedExperiment}. */
+export interface TrainedExperiment {
+  record: ExperimentRecord;
+  /** The training parameters. */
+  params: TrainParams;
+  model: SiameseModel;
+  /** Folder of the checkpoint used. */
+  dir: string;
+  /** Key of what was trained: the train artifact's, or for an unfinished run its checkpoint's. */
+  key: string;
+  /** For an unfinished run: the epochs its checkpoint holds. */
+  unfinishedEpochs?: number;
+  prepared: Artifact;
+  split: Artifact;
+  /** The trained weights as live parameters (the caller disposes them). */
+  loadWeights(): Promise<ModelParams>;
+}
+
+/**
+ * Opens experiment `name`. A run that has not finished is a UserError unless `allowUnfinished`
+ * (then its last checkpoint is used); damaged artifacts are UserErrors from the store.
+ */
+export async function openTrainedExperiment(
+  store: ArtifactStore,
+  name: string,
+  options: { allowUnfinished?: boolean } = {},
+): Promise<TrainedExperiment> {
+  const record = await new ExperimentIndex(store.root).requireSingle(name);
+  const trained = await store.load("train", record.keys.train);
+  let source: Pick<TrainedExperiment, "dir" | "key" | "params" | "unfinishedEpochs">;
+  if (trained) {
+    source = { dir: trained.dir, key: trained.key, params: trained.manifest.params as TrainParams };
+  } else {
+    const dir = store.partialDirOf("train", record.keys.train);
+    const path = join(dir, TRAIN_FILES.checkpoint);
+    const checkpoint = options.allowUnfinished
+      ? await loadCheckpoint(path).catch(() => undefined)
+      : undefined;
+    if (!checkpoint) {
+      throw new UserError(
+        `experiment "${name}" has ${
+          options.allowUnfinished ? "no trained epoch" : "not finished training"
+        } yet: run \`deno task train ${name}\` first`,
+      );
+    }
+    source = {
+      dir,
+      key: `${record.keys.train}.partial@${await sha256File(path)}`,
+      params: (record.options as { train: TrainParams }).train,
+      unfinishedEpochs: checkpoint.epoch,
+    };
+  }
+  const prepared = await store.load("prepare", record.keys.prepare);
+  const split = await store.load("split", record.keys.split);
+  if (!prepared || !split) {
+    throw new UserError(
+      `the data of experiment "${name}" is gone: \`deno task train ${name}\` rebuilds it`,
+    );
+  }
+  const model = getModel(source.params.model);
+  return {
+    record,
+    model,
+    prepared,
+    split,
+    ...source,
+    async loadWeights() {
+      const checkpoint = await loadCheckpoint(join(source.dir, TRAIN_FILES.checkpoint));
+      if (!checkpoint) {
+        throw new UserError(`the checkpoint of "${name}" is gone from ${source.dir}`);
+      }
+      return new ModelParams(model, checkpoint.weights);
+    },
+  };
+}
