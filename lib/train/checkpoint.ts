@@ -4,7 +4,9 @@
  * checkpoint.
  *
  * Layout: "FCCK" magic, uint32 header length (little endian), UTF-8 JSON header, zero padding to
- * a multiple of 4, then the float32 arrays back to back at the offsets the header lists.
+ * a multiple of 4, then the float32 arrays back to back at the offsets the header lists. The
+ * header (format 2) carries a checksum of the arrays, the epoch and the optimiser step, verified
+ * on load, so a changed weight is detected even when the size is right.
  * @module
  */
 import { writeFileAtomic } from "../util/atomic.ts";
@@ -24,6 +26,15 @@ export interface Checkpoint {
 
 const MAGIC = "FCCK";
 
+/** FNV-1a over the 32-bit words of the arrays, then the epoch and step (integrity, not security). */
+function payloadChecksum(words: Uint32Array, epoch: number, step: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 0x01000193);
+  h = Math.imul(h ^ epoch, 0x01000193);
+  h = Math.imul(h ^ step, 0x01000193);
+  return h >>> 0;
+}
+
 /** Serialises a checkpoint. */
 export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   const arrays: { group: string; name: string; data: Float32Array }[] = [];
@@ -36,11 +47,14 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
     offset += a.data.length;
     return entry;
   });
+  const payload = new Float32Array(offset);
+  arrays.forEach((a, i) => payload.set(a.data, tensors[i].offset));
   const header = new TextEncoder().encode(JSON.stringify({
-    format: 1,
+    format: 2,
     model: c.model,
     epoch: c.epoch,
     adamStep: c.optimizer.step,
+    checksum: payloadChecksum(new Uint32Array(payload.buffer), c.epoch, c.optimizer.step),
     meta: c.meta,
     tensors,
   }));
@@ -49,8 +63,7 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   out.set(new TextEncoder().encode(MAGIC), 0);
   new DataView(out.buffer).setUint32(4, header.length, true);
   out.set(header, 8);
-  const floats = new Float32Array(out.buffer, dataStart, offset);
-  arrays.forEach((a, i) => floats.set(a.data, tensors[i].offset));
+  out.set(new Uint8Array(payload.buffer), dataStart);
   return out;
 }
 
@@ -66,6 +79,17 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   const total = header.tensors.reduce((n: number, t: { length: number }) => n + t.length, 0);
   if (bytes.length !== dataStart + total * 4) throw new Error("truncated checkpoint data");
   const aligned = bytes.slice(dataStart).buffer;
+  // Format 1 (before checksums) is read as it is.
+  if (header.format >= 2) {
+    const found = payloadChecksum(new Uint32Array(aligned), header.epoch, header.adamStep);
+    if (found !== header.checksum) {
+      throw new Error(
+        `checkpoint checksum mismatch (${found.toString(16)}, expected ${
+          Number(header.checksum).toString(16)
+        }): its weights or state changed after it was written`,
+      );
+    }
+  }
   const groups: Record<string, Map<string, Float32Array>> = {
     weights: new Map(),
     adam_m: new Map(),

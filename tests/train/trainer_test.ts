@@ -67,6 +67,12 @@ Deno.test("checkpoints round-trip exactly and detect truncation", () => {
   assert.deepEqual(back.meta, { seed: 42 });
   assert.throws(() => decodeCheckpoint(bytes.subarray(0, bytes.length - 4)), /truncated/);
   assert.throws(() => decodeCheckpoint(new Uint8Array(16)), /not a face-comparer checkpoint/);
+  // A weight scaled in place (same size) is detected by the checksum.
+  const tampered = bytes.slice();
+  const view = new DataView(tampered.buffer);
+  const last = tampered.length - 4; // the last float: adam_v of "a"
+  view.setFloat32(last, view.getFloat32(last, true) * 10, true);
+  assert.throws(() => decodeCheckpoint(tampered), /checksum mismatch/);
 });
 
 Deno.test("two-thread steps (one worker per side) give exactly the one-thread weights", async () => {
