@@ -2,6 +2,7 @@
  * Content hashing and canonical JSON, the basis of every artifact key.
  * @module
  */
+import { createHash } from "node:crypto";
 
 /** Returns the lowercase hex SHA-256 of bytes or of a string's UTF-8 encoding. */
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
@@ -10,9 +11,20 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   return toHex(new Uint8Array(digest));
 }
 
-/** Returns the SHA-256 of a file's contents, read in one piece. */
+/**
+ * Returns the SHA-256 of a file's contents, read in 8 MiB pieces, so hashing a multi-GB
+ * artifact takes no more memory than a piece.
+ */
 export async function sha256File(path: string): Promise<string> {
-  return sha256Hex(await Deno.readFile(path));
+  const hash = createHash("sha256");
+  using file = await Deno.open(path, { read: true });
+  const buffer = new Uint8Array(8 << 20);
+  for (;;) {
+    const n = await file.read(buffer);
+    if (n === null) break;
+    hash.update(buffer.subarray(0, n));
+  }
+  return hash.digest("hex");
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -18,3 +18,17 @@ Deno.test("sha256Hex matches the known digest of 'abc'", async () => {
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
   );
 });
+
+Deno.test("sha256File streams a file larger than its read piece to the one-piece digest", async () => {
+  const { sha256File } = await import("../../lib/util/hash.ts");
+  const bytes = new Uint8Array((8 << 20) + 12345);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) & 0xff;
+  const path = Deno.makeTempFileSync();
+  Deno.writeFileSync(path, bytes);
+  assert.equal(await sha256File(path), await sha256Hex(bytes));
+  Deno.writeFileSync(path, new Uint8Array(0));
+  assert.equal(
+    await sha256File(path),
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+  );
+});
