@@ -8,6 +8,8 @@ import { encodeBase64 } from "./base64.ts";
 import { historyChart, rocChart, type RocSeries, skewChart } from "./charts.ts";
 import type { ExperimentData, TenFoldData } from "./experiment_data.ts";
 import type { PublishedRoc } from "./published_roc.ts";
+import { MODELS } from "../model/registry.ts";
+import type { BackendInfo } from "../backend/select_backend.ts";
 import { renderSvg, type VegaLiteSpec } from "./render_chart.ts";
 import type { SetMetrics } from "../pipeline/test_stage.ts";
 
@@ -324,22 +326,78 @@ function thin<T>(points: T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]);
 }
 
-function comparison(experiments: ExperimentData[]): string {
-  const rows = experiments.map((e) => {
-    const s = e.metrics?.sets;
-    const main = s?.test ?? s?.val;
-    return `<tr><th>${esc(e.record.name)}</th><td>${
-      esc((e.record.options.split as { protocol?: string })?.protocol)
-    }</td>` +
-      `<td>${e.history.length}</td><td>${pct(s?.val?.atThreshold.accuracy)}</td><td>${
-        pct(s?.test?.atThreshold.accuracy)
-      }</td>` +
-      `<td>${main ? main.auc.toFixed(4) : "–"}</td><td>${pct(main?.eer)}</td></tr>`;
-  });
-  return `<table class="metrics"><thead><tr><th>experiment</th><th>protocol</th><th>epochs</th><th>validation accuracy</th>` +
-    `<th>test accuracy</th><th>AUC</th><th>EER</th></tr></thead><tbody>${
-      rows.join("")
-    }</tbody></table>`;
+/** The standard error of an accuracy measured on `n` independent pairs (binomial). */
+function binomialSe(accuracy: number, n: number): number {
+  return Math.sqrt(accuracy * (1 - accuracy) / n);
+}
+
+/** One row of the results table: what was trained, how, and what it scored. */
+function resultRow(e: ExperimentData | TenFoldData): string {
+  const options = e.record.options as {
+    split?: { protocol?: string };
+    train?: { model?: string; epochs?: number };
+    images?: string;
+  };
+  const modelName = options.train?.model ?? "?";
+  const objective = MODELS[modelName]?.objective.kind ?? "?";
+  const images = String(options.images ?? "").split("/").filter(Boolean).pop() ?? "";
+  const cell = (x: string) => `<td>${x}</td>`;
+  let accuracy = "–", validation = "–", auc = "–", minutes = 0, epochs = "", backend = "–";
+  if (e.record.kind === "ten-fold") {
+    const t = e as TenFoldData;
+    if (t.metrics) {
+      accuracy = `${pct(t.metrics.mean)} &plusmn; ${pct(t.metrics.standardError)} (10 folds)`;
+      auc = t.metrics.pooled.auc.toFixed(4);
+    }
+    minutes = t.folds.reduce((m, f) => m + f.history.reduce((s, h) => s + h.seconds, 0), 0) / 60;
+    epochs = `${t.folds.filter((f) => f.train).length} of 10 folds`;
+    const info = t.folds[0]?.train?.manifest.info as { backend?: BackendInfo } | undefined;
+    if (info?.backend) {
+      backend = [info.backend.name, info.backend.kernels].filter(Boolean).join(", ");
+    }
+  } else {
+    const x = e as ExperimentData;
+    const sets = x.metrics?.sets;
+    const main = sets?.test;
+    if (main) {
+      accuracy = `${pct(main.atThreshold.accuracy)} &plusmn; ${
+        pct(binomialSe(main.atThreshold.accuracy, main.pairs))
+      } (${main.pairs} pairs)`;
+    }
+    validation = pct(sets?.val?.atThreshold.accuracy);
+    auc = (main ?? sets?.val)?.auc.toFixed(4) ?? "–";
+    minutes = x.history.reduce((s, h) => s + h.seconds, 0) / 60;
+    epochs = `${x.history.length} of ${options.train?.epochs ?? "?"}${
+      x.metrics?.unfinished ? " (unfinished)" : ""
+    }`;
+    const info = x.train?.manifest.info as { backend?: BackendInfo } | undefined;
+    if (info?.backend) {
+      backend = [info.backend.name, info.backend.kernels].filter(Boolean).join(", ");
+    }
+  }
+  return `<tr><th>${esc(e.record.name)}</th>` +
+    [
+      esc(modelName),
+      esc(objective),
+      esc(options.split?.protocol ?? "seed"),
+      esc(images),
+      accuracy,
+      validation,
+      auc,
+      `${minutes.toFixed(1)} min`,
+      esc(epochs),
+      esc(backend),
+    ].map(cell).join("") + "</tr>";
+}
+
+/** The results table of every experiment on the page, as in the README. */
+function resultsTable(all: (ExperimentData | TenFoldData)[]): string {
+  return `<div class="scroll"><table class="metrics"><thead><tr><th>experiment</th><th>model</th><th>objective</th><th>protocol</th><th>images</th>` +
+    `<th>test accuracy &plusmn; SE</th><th>validation accuracy</th><th>AUC</th><th>training time</th><th>epochs</th><th>backend, kernels</th></tr></thead><tbody>${
+      all.map(resultRow).join("")
+    }</tbody></table></div><p class="note">Accuracy at the threshold chosen on validation; the standard error is binomial for one test set and over folds for View 2. ${
+      esc(CATEGORY_NOTE)
+    }</p>`;
 }
 
 const CSS = `
@@ -364,7 +422,6 @@ export async function buildReport(
 ): Promise<string> {
   const isTenFold = (e: ExperimentData | TenFoldData): e is TenFoldData =>
     e.record.kind === "ten-fold";
-  const experiments = all.filter((e): e is ExperimentData => !isTenFold(e));
   const title = options.title ??
     `face-comparer report: ${all.map((e) => e.record.name).join(", ")}`;
   const sections: string[] = [];
@@ -380,7 +437,7 @@ export async function buildReport(
     esc(new Date().toISOString())
   } by <code>deno task report</code>.
 Charts are vega-lite specifications (embedded beside each chart), pre-rendered to SVG.</p>
-${experiments.length > 1 ? `<h2>Comparison</h2>${comparison(experiments)}` : ""}
+<h2>Results</h2>${resultsTable(all)}
 <div class="experiments">${sections.join("\n")}</div>
 <p class="note">LFW: Huang et al., "Labeled Faces in the Wild", UMass Amherst TR 07-49, 2007.</p>
 </body></html>

@@ -149,6 +149,22 @@ async function syntheticExperiment(name: string, seed: number): Promise<Experime
   };
 }
 
+Deno.test("the report's results table: model, objective, protocol, accuracy with its standard error, time, backend", async () => {
+  const html = await buildReport([
+    await syntheticExperiment("first", 1),
+    await syntheticExperiment("second", 2),
+  ]);
+  assert.match(html, /<h2>Results<\/h2>/);
+  for (const name of ["first", "second"]) {
+    const row = new RegExp(
+      `<tr><th>${name}</th><td>seed</td><td>pair</td><td>lfw-view2</td><td>[^<]*</td><td>\\d+\\.\\d\\d% &plusmn; \\d\\.\\d\\d% \\(200 pairs\\)</td>`,
+    );
+    assert.match(html, row);
+  }
+  assert.match(html, /<td>10\.0 min<\/td><td>30 of \?<\/td><td>wasm, /);
+  assert.match(html, /Category: unrestricted, no outside data/);
+});
+
 Deno.test("the report is one self-contained page whose charts render in Chromium", {
   ignore: CHROMIUM === undefined,
 }, async () => {
@@ -161,7 +177,7 @@ Deno.test("the report is one self-contained page whose charts render in Chromium
   assert.doesNotMatch(html, /<script[^>]+src=|<link |<img[^>]+src="http|url\(http/);
   assert.equal((html.match(/<svg /g) ?? []).length, 6, "history, ROC and skew per experiment");
   assert.equal((html.match(/class="vega-lite-spec"/g) ?? []).length, 6);
-  assert.match(html, /Eigen-PEP \(88\.97%\)/);
+  assert.match(html, /Eigen-PEP \(88\.97%, image-restricted\)/);
   const dir = tempDir();
   const page = join(dir, "report.html");
   Deno.writeTextFileSync(page, html);

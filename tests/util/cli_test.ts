@@ -78,7 +78,10 @@ Deno.test("output paths: a folder where a file goes, or a file where a folder go
     () => assertFilePath(`${file}/out.html`, "--out"),
     /cannot be created: .*f\.txt is a file/,
   );
-  assert.throws(() => assertNoFileAbove(`${file}/a/b`, "OUT_DIR"), /OUT_DIR: .* cannot be created: .*f\.txt is a file/);
+  assert.throws(
+    () => assertNoFileAbove(`${file}/a/b`, "OUT_DIR"),
+    /OUT_DIR: .* cannot be created: .*f\.txt is a file/,
+  );
   assertFilePath(`${dir}/new/report.html`, "--out");
   assertNoFileAbove(`${dir}/new/folder`, "OUT_DIR");
 });
