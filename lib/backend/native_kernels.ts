@@ -11,6 +11,7 @@
  * `FACE_COMPARER_NATIVE=off`, the wasm backend runs with this project's wasm kernels alone.
  * @module
  */
+import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { type ConvGeometry, convGeometry } from "./conv_geometry.ts";
@@ -119,7 +120,7 @@ export function loadNativeKernels(): NativeStatus {
   if (setting === "off" || setting === "0" || setting === "false") {
     return status = { available: false, reason: "disabled by FACE_COMPARER_NATIVE=off" };
   }
-  const path = Deno.env.get("FACE_COMPARER_NATIVE_LIB") ?? NATIVE_LIBRARY_URL.pathname;
+  const path = Deno.env.get("FACE_COMPARER_NATIVE_LIB") ?? fileURLToPath(NATIVE_LIBRARY_URL);
   try {
     Deno.statSync(path);
   } catch {

@@ -5,6 +5,7 @@
  * (used by the tests and by links from the report).
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { encodeBase64 } from "../report/base64.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 import type { ExportedFiles } from "./export_layers_model.ts";
@@ -17,7 +18,9 @@ export async function buildComparePage(files: ExportedFiles, pre: Preprocessing)
   try {
     tfjs = await Deno.readTextFile(TFJS);
   } catch {
-    throw new Error(`TensorFlow.js bundle not found at ${TFJS.pathname}: run \`deno install\``);
+    throw new Error(
+      `TensorFlow.js bundle not found at ${fileURLToPath(TFJS)}: run \`deno install\``,
+    );
   }
   const model = JSON.parse(files["model.json"]);
   const data = {

@@ -4,6 +4,7 @@
  * @module
  */
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /**
  * The LFW data folder: `$FACE_COMPARER_LFW`, else `../shared/lfw` beside the project root
@@ -11,13 +12,13 @@ import { join } from "node:path";
  */
 export function lfwDataRoot(): string {
   return Deno.env.get("FACE_COMPARER_LFW") ??
-    join(new URL("../..", import.meta.url).pathname, "..", "shared", "lfw");
+    join(fileURLToPath(new URL("../..", import.meta.url)), "..", "shared", "lfw");
 }
 
 /** Where artifacts live: `$FACE_COMPARER_ARTIFACTS`, else `artifacts/` in the project root. */
 export function artifactsRoot(): string {
   return Deno.env.get("FACE_COMPARER_ARTIFACTS") ??
-    join(new URL("../..", import.meta.url).pathname, "artifacts");
+    join(fileURLToPath(new URL("../..", import.meta.url)), "artifacts");
 }
 
 /** Default image folder: the 150x150 original LFW copy, the closest to LFWcrop's source. */

@@ -130,6 +130,19 @@ export function splitPairs(
     });
   }
   const peopleOf = (images: Iterable<number>) => [...new Set([...images].map(personOf))].sort();
+  if (params.protocol !== "seed") {
+    // The protocol files promise disjoint people; a wrong file (View 2 pairs given as View 1)
+    // would put test people in training, so it is checked, not assumed.
+    const tested = new Set(peopleOf(imagesOf(test)));
+    const overlap = peopleOf(trainImages).filter((p) => tested.has(p));
+    if (overlap.length > 0) {
+      throw new UserError(
+        `the protocol files put ${overlap.length} test people among the training people (${
+          overlap.slice(0, 3).join(", ")
+        }${overlap.length > 3 ? ", ..." : ""}): check --pairs-file and --people-file`,
+      );
+    }
+  }
   return {
     sets: { train, val, test },
     trainImages,

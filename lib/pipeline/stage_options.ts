@@ -96,6 +96,18 @@ export function readSplitOptions(args: ParsedArgs, force = false): SplitOptions 
   const files = defaultProtocolFiles();
   const pairsFile = pathOption(args, "pairs-file");
   const peopleFile = pathOption(args, "people-file");
+  if (protocol === "seed") {
+    for (const option of ["fold", "pairs-file", "people-file", "val-people-share"]) {
+      if (stringOption(args, option) !== undefined) {
+        throw new UserError(
+          `--${option} is for the LFW protocols (lfw-view1, lfw-view2), not --protocol seed`,
+        );
+      }
+    }
+  }
+  if (protocol === "lfw-view1" && stringOption(args, "fold") !== undefined) {
+    throw new UserError("--fold is for --protocol lfw-view2 (View 1 has one test set)");
+  }
   if (pairsFile) files[protocol === "lfw-view1" ? "pairsDevTest" : "pairs"] = pairsFile;
   if (peopleFile) files[protocol === "lfw-view1" ? "peopleDevTrain" : "people"] = peopleFile;
   return {

@@ -27,6 +27,7 @@ import {
 } from "../evaluate/roc_curve.ts";
 import { pairColumns } from "../train/pair_batches.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
+import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { ExperimentIndex } from "./experiments.ts";
 import { openTrainedExperiment } from "./trained_experiment.ts";
@@ -133,6 +134,12 @@ export async function testExperiment(
           seed: trainParams.seed,
           augment: null,
         }, { tta: options.params.tta, flip: options.params.flip });
+        const broken = p.probabilities.filter((x) => !Number.isFinite(x)).length;
+        if (broken > 0) {
+          throw new UserError(
+            `experiment "${options.name}": its model gives non-finite scores for ${broken} of ${pairs.length} ${name} pairs (its weights diverged); retrain it, e.g. with a lower --lr`,
+          );
+        }
         probabilities[name] = p.probabilities;
         losses[name] = p.loss;
         log(

@@ -97,6 +97,21 @@ Deno.test("seed: training images are those of the training pairs, disjoint from 
   for (const i of trainImages) assert.ok(!other.has(i));
 });
 
+Deno.test("protocol files that put test people in training (View 2 pairs given as View 1) are refused", () => {
+  const pairs = parsePairsFile(Deno.readTextFileSync(files.pairs), files.pairs);
+  const people = parsePeopleFile(Deno.readTextFileSync(files.peopleDevTrain), files.peopleDevTrain);
+  assert.throws(
+    () =>
+      splitPairs(entries, { ...SPLIT_DEFAULTS, protocol: "lfw-view1", trainPairs: 200 }, {
+        protocol: {
+          testPairs: pairs.pairs,
+          trainPeople: new Set(people.flat().map((p) => p.person)),
+        },
+      }),
+    /the protocol files put \d+ test people among the training people .*--pairs-file/,
+  );
+});
+
 Deno.test("skew statistics bucket people by image count", () => {
   assert.deepEqual(Object.values(bucketCounts([1, 1, 2, 3, 5, 6, 11, 26, 76, 200, 201, 530])), [
     2,

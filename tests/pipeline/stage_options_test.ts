@@ -58,3 +58,17 @@ Deno.test("split parameters are normalised per protocol and checked", () => {
   assert.equal(view1.testPairs, 0);
   assert.equal(view1.fold, undefined);
 });
+
+Deno.test("options of another protocol are refused, not silently ignored", () => {
+  for (const args of [["--fold", "3"], ["--pairs-file", "/p.txt"], ["--people-file", "/q.txt"]]) {
+    assert.throws(
+      () => readSplitOptions(parse(args)),
+      (e: Error) => e instanceof UserError && /not --protocol seed/.test(e.message),
+    );
+  }
+  assert.throws(
+    () => readSplitOptions(parse(["--protocol", "lfw-view1", "--fold", "2"])),
+    /--fold is for --protocol lfw-view2/,
+  );
+  assert.equal(readSplitOptions(parse(["--protocol", "lfw-view2", "--fold", "2"])).params.fold, 2);
+});
