@@ -12,7 +12,7 @@
  */
 import sharp from "sharp";
 import type { PrepareParams } from "../config/defaults.ts";
-import { type Rect, scaleCropBox } from "../data/crop_box.ts";
+import { MIN_FACE_SIDE, type Rect, scaleCropBox } from "../data/crop_box.ts";
 import { parsePgm } from "../data/pgm.ts";
 import { type RawImage, resampleRect } from "../data/resample.ts";
 import { UserError } from "../util/errors.ts";
@@ -72,6 +72,13 @@ export function faceRegion(
     ) {
       throw new UserError(
         `--box ${options.box.join(",")} does not fit a ${size.width}x${size.height} image`,
+      );
+    }
+    if (width < MIN_FACE_SIDE || height < MIN_FACE_SIDE) {
+      throw new UserError(
+        `--box ${
+          options.box.join(",")
+        }: a ${width}x${height} px face is too small (at least ${MIN_FACE_SIDE} px)`,
       );
     }
     return { left, top, width, height };

@@ -13,6 +13,9 @@ export interface Rect {
   height: number;
 }
 
+/** The smallest face side, in source pixels, that is not mostly interpolation. */
+export const MIN_FACE_SIDE = 16;
+
 /** The side of the frame the LFWcrop box is defined in. */
 export const LFW_FRAME = 250;
 
@@ -25,12 +28,25 @@ export function scaleCropBox(
   box: readonly [number, number, number, number],
   size: { width: number; height: number },
 ): Rect {
+  // The box is checked in its own frame first, so a wrong box is not blamed on the image.
+  if (
+    !(box[2] > box[0] && box[3] > box[1]) || box[0] < 0 || box[1] < 0 || box[2] > LFW_FRAME ||
+    box[3] > LFW_FRAME
+  ) {
+    throw new RangeError(
+      `crop box [${
+        box.join(",")
+      }] is not a box inside the ${LFW_FRAME}x${LFW_FRAME} frame it is given in`,
+    );
+  }
   const sx = size.width / LFW_FRAME;
   const sy = size.height / LFW_FRAME;
   const [l, t, r, b] = [box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy];
-  if (!(r > l && b > t) || l < 0 || t < 0 || r > size.width + 1e-9 || b > size.height + 1e-9) {
+  if (r - l < MIN_FACE_SIDE || b - t < MIN_FACE_SIDE) {
     throw new RangeError(
-      `crop box [${box.join(",")}] does not fit a ${size.width}x${size.height} image`,
+      `a ${size.width}x${size.height} image is too small: its face box would be ${
+        (r - l).toFixed(1)
+      }x${(b - t).toFixed(1)} px (at least ${MIN_FACE_SIDE} px needed)`,
     );
   }
   return { left: l, top: t, width: r - l, height: b - t };
