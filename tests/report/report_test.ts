@@ -161,7 +161,7 @@ Deno.test("the report's results table: model, objective, protocol, accuracy with
     );
     assert.match(html, row);
   }
-  assert.match(html, /<td>10\.0 min<\/td><td>30 of \?<\/td><td>wasm, /);
+  assert.match(html, /<td>10\.0 min<\/td><td>30 of \?<\/td><td>wasm<\/td>/);
   assert.match(html, /Category: unrestricted, no outside data/);
 });
 
