@@ -455,8 +455,10 @@ Deno.test("export: the layers-format model predicts what the experiment's model 
     "model.json": Deno.readTextFileSync(join(outDir, "model.json")),
     "weights.bin": Deno.readFileSync(join(outDir, "weights.bin")),
   });
-  const comparer = await FaceComparer.open(store, "straight", { backend: "wasm" });
+  // The export scores faces as they are (no mirror averaging), with its threshold for that.
+  const comparer = await FaceComparer.open(store, "straight", { backend: "wasm", flip: false });
   assert.equal(pre.threshold, comparer.threshold);
+  assert.equal(comparer.flip, false);
   const rng = new Rng(8);
   const faces = Array.from(
     { length: 4 },
