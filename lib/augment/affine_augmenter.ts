@@ -22,15 +22,8 @@ export interface AugmentParams {
   swapProbability: number;
 }
 
-/** The original project's ranges. */
-export const AUGMENT_DEFAULTS: AugmentParams = {
-  flipProbability: 0.5,
-  scaleMax: 1.1,
-  rotationDegrees: 20,
-  shearDegrees: 6,
-  translatePixels: 4,
-  swapProbability: 0.5,
-};
+/** The original project's ranges (kept with every default in `lib/config/defaults.ts`). */
+export { AUGMENT_DEFAULTS } from "../config/defaults.ts";
 
 /** The parameters of one drawn transform. */
 export interface TransformParams {

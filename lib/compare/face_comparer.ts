@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
-import { type PrepareParams, TEST_DEFAULTS } from "../config/defaults.ts";
+import { EVAL_BATCH_PAIRS, type PrepareParams, TEST_DEFAULTS } from "../config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import { resampleRect } from "../data/resample.ts";
 import { bestThreshold } from "../evaluate/classification_metrics.ts";
@@ -75,7 +75,7 @@ export class FaceComparer {
       faces: resizeFaceArray(faces, model.inputSize),
       size: model.inputSize,
       pairs: pairColumns(val),
-      batchSize: 256,
+      batchSize: EVAL_BATCH_PAIRS,
       seed: trainParams.seed,
       augment: null,
     }, { flip });

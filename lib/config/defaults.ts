@@ -5,6 +5,8 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { AdamParams } from "../train/adam.ts";
+import type { AugmentParams } from "../augment/affine_augmenter.ts";
 
 /**
  * The LFW data folder: `$FACE_COMPARER_LFW`, else `../shared/lfw` beside the project root
@@ -142,3 +144,25 @@ export const BENCH_DEFAULTS = {
   /** Images prepared for the prepare figure (0 skips it). */
   prepareImages: 2000,
 } as const;
+
+/** Adam's defaults: Keras' (the original's optimiser), no weight decay. */
+export const ADAM_DEFAULTS: AdamParams = {
+  learningRate: 1e-3,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-7,
+  weightDecay: 0,
+};
+
+/** Training augmentation: per image a random affine transform, then a random side swap. */
+export const AUGMENT_DEFAULTS: AugmentParams = {
+  flipProbability: 0.5,
+  scaleMax: 1.1,
+  rotationDegrees: 20,
+  shearDegrees: 6,
+  translatePixels: 4,
+  swapProbability: 0.5,
+};
+
+/** Pairs per forward batch when scoring (validation, test, compare): memory, not results. */
+export const EVAL_BATCH_PAIRS = 256;

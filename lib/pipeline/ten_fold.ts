@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
-import type { SplitParams, TestParams } from "../config/defaults.ts";
+import { EVAL_BATCH_PAIRS, type SplitParams, type TestParams } from "../config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import { faceId } from "../data/face_file_name.ts";
 import { parsePairsFile } from "../data/lfw_protocol.ts";
@@ -286,7 +286,7 @@ export async function testTenFold(
             )!,
           size: model.inputSize,
           pairs: pairColumns([...pairs, ...validation]),
-          batchSize: 256,
+          batchSize: EVAL_BATCH_PAIRS,
           seed: params.seed,
           augment: null,
         }, { tta: options.params.tta, flip: options.params.flip });

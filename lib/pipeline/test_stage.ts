@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
-import type { TestParams } from "../config/defaults.ts";
+import { EVAL_BATCH_PAIRS, type TestParams } from "../config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import type { Pair } from "../data/sample_pairs.ts";
 import {
@@ -130,7 +130,7 @@ export async function testExperiment(
           faces: small,
           size: model.inputSize,
           pairs: pairColumns(pairs),
-          batchSize: 256,
+          batchSize: EVAL_BATCH_PAIRS,
           seed: trainParams.seed,
           augment: null,
         }, { tta: options.params.tta, flip: options.params.flip });

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type AdamStepConstants, nativeAdamStep } from "../backend/native_kernels.ts";
+import { ADAM_DEFAULTS } from "../config/defaults.ts";
 
 /** Adam's hyper-parameters. */
 export interface AdamParams {
@@ -20,14 +21,8 @@ export interface AdamParams {
   weightDecay: number;
 }
 
-/** Keras' defaults. */
-export const ADAM_DEFAULTS: AdamParams = {
-  learningRate: 1e-3,
-  beta1: 0.9,
-  beta2: 0.999,
-  epsilon: 1e-7,
-  weightDecay: 0,
-};
+/** The defaults (Keras'), kept with every other default in `lib/config/defaults.ts`. */
+export { ADAM_DEFAULTS };
 
 /** Saved optimiser state: the step count and the moment estimates by parameter name. */
 export interface AdamState {

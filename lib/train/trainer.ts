@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "node:path";
+import { EVAL_BATCH_PAIRS } from "../config/defaults.ts";
 import type { AugmentParams } from "../augment/affine_augmenter.ts";
 import { initialParamArrays, ModelParams, type ParamArrays } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
@@ -202,7 +203,7 @@ export async function runTraining(
         faces: data.faces,
         size: data.size,
         pairs: data.val,
-        batchSize: 256,
+        batchSize: EVAL_BATCH_PAIRS,
         seed: params.seed,
         augment: null,
       });
