@@ -22,6 +22,7 @@ import { formatSeconds } from "../lib/util/progress.ts";
 const HELP = `Usage: deno task experiments [--json]
        deno task experiments diff A B
        deno task experiments rm NAME
+       deno task experiments mv OLD NEW
 Lists every experiment: status (done, training, interrupted at epoch k of n), protocol, model,
 the options that differ between the listed runs, validation and test accuracy (at the threshold
 chosen on validation) and AUC from \`deno task test\`, training time and date.
@@ -87,8 +88,15 @@ await runTask("experiments", async () => {
     );
     return;
   }
+  if (command === "mv") {
+    if (rest.length !== 2) throw new UserError("usage: deno task experiments mv OLD NEW");
+    const [from, to] = rest.map(validateExperimentName);
+    await index.rename(from, to);
+    console.log(`experiments: "${from}" is now "${to}"`);
+    return;
+  }
   if (command !== undefined) {
-    throw new UserError(`experiments: unknown command "${command}" (diff, rm, or none)`);
+    throw new UserError(`experiments: unknown command "${command}" (diff, rm, mv, or none)`);
   }
   const { summaries, problems } = await summarizeExperiments(store);
   for (const p of problems) console.warn(`warning: ${p}`);

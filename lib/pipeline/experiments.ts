@@ -112,6 +112,22 @@ export class ExperimentIndex {
     await writeJsonAtomic(join(this.#dir, `${validateExperimentName(record.name)}.json`), record);
   }
 
+  /**
+   * Renames experiment `from` to `to` (a single experiment's record; ten-fold runs name their
+   * folds, so they are refused). `to` must be free.
+   */
+  async rename(from: string, to: string): Promise<void> {
+    const record = await this.require(from);
+    if (record.kind === "ten-fold") {
+      throw new UserError(`"${from}" is a ten-fold experiment: its folds are named after it`);
+    }
+    if (await this.get(to).catch(() => true)) {
+      throw new UserError(`experiment "${to}" exists: remove it first or choose another name`);
+    }
+    await this.put({ ...record, name: to, updatedAt: new Date().toISOString() });
+    await this.remove(from);
+  }
+
   /** Removes the record of `name` (its artifacts stay in the store). */
   async remove(name: string): Promise<void> {
     await Deno.remove(join(this.#dir, `${validateExperimentName(name)}.json`));

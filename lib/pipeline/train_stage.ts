@@ -182,6 +182,18 @@ export async function trainExperiment(
         `use --force to retrain it, or another name`,
     );
   }
+  if (existing && existing.keys.train !== key && options.force) {
+    // The earlier run keeps its artifacts and a record under another name, so --force never
+    // loses a trained model: `deno task experiments mv` brings the name back.
+    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 13);
+    const kept = `${options.name}_before_${stamp}`.slice(0, 100);
+    await index.put({ ...existing, name: kept });
+    log(
+      `train: the earlier "${options.name}" (${
+        differences(existing.options, described).join(", ") || "other inputs"
+      }) is kept as "${kept}"; \`deno task experiments mv ${kept} ${options.name}\` restores it`,
+    );
+  }
   const now = new Date().toISOString();
   const record: ExperimentRecord = {
     name: options.name,

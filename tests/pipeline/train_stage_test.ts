@@ -312,6 +312,28 @@ Deno.test("experiments table: status, metrics by set, and the options that diffe
   assert.ok(differingParams([straight, stopped]).includes("train.epochs"));
 });
 
+Deno.test("--force over an existing name keeps the earlier run under another name, restorable with mv", async () => {
+  const first = await trainExperiment(store, options("forced", { timeBudgetSeconds: 1e-6 }));
+  lines.length = 0;
+  await trainExperiment(
+    store,
+    options("forced", {
+      force: true,
+      timeBudgetSeconds: 1e-6,
+      params: { ...options("x").params, epochs: 3 },
+    }),
+  );
+  const index = new ExperimentIndex(store.root);
+  const kept = (await index.names()).find((n) => n.startsWith("forced_before_"))!;
+  assert.ok(kept, "the earlier run keeps a record");
+  assert.equal((await index.requireSingle(kept)).keys.train, first.record.keys.train);
+  assert.ok(lines.some((l) => l.includes(`is kept as "${kept}"`) && l.includes("experiments mv")));
+  await index.remove("forced");
+  await index.rename(kept, "forced");
+  assert.equal((await index.requireSingle("forced")).keys.train, first.record.keys.train);
+  await assert.rejects(() => index.rename("forced", "straight"), /experiment "straight" exists/);
+});
+
 /** Mini View 2 protocol files: 10 folds of 4 real LFW people, 2 same and 2 different pairs each. */
 function miniView2(): { pairs: string; people: string } {
   const counts = new Map<string, number>();
