@@ -173,8 +173,27 @@ export async function trainExperiment(
   };
   const key = await stageKey(spec);
   const described = describeOptions(options);
-  if (existing && existing.keys.train !== key && !options.force) {
-    const diff = differences(existing.options, described);
+  const diff = existing ? differences(existing.options, described) : [];
+  const extension = existing && existing.keys.train !== key && !options.force &&
+    existing.status === "complete" && diff.length === 1 &&
+    /^train\.epochs (\d+) -> (\d+)$/.exec(diff[0]);
+  if (extension && Number(extension[2]) > Number(extension[1])) {
+    // More epochs than a finished run trained: continue from its checkpoint (the history goes
+    // on; the new key records the total). Its old artifact stays in the store.
+    const finished = await store.load("train", existing!.keys.train);
+    const partial = store.partialDirOf("train", key);
+    if (finished && !(await exists(join(partial, TRAIN_FILES.checkpoint)))) {
+      await Deno.mkdir(partial, { recursive: true });
+      for (const file of Object.values(TRAIN_FILES)) {
+        await Deno.copyFile(join(finished.dir, file), join(partial, file));
+      }
+      log(
+        `train: extending "${options.name}" from ${extension[1]} to ${
+          extension[2]
+        } epochs (from its checkpoint)`,
+      );
+    }
+  } else if (existing && existing.keys.train !== key && !options.force) {
     throw new UserError(
       `experiment "${options.name}" exists with different parameters (${
         diff.join(", ") || "different inputs"
@@ -320,5 +339,14 @@ class TrainingPaused extends Error {
   constructor(epochsDone: number) {
     super(`training paused after epoch ${epochsDone}`);
     this.epochsDone = epochsDone;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }

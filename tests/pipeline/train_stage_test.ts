@@ -334,6 +334,24 @@ Deno.test("--force over an existing name keeps the earlier run under another nam
   await assert.rejects(() => index.rename("forced", "straight"), /experiment "straight" exists/);
 });
 
+Deno.test("more epochs than a finished run trained continue from its checkpoint", async () => {
+  await trainExperiment(store, options("extended"));
+  lines.length = 0;
+  const more = await trainExperiment(
+    store,
+    options("extended", { params: { ...options("x").params, epochs: 3 } }),
+  );
+  assert.ok(lines.some((l) => /extending "extended" from 2 to 3 epochs/.test(l)), lines.join("\n"));
+  assert.ok(lines.includes("train: resuming after epoch 2"));
+  assert.equal(lines.filter((l) => l.startsWith("epoch ")).length, 1, "only the new epoch trains");
+  const history = JSON.parse(Deno.readTextFileSync(join(more.artifact!.dir, "history.json")));
+  assert.deepEqual(history.map((h: { epoch: number }) => h.epoch), [1, 2, 3]);
+  assert.equal(
+    (await new ExperimentIndex(store.root).requireSingle("extended")).status,
+    "complete",
+  );
+});
+
 /** Mini View 2 protocol files: 10 folds of 4 real LFW people, 2 same and 2 different pairs each. */
 function miniView2(): { pairs: string; people: string } {
   const counts = new Map<string, number>();
