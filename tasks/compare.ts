@@ -96,6 +96,11 @@ await runTask("compare", async () => {
   const comparer = await FaceComparer.open(new ArtifactStore(artifactsRoot()), name, {
     backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,
   });
+  if (comparer.nearChance) {
+    console.error(
+      `compare: warning: experiment "${name}" scored no better than chance on its validation pairs; its verdicts are guesses`,
+    );
+  }
   const faces: [Uint8Array, Uint8Array][] = [];
   for (const [a, b] of pairs) {
     faces.push([

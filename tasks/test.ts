@@ -114,5 +114,12 @@ await runTask("test", async () => {
       } ${pct(m.eer)} ${pct(m.tarAtFar1)} ${pct(m.tarAtFar01)}`,
     );
   }
+  if (metrics.nearChance) {
+    console.log(
+      `test: WARNING: ${name} is no better than chance (validation AUC ${
+        metrics.sets.val.auc.toFixed(3)
+      } is within noise of 0.5): it is untrained or failed to learn`,
+    );
+  }
   console.log(`test: results in ${artifact.dir}`);
 });

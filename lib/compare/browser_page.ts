@@ -44,7 +44,11 @@ canvas{width:128px;height:128px;image-rendering:pixelated;border:1px solid #ccc;
 <p class="note">Model: experiment <code>${pre.experiment}</code> (${pre.model}); decision threshold ${
     pre.threshold.toFixed(4)
   }
-(${pre.thresholdSource}). Everything runs in this page; no image leaves your computer.</p>
+(${pre.thresholdSource}). Everything runs in this page; no image leaves your computer.</p>${
+    pre.nearChance
+      ? `\n<p id="chance-warning" style="color:#a40000"><strong>Warning:</strong> this model scored no better than chance on its validation pairs; its verdicts are guesses.</p>`
+      : ""
+  }
 <div class="pick"><label>First photo <input type="file" id="fileA" accept="image/*"></label><canvas id="faceA" width="${pre.faceSize}" height="${pre.faceSize}"></canvas></div>
 <div class="pick"><label>Second photo <input type="file" id="fileB" accept="image/*"></label><canvas id="faceB" width="${pre.faceSize}" height="${pre.faceSize}"></canvas></div>
 <div id="result" data-state="waiting">Pick two photos.</div>

@@ -27,6 +27,8 @@ export interface Preprocessing {
   /** Same person when the output probability is >= threshold. */
   threshold: number;
   thresholdSource: string;
+  /** true when the model scored no better than chance on its validation pairs. */
+  nearChance: boolean;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function exportExperiment(
       scale: 255,
       threshold: comparer.threshold,
       thresholdSource: comparer.thresholdSource,
+      nearChance: comparer.nearChance,
     };
     await writeFileAtomic(join(options.outDir, "weights.bin"), files["weights.bin"]);
     await writeFileAtomic(

@@ -11,6 +11,7 @@ import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import { resampleRect } from "../data/resample.ts";
 import { bestThreshold } from "../evaluate/classification_metrics.ts";
 import { pairLogits, predictPairs } from "../evaluate/predict_pairs.ts";
+import { nearChance, rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { ModelParams } from "../model/model_params.ts";
 import type { ArtifactStore } from "../pipeline/artifact_store.ts";
 import { openTrainedExperiment } from "../pipeline/trained_experiment.ts";
@@ -29,18 +30,21 @@ export class FaceComparer {
   readonly thresholdSource: string;
   /** Whether embeddings are averaged with the mirror images' (as when the threshold was chosen). */
   readonly flip: boolean;
+  /** true when the model scored no better than chance on its validation pairs. */
+  readonly nearChance: boolean;
   readonly #params: ModelParams;
 
   private constructor(
     params: ModelParams,
     prepare: PrepareParams,
-    decision: { threshold: number; source: string; flip: boolean },
+    decision: { threshold: number; source: string; flip: boolean; nearChance: boolean },
   ) {
     this.#params = params;
     this.prepare = prepare;
     this.threshold = decision.threshold;
     this.thresholdSource = decision.source;
     this.flip = decision.flip;
+    this.nearChance = decision.nearChance;
   }
 
   /** Loads experiment `name` (which must have finished training). */
@@ -65,6 +69,7 @@ export class FaceComparer {
         threshold: metrics.threshold,
         source: "validation set (test stage)",
         flip,
+        nearChance: metrics.nearChance ?? false,
       });
     }
     // Not evaluated yet (or evaluated another way): choose the threshold on validation now.
@@ -79,8 +84,19 @@ export class FaceComparer {
       seed: trainParams.seed,
       augment: null,
     }, { flip });
-    const threshold = bestThreshold(probabilities, val.map((p) => (p.same ? 1 : 0)));
-    return new FaceComparer(params, prepare, { threshold, source: "validation set", flip });
+    const labels = val.map((p) => (p.same ? 1 : 0));
+    const threshold = bestThreshold(probabilities, labels);
+    const positives = labels.filter((y) => y === 1).length;
+    return new FaceComparer(params, prepare, {
+      threshold,
+      source: "validation set",
+      flip,
+      nearChance: nearChance(
+        rocAuc(rocCurve(probabilities, labels)),
+        positives,
+        labels.length - positives,
+      ),
+    });
   }
 
   /** The model's parameters (for export). */

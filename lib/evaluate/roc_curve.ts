@@ -90,3 +90,14 @@ export function negativeCount(labels: ArrayLike<number>): number {
   for (let i = 0; i < labels.length; i++) if (labels[i] !== 1) n++;
   return n;
 }
+
+/**
+ * Whether an AUC is within noise of chance (0.5): within two standard errors of the AUC of a
+ * random scorer on `positives` same-person and `negatives` different-person pairs
+ * (sqrt((n1 + n2 + 1) / (12 n1 n2)), the null distribution of the Mann-Whitney statistic).
+ */
+export function nearChance(auc: number, positives: number, negatives: number): boolean {
+  if (positives === 0 || negatives === 0) return true;
+  const se = Math.sqrt((positives + negatives + 1) / (12 * positives * negatives));
+  return Math.abs(auc - 0.5) < 2 * se;
+}

@@ -19,6 +19,7 @@ import { findErrors, renderPairGrid } from "../evaluate/error_gallery.ts";
 import { predictPairs } from "../evaluate/predict_pairs.ts";
 import {
   equalErrorRate,
+  nearChance,
   negativeCount,
   rocAuc,
   rocCurve,
@@ -74,6 +75,8 @@ export interface TestMetrics {
   epochs?: number;
   /** true when the run had not finished (its last checkpoint was evaluated). */
   unfinished?: boolean;
+  /** true when the validation AUC is within noise of 0.5: the model is no better than chance. */
+  nearChance?: boolean;
   /** The set the error galleries come from. */
   gallerySet: string;
   sets: Record<string, SetMetrics>;
@@ -177,6 +180,13 @@ export async function testExperiment(
           loss: losses[name],
         };
       }
+      const valLabels = labels(sets.val);
+      const positives = valLabels.filter((y) => y === 1).length;
+      metrics.nearChance = nearChance(
+        metrics.sets.val.auc,
+        positives,
+        valLabels.length - positives,
+      );
       const gallerySet = metrics.gallerySet;
       const errors = findErrors(sets[gallerySet], probabilities[gallerySet], {
         threshold,

@@ -143,6 +143,13 @@ async function experimentSection(e: ExperimentData, options: ReportOptions): Pro
     );
   }
   parts.push("<h3>Metrics</h3>");
+  if (e.metrics?.nearChance) {
+    parts.push(
+      `<p class="warning"><strong>No better than chance:</strong> the validation AUC (${
+        e.metrics.sets.val.auc.toFixed(3)
+      }) is within noise of 0.5; this model is untrained or failed to learn.</p>`,
+    );
+  }
   parts.push(
     e.metrics
       ? metricsTable(e.metrics.sets, e.metrics.threshold)
@@ -409,7 +416,7 @@ table.metrics{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:
 table.metrics th,table.metrics td{border:1px solid #ddd;padding:3px 7px;text-align:right}
 table.metrics th:first-child{text-align:left}thead th{background:#f4f4f4}
 .experiment{min-width:0}tr.ours th,tr.ours td{background:#fff4d6;font-weight:600}.scroll{overflow-x:auto}
-.note{color:#666;font-size:12px;margin:4px 0}figure.chart{margin:6px 0}
+.note{color:#666;font-size:12px;margin:4px 0}.warning{color:#a40000;background:#fff0f0;padding:4px 8px}figure.chart{margin:6px 0}
 img.gallery{image-rendering:pixelated;border:1px solid #eee;max-width:100%}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;font-size:12px}
 dl.facts dt{color:#666}dl.facts dd{margin:0;word-break:break-all}ol.plain{font-size:12px}

@@ -106,3 +106,13 @@ Deno.test("the ten-fold summary is the mean and sigma / sqrt(10), sigma with n -
   close(summary.standardError, sd / Math.sqrt(10));
   assert.throws(() => summariseFolds([0.9]), RangeError);
 });
+
+Deno.test("an AUC within two null standard errors of 0.5 is flagged as chance", async () => {
+  const { nearChance } = await import("../../lib/evaluate/roc_curve.ts");
+  // 128 + 128 pairs: the null standard error is about 0.036.
+  assert.equal(nearChance(0.55, 128, 128), true);
+  assert.equal(nearChance(0.45, 128, 128), true);
+  assert.equal(nearChance(0.6, 128, 128), false);
+  assert.equal(nearChance(0.6, 10, 10), true);
+  assert.equal(nearChance(0.9, 0, 10), true);
+});
