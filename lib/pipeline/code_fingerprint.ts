@@ -1,7 +1,8 @@
 /**
  * The code that makes an artifact, as part of its key (DVC's code dependencies): the stage's
  * entry modules and every module of this project they import, statically, dynamically or as a
- * worker (`new URL("./x.ts", import.meta.url)`), found by reading the sources. A change to any
+ * worker (`new URL("./x.ts", import.meta.url)`), found by reading the sources (type-only
+ * imports load no code and are not followed; of `deno.json` only the pinned packages count). A change to any
  * of them gives new keys, so a stale artifact is never reused; no version number to bump by hand.
  *
  * @example
@@ -12,7 +13,7 @@
  */
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sha256Hex } from "../util/hash.ts";
+import { canonicalJson, sha256Hex } from "../util/hash.ts";
 
 /** A stage's code: one hash and the hash of each file (paths relative to the project root). */
 export interface CodeFingerprint {
@@ -22,7 +23,8 @@ export interface CodeFingerprint {
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const IMPORT_PATTERNS = [
-  /\b(?:import|export)\s[^;]*?\bfrom\s*["'](\.{1,2}\/[^"']+)["']/g,
+  // `import type` / `export type` load no code, so they are not followed.
+  /\b(?:import|export)\s+(?!type\b)[^;]*?\bfrom\s*["'](\.{1,2}\/[^"']+)["']/g,
   /\bimport\s*["'](\.{1,2}\/[^"']+)["']/g,
   /\bimport\s*\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g,
   /\bnew URL\(\s*["'](\.{1,2}\/[^"']+\.(?:ts|js|c))["']\s*,\s*import\.meta\.url\s*\)/g,
@@ -45,7 +47,13 @@ async function compute(entries: readonly URL[]): Promise<CodeFingerprint> {
     const url = queue.pop()!;
     if (seen.has(url.href)) continue;
     const text = await Deno.readTextFile(url);
-    seen.set(url.href, await sha256Hex(text));
+    // Of a JSON import (deno.json) only the pinned packages are code; its tasks are not.
+    seen.set(
+      url.href,
+      await sha256Hex(
+        url.pathname.endsWith(".json") ? canonicalJson(JSON.parse(text).imports ?? {}) : text,
+      ),
+    );
     if (!url.pathname.endsWith(".ts") && !url.pathname.endsWith(".js")) continue;
     // Comments may show imports in examples; only code counts.
     const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");

@@ -26,6 +26,7 @@ import { Rng } from "../../lib/util/rng.ts";
 import * as tf from "@tensorflow/tfjs";
 import { buildReport } from "../../lib/report/html_report.ts";
 import { loadExperimentData, loadTenFoldData } from "../../lib/report/experiment_data.ts";
+import { experimentStatus } from "../../lib/pipeline/stage_status.ts";
 import {
   differingParams,
   summarizeExperiment,
@@ -350,6 +351,23 @@ Deno.test("more epochs than a finished run trained continue from its checkpoint"
     (await new ExperimentIndex(store.root).requireSingle("extended")).status,
     "complete",
   );
+});
+
+Deno.test("status: every stage cached after training and testing; an unfinished run says after which epoch", async () => {
+  const straight = await experimentStatus(store, "straight");
+  assert.deepEqual(straight.map((s) => [s.stage, s.state]), [
+    ["prepare", "cached"],
+    ["split", "cached"],
+    ["train", "cached"],
+    ["test", "cached"],
+  ]);
+  await trainExperiment(
+    store,
+    options("halfway", { timeBudgetSeconds: 1e-6, params: { ...options("x").params, epochs: 4 } }),
+  );
+  const halfway = await experimentStatus(store, "halfway");
+  assert.deepEqual(halfway.map((s) => s.state), ["cached", "cached", "unfinished", "not run"]);
+  assert.match(halfway[2].reasons[0], /after epoch 1: rerun `deno task train halfway`/);
 });
 
 /** Mini View 2 protocol files: 10 folds of 4 real LFW people, 2 same and 2 different pairs each. */
