@@ -128,7 +128,7 @@ await runTask("train", async () => {
     };
     console.log(
       `train: ${name} complete: ${outcome.epochsDone} epochs, validation accuracy ${
-        info.final?.valAccuracy.toFixed(3)
+        info.final ? `${(100 * info.final.valAccuracy).toFixed(2)}%` : "?"
       }, ` +
         `${formatSeconds(info.trainingSeconds ?? 0)} of training; ${outcome.artifact.dir}`,
     );
