@@ -24,7 +24,7 @@ import { SideParallelStepRunner } from "./side_parallel_step.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
 import { batchCount, type PairColumns, STREAMS } from "./pair_batches.ts";
 import { learningRateScale, type LrSchedule } from "./lr_schedule.ts";
-import { withObjectiveParams } from "./objective.ts";
+import { COSFACE_WEIGHTS, withObjectiveParams } from "./objective.ts";
 import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
 
 /** The parameters that define a training run (and its artifact key). */
@@ -126,8 +126,14 @@ async function startState(model: SiameseModel, params: TrainParams, options: Tra
       history: checkpoint.meta.history as EpochRecord[],
     };
   }
-  const values = options.initialWeights ??
-    initialParamArrays(model, Rng.derive(params.seed, STREAMS.init));
+  const values = initialParamArrays(model, Rng.derive(params.seed, STREAMS.init));
+  // Starting weights (--load) replace the model's own; the objective's identity weights belong
+  // to the other run's training people, so this run's stay freshly drawn.
+  for (const [name, loaded] of options.initialWeights ?? []) {
+    if (name !== COSFACE_WEIGHTS && values.get(name)?.length === loaded.length) {
+      values.set(name, loaded);
+    }
+  }
   return { weights: new ModelParams(model, values), adam, epoch: 0, history: [] as EpochRecord[] };
 }
 
