@@ -137,11 +137,11 @@ Deno.test("a name reused with other parameters is refused; unknown --load names 
     () =>
       trainExperiment(
         store,
-        options("straight", { params: { ...options("x").params, epochs: 3 } }),
+        options("straight", { params: { ...options("x").params, batchSize: 32 } }),
       ),
     (e: Error) =>
       e instanceof UserError &&
-      /exists with different parameters \(train\.epochs 2 -> 3\).*--force/.test(e.message),
+      /exists with different parameters \(train\.batchSize 64 -> 32\).*--force/.test(e.message),
   );
   await assert.rejects(
     () => trainExperiment(store, options("other", { load: "nonexistent" })),
