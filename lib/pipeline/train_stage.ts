@@ -182,7 +182,10 @@ export async function trainExperiment(
     // on; the new key records the total). Its old artifact stays in the store.
     const finished = await store.load("train", existing!.keys.train);
     const partial = store.partialDirOf("train", key);
-    if (finished && !(await exists(join(partial, TRAIN_FILES.checkpoint)))) {
+    // The finished checkpoint replaces an unfinished run of the new total that got less far.
+    const partialEpoch = await loadCheckpoint(join(partial, TRAIN_FILES.checkpoint))
+      .then((c) => c?.epoch ?? 0, () => 0);
+    if (finished && partialEpoch < Number(extension[1])) {
       await Deno.mkdir(partial, { recursive: true });
       for (const file of Object.values(TRAIN_FILES)) {
         await Deno.copyFile(join(finished.dir, file), join(partial, file));
@@ -339,14 +342,5 @@ class TrainingPaused extends Error {
   constructor(epochsDone: number) {
     super(`training paused after epoch ${epochsDone}`);
     this.epochsDone = epochsDone;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
