@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   ALPHA,
   batchNorm,
+  batchNormLayer,
   BN_MOMENTUM,
   dense,
   denseBatchNormLayers,
@@ -93,19 +94,10 @@ export function bnCosfaceModel(options: {
             padding: "same",
             useBias: false,
           });
-          const bn = tf.layers.batchNormalization({
-            name: `${c.name}_bn`,
-            epsilon: 1e-3,
-            momentum: BN_MOMENTUM,
-          });
-          weighted.push([conv, [`${c.name}/kernel`]], [bn, [
-            `${c.name}_bn/gamma`,
-            `${c.name}_bn/beta`,
-            `${c.name}_bn/moving_mean`,
-            `${c.name}_bn/moving_variance`,
-          ]]);
+          const bn = batchNormLayer(`${c.name}_bn`);
+          weighted.push([conv, [`${c.name}/kernel`]], bn);
           h = tf.layers.leakyReLU({ alpha: ALPHA, name: `${c.name}_leaky` }).apply(
-            bn.apply(conv.apply(h)),
+            bn[0].apply(conv.apply(h)),
           ) as tf.SymbolicTensor;
         }
         h = tf.layers.dropout({ rate: 0.25, name: "branch_dropout" }).apply(h) as tf.SymbolicTensor;

@@ -166,6 +166,12 @@ export function seedBranch(
   return batchNorm(dense(flat, p, "embed"), p, "embed_bn", ctx);
 }
 
+/** A tfjs batch-norm layer for the parameters `name/gamma|beta|moving_mean|moving_variance`. */
+export function batchNormLayer(name: string): [tf.layers.Layer, string[]] {
+  const layer = tf.layers.batchNormalization({ name, epsilon: BN_EPSILON, momentum: BN_MOMENTUM });
+  return [layer, ["gamma", "beta", "moving_mean", "moving_variance"].map((w) => `${name}/${w}`)];
+}
+
 /** Layers of a dense layer followed by batch norm (inference), applied to `x`. */
 export function denseBatchNormLayers(
   x: tf.SymbolicTensor,
@@ -173,19 +179,10 @@ export function denseBatchNormLayers(
   units: number,
 ): LayersPart {
   const layer = tf.layers.dense({ name, units });
-  const bn = tf.layers.batchNormalization({
-    name: `${name}_bn`,
-    epsilon: BN_EPSILON,
-    momentum: BN_MOMENTUM,
-  });
+  const bn = batchNormLayer(`${name}_bn`);
   return {
-    output: bn.apply(layer.apply(x)) as tf.SymbolicTensor,
-    weighted: [[layer, [`${name}/kernel`, `${name}/bias`]], [bn, [
-      `${name}_bn/gamma`,
-      `${name}_bn/beta`,
-      `${name}_bn/moving_mean`,
-      `${name}_bn/moving_variance`,
-    ]]],
+    output: bn[0].apply(layer.apply(x)) as tf.SymbolicTensor,
+    weighted: [[layer, [`${name}/kernel`, `${name}/bias`]], bn],
   };
 }
 

@@ -109,12 +109,14 @@ export function intOption(
   range: { min?: number; max?: number } = {},
 ): number | undefined {
   const raw = stringOption(args, name);
-  if (raw === undefined) return undefined;
-  if (!/^-?\d+$/.test(raw.trim())) throw new UserError(`--${name}: "${raw}" is not an integer`);
-  const value = Number(raw);
-  const { min = -Infinity, max = Infinity } = range;
-  if (value < min || value > max || !Number.isSafeInteger(value)) {
-    throw new UserError(`--${name}: ${raw} is out of range [${min}, ${max}]`);
+  if (raw !== undefined && !/^-?\d+$/.test(raw.trim())) {
+    throw new UserError(`--${name}: "${raw}" is not an integer`);
+  }
+  const value = numberOption(args, name, range);
+  if (value !== undefined && !Number.isSafeInteger(value)) {
+    throw new UserError(
+      `--${name}: ${raw} is out of range [${range.min ?? -Infinity}, ${range.max ?? Infinity}]`,
+    );
   }
   return value;
 }
