@@ -18,8 +18,14 @@ if ! printf '#include <cblas.h>\nint main(void){return 0;}\n' | "$CC" -x c - -lo
   exit 0
 fi
 rm -f build/.probe
+# The library carries the hash of the source it was built from: a stale build is refused.
+if command -v sha256sum >/dev/null 2>&1; then
+  SOURCE_SHA256=$(sha256sum conv_kernels.c | cut -d ' ' -f 1)
+else
+  SOURCE_SHA256=$(shasum -a 256 conv_kernels.c | cut -d ' ' -f 1)
+fi
 # -ffp-contract=off: no fused multiply-adds, so element-wise kernels round as tfjs's ops do
 # (fc_adam_step equals the tfjs Adam bit for bit); -fno-math-errno lets sqrtf vectorise.
-"$CC" -O3 -march=native -ffp-contract=off -fno-math-errno -fPIC -shared -Wall -Wextra -o build/libface_kernels.so.tmp conv_kernels.c -lopenblas -lm
+"$CC" -O3 -march=native -ffp-contract=off -fno-math-errno -fPIC -shared -Wall -Wextra -DFC_SOURCE_SHA256="\"$SOURCE_SHA256\"" -o build/libface_kernels.so.tmp conv_kernels.c -lopenblas -lm
 mv build/libface_kernels.so.tmp build/libface_kernels.so
 echo "build-native: native/build/libface_kernels.so"

@@ -226,3 +226,67 @@ int fc_describe(char *text, int size) {
                         openblas_get_corename());
   return length < size ? length : size - 1;
 }
+
+#ifndef FC_SOURCE_SHA256
+#define FC_SOURCE_SHA256 "unknown"
+#endif
+
+/*
+ * Instruction-set extensions this build may use (-march=native enables those of the CPU it was
+ * built on), named as in /proc/cpuinfo, so that a library copied to an older CPU is refused
+ * before it runs an illegal instruction.
+ */
+static const char FC_FEATURES[] = ""
+#ifdef __SSE4_2__
+    " sse4_2"
+#endif
+#ifdef __AVX__
+    " avx"
+#endif
+#ifdef __AVX2__
+    " avx2"
+#endif
+#ifdef __FMA__
+    " fma"
+#endif
+#ifdef __F16C__
+    " f16c"
+#endif
+#ifdef __BMI2__
+    " bmi2"
+#endif
+#ifdef __AVX512F__
+    " avx512f"
+#endif
+#ifdef __AVX512DQ__
+    " avx512dq"
+#endif
+#ifdef __AVX512CD__
+    " avx512cd"
+#endif
+#ifdef __AVX512BW__
+    " avx512bw"
+#endif
+#ifdef __AVX512VL__
+    " avx512vl"
+#endif
+#ifdef __AVX512VNNI__
+    " avx512_vnni"
+#endif
+#ifdef __AVX512BF16__
+    " avx512_bf16"
+#endif
+#ifdef __AVXVNNI__
+    " avx_vnni"
+#endif
+    "";
+
+/*
+ * Writes "<sha256 of the source it was built from>|<features>|<OpenBLAS threading: 0
+ * sequential, 1 pthreads, 2 OpenMP>" into text; returns its length.
+ */
+int fc_build_info(char *text, int size) {
+  int length = snprintf(text, (size_t)size, "%s|%s|%d", FC_SOURCE_SHA256, FC_FEATURES,
+                        openblas_get_parallel());
+  return length < size ? length : size - 1;
+}

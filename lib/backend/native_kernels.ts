@@ -11,6 +11,7 @@
  * `FACE_COMPARER_NATIVE=off`, the wasm backend runs with this project's wasm kernels alone.
  * @module
  */
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -47,6 +48,8 @@ const SYMBOLS = {
   },
   fc_set_threads: { parameters: ["i32"], result: "void" },
   fc_describe: { parameters: ["buffer", "i32"], result: "i32" },
+  // Optional so that a build older than it loads far enough to be refused with a clear reason.
+  fc_build_info: { parameters: ["buffer", "i32"], result: "i32", optional: true },
 } as const;
 
 type NativeLibrary = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -83,18 +86,97 @@ export function openBlasCoreSetting(
   return value;
 }
 
-/** Sets OPENBLAS_CORETYPE; returns the core the user named in FACE_COMPARER_BLAS_CORE, if any. */
-function chooseOpenBlasCore(): string | undefined {
-  let cpuinfo = "";
+function readCpuinfo(): string {
   try {
-    cpuinfo = Deno.readTextFileSync("/proc/cpuinfo");
+    return Deno.readTextFileSync("/proc/cpuinfo");
   } catch {
-    // Not Linux, or no /proc: OpenBLAS decides alone.
+    return ""; // Not Linux, or no /proc: OpenBLAS decides alone, features are not checked.
   }
+}
+
+/**
+ * Opens the library with OPENBLAS_CORETYPE set for OpenBLAS to read as it loads, then puts the
+ * environment back as it was, so that programs this one starts (the PyTorch reference of
+ * `bench`, say) see the machine's own setting. Returns the library and the core the user named
+ * in FACE_COMPARER_BLAS_CORE, if any.
+ */
+function openWithCore(path: string, cpuinfo: string): {
+  symbols: NativeLibrary;
+  requestedCore?: string;
+} {
   const setting = Deno.env.get("FACE_COMPARER_BLAS_CORE");
   const core = openBlasCoreSetting(setting, cpuinfo);
+  const before = Deno.env.get("OPENBLAS_CORETYPE");
   if (core) Deno.env.set("OPENBLAS_CORETYPE", core);
-  return core !== undefined && core === setting?.trim() ? core : undefined;
+  try {
+    return {
+      symbols: Deno.dlopen(path, SYMBOLS).symbols,
+      requestedCore: core !== undefined && core === setting?.trim() ? core : undefined,
+    };
+  } finally {
+    if (before === undefined) Deno.env.delete("OPENBLAS_CORETYPE");
+    else Deno.env.set("OPENBLAS_CORETYPE", before);
+  }
+}
+
+/** The source the library is built from (its hash is stamped into the build). */
+export const NATIVE_SOURCE_URL = new URL("../../native/conv_kernels.c", import.meta.url);
+
+/** What a build says about itself through `fc_build_info`. */
+export interface NativeBuildInfo {
+  /** SHA-256 of the `conv_kernels.c` it was compiled from. */
+  sourceSha256: string;
+  /** Instruction-set extensions the build may use, named as in /proc/cpuinfo. */
+  features: string[];
+  /** OpenBLAS's threading: "sequential", "pthreads" or "OpenMP". */
+  threading: string;
+}
+
+/** Parses `fc_build_info`'s "<sha256>|<features>|<parallel>". */
+export function parseBuildInfo(text: string): NativeBuildInfo {
+  const [sha, features = "", parallel = ""] = text.split("|");
+  return {
+    sourceSha256: sha,
+    features: features.trim().split(/\s+/).filter(Boolean),
+    threading: ({ "0": "sequential", "1": "pthreads", "2": "OpenMP" } as Record<string, string>)[
+      parallel
+    ] ?? `unknown (${parallel})`,
+  };
+}
+
+/**
+ * Why a build must not be used here, or undefined when it may: built from another source than
+ * `sourceSha256` (stale), or for CPU features that `cpuinfo` lacks (a `-march=native` build
+ * copied from another machine would die on an illegal instruction). Features are checked where
+ * /proc/cpuinfo lists flags (Linux on x86).
+ */
+export function buildProblem(
+  build: NativeBuildInfo,
+  sourceSha256: string | undefined,
+  cpuinfo: string,
+): string | undefined {
+  if (sourceSha256 !== undefined && build.sourceSha256 !== sourceSha256) {
+    return `it was built from another version of native/conv_kernels.c: run \`deno task build-native\``;
+  }
+  const flagsLine = /^flags\s*:(.*)$/m.exec(cpuinfo)?.[1];
+  if (flagsLine !== undefined) {
+    const flags = new Set(flagsLine.trim().split(/\s+/));
+    const missing = build.features.filter((f) => !flags.has(f));
+    if (missing.length > 0) {
+      return `it was built for a CPU with ${
+        missing.join(", ")
+      }, which this CPU lacks: run \`deno task build-native\` on this machine`;
+    }
+  }
+  return undefined;
+}
+
+function sourceSha256(): string | undefined {
+  try {
+    return createHash("sha256").update(Deno.readFileSync(NATIVE_SOURCE_URL)).digest("hex");
+  } catch {
+    return undefined; // No source beside the library: nothing to compare with.
+  }
 }
 
 /** The default place of the built library (see native/build.sh). */
@@ -129,14 +211,30 @@ export function loadNativeKernels(): NativeStatus {
       reason: `${path} is not built (run \`deno task build-native\`; it needs gcc and OpenBLAS)`,
     };
   }
-  const requestedCore = chooseOpenBlasCore();
+  const cpuinfo = readCpuinfo();
+  let requestedCore: string | undefined;
   try {
-    library = Deno.dlopen(path, SYMBOLS).symbols;
+    ({ symbols: library, requestedCore } = openWithCore(path, cpuinfo));
   } catch (error) {
     return status = {
       available: false,
-      reason: `${path} could not be loaded: ${String((error as Error).message).split("\n")[0]}`,
+      reason: `${path} could not be loaded (${
+        String((error as Error).message).split("\n")[0]
+      }): run \`deno task build-native\``,
     };
+  }
+  const infoText = new Uint8Array(512);
+  const build = library.fc_build_info
+    ? parseBuildInfo(
+      new TextDecoder().decode(infoText.subarray(0, library.fc_build_info(infoText, 512))),
+    )
+    : undefined;
+  const problem = build
+    ? buildProblem(build, sourceSha256(), cpuinfo)
+    : "it was built by an older version of this project: run `deno task build-native`";
+  if (problem) {
+    library = undefined;
+    return status = { available: false, reason: `${path} is not used: ${problem}` };
   }
   // One BLAS thread per caller: training runs one thread per side of the pair itself.
   library.fc_set_threads(1);
@@ -152,7 +250,7 @@ export function loadNativeKernels(): NativeStatus {
         `name such as Haswell, SkylakeX or Zen`,
     );
   }
-  const description = `${version}, ${core} kernels`;
+  const description = `${version} ${build!.threading}, ${core} kernels`;
   return status = { available: true, description, path };
 }
 
@@ -176,6 +274,33 @@ function geometryArray(g: ConvGeometry): Int32Array {
 
 function heap(backend: BackendWasm, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
+}
+
+/**
+ * The heap view of `info`, after checking that it holds the `expected` number of values its
+ * kernel's geometry says (the C code trusts its caller: a wrong size there reads or writes out
+ * of bounds instead of failing).
+ */
+function sized(backend: BackendWasm, info: TensorInfo, expected: number, what: string): Float32Array {
+  const view = heap(backend, info);
+  if (view.length !== expected || !Number.isInteger(expected)) {
+    throw new Error(`native kernel: ${what} has ${view.length} values, its geometry needs ${expected}`);
+  }
+  return view;
+}
+
+/** Values of an NHWC input, filter and output of a convolution geometry. */
+function convSizes(g: ConvGeometry): { x: number; filter: number; y: number } {
+  return {
+    x: g.batch * g.inH * g.inW * g.inC,
+    filter: g.kh * g.kw * g.inC * g.outC,
+    y: g.batch * g.outH * g.outW * g.outC,
+  };
+}
+
+/** Geometries with an empty side are left to tfjs (nothing to compute; its kernels cope). */
+function empty(g: ConvGeometry): boolean {
+  return [g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kh, g.kw].some((d) => d <= 0);
 }
 
 function check(code: number, kernel: string): void {
@@ -204,15 +329,16 @@ function forwardKernel(original: KernelFunc): KernelFunc {
     const supported = g && x.dtype === "float32" && !preluActivationWeights &&
       ["linear", "relu", "leakyrelu"].includes(activation) &&
       (!bias || tf.util.sizeFromShape(bias.shape) === g.outC);
-    if (!supported) return original(args);
+    if (!supported || empty(g!)) return original(args);
+    const sizes = convSizes(g!);
     const out = backend.makeOutput([g!.batch, g!.outH, g!.outW, g!.outC], "float32");
     const alpha = activation === "leakyrelu" ? Number(attrs.leakyreluAlpha ?? 0.2) : 0;
     check(
       library!.fc_conv_forward(
-        heap(backend, x),
-        heap(backend, filter),
-        bias ? heap(backend, bias) : null,
-        heap(backend, out),
+        sized(backend, x, sizes.x, "Conv2D x"),
+        sized(backend, filter, sizes.filter, "Conv2D filter"),
+        bias ? sized(backend, bias, g!.outC, "Conv2D bias") : null,
+        sized(backend, out, sizes.y, "Conv2D output"),
         geometryArray(g!),
         alpha,
         activation === "linear" ? 0 : 1,
@@ -229,13 +355,14 @@ function backpropFilterKernel(original: KernelFunc): KernelFunc {
     const { x, dy } = args.inputs as Record<string, TensorInfo>;
     const filterShape = attrs.filterShape as number[];
     const g = nativeGeometry(x.shape, filterShape, attrs);
-    if (!g) return original(args);
+    if (!g || empty(g) || x.dtype !== "float32" || dy.dtype !== "float32") return original(args);
+    const sizes = convSizes(g);
     const out = backend.makeOutput(filterShape, "float32");
     check(
       library!.fc_conv_backprop_filter(
-        heap(backend, x),
-        heap(backend, dy),
-        heap(backend, out),
+        sized(backend, x, sizes.x, "Conv2DBackpropFilter x"),
+        sized(backend, dy, sizes.y, "Conv2DBackpropFilter dy"),
+        sized(backend, out, sizes.filter, "Conv2DBackpropFilter output"),
         geometryArray(g),
       ),
       "Conv2DBackpropFilter",
@@ -250,13 +377,16 @@ function backpropInputKernel(original: KernelFunc): KernelFunc {
     const { dy, filter } = args.inputs as Record<string, TensorInfo>;
     const inputShape = attrs.inputShape as number[];
     const g = nativeGeometry(inputShape, filter.shape, attrs);
-    if (!g) return original(args);
+    if (!g || empty(g) || dy.dtype !== "float32" || filter.dtype !== "float32") {
+      return original(args);
+    }
+    const sizes = convSizes(g);
     const out = backend.makeOutput(inputShape, "float32");
     check(
       library!.fc_conv_backprop_input(
-        heap(backend, dy),
-        heap(backend, filter),
-        heap(backend, out),
+        sized(backend, dy, sizes.y, "Conv2DBackpropInput dy"),
+        sized(backend, filter, sizes.filter, "Conv2DBackpropInput filter"),
+        sized(backend, out, sizes.x, "Conv2DBackpropInput output"),
         geometryArray(g),
       ),
       "Conv2DBackpropInput",
@@ -283,12 +413,17 @@ function matMulKernel(original: KernelFunc): KernelFunc {
     const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
     const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
     const batch = tf.util.sizeFromShape(batchA);
+    const kB = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    if (kB !== k) {
+      throw new Error(`native kernel: BatchMatMul inner sizes differ (${k} and ${kB})`);
+    }
+    if ([batch, m, n, k].some((d) => d <= 0)) return original(args);
     const out = backend.makeOutput([...batchA, m, n], "float32");
     check(
       library!.fc_matmul(
-        heap(backend, a),
-        heap(backend, b),
-        heap(backend, out),
+        sized(backend, a, batch * m * k, "BatchMatMul a"),
+        sized(backend, b, batch * k * n, "BatchMatMul b"),
+        sized(backend, out, batch * m * n, "BatchMatMul output"),
         Int32Array.of(batch, m, n, k, transposeA ? 1 : 0, transposeB ? 1 : 0),
       ),
       "BatchMatMul",
@@ -301,17 +436,20 @@ function leakyReluBiasGradKernel(original: KernelFunc): KernelFunc {
   return ((args: KernelArgs) => {
     const { backend, attrs } = args;
     const { dy, y } = args.inputs as Record<string, TensorInfo>;
-    if (dy.dtype !== "float32" || y.dtype !== "float32") return original(args);
+    const size = tf.util.sizeFromShape(dy.shape);
     const channels = dy.shape[dy.shape.length - 1];
+    if (dy.dtype !== "float32" || y.dtype !== "float32" || size === 0 || !(channels > 0)) {
+      return original(args);
+    }
     const dz = backend.makeOutput(dy.shape, "float32");
     const db = backend.makeOutput([channels], "float32");
     check(
       library!.fc_leaky_relu_bias_grad(
-        heap(backend, dy),
-        heap(backend, y),
-        heap(backend, dz),
-        heap(backend, db),
-        tf.util.sizeFromShape(dy.shape),
+        sized(backend, dy, size, "LeakyReluBiasGrad dy"),
+        sized(backend, y, size, "LeakyReluBiasGrad y"),
+        sized(backend, dz, size, "LeakyReluBiasGrad dz"),
+        sized(backend, db, channels, "LeakyReluBiasGrad db"),
+        size,
         channels,
         attrs.alpha as number,
       ),

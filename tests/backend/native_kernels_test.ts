@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
+  buildProblem,
   loadNativeKernels,
+  NATIVE_SOURCE_URL,
+  parseBuildInfo,
   nativeAdamStep,
   nativeKernelsInUse,
   openBlasCoreSetting,
@@ -109,6 +112,13 @@ Deno.test({
       }
     }
     tf.setBackend("wasm");
+    // Empty operands never reach the C code (which trusts its sizes).
+    assert.ok(nativeKernelsInUse());
+    const none = tf.matMul(tf.zeros([0, 3]), tf.zeros([3, 4]));
+    assert.deepEqual(none.shape, [0, 4]);
+    const noFaces = tf.conv2d(tf.zeros([0, 6, 6, 1]) as tf.Tensor4D, tf.ones([3, 3, 1, 2]), 1, "valid");
+    assert.deepEqual(noFaces.shape, [0, 4, 4, 2]);
+    tf.dispose([none, noFaces]);
   },
 });
 
@@ -249,5 +259,86 @@ Deno.test({
     const haswell = await run("haswell");
     assert.equal(haswell.code, 0, haswell.text);
     assert.match(haswell.text, /Haswell kernels/);
+    // Set for OpenBLAS while it loads, then put back: child processes see the machine's value.
+    const inherited = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { loadNativeKernels } from "${module}";
+         loadNativeKernels(); console.log(Deno.env.get("OPENBLAS_CORETYPE") ?? "unset");`,
+      ],
+      env: { FACE_COMPARER_BLAS_CORE: "haswell", OPENBLAS_CORETYPE: "Zen" },
+    }).output();
+    assert.equal(new TextDecoder().decode(inherited.stdout).trim(), "Zen");
+  },
+});
+
+Deno.test("a build is refused when its source changed or the CPU lacks its instructions", () => {
+  const build = parseBuildInfo("abc123| sse4_2 avx avx2 fma|1");
+  assert.deepEqual(build, {
+    sourceSha256: "abc123",
+    features: ["sse4_2", "avx", "avx2", "fma"],
+    threading: "pthreads",
+  });
+  const haswell = "vendor_id\t: GenuineIntel\nflags\t\t: fpu sse4_2 avx avx2 fma bmi2\n";
+  const old = "vendor_id\t: GenuineIntel\nflags\t\t: fpu sse4_2 avx\n";
+  assert.equal(buildProblem(build, "abc123", haswell), undefined);
+  assert.match(
+    buildProblem(build, "def456", haswell)!,
+    /built from another version of native\/conv_kernels\.c: run `deno task build-native`/,
+  );
+  assert.match(
+    buildProblem(build, "abc123", old)!,
+    /built for a CPU with avx2, fma, which this CPU lacks: run `deno task build-native` on this machine/,
+  );
+  // No flags to compare with (another OS): only the source is checked.
+  assert.equal(buildProblem(build, "abc123", ""), undefined);
+});
+
+Deno.test({
+  name: "the built library is stamped with the source it was built from and the threading it uses",
+  ignore,
+  fn: () => {
+    assert.ok(status.available);
+    const library = Deno.dlopen((status as { path: string }).path, {
+      fc_build_info: { parameters: ["buffer", "i32"], result: "i32" },
+    });
+    const text = new Uint8Array(512);
+    const length = library.symbols.fc_build_info(text, text.length);
+    library.close();
+    const build = parseBuildInfo(new TextDecoder().decode(text.subarray(0, length)));
+    const source = Deno.readFileSync(NATIVE_SOURCE_URL);
+    return crypto.subtle.digest("SHA-256", source).then((digest) => {
+      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+      assert.equal(build.sourceSha256, hex);
+      assert.match((status as { description: string }).description, new RegExp(build.threading));
+    });
+  },
+});
+
+Deno.test({
+  name: "two workers multiply with OpenBLAS at the same time and both get right products",
+  ignore,
+  fn: async () => {
+    const run = (seed: number) =>
+      new Promise<{ native: boolean; worst: number }>((resolve, reject) => {
+        const worker = new Worker(
+          new URL("../helpers/native_matmul_worker.ts", import.meta.url),
+          { type: "module" },
+        );
+        worker.onmessage = (e) => {
+          worker.terminate();
+          resolve(e.data);
+        };
+        worker.onerror = (e) => {
+          worker.terminate();
+          reject(e);
+        };
+        worker.postMessage({ seed, size: 160, rounds: 20 });
+      });
+    const results = await Promise.all([run(1), run(2)]);
+    for (const r of results) {
+      assert.ok(r.native, "the worker computed with the native kernels");
+      assert.ok(r.worst < 1e-5, `relative error ${r.worst}`);
+    }
   },
 });
