@@ -69,6 +69,33 @@ export async function decodeFace(
   return resampleRect(image, scaleCropBox(params.box, image), params);
 }
 
+/** Bytes a prepared face set takes in memory (and on disk): faces x size x size x channels. */
+export function preparedBytes(images: number, params: Pick<PrepareParams, "size" | "grey">): number {
+  return images * params.size * params.size * (params.grey ? 1 : 3);
+}
+
+/**
+ * Says how much memory the prepared faces need before any image is decoded, and refuses when
+ * that is more than the machine has available (a `--size` too large for it).
+ */
+function assertMemoryFor(images: number, perImage: number, params: PrepareParams): void {
+  const bytes = images * perImage;
+  const available = Deno.systemMemoryInfo().available;
+  const gb = (b: number) => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 2 : 1)} GB`;
+  console.log(
+    `prepare: ${images} faces of ${params.size}x${params.size} ${
+      params.grey ? "grey" : "colour"
+    } need ${gb(bytes)} of memory (${gb(available)} available)`,
+  );
+  if (bytes > available * 0.9) {
+    throw new UserError(
+      `--size ${params.size}: ${images} faces need ${gb(bytes)} of memory, more than the ${
+        gb(available)
+      } available; choose a smaller --size`,
+    );
+  }
+}
+
 /**
  * Decodes every image of `source`. A corrupt image is a UserError naming the file, unless
  * `params.skipBad`, in which case it is left out and listed in `skipped`.
@@ -79,13 +106,17 @@ export async function prepareFaces(
 ): Promise<PreparedFaces> {
   const channels = params.grey ? 1 : 3;
   const perImage = params.size * params.size * channels;
+  assertMemoryFor(source.images.length, perImage, params);
+  // Each face is written into its slot of the one array as it is decoded (never a second
+  // copy of the whole set); skipped images' slots are closed up at the end.
+  let pixels = new Uint8Array(source.images.length * perImage);
   const progress = new Progress("prepare", source.images.length, { unit: "images" });
-  const decoded = await mapLimit(source.images, async (image) => {
+  const usable = await mapLimit(source.images, async (image, i) => {
     const path = join(source.dir, image.file);
     try {
-      const pixels = await decodeFace(path, source.kind, params);
+      pixels.set(await decodeFace(path, source.kind, params), i * perImage);
       progress.advance();
-      return pixels;
+      return undefined;
     } catch (error) {
       const reason = (error as Error).message.split("\n")[0];
       if (!params.skipBad) {
@@ -104,17 +135,20 @@ export async function prepareFaces(
     file,
     reason: "bad file name",
   }));
-  const kept = decoded.filter((d, i) => {
-    if (typeof d === "string") {
-      skipped.push({ file: source.images[i].file, reason: d });
-      return false;
+  usable.forEach((reason, i) => {
+    if (reason !== undefined) {
+      skipped.push({ file: source.images[i].file, reason });
+      return;
     }
     const { file, person, number } = source.images[i];
+    if (entries.length !== i) {
+      pixels.copyWithin(entries.length * perImage, i * perImage, (i + 1) * perImage);
+    }
     entries.push({ file, person, number });
-    return true;
-  }) as Uint8Array[];
-  if (kept.length === 0) throw new UserError(`no usable images in ${source.dir}`);
-  const pixels = new Uint8Array(kept.length * perImage);
-  kept.forEach((p, i) => pixels.set(p, i * perImage));
+  });
+  if (entries.length === 0) throw new UserError(`no usable images in ${source.dir}`);
+  if (entries.length < source.images.length) {
+    pixels = pixels.slice(0, entries.length * perImage);
+  }
   return { faces: { size: params.size, channels, pixels, entries }, skipped };
 }

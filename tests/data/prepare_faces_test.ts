@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PREPARE_DEFAULTS } from "../../lib/config/defaults.ts";
 import { detectImageSource } from "../../lib/data/image_source.ts";
-import { prepareFaces } from "../../lib/data/prepare_faces.ts";
+import { decodeFace, prepareFaces } from "../../lib/data/prepare_faces.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { noiseImage, tempDir, writeJpegFolder, writePgmFolder } from "../helpers/fixtures.ts";
 import { encodePgm } from "../../lib/data/pgm.ts";
@@ -76,5 +76,34 @@ Deno.test("a corrupt image is an error naming it, or skipped and counted with sk
   await assert.rejects(
     () => prepareFaces(detectImageSource(pgmDir), PREPARE_DEFAULTS),
     /Some_One_0001\.pgm: truncated PGM/,
+  );
+});
+
+Deno.test("a skipped image leaves no gap: every kept face is the one its entry names", async () => {
+  const dir = tempDir();
+  await writeJpegFolder(dir, { people: 2, perPerson: 2, size: 100 });
+  const bad = join(dir, "Person_A0", "Person_A0_0001.jpg");
+  Deno.writeFileSync(bad, Deno.readFileSync(bad).subarray(0, 200));
+  const params = { ...PREPARE_DEFAULTS, skipBad: true };
+  const { faces, skipped } = await prepareFaces(detectImageSource(dir), params);
+  assert.deepEqual(skipped.map((s) => s.file), ["Person_A0/Person_A0_0001.jpg"]);
+  const per = faces.size * faces.size * faces.channels;
+  assert.equal(faces.pixels.length, 3 * per);
+  for (const [i, entry] of faces.entries.entries()) {
+    const alone = await decodeFace(join(dir, entry.file), "lfw-jpeg", params);
+    assert.deepEqual(faces.pixels.subarray(i * per, (i + 1) * per), alone, entry.file);
+  }
+});
+
+Deno.test("a face size the machine has no memory for is refused before any image is decoded", async () => {
+  const dir = tempDir();
+  await writeJpegFolder(dir, { people: 1, perPerson: 2, size: 60 });
+  const size = Math.ceil(Math.sqrt(Deno.systemMemoryInfo().total));
+  await assert.rejects(
+    () => prepareFaces(detectImageSource(dir), { ...PREPARE_DEFAULTS, size }),
+    (e: Error) =>
+      e instanceof UserError &&
+      new RegExp(`^--size ${size}: 2 faces need [0-9.]+ GB of memory, more than the [0-9.]+ GB available`)
+        .test(e.message),
   );
 });

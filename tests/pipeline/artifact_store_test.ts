@@ -106,6 +106,26 @@ Deno.test("a tampered output is reported by load, left in place, and rebuilt onl
   );
 });
 
+Deno.test("a cached file is trusted by size and time; FACE_COMPARER_VERIFY=full re-hashes it", async () => {
+  const { store } = quietStore(tempDir());
+  const { artifact } = await store.ensure(spec, write("hello"));
+  const path = join(artifact.dir, "out.txt");
+  const record = artifact.manifest.files["out.txt"];
+  assert.equal(Deno.statSync(path).mtime?.getTime(), record.mtimeMs);
+  // A same-size change written at once is caught: the stamp lies a second in the past.
+  Deno.writeTextFileSync(path, "jello");
+  assert.equal((await store.inspect("demo", artifact.key)).state, "damaged");
+  // Only a change that also puts the time back escapes the cheap check, not the full one.
+  Deno.utimeSync(path, record.mtimeMs! / 1000, record.mtimeMs! / 1000);
+  assert.equal((await store.inspect("demo", artifact.key)).state, "ok");
+  Deno.env.set("FACE_COMPARER_VERIFY", "full");
+  try {
+    assert.equal((await store.inspect("demo", artifact.key)).state, "damaged");
+  } finally {
+    Deno.env.delete("FACE_COMPARER_VERIFY");
+  }
+});
+
 Deno.test("a resumable rebuild starts from the damaged artifact's intact files", async () => {
   const { store } = quietStore(tempDir());
   const produce = async (dir: string) => {
