@@ -68,8 +68,9 @@ export interface TrainOutcome {
 }
 
 /** The options that define an experiment, as stored and compared in its record. */
-function describeOptions(options: TrainOptions): Record<string, unknown> {
+function describeOptions(options: TrainOptions, compute: string): Record<string, unknown> {
   return {
+    compute,
     images: options.split.prepare.images,
     prepare: options.split.prepare.params,
     split: options.split.params,
@@ -129,7 +130,15 @@ export async function trainExperiment(
   }
   const { prepared, split } = await ensureSplit(store, options.split);
 
-  const inputs: Record<string, string> = { faces: prepared.key, split: split.key };
+  // The backend and kernel set are part of what made a model: two kernel sets round
+  // differently, so a run is only bit-identical to one made with the same ones.
+  const backend = await selectBackend(options.backend, { log });
+  const compute = computeSignature(backend);
+  const inputs: Record<string, string> = {
+    faces: prepared.key,
+    split: split.key,
+    compute,
+  };
   let initialArtifact: Artifact | undefined;
   if (options.load !== undefined) {
     const source = await index.requireSingle(options.load);
@@ -172,8 +181,28 @@ export async function trainExperiment(
     inputs,
   };
   const key = await stageKey(spec);
-  const described = describeOptions(options);
+  const described = describeOptions(options, compute);
   const diff = existing ? differences(existing.options, described) : [];
+  if (
+    existing && existing.keys.train !== key && !options.force && diff.length === 1 &&
+    diff[0].startsWith("compute ")
+  ) {
+    const madeWith = String(existing.options.compute);
+    if (existing.status === "complete") {
+      const artifact = await store.load("train", existing.keys.train);
+      if (artifact) {
+        log(
+          `train: cached (${existing.keys.train.slice(0, 12)}), trained with ${madeWith}; this machine computes with ${compute}`,
+        );
+        return { artifact, epochsDone: options.params.epochs, record: existing, cached: true };
+      }
+    }
+    throw new UserError(
+      `experiment "${options.name}" was started with ${madeWith}, and this run would compute with ${compute}: ` +
+        `resuming with other kernels breaks the promise that a resumed run equals an uninterrupted one; ` +
+        `resume it where it started, or use --force to train it again here`,
+    );
+  }
   const extension = existing && existing.keys.train !== key && !options.force &&
     existing.status === "complete" && diff.length === 1 &&
     /^train\.epochs (\d+) -> (\d+)$/.exec(diff[0]);
@@ -243,13 +272,11 @@ export async function trainExperiment(
   await index.put(record);
 
   let epochsDone = 0;
-  let backend: BackendInfo | undefined;
   let threads = 1;
   let complete = false;
   const partialDir = store.partialDirOf("train", key);
   try {
     const { artifact } = await store.ensure(spec, async (workDir) => {
-      backend = await selectBackend(options.backend, { log });
       // The native backend threads by itself; wasm gets one worker per side of the pair.
       threads = backend.name === "wasm"
         ? Math.min(2, options.threads ?? navigator.hardwareConcurrency)
@@ -334,6 +361,14 @@ export async function trainExperiment(
     }
     throw error;
   }
+}
+
+/**
+ * What computes a training run, as recorded in its key: the tfjs backend and the kernel set
+ * (for native kernels this names the BLAS library and the core type it chose).
+ */
+export function computeSignature(backend: BackendInfo): string {
+  return `${backend.name} backend, kernels: ${backend.kernels}`;
 }
 
 /** Thrown inside the stage when training stopped early on purpose (time budget). */
