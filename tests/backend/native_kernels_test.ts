@@ -17,13 +17,11 @@ import { Adam } from "../../lib/train/adam.ts";
 import { leakyReluBiasGrad } from "../../lib/backend/wasm_leaky_relu_grad.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { relativeError } from "../helpers/array_compare.ts";
+import { needs } from "../helpers/tiers.ts";
 
-// CI builds the library and sets FACE_COMPARER_REQUIRE_NATIVE=1, so these tests cannot pass
-// there by skipping; elsewhere a checkout without the library skips them with the reason.
-const required = Deno.env.get("FACE_COMPARER_REQUIRE_NATIVE") === "1";
+// The full tier (CI) requires the built library; the basic tier ignores these tests.
 const status = loadNativeKernels();
-const ignore = !status.available && !required;
-if (ignore) console.warn(`native kernel tests skipped: ${(status as { reason: string }).reason}`);
+const ignore = needs("native");
 
 const rng = new Rng(33);
 const random = (shape: number[]) =>

@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { defaultProtocolFiles } from "../../lib/config/defaults.ts";
 import { parsePairsFile, parsePeopleFile } from "../../lib/data/lfw_protocol.ts";
 import { UserError } from "../../lib/util/errors.ts";
+import { needs } from "../helpers/tiers.ts";
 
 const files = defaultProtocolFiles();
 const read = (path: string) => Deno.readTextFileSync(path);
 
-Deno.test("View 2 pairs.txt: 10 folds of 300 same + 300 different", () => {
+Deno.test("View 2 pairs.txt: 10 folds of 300 same + 300 different", { ignore: needs("lfw") }, () => {
   const parsed = parsePairsFile(read(files.pairs), files.pairs);
   assert.equal(parsed.folds, 10);
   assert.equal(parsed.perFold, 300);
@@ -23,7 +24,7 @@ Deno.test("View 2 pairs.txt: 10 folds of 300 same + 300 different", () => {
   assert.ok(parsed.pairs.filter((p) => !p.same).every((p) => p.a.person !== p.b.person));
 });
 
-Deno.test("View 1: pairsDevTrain 1100 + 1100, pairsDevTest 500 + 500", () => {
+Deno.test("View 1: pairsDevTrain 1100 + 1100, pairsDevTest 500 + 500", { ignore: needs("lfw") }, () => {
   const dir = files.pairsDevTest.replace(/pairsDevTest\.txt$/, "");
   const train = parsePairsFile(read(dir + "pairsDevTrain.txt"), "pairsDevTrain.txt");
   const test = parsePairsFile(read(files.pairsDevTest), files.pairsDevTest);
@@ -31,7 +32,7 @@ Deno.test("View 1: pairsDevTrain 1100 + 1100, pairsDevTest 500 + 500", () => {
   assert.deepEqual([test.folds, test.perFold, test.pairs.length], [1, 500, 1000]);
 });
 
-Deno.test("people files: ten disjoint folds in people.txt, one list in peopleDevTrain.txt", () => {
+Deno.test("people files: ten disjoint folds in people.txt, one list in peopleDevTrain.txt", { ignore: needs("lfw") }, () => {
   const folds = parsePeopleFile(read(files.people), files.people);
   assert.equal(folds.length, 10);
   const names = folds.flat().map((p) => p.person);

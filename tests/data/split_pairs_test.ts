@@ -9,11 +9,14 @@ import { imagesOf } from "../../lib/data/sample_pairs.ts";
 import { splitPairs } from "../../lib/data/split_pairs.ts";
 import { bucketCounts, splitStats } from "../../lib/data/skew_stats.ts";
 import { lfwEntries } from "../helpers/fixtures.ts";
+import { needs } from "../helpers/tiers.ts";
 
-const entries = lfwEntries();
+// Every test here reads LFW: the basic tier (no LFW copy) ignores them all.
+const onLfw = !needs("lfw");
+const entries = onLfw ? lfwEntries() : [];
 const files = defaultProtocolFiles();
 
-Deno.test("seed split on LFW: sizes, halves, and no image in two sets", () => {
+Deno.test("seed split on LFW: sizes, halves, and no image in two sets", { ignore: !onLfw }, () => {
   const params: SplitParams = {
     ...SPLIT_DEFAULTS,
     valPairs: 256,
@@ -31,13 +34,13 @@ Deno.test("seed split on LFW: sizes, halves, and no image in two sets", () => {
   assert.deepEqual(splitPairs(entries, params).sets, sets);
 });
 
-Deno.test("the default seed split (40,000 training pairs) fits the data", () => {
+Deno.test("the default seed split (40,000 training pairs) fits the data", { ignore: !onLfw }, () => {
   const { sets } = splitPairs(entries, SPLIT_DEFAULTS);
   assert.equal(sets.train.length, 40_000);
   assert.equal(sets.test.length, 0);
 });
 
-Deno.test("lfw-view2: the official fold is the test set, training people come from the other folds", () => {
+Deno.test("lfw-view2: the official fold is the test set, training people come from the other folds", { ignore: !onLfw }, () => {
   const pairs = parsePairsFile(Deno.readTextFileSync(files.pairs), files.pairs);
   const folds = parsePeopleFile(Deno.readTextFileSync(files.people), files.people);
   const trainPeople = new Set(folds.filter((_, i) => i !== 1).flat().map((p) => p.person));
@@ -54,7 +57,7 @@ Deno.test("lfw-view2: the official fold is the test set, training people come fr
   }
 });
 
-Deno.test("lfw-view1: validation people are held out of training; training images are the rest", () => {
+Deno.test("lfw-view1: validation people are held out of training; training images are the rest", { ignore: !onLfw }, () => {
   const pairs = parsePairsFile(Deno.readTextFileSync(files.pairsDevTest), files.pairsDevTest);
   const people = parsePeopleFile(
     Deno.readTextFileSync(files.peopleDevTrain),
@@ -86,7 +89,7 @@ Deno.test("lfw-view1: validation people are held out of training; training image
   );
 });
 
-Deno.test("seed: training images are those of the training pairs, disjoint from validation and test", () => {
+Deno.test("seed: training images are those of the training pairs, disjoint from validation and test", { ignore: !onLfw }, () => {
   const { sets, trainImages } = splitPairs(entries, {
     ...SPLIT_DEFAULTS,
     trainPairs: 2000,
@@ -97,7 +100,7 @@ Deno.test("seed: training images are those of the training pairs, disjoint from 
   for (const i of trainImages) assert.ok(!other.has(i));
 });
 
-Deno.test("protocol files that put test people in training (View 2 pairs given as View 1) are refused", () => {
+Deno.test("protocol files that put test people in training (View 2 pairs given as View 1) are refused", { ignore: !onLfw }, () => {
   const pairs = parsePairsFile(Deno.readTextFileSync(files.pairs), files.pairs);
   const people = parsePeopleFile(Deno.readTextFileSync(files.peopleDevTrain), files.peopleDevTrain);
   assert.throws(
@@ -112,7 +115,7 @@ Deno.test("protocol files that put test people in training (View 2 pairs given a
   );
 });
 
-Deno.test("skew statistics bucket people by image count", () => {
+Deno.test("skew statistics bucket people by image count", { ignore: !onLfw }, () => {
   assert.deepEqual(Object.values(bucketCounts([1, 1, 2, 3, 5, 6, 11, 26, 76, 200, 201, 530])), [
     2,
     1,

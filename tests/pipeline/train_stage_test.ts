@@ -34,6 +34,7 @@ import {
 } from "../../lib/pipeline/experiment_summary.ts";
 import { loadPublishedRocs } from "../../lib/report/published_roc.ts";
 import type { TenFoldRecord } from "../../lib/pipeline/experiments.ts";
+import { needs } from "../helpers/tiers.ts";
 
 // One store for the file: the real LFW copy is prepared once (about 15 s).
 const lines: string[] = [];
@@ -68,7 +69,7 @@ function options(name: string, extra: Partial<TrainOptions> = {}): TrainOptions 
   };
 }
 
-Deno.test("real pairs: history and checkpoints; an interrupted and resumed run equals an uninterrupted one", async () => {
+Deno.test("real pairs: history and checkpoints; an interrupted and resumed run equals an uninterrupted one", { ignore: needs("lfw") }, async () => {
   // Interrupted: the tiny time budget stops it after its first epoch.
   const first = await trainExperiment(store, options("resumed", { timeBudgetSeconds: 1e-6 }));
   assert.equal(first.artifact, undefined);
@@ -132,7 +133,7 @@ Deno.test("real pairs: history and checkpoints; an interrupted and resumed run e
   assert.ok(lines.some((l) => l.startsWith("train: cached")));
 });
 
-Deno.test("a name reused with other parameters is refused; unknown --load names are errors", async () => {
+Deno.test("a name reused with other parameters is refused; unknown --load names are errors", { ignore: needs("lfw") }, async () => {
   await assert.rejects(
     () =>
       trainExperiment(
@@ -151,7 +152,7 @@ Deno.test("a name reused with other parameters is refused; unknown --load names 
   );
 });
 
-Deno.test("a bad option combination fails before any stage runs and leaves no experiment record", async () => {
+Deno.test("a bad option combination fails before any stage runs and leaves no experiment record", { ignore: needs("lfw") }, async () => {
   const base = options("ghost");
   const colour: TrainOptions = {
     ...base,
@@ -171,7 +172,7 @@ Deno.test("a bad option combination fails before any stage runs and leaves no ex
   assert.ok(!lines.some((l) => /prepare: running|split: running/.test(l)), lines.join("\n"));
 });
 
-Deno.test("--load is refused when the other model trained on people of this experiment's test set", async () => {
+Deno.test("--load is refused when the other model trained on people of this experiment's test set", { ignore: needs("lfw") }, async () => {
   // "straight" is a seed-protocol model: it trained on people from all over LFW.
   const base = options("view1_from_seed", { load: "straight" });
   const view1: TrainOptions = {
@@ -191,7 +192,7 @@ Deno.test("--load is refused when the other model trained on people of this expe
   assert.equal(await new ExperimentIndex(store.root).get("view1_from_seed"), undefined);
 });
 
-Deno.test("test: metrics per set with the validation threshold, ROC, galleries; cached; TTA", async () => {
+Deno.test("test: metrics per set with the validation threshold, ROC, galleries; cached; TTA", { ignore: needs("lfw") }, async () => {
   const params = { tta: 0, trainEvalPairs: 64, galleryPairs: 4, flip: false };
   const run = (extra: Partial<{ tta: number; flip: boolean }> = {}) =>
     testExperiment(store, {
@@ -251,7 +252,7 @@ Deno.test("test: metrics per set with the validation threshold, ROC, galleries; 
   );
 });
 
-Deno.test("a changed history.csv is reported by read-only tasks, never deleted, and repaired by train without retraining", async () => {
+Deno.test("a changed history.csv is reported by read-only tasks, never deleted, and repaired by train without retraining", { ignore: needs("lfw") }, async () => {
   // Its own experiment, so the other tests' artifacts are untouched.
   const trained = await trainExperiment(
     store,
@@ -292,7 +293,7 @@ Deno.test("a changed history.csv is reported by read-only tasks, never deleted, 
   assert.ok(await loadExperimentData(store, "damaged"));
 });
 
-Deno.test("experiments table: status, metrics by set, and the options that differ", async () => {
+Deno.test("experiments table: status, metrics by set, and the options that differ", { ignore: needs("lfw") }, async () => {
   const { summaries } = await summarizeExperiments(store);
   const byName = new Map(summaries.map((s) => [s.name, s]));
   const straight = byName.get("straight")!;
@@ -313,7 +314,7 @@ Deno.test("experiments table: status, metrics by set, and the options that diffe
   assert.ok(differingParams([straight, stopped]).includes("train.epochs"));
 });
 
-Deno.test("--force over an existing name keeps the earlier run under another name, restorable with mv", async () => {
+Deno.test("--force over an existing name keeps the earlier run under another name, restorable with mv", { ignore: needs("lfw") }, async () => {
   const first = await trainExperiment(store, options("forced", { timeBudgetSeconds: 1e-6 }));
   lines.length = 0;
   await trainExperiment(
@@ -335,7 +336,7 @@ Deno.test("--force over an existing name keeps the earlier run under another nam
   await assert.rejects(() => index.rename("forced", "straight"), /experiment "straight" exists/);
 });
 
-Deno.test("more epochs than a finished run trained continue from its checkpoint", async () => {
+Deno.test("more epochs than a finished run trained continue from its checkpoint", { ignore: needs("lfw") }, async () => {
   await trainExperiment(store, options("extended"));
   lines.length = 0;
   const more = await trainExperiment(
@@ -353,7 +354,35 @@ Deno.test("more epochs than a finished run trained continue from its checkpoint"
   );
 });
 
-Deno.test("status: every stage cached after training and testing; an unfinished run says after which epoch", async () => {
+Deno.test("the backend and kernel set are in the train key: a run started with other kernels is not resumed, a finished one is reused", { ignore: needs("lfw") }, async () => {
+  const index = new ExperimentIndex(store.root);
+  // As if each had been trained on another machine, with other kernels.
+  const elsewhere = "wasm backend, kernels: native (OpenBLAS 0.3.99, Haswell kernels)";
+  await trainExperiment(
+    store,
+    options("moved", { timeBudgetSeconds: 1e-6, params: { ...options("x").params, epochs: 3 } }),
+  );
+  const moved = await index.requireSingle("moved");
+  assert.match(String(moved.options.compute), /^wasm backend, kernels: /);
+  await index.put({ ...moved, options: { ...moved.options, compute: elsewhere } });
+  await assert.rejects(
+    () => trainExperiment(store, options("moved", { params: { ...options("x").params, epochs: 3 } })),
+    (e: Error) =>
+      e instanceof UserError &&
+      /"moved" was started with wasm backend, kernels: native \(OpenBLAS 0\.3\.99, Haswell kernels\), and this run would compute with wasm backend.*resume it where it started, or use --force/
+        .test(e.message),
+  );
+  const straight = await index.requireSingle("straight");
+  await index.put({ ...straight, options: { ...straight.options, compute: elsewhere } });
+  lines.length = 0;
+  const reused = await trainExperiment(store, options("straight"));
+  assert.equal(reused.cached, true);
+  assert.equal(reused.artifact?.key, straight.keys.train);
+  assert.ok(lines.some((l) => /cached .*trained with .*Haswell kernels; this machine computes with/.test(l)));
+  await index.put(straight);
+});
+
+Deno.test("status: every stage cached after training and testing; an unfinished run says after which epoch", { ignore: needs("lfw") }, async () => {
   const straight = await experimentStatus(store, "straight");
   assert.deepEqual(straight.map((s) => [s.stage, s.state]), [
     ["prepare", "cached"],
@@ -392,7 +421,7 @@ function miniView2(): { pairs: string; people: string } {
   return { pairs: join(dir, "pairs.txt"), people: join(dir, "people.txt") };
 }
 
-Deno.test("ten-fold View 2: trained fold by fold within a budget, evaluated with per-fold thresholds", async () => {
+Deno.test("ten-fold View 2: trained fold by fold within a budget, evaluated with per-fold thresholds", { ignore: needs("lfw") }, async () => {
   const files = miniView2();
   const base = options("view2");
   const tenFold: TrainOptions = {
@@ -472,7 +501,7 @@ Deno.test("ten-fold View 2: trained fold by fold within a budget, evaluated with
   assert.equal((html.match(/<svg /g) ?? []).length, 3, "ROC, fold 1 history, fold 1 skew");
 });
 
-Deno.test("compare: a trained experiment scores two real photos, symmetrically, with its threshold", async () => {
+Deno.test("compare: a trained experiment scores two real photos, symmetrically, with its threshold", { ignore: needs("lfw") }, async () => {
   const comparer = await FaceComparer.open(store, "straight", { backend: "wasm" });
   const lfw = join(lfwDataRoot(), "lfw-deepfunneled");
   const a = await readFaceImage(join(lfw, "AJ_Cook", "AJ_Cook_0001.jpg"), comparer.prepare);
@@ -500,7 +529,7 @@ Deno.test("compare: a trained experiment scores two real photos, symmetrically, 
   await assert.rejects(() => FaceComparer.open(store, "nobody"), /unknown experiment "nobody"/);
 });
 
-Deno.test("export: the layers-format model predicts what the experiment's model predicts", async () => {
+Deno.test("export: the layers-format model predicts what the experiment's model predicts", { ignore: needs("lfw") }, async () => {
   const outDir = tempDir();
   const pre = await exportExperiment(store, "straight", { outDir, backend: "wasm" });
   assert.deepEqual([pre.faceSize, pre.inputSize, pre.box, pre.scale], [
@@ -533,7 +562,7 @@ Deno.test("export: the layers-format model predicts what the experiment's model 
 });
 
 Deno.test("compare page: two real photos compared in headless Chromium, as on the command line", {
-  ignore: CHROMIUM === undefined,
+  ignore: needs("lfw", "chromium"),
 }, async () => {
   const outDir = tempDir();
   await exportExperiment(store, "straight", { outDir, backend: "wasm" });

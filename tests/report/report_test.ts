@@ -11,6 +11,7 @@ import { loadPublishedRocs, parseRocFile } from "../../lib/report/published_roc.
 import { Rng } from "../../lib/util/rng.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 import { CHROMIUM, runChromium } from "../helpers/chromium.ts";
+import { needs } from "../helpers/tiers.ts";
 
 Deno.test("ROC files are parsed tolerantly: comments, extra columns, NaN rows, either order", () => {
   const text = "# Created by Octave\n# rows: 4\n 1 1 0.5 30\n0.5 0.25 9 9\nNaN 0.1\n0 0 1 0\n\n";
@@ -22,7 +23,7 @@ Deno.test("ROC files are parsed tolerantly: comments, extra columns, NaN rows, e
   );
 });
 
-Deno.test("the shared published curves load with their accuracies", async () => {
+Deno.test("the shared published curves load with their accuracies", { ignore: needs("lfw") }, async () => {
   const published = await loadPublishedRocs(join(lfwDataRoot(), "published-roc"));
   assert.ok(published.length >= 12);
   const withCurves = published.filter((p) => p.points.length > 0);
@@ -166,7 +167,7 @@ Deno.test("the report's results table: model, objective, protocol, accuracy with
 });
 
 Deno.test("the report is one self-contained page whose charts render in Chromium", {
-  ignore: CHROMIUM === undefined,
+  ignore: needs("lfw", "chromium"),
 }, async () => {
   const published = await loadPublishedRocs(join(lfwDataRoot(), "published-roc"));
   const html = await buildReport([

@@ -1,0 +1,89 @@
+/**
+ * The whole pipeline (prepare, split, train, test, compare, export) on faces the test makes
+ * itself, so that the basic tier (`deno task check`, no LFW copy) trains and evaluates for real.
+ * The LFW versions of these checks are in `train_stage_test.ts` (full tier).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { AUGMENT_DEFAULTS } from "../../lib/augment/affine_augmenter.ts";
+import { PREPARE_DEFAULTS, SPLIT_DEFAULTS } from "../../lib/config/defaults.ts";
+import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
+import { trainExperiment, type TrainOptions } from "../../lib/pipeline/train_stage.ts";
+import { testExperiment, type TestMetrics } from "../../lib/pipeline/test_stage.ts";
+import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
+import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
+import { FaceComparer } from "../../lib/compare/face_comparer.ts";
+import { exportExperiment } from "../../lib/compare/export_experiment.ts";
+import { readFaceImage } from "../../lib/compare/face_image.ts";
+import { tempDir, writePgmFolder } from "../helpers/fixtures.ts";
+
+const images = tempDir();
+// 24 people x 8 faces of noise around a per-person brightness: learnable, and made here.
+writePgmFolder(images, { people: 24, perPerson: 8 });
+const lines: string[] = [];
+const store = new ArtifactStore(tempDir(), { log: (l) => lines.push(l), warn: (l) => lines.push(l) });
+
+function options(name: string, model: string, extra: Partial<TrainOptions> = {}): TrainOptions {
+  return {
+    name,
+    split: {
+      prepare: { images, params: PREPARE_DEFAULTS },
+      params: { ...SPLIT_DEFAULTS, trainPairs: 48, valPairs: 16, testPairs: 16 },
+      // Not read by the seed protocol.
+      protocolFiles: { pairs: "", people: "", pairsDevTest: "", peopleDevTrain: "" },
+    },
+    params: {
+      model,
+      epochs: 2,
+      batchSize: 16,
+      seed: 7,
+      augment: AUGMENT_DEFAULTS,
+      adam: ADAM_DEFAULTS,
+      schedule: "constant",
+      warmupEpochs: 0,
+      minImagesPerPerson: 2,
+    },
+    backend: "wasm",
+    progress: false,
+    log: (l) => lines.push(l),
+    ...extra,
+  };
+}
+
+for (const model of ["seed", "seed_cosface"]) {
+  Deno.test(`synthetic faces, ${model}: an interrupted and resumed run equals an uninterrupted one; test, compare and export use it`, async () => {
+    const paused = await trainExperiment(store, options(`${model}_resumed`, model, { timeBudgetSeconds: 1e-6 }));
+    assert.equal(paused.epochsDone, 1);
+    assert.equal(paused.artifact, undefined);
+    const resumed = await trainExperiment(store, options(`${model}_resumed`, model));
+    const straight = await trainExperiment(store, options(`${model}_straight`, model, { force: true }));
+    assert.equal(straight.artifact!.key, resumed.artifact!.key);
+    const one = (await loadCheckpoint(join(resumed.artifact!.dir, "checkpoint.bin")))!;
+    const two = (await loadCheckpoint(join(straight.artifact!.dir, "checkpoint.bin")))!;
+    assert.equal(one.epoch, 2);
+    for (const [name, values] of one.weights) assert.deepEqual(two.weights.get(name), values, name);
+
+    const tested = await testExperiment(store, {
+      name: `${model}_straight`,
+      params: { tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
+      backend: "wasm",
+      log: (l) => lines.push(l),
+    });
+    const metrics: TestMetrics = JSON.parse(Deno.readTextFileSync(join(tested.dir, "metrics.json")));
+    assert.deepEqual(Object.keys(metrics.sets).sort(), ["test", "train", "val"]);
+    assert.equal(metrics.sets.test.pairs, 16);
+    assert.ok(metrics.sets.test.auc >= 0 && metrics.sets.test.auc <= 1);
+
+    // compare scores a pair of prepared-size faces symmetrically; export writes a model.
+    const comparer = await FaceComparer.open(store, `${model}_straight`, { backend: "wasm" });
+    const face = (file: string) =>
+      readFaceImage(join(images, "faces", file), comparer.prepare);
+    const a = await face("Pgm_Person0_0001.pgm"), b = await face("Pgm_Person1_0001.pgm");
+    const [ab, ba] = comparer.compare([[a, b], [b, a]]);
+    assert.ok(ab > 0 && ab < 1 && Math.abs(ab - ba) < 1e-6, `${ab} vs ${ba}`);
+    comparer.dispose();
+    const out = join(tempDir(), "export");
+    await exportExperiment(store, `${model}_straight`, { outDir: out, backend: "wasm" });
+    assert.ok(Deno.statSync(join(out, "model.json")).isFile);
+  });
+}
