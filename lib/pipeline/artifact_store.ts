@@ -12,6 +12,7 @@
 import { join, relative } from "node:path";
 import { UserError } from "../util/errors.ts";
 import { canonicalJson, sha256File, sha256Hex } from "../util/hash.ts";
+import { declarationOf } from "./stages.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { toolVersions } from "./tool_versions.ts";
 import { type CodeFingerprint, codeFingerprint, gitState } from "./code_fingerprint.ts";
@@ -303,6 +304,16 @@ export class ArtifactStore {
       throw error;
     }
     const files = await hashTree(workDir);
+    // A build of a declared stage must have written every output the table declares (a
+    // stage that forgot one would otherwise be cached incomplete forever).
+    const declared = declarationOf(spec.code);
+    const missing = declared?.outputs.filter((f) => !(f in files)) ?? [];
+    if (missing.length > 0) {
+      if (!options.resumable) await Deno.remove(workDir, { recursive: true }).catch(() => {});
+      throw new Error(
+        `${declared!.name}: the build wrote no ${missing.join(", ")} (declared in lib/pipeline/stages.ts)`,
+      );
+    }
     const manifest: Manifest = {
       stage: spec.stage,
       key,

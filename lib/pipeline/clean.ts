@@ -9,9 +9,10 @@ import { join } from "node:path";
 import { UserError } from "../util/errors.ts";
 import type { ArtifactStore, Manifest } from "./artifact_store.ts";
 import { ExperimentIndex } from "./experiments.ts";
+import { STORE_DIRS } from "./stages.ts";
 
 /** The stages whose folders hold keyed artifacts. */
-export const STORE_STAGES = ["prepare", "split", "train", "test"] as const;
+export const STORE_STAGES = STORE_DIRS;
 
 /** One removable entry of the store. */
 export interface Garbage {

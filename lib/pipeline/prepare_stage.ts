@@ -9,9 +9,11 @@ import { assertFolder, detectImageSource } from "../data/image_source.ts";
 import { prepareFaces } from "../data/prepare_faces.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashFolder } from "./content_hash.ts";
+import { stage } from "./stages.ts";
 
 /** The code of the stage (with everything it imports; see `code_fingerprint.ts`). */
-export const PREPARE_CODE: readonly URL[] = [new URL("./prepare_stage.ts", import.meta.url)];
+/** The code of the stage (see `stages.ts`). */
+export const PREPARE_CODE: readonly URL[] = stage("prepare").code;
 
 /** Options of {@linkcode ensurePrepared}. */
 export interface PrepareOptions {

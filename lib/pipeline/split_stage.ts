@@ -20,9 +20,10 @@ import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashInputFile } from "./content_hash.ts";
 import { ensurePrepared, type PrepareOptions } from "./prepare_stage.ts";
+import { SPLIT_FILES, stage } from "./stages.ts";
 
 /** The code of the stage (with everything it imports; see `code_fingerprint.ts`). */
-export const SPLIT_CODE: readonly URL[] = [new URL("./split_stage.ts", import.meta.url)];
+export const SPLIT_CODE: readonly URL[] = stage("split").code;
 
 /** Paths of the official protocol files. */
 export interface ProtocolFiles {
@@ -48,14 +49,7 @@ export interface SplitArtifacts {
 }
 
 /** File names inside a split artifact. */
-export const SPLIT_FILES = {
-  pairs: "pairs.json",
-  stats: "stats.json",
-  /** Who is in training, validation and test (names), for guards and reports. */
-  people: "people.json",
-  /** The images a model may train on (indices into the faces), for single-image objectives. */
-  trainImages: "train_images.json",
-} as const;
+export { SPLIT_FILES };
 
 /**
  * Fills in what a protocol ignores, so that irrelevant options do not change the key, and

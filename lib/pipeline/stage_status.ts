@@ -10,10 +10,8 @@ import type { ArtifactStore, Manifest } from "./artifact_store.ts";
 import { codeFingerprint } from "./code_fingerprint.ts";
 import { hashFolder, hashInputFile } from "./content_hash.ts";
 import { ExperimentIndex } from "./experiments.ts";
-import { contentStateFile, PREPARE_CODE } from "./prepare_stage.ts";
-import { SPLIT_CODE } from "./split_stage.ts";
-import { TEST_CODE } from "./test_stage.ts";
-import { TRAIN_CODE } from "./train_stage.ts";
+import { contentStateFile } from "./prepare_stage.ts";
+import { stage as declaration } from "./stages.ts";
 import type { EpochRecord } from "../train/history.ts";
 import { TRAIN_FILES } from "../train/trainer.ts";
 import { readJsonIfExists } from "../util/atomic.ts";
@@ -28,11 +26,9 @@ export interface StageStatus {
   reasons: string[];
 }
 
-const CODE = { prepare: PREPARE_CODE, split: SPLIT_CODE, train: TRAIN_CODE, test: TEST_CODE };
-
 /** Files whose hash differs between a manifest's code and the code as it is now. */
-async function changedCode(manifest: Manifest, stage: keyof typeof CODE): Promise<string[]> {
-  const now = (await codeFingerprint(CODE[stage])).files;
+async function changedCode(manifest: Manifest, stage: StageStatus["stage"]): Promise<string[]> {
+  const now = (await codeFingerprint(declaration(stage).code)).files;
   const then = manifest.code?.files ?? {};
   return [...new Set([...Object.keys(now), ...Object.keys(then)])]
     .filter((f) => now[f] !== then[f]).sort();

@@ -35,12 +35,13 @@ import { ExperimentIndex, type TenFoldRecord } from "./experiments.ts";
 import { trainExperiment, type TrainOptions, type TrainOutcome } from "./train_stage.ts";
 import { loadPairSets, loadSplitPeople } from "./split_stage.ts";
 import { openTrainedExperiment, type TrainedExperiment } from "./trained_experiment.ts";
+import { stage } from "./stages.ts";
 
 /** Number of View 2 folds. */
 export const FOLDS = 10;
 
 /** The code of the ten-fold evaluation (with everything it imports). */
-export const TEN_FOLD_TEST_CODE: readonly URL[] = [new URL("./ten_fold.ts", import.meta.url)];
+export const TEN_FOLD_TEST_CODE: readonly URL[] = stage("ten-fold test").code;
 
 /** The fold experiments' names. */
 export function foldNames(name: string): string[] {

@@ -33,19 +33,13 @@ import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { ExperimentIndex } from "./experiments.ts";
 import { openTrainedExperiment } from "./trained_experiment.ts";
 import { loadPairSets } from "./split_stage.ts";
+import { stage, TEST_FILES } from "./stages.ts";
 
 /** The code of the stage (with everything it imports). */
-export const TEST_CODE: readonly URL[] = [new URL("./test_stage.ts", import.meta.url)];
+export const TEST_CODE: readonly URL[] = stage("test").code;
 
 /** File names inside a test artifact. */
-export const TEST_FILES = {
-  metrics: "metrics.json",
-  roc: "roc.json",
-  predictions: "predictions.json",
-  errors: "errors.json",
-  falsePositives: "false_positives.png",
-  falseNegatives: "false_negatives.png",
-} as const;
+export { TEST_FILES };
 
 /** The metrics of one set. */
 export interface SetMetrics {

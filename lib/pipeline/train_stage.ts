@@ -26,13 +26,10 @@ import {
 import { identityPairs } from "../data/identity_pairs.ts";
 import { learnsIdentities } from "../train/objective.ts";
 import { canonicalJson } from "../util/hash.ts";
+import { stage } from "./stages.ts";
 
 /** The code of the stage (with everything it imports, workers included). */
-export const TRAIN_CODE: readonly URL[] = [
-  new URL("./train_stage.ts", import.meta.url),
-  // Loaded through FFI as a built library: its source is the code.
-  new URL("../../native/conv_kernels.c", import.meta.url),
-];
+export const TRAIN_CODE: readonly URL[] = stage("train").code;
 
 /** Options of {@linkcode trainExperiment}. */
 export interface TrainOptions {
