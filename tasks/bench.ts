@@ -20,7 +20,9 @@ import {
   TrainingBenchmark,
   watchPeakMemory,
 } from "../lib/bench/speed_benchmarks.ts";
-import { measureAgainstReference } from "../lib/bench/reference_rounds.ts";
+import { measureAgainstReference, median } from "../lib/bench/reference_rounds.ts";
+import { runPillowReference } from "../lib/bench/pillow_reference.ts";
+import { jpegDecoderName } from "../lib/data/face_preprocessing.ts";
 import { runTorchReference } from "../lib/bench/torch_reference.ts";
 import { detectImageSource } from "../lib/data/image_source.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
@@ -47,7 +49,7 @@ Measures speed and writes artifacts/bench/bench.json.
   join(lfwDataRoot(), "..", "peers", "torch_seed_model.py")
 });
                      run with /usr/bin/python3 right after our figures when torch is installed
-  --no-reference     skip the PyTorch reference
+  --no-reference     skip the PyTorch and Pillow references
   --compare NAME     also time \`compare\` with experiment NAME: model loading (cold start) and
                      a second comparison of two photos in the same process
 Training runs on the native kernels when they are built (deno task build-native);
@@ -156,13 +158,40 @@ await runTask("bench", async () => {
   figures.augmentImagesPerSecond = augmentation;
   say("augmentation (1 core)", `${augmentation.toFixed(0)} images/s`);
   if (prepareImages > 0) {
-    const source = detectImageSource(pathOption(args, "images") ?? defaultImagesDir());
-    const rate = await benchmarkPrepare(source, { params: PREPARE_DEFAULTS, limit: prepareImages });
-    figures.prepareImagesPerSecond = rate;
-    say(
-      `prepare (${Math.min(prepareImages, source.images.length)} images)`,
-      `${rate.toFixed(0)} images/s`,
+    const imagesDir = pathOption(args, "images") ?? defaultImagesDir();
+    const source = detectImageSource(imagesDir);
+    const count = Math.min(prepareImages, source.images.length);
+    // Ours, the Pillow peer, ours again: the same minutes, so the ratio is fair.
+    const ours = [
+      await benchmarkPrepare(source, { params: PREPARE_DEFAULTS, limit: count }),
+    ];
+    const pillowScript = args.values["no-reference"] ? undefined : join(
+      lfwDataRoot(),
+      "..",
+      "peers",
+      "pillow_prepare.py",
     );
+    const pillow = pillowScript === undefined
+      ? undefined
+      : await runPillowReference(pillowScript, imagesDir, count);
+    ours.push(await benchmarkPrepare(source, { params: PREPARE_DEFAULTS, limit: count }));
+    const rate = median(ours);
+    figures.prepareImagesPerSecond = rate;
+    figures.prepareDecoder = jpegDecoderName();
+    say(
+      `prepare (${count} images)`,
+      `${rate.toFixed(0)} images/s (median of ${ours.map((r) => r.toFixed(0)).join(", ")}; JPEG decoder: ${jpegDecoderName()})`,
+    );
+    if (pillow?.ok) {
+      figures.pillowPrepareImagesPerSecond = pillow.imagesPerSecond;
+      figures.prepareRatio = rate / pillow.imagesPerSecond!;
+      say(
+        "Pillow reference (1 core)",
+        `${pillow.imagesPerSecond!.toFixed(0)} images/s (Pillow ${pillow.version}); ratio ours / Pillow ${
+          (rate / pillow.imagesPerSecond!).toFixed(2)
+        }`,
+      );
+    } else if (pillow) say("Pillow reference", `not run: ${pillow.reason}`);
   }
   const compareName = stringOption(args, "compare");
   if (compareName !== undefined) {

@@ -54,7 +54,7 @@ canvas{width:128px;height:128px;image-rendering:pixelated;border:1px solid #ccc;
 <div id="result" data-state="waiting">Pick two photos.</div>
 <p class="note">Photos are cropped as LFW images are: the LFWcrop box (${
     pre.box.join(", ")
-  } in a 250x250 frame) scaled
+  } in a ${pre.frame}x${pre.frame} frame) scaled
 to the photo's largest centred square, so faces centred and filling about a third of the frame work best.</p>
 <script>${tfjs}</script>
 <script type="application/json" id="model-data">${json}</script>
@@ -92,7 +92,7 @@ to the photo's largest centred square, so faces centred and filling about a thir
     // Crop the face box, resize it to the prepared size in grey, then to the model's input size.
     function prepare(image, canvasId) {
       const side = Math.min(image.width, image.height);
-      const s = side / 250, ox = (image.width - side) / 2, oy = (image.height - side) / 2;
+      const s = side / pre.frame, ox = (image.width - side) / 2, oy = (image.height - side) / 2;
       const [l, t, r, b] = pre.box;
       const canvas = document.getElementById(canvasId);
       const ctx = canvas.getContext("2d", { willReadFrequently: true });
@@ -101,7 +101,7 @@ to the photo's largest centred square, so faces centred and filling about a thir
       const rgba = ctx.getImageData(0, 0, pre.faceSize, pre.faceSize).data;
       const grey = new ImageData(pre.faceSize, pre.faceSize);
       for (let i = 0; i < rgba.length; i += 4) {
-        const g = Math.round(0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2]);
+        const g = Math.round(pre.luma[0] * rgba[i] + pre.luma[1] * rgba[i + 1] + pre.luma[2] * rgba[i + 2]);
         grey.data[i] = grey.data[i + 1] = grey.data[i + 2] = g;
         grey.data[i + 3] = 255;
       }

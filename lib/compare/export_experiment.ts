@@ -10,20 +10,15 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
 import { FaceComparer } from "./face_comparer.ts";
 import { exportLayersModel, serializeLayersModel } from "./export_layers_model.ts";
 import { buildComparePage } from "./browser_page.ts";
+import { type PreprocessingSpec, preprocessingSpec } from "../data/face_preprocessing.ts";
 
-/** `preprocessing.json`: how to turn a photo into the model's inputs, and how to decide. */
-export interface Preprocessing {
+/**
+ * `preprocessing.json`: how to turn a photo into the model's inputs (the steps of
+ * `lib/data/face_preprocessing.ts`, in numbers and words), and how to decide.
+ */
+export interface Preprocessing extends PreprocessingSpec {
   experiment: string;
   model: string;
-  /** Side of the prepared face (the crop is resized to this first). */
-  faceSize: number;
-  /** Side of the model's input (the prepared face resized again). */
-  inputSize: number;
-  /** The LFWcrop box in the 250x250 frame, [left, top, right, bottom]. */
-  box: [number, number, number, number];
-  grey: boolean;
-  /** Pixel values are divided by this. */
-  scale: number;
   /** Same person when the output probability is >= threshold. */
   threshold: number;
   thresholdSource: string;
@@ -48,11 +43,7 @@ export async function exportExperiment(
     const preprocessing: Preprocessing = {
       experiment: name,
       model: comparer.params.model.name,
-      faceSize: comparer.prepare.size,
-      inputSize: comparer.params.model.inputSize,
-      box: comparer.prepare.box,
-      grey: comparer.prepare.grey,
-      scale: 255,
+      ...preprocessingSpec(comparer.prepare, comparer.params.model.inputSize),
       threshold: comparer.threshold,
       thresholdSource: comparer.thresholdSource,
       nearChance: comparer.nearChance,

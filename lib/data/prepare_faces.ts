@@ -5,16 +5,13 @@
  * @module
  */
 import { join } from "node:path";
-import sharp from "sharp";
 import type { PrepareParams } from "../config/defaults.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { UserError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
-import { scaleCropBox } from "./crop_box.ts";
 import type { FaceArray, FaceEntry } from "./face_array.ts";
-import type { ImageSource, SourceKind } from "./image_source.ts";
-import { parsePgm } from "./pgm.ts";
-import { resampleRect } from "./resample.ts";
+import type { ImageSource } from "./image_source.ts";
+import { prepareFace } from "./face_preprocessing.ts";
 
 /** An image that could not be used, with the reason. */
 export interface SkippedImage {
@@ -28,45 +25,20 @@ export interface PreparedFaces {
   skipped: SkippedImage[];
 }
 
-// libvips decodes on its own threads while this thread resamples: 4 in flight keep both
-// cores busy without oversubscribing them.
+// Files are read (and sharp decodes) on other threads while this one decodes JPEGs natively
+// and resamples: 4 in flight keep the reads ahead without oversubscribing two cores.
 const IMAGES_IN_FLIGHT = 4;
-sharp.cache(false);
-sharp.concurrency(1);
 
 /**
- * Decodes one image file into `size` x `size` x channels bytes. Throws an Error (not a
- * UserError: the caller adds the file name) when the image is corrupt.
+ * Decodes one image file into `size` x `size` x channels bytes, by the project's one face
+ * preprocessing (`face_preprocessing.ts`). Throws an Error (not a UserError: the caller adds
+ * the file name) when the image is corrupt.
  */
 export async function decodeFace(
   path: string,
-  kind: SourceKind,
   params: Pick<PrepareParams, "box" | "size" | "grey">,
 ): Promise<Uint8Array> {
-  const bytes = await Deno.readFile(path);
-  if (kind === "lfwcrop-pgm") {
-    const pgm = parsePgm(bytes);
-    const image = { width: pgm.width, height: pgm.height, channels: 1, pixels: pgm.pixels };
-    if (image.width === params.size && image.height === params.size && params.grey) {
-      return pgm.pixels;
-    }
-    return resampleRect(
-      image,
-      { left: 0, top: 0, width: image.width, height: image.height },
-      params,
-    );
-  }
-  // sharp only decodes: its own grey conversion and resize cost twice the decode itself.
-  const { data, info } = await sharp(bytes, { failOn: "truncated", sequentialRead: true })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const image = {
-    width: info.width,
-    height: info.height,
-    channels: info.channels,
-    pixels: new Uint8Array(data.buffer, data.byteOffset, data.length),
-  };
-  return resampleRect(image, scaleCropBox(params.box, image), params);
+  return await prepareFace(await Deno.readFile(path), path, params);
 }
 
 /** Bytes a prepared face set takes in memory (and on disk): faces x size x size x channels. */
@@ -114,7 +86,7 @@ export async function prepareFaces(
   const usable = await mapLimit(source.images, async (image, i) => {
     const path = join(source.dir, image.file);
     try {
-      pixels.set(await decodeFace(path, source.kind, params), i * perImage);
+      pixels.set(await decodeFace(path, params), i * perImage);
       progress.advance();
       return undefined;
     } catch (error) {

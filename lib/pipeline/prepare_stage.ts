@@ -10,6 +10,7 @@ import { prepareFaces } from "../data/prepare_faces.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashFolder } from "./content_hash.ts";
 import { stage } from "./stages.ts";
+import { jpegDecoderName } from "../data/face_preprocessing.ts";
 
 /** The code of the stage (with everything it imports; see `code_fingerprint.ts`). */
 /** The code of the stage (see `stages.ts`). */
@@ -42,12 +43,14 @@ export async function ensurePrepared(
       stage: "prepare",
       code: PREPARE_CODE,
       params: options.params,
-      inputs: { images: imagesHash },
+      // The JPEG decoder changes pixels by rounding (libjpeg's grey plane or sharp's colour).
+      inputs: { images: imagesHash, decoder: jpegDecoderName() },
     },
     async (dir) => {
       const source = detectImageSource(images, { skipBad: options.params.skipBad });
       console.log(
-        `prepare: ${images}: ${describeSource(source.kind)}, ${source.images.length} images`,
+        `prepare: ${images}: ${describeSource(source.kind)}, ${source.images.length} images; ` +
+          `JPEG decoder: ${jpegDecoderName()}`,
       );
       const { faces, skipped } = await prepareFaces(source, options.params);
       await saveFaceArray(dir, faces);

@@ -72,11 +72,18 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     name: "prepare",
     dir: "prepare",
     description: "cuts, scales and greys every face of an image folder into one array",
-    inputs: { images: "content hash of the image folder" },
+    inputs: {
+      images: "content hash of the image folder",
+      decoder: "the JPEG decoder (native libjpeg grey, or sharp)",
+    },
     params: "PREPARE_DEFAULTS (--size, --box, --colour, --skip-bad)",
     outputs: Object.values(FACE_FILES),
     optionalOutputs: [],
-    code: [here("./prepare_stage.ts")],
+    code: [
+      here("./prepare_stage.ts"),
+      // The native JPEG decoder, loaded through FFI as a built library.
+      here("../../native/face_decode.c"),
+    ],
     resumable: false,
   },
   {
