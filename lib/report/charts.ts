@@ -7,6 +7,32 @@ import type { EpochRecord } from "../train/history.ts";
 import type { VegaLiteSpec } from "./render_chart.ts";
 
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
+/** Epochs are whole numbers: no 2.5 tick. */
+const EPOCH_AXIS = { tickMinStep: 1, format: "d" };
+/**
+ * One colour per experiment, the same on every chart of a page (Tableau 10, as TensorBoard-like
+ * tools use): the i-th experiment listed gets the i-th colour.
+ */
+export const EXPERIMENT_PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+];
+
+/** The colour scale of a page's experiments, in the order they are listed. */
+export function experimentColours(names: readonly string[]): { domain: string[]; range: string[] } {
+  return {
+    domain: [...names],
+    range: names.map((_, i) => EXPERIMENT_PALETTE[i % EXPERIMENT_PALETTE.length]),
+  };
+}
 /** Training red, validation blue, as the original project's plot. */
 const SET_COLOURS = { domain: ["training", "validation"], range: ["#d62728", "#1f77b4"] };
 
@@ -22,9 +48,12 @@ export function movingAverage(values: readonly number[], window: number): number
   return out;
 }
 
+/** The history chart's two line kinds, as its legend names them. */
+const RAW = "per epoch", AVERAGE = "moving average (20 epochs)";
+
 /**
  * Loss and accuracy per epoch, training red and validation blue: raw values light, the
- * 20-epoch moving average solid.
+ * 20-epoch moving average solid (the legend says which is which).
  */
 export function historyChart(history: readonly EpochRecord[], title: string): VegaLiteSpec {
   const rows: Record<string, unknown>[] = [];
@@ -38,14 +67,20 @@ export function historyChart(history: readonly EpochRecord[], title: string): Ve
     const raw = history.map((h) => h[field] as number);
     const average = movingAverage(raw, 20);
     history.forEach((h, i) => {
-      rows.push({ epoch: h.epoch, metric, set, kind: "raw", value: raw[i] });
-      rows.push({ epoch: h.epoch, metric, set, kind: "average", value: average[i] });
+      rows.push({ epoch: h.epoch, metric, set, kind: RAW, value: raw[i] });
+      rows.push({ epoch: h.epoch, metric, set, kind: AVERAGE, value: average[i] });
     });
   }
   const encoding = {
-    x: { field: "epoch", type: "quantitative", axis: { tickMinStep: 1 } },
+    x: { field: "epoch", type: "quantitative", axis: EPOCH_AXIS },
     y: { field: "value", type: "quantitative", scale: { zero: false }, title: null },
     color: { field: "set", type: "nominal", scale: SET_COLOURS, title: null },
+    opacity: {
+      field: "kind",
+      type: "nominal",
+      scale: { domain: [RAW, AVERAGE], range: [0.3, 1] },
+      title: null,
+    },
   };
   return {
     $schema: SCHEMA,
@@ -59,12 +94,12 @@ export function historyChart(history: readonly EpochRecord[], title: string): Ve
       height: 180,
       layer: [
         {
-          transform: [{ filter: "datum.kind === 'raw'" }],
-          mark: { type: "line", opacity: 0.3, point: history.length < 30 },
+          transform: [{ filter: `datum.kind === '${RAW}'` }],
+          mark: { type: "line", point: history.length < 30 },
           encoding,
         },
         {
-          transform: [{ filter: "datum.kind === 'average'" }],
+          transform: [{ filter: `datum.kind === '${AVERAGE}'` }],
           mark: { type: "line", strokeWidth: 2 },
           encoding,
         },
@@ -92,20 +127,36 @@ export function skewChart(stats: SplitStats, title: string): VegaLiteSpec {
       rows.push({ bucket, group: names[set] ?? set, people });
     }
   }
+  // Counts span 1 to thousands: a log axis with ticks at powers of ten, and each bar labelled
+  // with its count, so small buckets stay readable.
+  const max = Math.max(1, ...rows.map((r) => r.people as number));
+  const ticks = Array.from({ length: Math.ceil(Math.log10(max)) + 1 }, (_, i) => 10 ** i);
+  const encoding = {
+    x: { field: "bucket", type: "ordinal", sort: buckets, title: "images per person" },
+    xOffset: { field: "group", type: "nominal", sort: Object.values(names) },
+    y: {
+      field: "people",
+      type: "quantitative",
+      scale: { type: "log", domain: [0.8, ticks[ticks.length - 1] * 1.5] },
+      axis: { values: ticks, format: "~s" },
+      title: "people (log scale)",
+    },
+    color: { field: "group", type: "nominal", title: null },
+    tooltip: [{ field: "group" }, { field: "bucket" }, { field: "people" }],
+  };
   return {
     $schema: SCHEMA,
     title,
-    data: { values: rows },
-    width: 520,
-    height: 200,
-    mark: "bar",
-    encoding: {
-      x: { field: "bucket", type: "ordinal", sort: buckets, title: "images per person" },
-      xOffset: { field: "group", type: "nominal" },
-      y: { field: "people", type: "quantitative", scale: { type: "symlog" }, title: "people" },
-      color: { field: "group", type: "nominal", title: null },
-      tooltip: [{ field: "group" }, { field: "bucket" }, { field: "people" }],
-    },
+    data: { values: rows.filter((r) => (r.people as number) > 0) },
+    width: 560,
+    height: 220,
+    layer: [
+      { mark: "bar", encoding },
+      {
+        mark: { type: "text", dy: -4, fontSize: 8, baseline: "bottom" },
+        encoding: { ...encoding, text: { field: "people", type: "quantitative" } },
+      },
+    ],
   };
 }
 
@@ -117,47 +168,138 @@ export interface RocSeries {
   points: readonly (readonly [number, number])[];
 }
 
-/** ROC curves: true-accept rate against false-accept rate. */
-export function rocChart(series: readonly RocSeries[], title: string): VegaLiteSpec {
+/** A marked operating point on a ROC chart (the chosen threshold of a curve). */
+export interface RocMarker {
+  label: string;
+  fpr: number;
+  tpr: number;
+}
+
+/**
+ * ROC curves: true-accept rate against false-accept rate, with the chance diagonal and the
+ * chosen thresholds marked. `logFar` draws the false-accept axis on a log scale from 0.1%, where
+ * verification systems are compared. `colours` fixes each curve's colour (a page's experiment
+ * colours); without it a scheme is used.
+ */
+export function rocChart(
+  series: readonly RocSeries[],
+  title: string,
+  options: { markers?: readonly RocMarker[]; logFar?: boolean; colours?: { domain: string[]; range: string[] } } = {},
+): VegaLiteSpec {
+  const floor = 1e-3;
   const rows = series.flatMap((s) =>
-    s.points.map(([fpr, tpr], i) => ({ curve: s.label, source: s.source, fpr, tpr, i }))
+    s.points
+      .filter(([fpr]) => !options.logFar || fpr >= floor)
+      .map(([fpr, tpr], i) => ({ curve: s.label, source: s.source, fpr, tpr, i }))
+  );
+  const x = {
+    field: "fpr",
+    type: "quantitative",
+    title: options.logFar ? "false-accept rate (log scale)" : "false-accept rate",
+    scale: options.logFar ? { type: "log", domain: [floor, 1] } : { domain: [0, 1] },
+    ...(options.logFar ? { axis: { values: [0.001, 0.01, 0.1, 1], format: "~%" } } : {}),
+  };
+  const y = {
+    field: "tpr",
+    type: "quantitative",
+    title: "true-accept rate",
+    scale: { domain: [0, 1] },
+  };
+  const colour = {
+    legend: { labelLimit: 320 },
+    field: "curve",
+    type: "nominal",
+    title: null,
+    scale: options.colours ?? { scheme: "tableau20" },
+    sort: series.map((s) => s.label),
+  };
+  const layers: Record<string, unknown>[] = [
+    {
+      // Chance: a model that guesses accepts as many different pairs as same ones.
+      data: {
+        values: options.logFar
+          ? [{ fpr: floor, tpr: floor }, { fpr: 1, tpr: 1 }]
+          : [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }],
+      },
+      mark: { type: "line", strokeDash: [4, 4], color: "#999", strokeWidth: 1 },
+      encoding: { x, y },
+    },
+    {
+      data: { values: rows },
+      mark: { type: "line", interpolate: "step-after" },
+      encoding: {
+        x,
+        y,
+        order: { field: "i" },
+        color: colour,
+        strokeWidth: {
+          field: "source",
+          type: "ordinal",
+          sort: ["ours", "published"],
+          scale: { domain: ["ours", "published"], range: [2.5, 1] },
+          legend: null,
+        },
+      },
+    },
+  ];
+  const markers = (options.markers ?? []).filter((m) => !options.logFar || m.fpr >= floor);
+  if (markers.length > 0) {
+    layers.push({
+      data: { values: markers.map((m) => ({ ...m, curve: m.label, kind: "chosen threshold" })) },
+      mark: { type: "point", shape: "diamond", size: 90, filled: true, stroke: "#000", strokeWidth: 1 },
+      encoding: {
+        x,
+        y,
+        color: { ...colour, legend: null },
+        tooltip: [{ field: "label" }, { field: "fpr", format: ".3f" }, { field: "tpr", format: ".3f" }],
+      },
+    });
+  }
+  return { $schema: SCHEMA, title, width: 420, height: 360, layer: layers };
+}
+
+/** A metric per epoch of several experiments, for {@linkcode comparisonChart}. */
+export interface ExperimentHistory {
+  name: string;
+  history: readonly EpochRecord[];
+}
+
+/**
+ * The experiments' curves overlaid, one panel per metric (validation accuracy and AUC, training
+ * and validation loss), one colour per experiment (`colours`, the page's).
+ */
+export function comparisonChart(
+  runs: readonly ExperimentHistory[],
+  title: string,
+  colours: { domain: string[]; range: string[] },
+): VegaLiteSpec {
+  const metrics: [string, keyof EpochRecord][] = [
+    ["validation accuracy", "valAccuracy"],
+    ["validation AUC", "valAuc"],
+    ["training loss", "trainLoss"],
+    ["validation loss", "valLoss"],
+  ];
+  const rows = runs.flatMap((r) =>
+    metrics.flatMap(([metric, field]) =>
+      r.history.map((h) => ({ experiment: r.name, metric, epoch: h.epoch, value: h[field] }))
+    )
   );
   return {
     $schema: SCHEMA,
     title,
     data: { values: rows },
-    width: 420,
-    height: 360,
-    mark: { type: "line", interpolate: "step-after" },
-    encoding: {
-      x: {
-        field: "fpr",
-        type: "quantitative",
-        title: "false-accept rate",
-        scale: { domain: [0, 1] },
-      },
-      y: {
-        field: "tpr",
-        type: "quantitative",
-        title: "true-accept rate",
-        scale: { domain: [0, 1] },
-      },
-      order: { field: "i" },
-      color: {
-        legend: { labelLimit: 320 },
-        field: "curve",
-        type: "nominal",
-        title: null,
-        scale: { scheme: "tableau20" },
-        sort: series.map((s) => s.label),
-      },
-      strokeWidth: {
-        field: "source",
-        type: "ordinal",
-        sort: ["ours", "published"],
-        scale: { domain: ["ours", "published"], range: [2.5, 1] },
-        legend: null,
+    facet: { field: "metric", type: "nominal", title: null, sort: metrics.map(([m]) => m) },
+    columns: 2,
+    spec: {
+      width: 300,
+      height: 170,
+      mark: { type: "line", point: runs.every((r) => r.history.length < 30) },
+      encoding: {
+        x: { field: "epoch", type: "quantitative", axis: EPOCH_AXIS },
+        y: { field: "value", type: "quantitative", scale: { zero: false }, title: null },
+        color: { field: "experiment", type: "nominal", scale: colours, title: null },
       },
     },
+    resolve: { scale: { y: "independent" } },
   };
 }

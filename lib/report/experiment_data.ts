@@ -29,6 +29,8 @@ export interface ExperimentData {
   /** Absent until `deno task test NAME` ran. */
   test?: Artifact;
   history: EpochRecord[];
+  /** "done", "training (epoch k of n)" while a process trains it, else "interrupted at epoch k of n". */
+  statusText: string;
   stats: SplitStats;
   metrics?: TestMetrics;
   /** ROC points [fpr, tpr, threshold] by set. */
@@ -64,6 +66,12 @@ export async function loadExperimentData(
     (await readJsonIfExists<EpochRecord[]>(join(trainDir, TRAIN_FILES.historyJson))) ?? [];
   const stats = (await readJsonIfExists<SplitStats>(join(split.dir, SPLIT_FILES.stats)))!;
   const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
+  const epochs = (record.options.train as { epochs?: number } | undefined)?.epochs ?? "?";
+  const statusText = record.status === "complete"
+    ? "done"
+    : (await store.builder("train", record.keys.train))
+    ? `training (epoch ${history.length + 1} of ${epochs})`
+    : `interrupted at epoch ${history.length} of ${epochs}`;
   const data: ExperimentData = {
     record,
     prepared,
@@ -71,6 +79,7 @@ export async function loadExperimentData(
     train,
     test,
     history,
+    statusText,
     stats,
     galleries: {},
   };

@@ -5,7 +5,16 @@
  * @module
  */
 import { encodeBase64 } from "./base64.ts";
-import { historyChart, rocChart, type RocSeries, skewChart } from "./charts.ts";
+import {
+  comparisonChart,
+  experimentColours,
+  historyChart,
+  rocChart,
+  type RocMarker,
+  type RocSeries,
+  skewChart,
+} from "./charts.ts";
+import { flattenOptions } from "../pipeline/experiment_summary.ts";
 import type { ExperimentData, TenFoldData } from "./experiment_data.ts";
 import type { PublishedRoc } from "./published_roc.ts";
 import { MODELS } from "../model/registry.ts";
@@ -97,7 +106,7 @@ function facts(e: ExperimentData): string {
   const info = (e.train?.manifest.info ?? {}) as Record<string, unknown>;
   const backend = info.backend as { name?: string; provider?: string } | undefined;
   const rows: [string, unknown][] = [
-    ["status", e.record.status],
+    ["status", e.statusText],
     ["model", (e.record.options.train as { model?: string })?.model],
     ["epochs done", e.history.length],
     ["backend", backend ? `${backend.name} (${backend.provider})` : "–"],
@@ -132,7 +141,7 @@ async function experimentSection(e: ExperimentData, options: ReportOptions): Pro
   const protocol = (e.record.options.split as { protocol?: string })?.protocol ?? "seed";
   const parts: string[] = [`<section class="experiment"><h2>${esc(name)}</h2>`];
   parts.push(
-    `<p class="note">protocol ${esc(protocol)}; ${esc(e.record.status)}. ${
+    `<p class="note">protocol ${esc(protocol)}; ${esc(e.statusText)}. ${
       PROTOCOL_NOTES[protocol] ?? ""
     }</p>`,
   );
@@ -180,7 +189,15 @@ async function experimentSection(e: ExperimentData, options: ReportOptions): Pro
         }
       }
     }
-    parts.push("<h3>ROC</h3>", await chart(rocChart(series, `${name}: ROC`)));
+    const markers = thresholdMarkers(e, (set) => series[Object.keys(e.roc!).indexOf(set)].label);
+    parts.push(
+      "<h3>ROC</h3>",
+      `<p class="note">Diamonds: the threshold chosen on validation (${
+        e.metrics?.threshold.toFixed(3) ?? "?"
+      }); dashed: chance.</p>`,
+      await chart(rocChart(series, `${name}: ROC`, { markers })),
+      await chart(rocChart(series, `${name}: ROC, low false-accept rates`, { markers, logFar: true })),
+    );
   }
   parts.push(
     "<h3>Dataset skew</h3>",
@@ -204,6 +221,87 @@ async function experimentSection(e: ExperimentData, options: ReportOptions): Pro
     );
   }
   parts.push("<h3>Run facts</h3>", facts(e), "</section>");
+  return parts.join("\n");
+}
+
+/** Where each set's curve passes the chosen threshold (from the test stage's confusion counts). */
+function thresholdMarkers(e: ExperimentData, labelOf: (set: string) => string): RocMarker[] {
+  if (!e.metrics || !e.roc) return [];
+  return Object.keys(e.roc).flatMap((set) => {
+    const m = e.metrics!.sets[set]?.atThreshold;
+    if (!m || m.fp + m.tn === 0 || m.tp + m.fn === 0) return [];
+    return [{ label: labelOf(set), fpr: m.fp / (m.fp + m.tn), tpr: m.tp / (m.tp + m.fn) }];
+  });
+}
+
+/** The curve of a single experiment's test set, else its validation set, for overlays. */
+function mainSet(e: ExperimentData): string | undefined {
+  return e.roc?.test ? "test" : e.roc?.val ? "val" : undefined;
+}
+
+/**
+ * Several single experiments side by side: their curves overlaid per metric and their ROC on
+ * one chart, one colour per experiment (the same in every chart of this section), and a table of
+ * the parameters that differ and the metrics, each column from one named set.
+ */
+async function comparisonSection(runs: ExperimentData[]): Promise<string> {
+  const names = runs.map((e) => e.record.name);
+  const colours = experimentColours(names);
+  const flat = runs.map((e) => flattenOptions(e.record.options));
+  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) =>
+    new Set(flat.map((f) => JSON.stringify(f[k] ?? null))).size > 1
+  ).sort();
+  const metric = (e: ExperimentData, set: string) => {
+    const m = e.metrics?.sets[set];
+    return m ? `${pct(m.atThreshold.accuracy)} (${m.auc.toFixed(3)})` : "–";
+  };
+  const swatch = (i: number) =>
+    `<span class="swatch" style="background:${colours.range[i]}"></span>`;
+  const table = `<div class="scroll"><table class="metrics comparison"><thead><tr><th>experiment</th>${
+    keys.map((k) => `<th>${esc(k)}</th>`).join("")
+  }<th>status</th><th>validation accuracy (AUC)</th><th>test accuracy (AUC)</th></tr></thead><tbody>${
+    runs.map((e, i) =>
+      `<tr><th>${swatch(i)}${esc(e.record.name)}</th>${
+        keys.map((k) => `<td>${esc(JSON.stringify(flat[i][k] ?? null))}</td>`).join("")
+      }<td>${esc(e.statusText)}</td><td>${metric(e, "val")}</td><td>${metric(e, "test")}</td></tr>`
+    ).join("")
+  }</tbody></table></div><p class="note">Columns before "status": the options that differ between these experiments. Accuracy at each experiment's validation-chosen threshold; validation and test figures are never mixed in one column.</p>`;
+  const parts = [
+    `<section class="comparison"><h2>Comparison</h2>`,
+    table,
+    await chart(comparisonChart(
+      runs.map((e) => ({ name: e.record.name, history: e.history })),
+      "Training curves, one colour per experiment",
+      colours,
+    )),
+  ];
+  const rocRuns = runs.filter((e) => mainSet(e) !== undefined);
+  if (rocRuns.length > 0) {
+    const series: RocSeries[] = rocRuns.map((e) => {
+      const set = mainSet(e)!;
+      return {
+        label: `${e.record.name}: ${SET_NAMES[set] ?? set} (AUC ${
+          e.metrics?.sets[set]?.auc.toFixed(3) ?? "?"
+        })`,
+        source: "ours",
+        points: thin(e.roc![set].map(([f, t]) => [f, t] as [number, number]), 400),
+      };
+    });
+    const rocColours = {
+      domain: series.map((s) => s.label),
+      range: rocRuns.map((e) => colours.range[names.indexOf(e.record.name)]),
+    };
+    const markers = rocRuns.flatMap((e, i) =>
+      thresholdMarkers({ ...e, roc: { [mainSet(e)!]: e.roc![mainSet(e)!] } }, () => series[i].label)
+    );
+    parts.push(
+      await chart(rocChart(series, "ROC of each experiment (test set, or validation when untested)", {
+        markers,
+        colours: rocColours,
+      })),
+    );
+  }
+  parts.push("</section>");
   return parts.join("\n");
 }
 
@@ -411,9 +509,11 @@ const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:19px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:15px;margin:18px 0 6px}h4{font-size:13px;margin:12px 0 4px}
-.experiments{display:grid;grid-template-columns:repeat(auto-fit,minmax(660px,1fr));gap:28px}
+.experiments{display:grid;grid-template-columns:repeat(auto-fit,minmax(700px,1fr));gap:28px}
+.swatch{display:inline-block;width:10px;height:10px;margin-right:6px;border-radius:2px;vertical-align:baseline}
+figure.chart svg{max-width:100%;height:auto}
 table.metrics{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:4px 0}
-table.metrics th,table.metrics td{border:1px solid #ddd;padding:3px 7px;text-align:right}
+table.metrics th,table.metrics td{border:1px solid #ddd;padding:2px 5px;text-align:right;font-size:13px}
 table.metrics th:first-child{text-align:left}thead th{background:#f4f4f4}
 .experiment{min-width:0}tr.ours th,tr.ours td{background:#fff4d6;font-weight:600}.scroll{overflow-x:auto}
 .note{color:#666;font-size:12px;margin:4px 0}.warning{color:#a40000;background:#fff0f0;padding:4px 8px}figure.chart{margin:6px 0}
@@ -431,6 +531,8 @@ export async function buildReport(
     e.record.kind === "ten-fold";
   const title = options.title ??
     `face-comparer report: ${all.map((e) => e.record.name).join(", ")}`;
+  const singles = all.filter((e): e is ExperimentData => !isTenFold(e));
+  const comparison = singles.length >= 2 ? await comparisonSection(singles) : "";
   const sections: string[] = [];
   for (const e of all) {
     sections.push(
@@ -445,6 +547,7 @@ export async function buildReport(
   } by <code>deno task report</code>.
 Charts are vega-lite specifications (embedded beside each chart), pre-rendered to SVG.</p>
 <h2>Results</h2>${resultsTable(all)}
+${comparison}
 <div class="experiments">${sections.join("\n")}</div>
 <p class="note">LFW: Huang et al., "Labeled Faces in the Wild", UMass Amherst TR 07-49, 2007.</p>
 </body></html>

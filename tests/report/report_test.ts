@@ -11,6 +11,7 @@ import { loadPublishedRocs, parseRocFile } from "../../lib/report/published_roc.
 import { Rng } from "../../lib/util/rng.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 import { CHROMIUM, runChromium } from "../helpers/chromium.ts";
+import { EXPERIMENT_PALETTE } from "../../lib/report/charts.ts";
 import { needs } from "../helpers/tiers.ts";
 
 Deno.test("ROC files are parsed tolerantly: comments, extra columns, NaN rows, either order", () => {
@@ -40,7 +41,11 @@ Deno.test("the moving average trails over the window", () => {
 });
 
 /** A complete experiment made of synthetic results (no training needed). */
-async function syntheticExperiment(name: string, seed: number): Promise<ExperimentData> {
+async function syntheticExperiment(
+  name: string,
+  seed: number,
+  options: { interrupted?: boolean; lr?: number } = {},
+): Promise<ExperimentData> {
   const rng = new Rng(seed);
   const labels = Array.from({ length: 200 }, (_, i) => i % 2);
   const scores = labels.map((y) =>
@@ -105,10 +110,14 @@ async function syntheticExperiment(name: string, seed: number): Promise<Experime
       name,
       createdAt: "",
       updatedAt: "",
-      status: "complete",
+      status: options.interrupted ? "training" : "complete",
       keys: { prepare: "p", split: "s", train: "t", test: "x" },
-      options: { split: { protocol: "lfw-view2" }, train: { model: "seed" } },
+      options: {
+        split: { protocol: "lfw-view2" },
+        train: { model: "seed", epochs: 30, adam: { learningRate: options.lr ?? 0.001 } },
+      },
     },
+    statusText: options.interrupted ? "interrupted at epoch 30 of 50" : "done",
     prepared: artifact("prepare", { images: 13232, imagesDir: "/data" }),
     split: artifact("split", {}),
     train: artifact("train", {
@@ -162,8 +171,36 @@ Deno.test("the report's results table: model, objective, protocol, accuracy with
     );
     assert.match(html, row);
   }
-  assert.match(html, /<td>10\.0 min<\/td><td>30 of \?<\/td><td>wasm<\/td>/);
+  assert.match(html, /<td>10\.0 min<\/td><td>30 of 30<\/td><td>wasm<\/td>/);
   assert.match(html, /Category: unrestricted, no outside data/);
+});
+
+/** The SVG of each chart figure of a page, in order. */
+function figures(html: string): string[] {
+  return [...html.matchAll(/<figure class="chart"[^>]*>([\s\S]*?)<\/figure>/g)].map((m) => m[1]);
+}
+
+Deno.test("several experiments: overlaid curves and ROC in one colour per experiment, differing options, statuses", async () => {
+  const html = await buildReport([
+    await syntheticExperiment("first", 1),
+    await syntheticExperiment("second", 2, { interrupted: true, lr: 0.01 }),
+  ]);
+  const comparison = html.slice(html.indexOf('<section class="comparison">'));
+  assert.ok(html.includes('<section class="comparison">'));
+  // The table names the differing option and never mixes sets in a column.
+  assert.match(comparison, /<th>train\.adam\.learningRate<\/th><th>status<\/th><th>validation accuracy \(AUC\)<\/th><th>test accuracy \(AUC\)<\/th>/);
+  assert.match(comparison, /second<\/th><td>0\.01<\/td><td>interrupted at epoch 30 of 50<\/td>/);
+  assert.match(html, /protocol lfw-view2; interrupted at epoch 30 of 50\./);
+  // The first two figures are the comparison's: each experiment's colour is in both.
+  const [curves, roc] = figures(html);
+  for (const colour of [EXPERIMENT_PALETTE[0], EXPERIMENT_PALETTE[1]]) {
+    assert.ok(curves.includes(`stroke="${colour}"`), `curves in ${colour}`);
+    assert.ok(roc.includes(`stroke="${colour}"`), `ROC in ${colour}`);
+  }
+  assert.ok(!curves.includes(`stroke="${EXPERIMENT_PALETTE[2]}"`), "only two experiments' colours");
+  // Each experiment's ROC marks its chosen threshold and has a log-FAR view with the diagonal.
+  assert.match(html, /false-accept rate \(log scale\)/);
+  assert.match(html, /moving average \(20 epochs\)/);
 });
 
 Deno.test("the report is one self-contained page whose charts render in Chromium", {
@@ -176,8 +213,12 @@ Deno.test("the report is one self-contained page whose charts render in Chromium
   ], { published });
   // Self-contained: no external scripts, styles or images.
   assert.doesNotMatch(html, /<script[^>]+src=|<link |<img[^>]+src="http|url\(http/);
-  assert.equal((html.match(/<svg /g) ?? []).length, 6, "history, ROC and skew per experiment");
-  assert.equal((html.match(/class="vega-lite-spec"/g) ?? []).length, 6);
+  assert.equal(
+    (html.match(/<svg /g) ?? []).length,
+    10,
+    "history, ROC, log-FAR ROC and skew per experiment; overlaid curves and ROC",
+  );
+  assert.equal((html.match(/class="vega-lite-spec"/g) ?? []).length, 10);
   assert.match(html, /Eigen-PEP \(88\.97%, image-restricted\)/);
   const dir = tempDir();
   const page = join(dir, "report.html");
