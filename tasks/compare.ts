@@ -3,7 +3,6 @@
  * LIST.tsv`, many pairs at once, written as TSV or JSON.
  * @module
  */
-import { dirname, isAbsolute, join } from "node:path";
 import { artifactsRoot, TRAIN_DEFAULTS } from "../lib/config/defaults.ts";
 import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
 import { FaceComparer } from "../lib/compare/face_comparer.ts";
@@ -21,6 +20,14 @@ import {
 } from "../lib/util/cli.ts";
 import { assertFilePath } from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
+import {
+  describeSummary,
+  formatResults,
+  type PairLine,
+  type PairResult,
+  parsePairList,
+  summarizeLabelled,
+} from "../lib/compare/pair_list.ts";
 
 const HELP = `Usage: deno task compare NAME A B [options]
        deno task compare NAME --pairs LIST.tsv [options]
@@ -28,8 +35,13 @@ Says whether two photos (JPEG, PNG, WebP or PGM, any size) show the same person,
 model and threshold of experiment NAME. 250x250 photos get the LFWcrop box; other sizes get it
 scaled to their largest centred square; PGM faces of the prepared size are used as they are.
   --box X,Y,W,H     the face region in pixels, for every image
-  --pairs FILE      a list of pairs: two paths per line, tab-separated (relative to the list)
-  --format F        tsv | json (default tsv)
+  --pairs FILE      a list of pairs: two paths per line, tab-separated (relative to the list),
+                    and optionally a label (1/same/true or 0/different/false): then accuracy,
+                    AUC and the confusion counts of the list are printed too. A bad line or
+                    unreadable image is reported with its line number; the others are scored,
+                    and the exit code is 1 at the end.
+  --threshold T     decide at T instead of the experiment's validation-chosen threshold
+  --format F        tsv | json (default tsv; the same field names in both)
   --out FILE        write the results there instead of standard output
   --backend B       ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})`;
 
@@ -44,36 +56,13 @@ function parseBox(text: string | undefined): [number, number, number, number] | 
   return parts as [number, number, number, number];
 }
 
-async function readPairList(path: string): Promise<[string, string][]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch {
-    throw new UserError(`pair list not found or unreadable: ${path}`);
-  }
-  const base = dirname(path);
-  const resolve = (p: string) => (isAbsolute(p) ? p : join(base, p));
-  const pairs: [string, string][] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (!line.trim() || line.startsWith("#")) return;
-    const fields = line.split("\t").map((f) => f.trim());
-    if (fields.length !== 2 || !fields[0] || !fields[1]) {
-      throw new UserError(
-        `${path}:${i + 1}: expected two tab-separated image paths, found "${line}"`,
-      );
-    }
-    pairs.push([resolve(fields[0]), resolve(fields[1])]);
-  });
-  if (pairs.length === 0) throw new UserError(`no pairs in ${path}`);
-  return pairs;
-}
-
 await runTask("compare", async () => {
   const args = parseTaskArgs(Deno.args, {
     box: { type: "string" },
     pairs: { type: "string" },
     format: { type: "string" },
     out: { type: "string" },
+    threshold: { type: "string" },
     backend: { type: "string" },
   });
   if (args.values.help) return console.log(HELP);
@@ -90,9 +79,24 @@ await runTask("compare", async () => {
   const out = pathOption(args, "out");
   if (out !== undefined) assertFilePath(out, "--out");
   const box = parseBox(stringOption(args, "box"));
-  const pairs = list
-    ? await readPairList(list)
-    : [[userPath(images[0]), userPath(images[1])] as [string, string]];
+  const thresholdText = stringOption(args, "threshold");
+  const threshold = thresholdText === undefined ? undefined : Number(thresholdText);
+  if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
+    throw new UserError(`--threshold: "${thresholdText}" is not a probability between 0 and 1`);
+  }
+  let lines: PairLine[];
+  if (list) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(list);
+    } catch {
+      throw new UserError(`pair list not found or unreadable: ${list}`);
+    }
+    lines = parsePairList(text, list);
+    if (lines.length === 0) throw new UserError(`no pairs in ${list}`);
+  } else {
+    lines = [{ line: 0, a: userPath(images[0]), b: userPath(images[1]) }];
+  }
   const comparer = await FaceComparer.open(new ArtifactStore(artifactsRoot()), name, {
     backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,
   });
@@ -101,39 +105,76 @@ await runTask("compare", async () => {
       `compare: warning: experiment "${name}" scored no better than chance on its validation pairs; its verdicts are guesses`,
     );
   }
-  const faces: [Uint8Array, Uint8Array][] = [];
-  for (const [a, b] of pairs) {
-    faces.push([
-      await readFaceImage(a, comparer.prepare, { box }),
-      await readFaceImage(b, comparer.prepare, { box }),
-    ]);
+  const decideAt = threshold ?? comparer.threshold;
+  const header = {
+    experiment: name,
+    threshold: decideAt,
+    threshold_source: threshold === undefined
+      ? `${comparer.thresholdSource} of ${name}`
+      : "--threshold",
+  };
+  // Each pair is read on its own: an unreadable image fails that pair, not the list.
+  const results: PairResult[] = [];
+  const scored: { index: number; faces: [Uint8Array, Uint8Array] }[] = [];
+  for (const entry of lines) {
+    const result: PairResult = {
+      line: entry.line,
+      a: entry.a ?? "",
+      b: entry.b ?? "",
+      label: entry.label ?? null,
+      probability: null,
+      same_person: null,
+      error: entry.error ?? null,
+    };
+    results.push(result);
+    if (entry.error) continue;
+    try {
+      scored.push({
+        index: results.length - 1,
+        faces: [
+          await readFaceImage(entry.a!, comparer.prepare, { box }),
+          await readFaceImage(entry.b!, comparer.prepare, { box }),
+        ],
+      });
+    } catch (error) {
+      if (!list || !(error instanceof UserError)) throw error;
+      result.error = `${list}:${entry.line}: ${error.message}`;
+    }
   }
-  const probabilities = comparer.compare(faces);
-  const results = pairs.map(([a, b], i) => ({
-    a,
-    b,
-    probability: probabilities[i],
-    samePerson: probabilities[i] >= comparer.threshold,
-  }));
+  if (scored.length > 0) {
+    const probabilities = comparer.compare(scored.map((s) => s.faces));
+    scored.forEach((s, k) => {
+      results[s.index].probability = probabilities[k];
+      results[s.index].same_person = probabilities[k] >= decideAt;
+    });
+  }
   if (!list && stringOption(args, "out") === undefined && format === "tsv") {
     const r = results[0];
     console.log(
-      `${r.samePerson ? "same person" : "different people"}: probability ${
-        r.probability.toFixed(4)
-      }, threshold ${comparer.threshold.toFixed(4)} (${comparer.thresholdSource} of ${name})`,
+      `${r.same_person ? "same person" : "different people"}: probability ${
+        r.probability!.toFixed(4)
+      }, threshold ${decideAt.toFixed(4)} (${header.threshold_source})`,
     );
     return;
   }
-  const text = format === "json"
-    ? JSON.stringify({ experiment: name, threshold: comparer.threshold, results }, null, 2) + "\n"
-    : [
-      "a\tb\tprobability\tsame_person",
-      ...results.map((r) => `${r.a}\t${r.b}\t${r.probability.toFixed(6)}\t${r.samePerson}`),
-    ].join("\n") + "\n";
+  const summary = summarizeLabelled(results, decideAt);
+  const text = formatResults(format, header, results, summary);
+  // Messages go to stderr when the results go to stdout, so the output stays parseable.
+  const say = out ? console.log : console.error;
   if (out) {
     await writeFileAtomic(out, new TextEncoder().encode(text));
-    console.log(`compare: ${results.length} pair(s) written to ${out}`);
+    say(`compare: ${results.length} pair(s) written to ${out}`);
   } else {
     await Deno.stdout.write(new TextEncoder().encode(text));
+  }
+  if (summary) say(`compare: ${describeSummary(summary)}`);
+  const failed = results.filter((r) => r.error !== null);
+  if (failed.length > 0) {
+    for (const f of failed.slice(0, 10)) console.error(`compare: error: ${f.error}`);
+    throw new UserError(
+      `${failed.length} of ${results.length} pair(s) could not be compared (lines ${
+        failed.slice(0, 10).map((f) => f.line).join(", ")
+      }${failed.length > 10 ? ", ..." : ""}); they are listed with their error in the output`,
+    );
   }
 });

@@ -87,3 +87,54 @@ for (const model of ["seed", "seed_cosface"]) {
     assert.ok(Deno.statSync(join(out, "model.json")).isFile);
   });
 }
+
+Deno.test("compare --pairs: labelled list scored with a summary; a bad line and a missing image are listed, exit 1", async () => {
+  await trainExperiment(store, options("seed_straight", "seed"));
+  const dir = tempDir();
+  const face = (p: number, n: number) =>
+    join(images, "faces", `Pgm_Person${p}_${String(n).padStart(4, "0")}.pgm`);
+  const list = join(dir, "pairs.tsv");
+  Deno.writeTextFileSync(
+    list,
+    [
+      `${face(0, 1)}\t${face(0, 2)}\t1`,
+      `${face(0, 1)}\t${face(1, 1)}\t0`,
+      "just-one-path.pgm",
+      `${face(2, 1)}\tmissing.pgm\t1`,
+      `${face(3, 1)}\t${face(3, 2)}\tsame`,
+    ].join("\n") + "\n",
+  );
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      new URL("../../tasks/compare.ts", import.meta.url).pathname,
+      "seed_straight",
+      "--pairs",
+      list,
+      "--format",
+      "json",
+      "--threshold",
+      "0.5",
+    ],
+    env: { FACE_COMPARER_ARTIFACTS: store.root, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(run.stderr);
+  assert.equal(run.code, 1, stderr);
+  const output = JSON.parse(new TextDecoder().decode(run.stdout));
+  assert.equal(output.threshold, 0.5);
+  assert.equal(output.threshold_source, "--threshold");
+  assert.deepEqual(output.results.map((r: { line: number }) => r.line), [1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    output.results.map((r: { error: string | null }) => r.error === null),
+    [true, true, false, false, true],
+  );
+  assert.match(output.results[3].error, /pairs\.tsv:4: image not found: .*missing\.pgm/);
+  assert.equal(output.summary.pairs, 3);
+  assert.equal(output.summary.tp + output.summary.fp + output.summary.tn + output.summary.fn, 3);
+  assert.match(stderr, /compare: 3 labelled pairs: accuracy [\d.]+% at threshold 0\.5000/);
+  assert.match(stderr, /error: 2 of 5 pair\(s\) could not be compared \(lines 3, 4\)/);
+});
