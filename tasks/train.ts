@@ -109,7 +109,31 @@ await runTask("train", async () => {
     load,
     threads: intOption(args, "threads", { min: 1, max: 2 }),
     force: Boolean(args.values.force),
+    log: (line) => {
+      watchEpochs(line);
+      console.log(line);
+    },
   };
+  // Ctrl-C: say where the run stopped and how to go on (the checkpoint of the last finished
+  // epoch is already on disk: it is written atomically after every epoch).
+  let lastEpoch: { done: number; of: number; experiment: string } | undefined;
+  let training = name;
+  const watchEpochs = (line: string) => {
+    const fold = /^train: .*: fold (\d+) of/.exec(line);
+    if (fold) training = `${name}_fold${fold[1]}`;
+    const epoch = /^epoch (\d+)\/(\d+):/.exec(line);
+    if (epoch) lastEpoch = { done: Number(epoch[1]), of: Number(epoch[2]), experiment: training };
+  };
+  Deno.addSignalListener("SIGINT", () => {
+    console.error(
+      `\ntrain: interrupted ${
+        lastEpoch
+          ? `after epoch ${lastEpoch.done} of ${lastEpoch.of} of "${lastEpoch.experiment}" (the epoch under way is lost)`
+          : "before the first epoch finished"
+      }; rerun the same command to resume from the last checkpoint`,
+    );
+    Deno.exit(130);
+  });
   const store = new ArtifactStore(artifactsRoot());
   if (split.params.protocol === "lfw-view2" && split.params.fold === undefined) {
     const result = await trainTenFold(store, trainOptions);

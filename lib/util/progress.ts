@@ -1,6 +1,15 @@
 /**
- * Progress lines for long work: on a terminal, one line rewritten in place with items/s and
- * ETA; elsewhere (CI logs, pipes) silent until the work ends, when one summary line is printed.
+ * Progress lines for long work: on a terminal, one line rewritten in place with a bar, items/s,
+ * the ETA of this piece of work and, for a piece of a longer run (an epoch of a training run),
+ * the run's ETA, trimmed to the terminal's width; elsewhere (CI logs, pipes) silent until the
+ * work ends, when one summary line is printed.
+ *
+ * @example
+ * ```ts
+ * const progress = new Progress("epoch 3/40", 8000, { unit: "pairs", run: { piecesAfter: 37 } });
+ * progress.advance(128, "loss 0.61");
+ * progress.finish();
+ * ```
  * @module
  */
 
@@ -12,6 +21,13 @@ export interface ProgressOptions {
   live?: boolean;
   /** Prints the summary line at the end (default true). */
   summary?: boolean;
+  /**
+   * This work is one piece of a run with `piecesAfter` more like it (epochs): the line adds the
+   * run's ETA, from `secondsPerPiece` (the mean of finished pieces) or this piece's pace.
+   */
+  run?: { piecesAfter: number; secondsPerPiece?: number };
+  /** Terminal width to trim to (default: the terminal's, else 100). */
+  columns?: number;
 }
 
 /** Reports progress of `total` items of work under a label. */
@@ -21,6 +37,8 @@ export class Progress {
   readonly #unit: string;
   readonly #live: boolean;
   readonly #summary: boolean;
+  readonly #run?: { piecesAfter: number; secondsPerPiece?: number };
+  readonly #columns: number;
   readonly #start = performance.now();
   #done = 0;
   #lastDraw = 0;
@@ -33,6 +51,8 @@ export class Progress {
     this.#unit = options.unit ?? "items";
     this.#summary = options.summary ?? true;
     this.#live = options.live ?? (Deno.stderr.isTerminal() && !Deno.env.get("CI"));
+    this.#run = options.run;
+    this.#columns = options.columns ?? terminalColumns();
   }
 
   /** Adds `n` finished items; `extra` is shown after the rate (e.g. a running loss). */
@@ -42,7 +62,7 @@ export class Progress {
     const now = performance.now();
     if (this.#live && (now - this.#lastDraw > 200 || this.#done === this.#total)) {
       this.#lastDraw = now;
-      this.#write(`\r\x1b[2K${this.#line(now)}`);
+      this.#write(`\r\x1b[2K${this.liveLine(now)}`);
     }
   }
 
@@ -59,6 +79,31 @@ export class Progress {
     if (this.#summary) this.#write(this.#line(performance.now(), true) + "\n");
   }
 
+  /** The live line: label, bar, counts, rate, ETAs, trimmed to the terminal's width. */
+  liveLine(now = performance.now()): string {
+    const seconds = (now - this.#start) / 1000;
+    const rate = seconds > 0 ? this.#done / seconds : 0;
+    const parts = [`${this.#label}`];
+    if (this.#total > 0) {
+      const width = 20, filled = Math.round((width * Math.min(this.#done, this.#total)) / this.#total);
+      parts[0] += ` [${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
+      parts.push(`${this.#done}/${this.#total} ${this.#unit}`);
+    } else parts.push(`${this.#done} ${this.#unit}`);
+    parts.push(`${formatRate(rate)} ${this.#unit}/s`);
+    if (this.#total > 0 && rate > 0) {
+      const left = (this.#total - this.#done) / rate;
+      let eta = `ETA ${formatSeconds(left)}`;
+      if (this.#run && this.#run.piecesAfter > 0) {
+        const perPiece = this.#run.secondsPerPiece ?? this.#total / rate;
+        eta += ` (run ${formatSeconds(left + this.#run.piecesAfter * perPiece)})`;
+      }
+      parts.push(eta);
+    }
+    if (this.#extra) parts.push(this.#extra);
+    const line = parts.join(", ");
+    return line.length > this.#columns - 1 ? line.slice(0, Math.max(10, this.#columns - 2)) + "…" : line;
+  }
+
   #line(now: number, final = false): string {
     const seconds = (now - this.#start) / 1000;
     const rate = seconds > 0 ? this.#done / seconds : 0;
@@ -73,6 +118,14 @@ export class Progress {
 
   #write(text: string): void {
     Deno.stderr.writeSync(new TextEncoder().encode(text));
+  }
+}
+
+function terminalColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 100;
+  } catch {
+    return 100; // not a terminal
   }
 }
 

@@ -138,3 +138,47 @@ Deno.test("compare --pairs: labelled list scored with a summary; a bad line and 
   assert.match(stderr, /compare: 3 labelled pairs: accuracy [\d.]+% at threshold 0\.5000/);
   assert.match(stderr, /error: 2 of 5 pair\(s\) could not be compared \(lines 3, 4\)/);
 });
+
+Deno.test("Ctrl-C during training says after which epoch it stopped and how to resume", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      new URL("../../tasks/train.ts", import.meta.url).pathname,
+      "interrupted",
+      "--images",
+      images,
+      "--train-pairs",
+      "48",
+      "--val-pairs",
+      "16",
+      "--test-pairs",
+      "16",
+      "--epochs",
+      "500",
+      "--batch-size",
+      "16",
+    ],
+    env: { FACE_COMPARER_ARTIFACTS: store.root, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let stdout = "";
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  while (!/^epoch 2\/500:/m.test(stdout)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    stdout += value;
+  }
+  child.kill("SIGINT");
+  reader.releaseLock();
+  await child.stdout.cancel().catch(() => {});
+  const { code } = await child.status;
+  const stderr = await new Response(child.stderr).text();
+  assert.equal(code, 130, stderr);
+  assert.match(
+    stderr,
+    /train: interrupted after epoch \d+ of 500 of "interrupted" \(the epoch under way is lost\); rerun the same command to resume from the last checkpoint/,
+  );
+});
