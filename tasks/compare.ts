@@ -7,6 +7,7 @@ import { artifactsRoot, TRAIN_DEFAULTS } from "../lib/config/defaults.ts";
 import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
 import { FaceComparer } from "../lib/compare/face_comparer.ts";
 import { readFaceImage } from "../lib/compare/face_image.ts";
+import type { PixelBox } from "../lib/data/face_preprocessing.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
 import { writeFileAtomic } from "../lib/util/atomic.ts";
 import {
@@ -34,7 +35,8 @@ const HELP = `Usage: deno task compare NAME A B [options]
 Says whether two photos (JPEG, PNG, WebP or PGM, any size) show the same person, with the
 model and threshold of experiment NAME. 250x250 photos get the LFWcrop box; other sizes get it
 scaled to their largest centred square; PGM faces of the prepared size are used as they are.
-  --box X,Y,W,H     the face region in pixels, for every image
+  --box L,T,R,B     the face region in pixels (left, top, right, bottom; right and bottom
+                    exclusive, as prepare's --box), for every image
   --pairs FILE      a list of pairs: two paths per line, tab-separated (relative to the list),
                     and optionally a label (1/same/true or 0/different/false): then accuracy,
                     AUC and the confusion counts of the list are printed too. A bad line or
@@ -45,15 +47,18 @@ scaled to their largest centred square; PGM faces of the prepared size are used 
   --out FILE        write the results there instead of standard output
   --backend B       ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})`;
 
-function parseBox(text: string | undefined): [number, number, number, number] | undefined {
+function parseBox(text: string | undefined): PixelBox | undefined {
   if (text === undefined) return undefined;
   const parts = text.split(",").map((p) => Number(p.trim()));
   if (
-    parts.length !== 4 || parts.some((p) => !Number.isFinite(p)) || parts[2] <= 0 || parts[3] <= 0
+    parts.length !== 4 || parts.some((p) => !Number.isFinite(p)) || parts[2] <= parts[0] ||
+    parts[3] <= parts[1]
   ) {
-    throw new UserError(`--box: "${text}" is not x,y,width,height with positive width and height`);
+    throw new UserError(
+      `--box: "${text}" is not left,top,right,bottom in pixels with right > left and bottom > top`,
+    );
   }
-  return parts as [number, number, number, number];
+  return parts as PixelBox;
 }
 
 await runTask("compare", async () => {

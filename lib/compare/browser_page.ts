@@ -52,6 +52,7 @@ canvas{width:128px;height:128px;image-rendering:pixelated;border:1px solid #ccc;
 <div class="pick"><label>First photo <input type="file" id="fileA" accept="image/*"></label><canvas id="faceA" width="${pre.faceSize}" height="${pre.faceSize}"></canvas></div>
 <div class="pick"><label>Second photo <input type="file" id="fileB" accept="image/*"></label><canvas id="faceB" width="${pre.faceSize}" height="${pre.faceSize}"></canvas></div>
 <div id="result" data-state="waiting">Pick two photos.</div>
+<p class="note">Pick two photos, or drop them on the page. <code>compare.html?a=URL&amp;b=URL</code> compares two images at once when the page is served over HTTP (a page opened from disk cannot read other files' pixels).</p>
 <p class="note">Photos are cropped as LFW images are: the LFWcrop box (${
     pre.box.join(", ")
   } in a ${pre.frame}x${pre.frame} frame) scaled
@@ -124,13 +125,31 @@ to the photo's largest centred square, so faces centred and filling about a thir
         img.onerror = () => reject(new Error("cannot load image " + source));
         img.src = source;
       });
+      let face;
+      try {
+        face = prepare(image, key === "a" ? "faceA" : "faceB");
+      } catch (error) {
+        // A page opened from disk may show file:// images but never read their pixels.
+        if (typeof source === "string" && location.protocol === "file:" && error.name === "SecurityError") {
+          throw new Error("this page was opened from disk (file://), and browsers do not let such a page read the pixels of other files given by URL (" + source + "). Pick the photos with the buttons above or drop them on the page; to use ?a=...&b=..., serve this folder over HTTP (for example: python3 -m http.server) and open the page from there.");
+        }
+        throw error;
+      }
       if (faces[key]) faces[key].dispose();
-      faces[key] = prepare(image, key === "a" ? "faceA" : "faceB");
+      faces[key] = face;
       compare();
     }
     const fail = (error) => { result.textContent = "Error: " + error.message; result.dataset.state = "error"; };
     document.getElementById("fileA").onchange = (e) => e.target.files[0] && load(e.target.files[0], "a").catch(fail);
     document.getElementById("fileB").onchange = (e) => e.target.files[0] && load(e.target.files[0], "b").catch(fail);
+    // Photos dropped on the page: the first fills the empty side (or the first), a second the other.
+    document.addEventListener("dragover", (e) => e.preventDefault());
+    document.addEventListener("drop", (e) => {
+      e.preventDefault();
+      const files = [...e.dataTransfer.files].filter((f) => f.type.startsWith("image/")).slice(0, 2);
+      const sides = files.length === 2 ? ["a", "b"] : [faces.a && !faces.b ? "b" : "a"];
+      files.forEach((file, i) => load(file, sides[i]).catch(fail));
+    });
     const query = new URLSearchParams(location.search);
     if (query.get("a") && query.get("b")) {
       await load(query.get("a"), "a");

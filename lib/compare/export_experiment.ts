@@ -10,6 +10,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
 import { FaceComparer } from "./face_comparer.ts";
 import { exportLayersModel, serializeLayersModel } from "./export_layers_model.ts";
 import { buildComparePage } from "./browser_page.ts";
+import { exportModuleSource } from "./export_module.ts";
 import { type PreprocessingSpec, preprocessingSpec } from "../data/face_preprocessing.ts";
 
 /**
@@ -27,8 +28,9 @@ export interface Preprocessing extends PreprocessingSpec {
 }
 
 /**
- * Writes model.json, weights.bin, preprocessing.json and the standalone comparison page
- * compare.html for experiment `name` into `outDir`.
+ * Writes model.json, weights.bin, preprocessing.json, face_comparer.js (the ES module that
+ * registers the custom layers and prepares faces as the project does) and the standalone
+ * comparison page compare.html for experiment `name` into `outDir`.
  */
 export async function exportExperiment(
   store: ArtifactStore,
@@ -54,6 +56,10 @@ export async function exportExperiment(
       new TextEncoder().encode(files["model.json"]),
     );
     await writeJsonAtomic(join(options.outDir, "preprocessing.json"), preprocessing);
+    await writeFileAtomic(
+      join(options.outDir, "face_comparer.js"),
+      new TextEncoder().encode(exportModuleSource(preprocessing)),
+    );
     const page = await buildComparePage(files, preprocessing);
     await writeFileAtomic(join(options.outDir, "compare.html"), new TextEncoder().encode(page));
     return preprocessing;

@@ -15,7 +15,7 @@ export { faceRegion };
 
 /** Options of {@linkcode readFaceImage}. */
 export interface FaceImageOptions {
-  /** The face region in pixels: [x, y, width, height]. */
+  /** The face region in pixels: [left, top, right, bottom], right and bottom exclusive. */
   box?: PixelBox;
 }
 

@@ -12,7 +12,7 @@
  *    PGM files are LFWcrop faces, already cut: the whole image is the face (steps 2-3 skipped).
  * 3. **Box.** The LFWcrop box `[left, top, right, bottom]` (right and bottom exclusive), given in a
  *    250x250 frame, is scaled to the frame, keeping fractional edges; or an explicit box in
- *    pixels (`compare --box`).
+ *    the image's pixels, `[left, top, right, bottom]` too (`compare --box`).
  * 4. **Resample** the box to `size` x `size` with a separable triangle filter whose support
  *    widens with the reduction, so every covered source pixel is averaged (Pillow's antialiased
  *    BILINEAR), integrating over partial pixels at fractional edges.
@@ -44,7 +44,10 @@ import { UserError } from "../util/errors.ts";
 sharp.cache(false);
 sharp.concurrency(1);
 
-/** A face region given explicitly, in pixels: [x, y, width, height]. */
+/**
+ * A face region given explicitly, in pixels of the image: [left, top, right, bottom], right and
+ * bottom exclusive (the convention of `--box` in every task).
+ */
 export type PixelBox = [number, number, number, number];
 
 /** Which decoder {@linkcode decodeImage} uses for JPEGs, for logs and the prepare key. */
@@ -143,12 +146,12 @@ export function faceRegion(
   box?: PixelBox,
 ): Rect {
   if (box) {
-    const [left, top, width, height] = box;
-    if (
-      left < 0 || top < 0 || width <= 0 || height <= 0 || left + width > size.width ||
-      top + height > size.height
-    ) {
-      throw new UserError(`--box ${box.join(",")} does not fit a ${size.width}x${size.height} image`);
+    const [left, top, right, bottom] = box;
+    const width = right - left, height = bottom - top;
+    if (left < 0 || top < 0 || width <= 0 || height <= 0 || right > size.width || bottom > size.height) {
+      throw new UserError(
+        `--box ${box.join(",")} (left,top,right,bottom) does not fit a ${size.width}x${size.height} image`,
+      );
     }
     if (width < MIN_FACE_SIDE || height < MIN_FACE_SIDE) {
       throw new UserError(

@@ -160,3 +160,14 @@ function resampleGrey(image: RawImage, xt: Taps, yt: Taps, size: number): Uint8A
 function clampByte(v: number): number {
   return v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
 }
+
+/**
+ * The private helpers {@linkcode resampleRect} calls, so that an exported model's module can
+ * carry this exact code (see `lib/compare/export_module.ts`).
+ */
+export const RESAMPLE_HELPERS: readonly ((...args: never[]) => unknown)[] = [
+  computeTaps,
+  buildTaps,
+  resampleGrey,
+  clampByte,
+];

@@ -20,11 +20,11 @@ Deno.test("face regions: the LFW box on 250x250, scaled to the centred square el
       Math.abs(wide.width - 166) < 1e-9,
   );
   assert.deepEqual(
-    faceRegion({ width: 100, height: 80 }, PREPARE_DEFAULTS, [10, 5, 40, 50]),
+    faceRegion({ width: 100, height: 80 }, PREPARE_DEFAULTS, [10, 5, 50, 55]),
     { left: 10, top: 5, width: 40, height: 50 },
   );
   assert.throws(
-    () => faceRegion({ width: 100, height: 80 }, PREPARE_DEFAULTS, [70, 5, 40, 50]),
+    () => faceRegion({ width: 100, height: 80 }, PREPARE_DEFAULTS, [70, 5, 110, 55]),
     /does not fit a 100x80 image/,
   );
 });

@@ -15,7 +15,10 @@ import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { exportExperiment } from "../../lib/compare/export_experiment.ts";
 import { readFaceImage } from "../../lib/compare/face_image.ts";
-import { tempDir, writePgmFolder } from "../helpers/fixtures.ts";
+import { noiseImage, tempDir, writePgmFolder } from "../helpers/fixtures.ts";
+import { pathToFileURL } from "node:url";
+import sharp from "sharp";
+import * as tf from "@tensorflow/tfjs";
 
 const images = tempDir();
 // 24 people x 8 faces of noise around a per-person brightness: learnable, and made here.
@@ -85,6 +88,38 @@ for (const model of ["seed", "seed_cosface"]) {
     const out = join(tempDir(), "export");
     await exportExperiment(store, `${model}_straight`, { outDir: out, backend: "wasm" });
     assert.ok(Deno.statSync(join(out, "model.json")).isFile);
+
+    // A third party with only the exported files (model.json, weights.bin, preprocessing.json,
+    // face_comparer.js) and its own image decoding gets the project's probability.
+    const photos = await Promise.all([3, 4].map(async (seed) => {
+      const path = join(tempDir(), `photo${seed}.png`);
+      await sharp(noiseImage(250, 250, 3, seed), { raw: { width: 250, height: 250, channels: 3 } })
+        .png().toFile(path);
+      return path;
+    }));
+    const project = await FaceComparer.open(store, `${model}_straight`, {
+      backend: "wasm",
+      flip: false,
+    });
+    const [expected] = project.compare([
+      [await readFaceImage(photos[0], project.prepare), await readFaceImage(photos[1], project.prepare)],
+    ]);
+    project.dispose();
+    const module = await import(pathToFileURL(join(out, "face_comparer.js")).href);
+    const files = JSON.parse(Deno.readTextFileSync(join(out, "model.json")));
+    const weights = Deno.readFileSync(join(out, "weights.bin"));
+    const third = await module.loadComparer(tf, tf.io.fromMemory({
+      modelTopology: files.modelTopology,
+      weightSpecs: files.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
+    }));
+    const decoded = await Promise.all(photos.map(async (path) => {
+      const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+      return { width: info.width, height: info.height, channels: info.channels, pixels: new Uint8Array(data) };
+    }));
+    const theirs = third.probability(decoded[0], decoded[1]);
+    assert.ok(Math.abs(theirs - expected) < 1e-3, `${theirs} vs ${expected}`);
+    assert.equal(third.threshold, JSON.parse(Deno.readTextFileSync(join(out, "preprocessing.json"))).threshold);
   });
 }
 

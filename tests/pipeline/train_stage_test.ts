@@ -603,4 +603,14 @@ Deno.test("compare page: two real photos compared in headless Chromium, as on th
   } finally {
     await server.shutdown();
   }
+  // Opened from disk, the page cannot read file:// images' pixels: it says why and what to do.
+  const a = join(lfw, "AJ_Cook", "AJ_Cook_0001.jpg"), b = join(lfw, "AJ_Cook", "AJ_Cook_0002.jpg");
+  const fromDisk = await runChromium(
+    `file://${join(outDir, "compare.html")}?a=file://${a}&b=file://${b}`,
+    ["--virtual-time-budget=60000", "--dump-dom"],
+  );
+  const state = /<div id="result" data-state="(\w+)">([^<]*)/.exec(fromDisk.stdout);
+  assert.ok(state, `no result in the page: ${fromDisk.stdout.slice(-300)}`);
+  assert.equal(state[1], "error");
+  assert.match(state[2], /opened from disk \(file:\/\/\).*drop them on the page.*serve this folder over HTTP/);
 });
