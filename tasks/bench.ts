@@ -8,6 +8,7 @@ import {
   artifactsRoot,
   BENCH_DEFAULTS,
   defaultImagesDir,
+  defaultTrainingThreads,
   lfwDataRoot,
   PREPARE_DEFAULTS,
 } from "../lib/config/defaults.ts";
@@ -71,7 +72,7 @@ await runTask("bench", async () => {
     throw new UserError(`unexpected argument "${args.positionals[0]}"`);
   }
   const threads = intOption(args, "threads", { min: 1, max: 2 }) ??
-    Math.min(2, navigator.hardwareConcurrency);
+    defaultTrainingThreads();
   const steps = intOption(args, "steps", { min: 1, max: 1000 }) ?? BENCH_DEFAULTS.steps;
   const rounds = intOption(args, "rounds", { min: 1, max: 100 }) ?? BENCH_DEFAULTS.rounds;
   const prepareImages = intOption(args, "prepare-images", { min: 0 }) ??

@@ -166,3 +166,11 @@ export const AUGMENT_DEFAULTS: AugmentParams = {
 
 /** Pairs per forward batch when scoring (validation, test, compare): memory, not results. */
 export const EVAL_BATCH_PAIRS = 256;
+
+/**
+ * Training threads on the wasm backend when `--threads` is not given: one worker per side of
+ * the pair, so at most 2, and no more than the machine's cores.
+ */
+export function defaultTrainingThreads(): number {
+  return Math.min(2, navigator.hardwareConcurrency);
+}

@@ -27,6 +27,7 @@ import { identityPairs } from "../data/identity_pairs.ts";
 import { learnsIdentities } from "../train/objective.ts";
 import { canonicalJson } from "../util/hash.ts";
 import { stage } from "./stages.ts";
+import { defaultTrainingThreads } from "../config/defaults.ts";
 
 /** The code of the stage (with everything it imports, workers included). */
 export const TRAIN_CODE: readonly URL[] = stage("train").code;
@@ -276,7 +277,7 @@ export async function trainExperiment(
     const { artifact } = await store.ensure(spec, async (workDir) => {
       // The native backend threads by itself; wasm gets one worker per side of the pair.
       threads = backend.name === "wasm"
-        ? Math.min(2, options.threads ?? navigator.hardwareConcurrency)
+        ? Math.min(2, options.threads ?? defaultTrainingThreads())
         : 1;
       log(`train: ${threads} training thread${threads > 1 ? "s" : ""}`);
       const faces = await loadFaceArray(prepared.dir);

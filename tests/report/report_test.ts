@@ -209,7 +209,7 @@ Deno.test("the report is one self-contained page whose charts render in Chromium
   const published = await loadPublishedRocs(join(lfwDataRoot(), "published-roc"));
   const html = await buildReport([
     await syntheticExperiment("first", 1),
-    await syntheticExperiment("second", 2),
+    await syntheticExperiment("second", 2, { interrupted: true, lr: 0.01 }),
   ], { published });
   // Self-contained: no external scripts, styles or images.
   assert.doesNotMatch(html, /<script[^>]+src=|<link |<img[^>]+src="http|url\(http/);
@@ -239,6 +239,16 @@ Deno.test("the report is one self-contained page whose charts render in Chromium
   assert.ok(lineMarks >= 6, `${lineMarks} line marks`);
   assert.ok(barPaths >= 20, `${barPaths} bars`);
   assert.equal((text.match(/<img class="gallery"/g) ?? []).length, 4);
+  // Rendered: legends exist, the interrupted run says so, and in the comparison each
+  // experiment's colour is the same on the curves and on the ROC chart.
+  assert.ok((text.match(/class="mark-group role-legend"/g) ?? []).length >= 6, "legends");
+  assert.match(text, /protocol lfw-view2; interrupted at epoch 30 of 50\./);
+  const renderedFigures = [...text.matchAll(/<figure class="chart"[^>]*>([\s\S]*?)<\/figure>/g)]
+    .map((m) => m[1]);
+  for (const colour of EXPERIMENT_PALETTE.slice(0, 2)) {
+    assert.ok(renderedFigures[0].includes(`stroke="${colour}"`), `rendered curves in ${colour}`);
+    assert.ok(renderedFigures[1].includes(`stroke="${colour}"`), `rendered ROC in ${colour}`);
+  }
   // Keep a screenshot as a test output.
   const shot = join(artifactsRoot(), "test-outputs", "report_screenshot.png");
   Deno.mkdirSync(join(artifactsRoot(), "test-outputs"), { recursive: true });
