@@ -224,11 +224,16 @@ export async function trainExperiment(
       );
     }
   } else if (existing && existing.keys.train !== key && !options.force) {
+    // Same options but another key: the code that trains (or made an input) changed since.
     throw new UserError(
-      `experiment "${options.name}" exists with different parameters (${
-        diff.join(", ") || "different inputs"
-      }); ` +
-        `use --force to retrain it, or another name`,
+      diff.length > 0
+        ? `experiment "${options.name}" exists with different parameters (${
+          diff.join(", ")
+        }); use --force to retrain it, or another name`
+        : `experiment "${options.name}" was ${
+          existing.status === "complete" ? "trained" : "started"
+        } by other code or from other input data (same options, another key: the code of the training or of an earlier stage changed since; \`deno task status ${options.name}\` lists what changed for finished stages); ` +
+          `it stays usable as it is (test, compare, export); use --force to train it again with this code, or another name`,
     );
   }
   if (existing && existing.keys.train !== key && options.force) {
