@@ -16,7 +16,7 @@ import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { exportExperiment } from "../../lib/compare/export_experiment.ts";
 import { readFaceImage } from "../../lib/compare/face_image.ts";
 import { noiseImage, tempDir, writePgmFolder } from "../helpers/fixtures.ts";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import sharp from "sharp";
 import * as tf from "@tensorflow/tfjs";
 
@@ -144,7 +144,7 @@ Deno.test("compare --pairs: labelled list scored with a summary; a bad line and 
       "run",
       "-A",
       "--quiet",
-      new URL("../../tasks/compare.ts", import.meta.url).pathname,
+      fileURLToPath(new URL("../../tasks/compare.ts", import.meta.url)),
       "seed_straight",
       "--pairs",
       list,
@@ -180,7 +180,7 @@ Deno.test("Ctrl-C during training says after which epoch it stopped and how to r
       "run",
       "-A",
       "--quiet",
-      new URL("../../tasks/train.ts", import.meta.url).pathname,
+      fileURLToPath(new URL("../../tasks/train.ts", import.meta.url)),
       "interrupted",
       "--images",
       images,
