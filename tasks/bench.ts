@@ -178,10 +178,11 @@ await runTask("bench", async () => {
     ours.push(await benchmarkPrepare(source, { params: PREPARE_DEFAULTS, limit: count }));
     const rate = median(ours);
     figures.prepareImagesPerSecond = rate;
-    figures.prepareDecoder = jpegDecoderName();
+    const decoder = await jpegDecoderName();
+    figures.prepareDecoder = decoder;
     say(
       `prepare (${count} images)`,
-      `${rate.toFixed(0)} images/s (median of ${ours.map((r) => r.toFixed(0)).join(", ")}; JPEG decoder: ${jpegDecoderName()})`,
+      `${rate.toFixed(0)} images/s (median of ${ours.map((r) => r.toFixed(0)).join(", ")}; JPEG decoder: ${decoder})`,
     );
     if (pillow?.ok) {
       figures.pillowPrepareImagesPerSecond = pillow.imagesPerSecond;

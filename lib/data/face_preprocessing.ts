@@ -33,7 +33,7 @@
  * ```
  * @module
  */
-import sharp from "sharp";
+import type Sharp from "sharp";
 import type { PrepareParams } from "../config/defaults.ts";
 import { LFW_FRAME, MIN_FACE_SIDE, type Rect, scaleCropBox } from "./crop_box.ts";
 import { decodeJpegGrey, jpegDecoder } from "./native_jpeg.ts";
@@ -41,8 +41,17 @@ import { parsePgm } from "./pgm.ts";
 import { LUMA, type RawImage, resampleRect } from "./resample.ts";
 import { UserError } from "../util/errors.ts";
 
-sharp.cache(false);
-sharp.concurrency(1);
+// sharp (a native addon) is loaded on first use, so that the native-JPEG path, which the
+// prepare workers run, never loads it in a worker.
+let sharpModule: typeof Sharp | undefined;
+async function loadSharp(): Promise<typeof Sharp> {
+  if (!sharpModule) {
+    sharpModule = (await import("sharp")).default;
+    sharpModule.cache(false);
+    sharpModule.concurrency(1);
+  }
+  return sharpModule;
+}
 
 /**
  * A face region given explicitly, in pixels of the image: [left, top, right, bottom], right and
@@ -51,11 +60,11 @@ sharp.concurrency(1);
 export type PixelBox = [number, number, number, number];
 
 /** Which decoder {@linkcode decodeImage} uses for JPEGs, for logs and the prepare key. */
-export function jpegDecoderName(): string {
+export async function jpegDecoderName(): Promise<string> {
   const native = jpegDecoder();
-  return native.available
-    ? `libjpeg grey ${native.description}`
-    : `sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips})`;
+  if (native.available) return `libjpeg grey ${native.description}`;
+  const sharp = await loadSharp();
+  return `sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips})`;
 }
 
 const isJpeg = (b: Uint8Array) => b[0] === 0xff && b[1] === 0xd8;
@@ -120,6 +129,7 @@ export async function decodeImage(
   if (options.grey && isJpeg(bytes) && jpegDecoder().available && jpegOrientation(bytes) === 1) {
     return decodeJpegGrey(bytes);
   }
+  const sharp = await loadSharp();
   const { data, info } = await sharp(bytes, { failOn: "truncated", sequentialRead: true })
     .rotate()
     .raw()
@@ -188,6 +198,21 @@ export async function prepareFace(
     return resampleRect(image, { left: 0, top: 0, width: image.width, height: image.height }, params);
   }
   return resampleRect(image, faceRegion(image, params, box), params);
+}
+
+/**
+ * The prepared face of a grey, upright JPEG decoded natively, synchronously, or undefined when
+ * that path does not apply (not a JPEG, colour, an EXIF rotation, no native decoder): the
+ * caller then uses {@linkcode prepareFace}. Same result as `prepareFace` where it applies.
+ */
+export function prepareJpegFaceNative(
+  bytes: Uint8Array,
+  params: Pick<PrepareParams, "box" | "size" | "grey">,
+): Uint8Array | undefined {
+  if (!params.grey || !isJpeg(bytes) || !jpegDecoder().available) return undefined;
+  if (jpegOrientation(bytes) !== 1) return undefined;
+  const image = decodeJpegGrey(bytes);
+  return resampleRect(image, faceRegion(image, params), params);
 }
 
 /** `preprocessing.json`'s description of the steps, for a third party to reproduce them. */

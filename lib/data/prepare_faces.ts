@@ -12,6 +12,8 @@ import { Progress } from "../util/progress.ts";
 import type { FaceArray, FaceEntry } from "./face_array.ts";
 import type { ImageSource } from "./image_source.ts";
 import { prepareFace } from "./face_preprocessing.ts";
+import { jpegDecoder } from "./native_jpeg.ts";
+import type { PrepareJob, PrepareMessage } from "./prepare_worker.ts";
 
 /** An image that could not be used, with the reason. */
 export interface SkippedImage {
@@ -25,9 +27,11 @@ export interface PreparedFaces {
   skipped: SkippedImage[];
 }
 
-// Files are read (and sharp decodes) on other threads while this one decodes JPEGs natively
-// and resamples: 4 in flight keep the reads ahead without oversubscribing two cores.
+// On this thread, files are read (and sharp decodes) on other threads while this one
+// resamples: 4 in flight keep the reads ahead without oversubscribing two cores.
 const IMAGES_IN_FLIGHT = 4;
+/** Native-JPEG workers at most (one per core). */
+const MAX_PREPARE_WORKERS = 4;
 
 /**
  * Decodes one image file into `size` x `size` x channels bytes, by the project's one face
@@ -69,6 +73,62 @@ function assertMemoryFor(images: number, perImage: number, params: PrepareParams
 }
 
 /**
+ * Workers for `source`: grey JPEG folders of some size are decoded natively on one worker per
+ * core (up to {@linkcode MAX_PREPARE_WORKERS}); otherwise none (everything on this thread).
+ */
+function prepareWorkers(source: ImageSource, params: PrepareParams): number {
+  if (source.kind !== "lfw-jpeg" || !params.grey || source.images.length < 200) return 0;
+  if (!jpegDecoder().available) return 0;
+  return Math.max(1, Math.min(MAX_PREPARE_WORKERS, navigator.hardwareConcurrency));
+}
+
+/** Runs the native-JPEG workers over `source`'s images, interleaved between them. */
+async function prepareInWorkers(
+  source: ImageSource,
+  params: PrepareParams,
+  options: { workers: number; pixels: SharedArrayBuffer; perImage: number; progress: Progress },
+): Promise<{ fallback: number[]; errors: { index: number; reason: string }[] }> {
+  const results = await Promise.all(
+    Array.from({ length: options.workers }, (_, w) => {
+      const indices = source.images.map((_, i) => i).filter((i) => i % options.workers === w);
+      const job: PrepareJob = {
+        dir: source.dir,
+        files: indices.map((i) => source.images[i].file),
+        indices,
+        params: { box: params.box, size: params.size, grey: params.grey },
+        pixels: options.pixels,
+        perImage: options.perImage,
+      };
+      const worker = new Worker(new URL("./prepare_worker.ts", import.meta.url), {
+        type: "module",
+      });
+      return new Promise<{ fallback: number[]; errors: { index: number; reason: string }[] }>(
+        (resolve, reject) => {
+          worker.onmessage = (event: MessageEvent<PrepareMessage>) => {
+            const message = event.data;
+            if ("progress" in message) options.progress.advance(message.progress);
+            else {
+              worker.terminate();
+              resolve(message);
+            }
+          };
+          worker.onerror = (event) => {
+            event.preventDefault();
+            worker.terminate();
+            reject(new Error(`prepare worker failed: ${event.message}`));
+          };
+          worker.postMessage(job);
+        },
+      );
+    }),
+  );
+  return {
+    fallback: results.flatMap((r) => r.fallback),
+    errors: results.flatMap((r) => r.errors),
+  };
+}
+
+/**
  * Decodes every image of `source`. A corrupt image is a UserError naming the file, unless
  * `params.skipBad`, in which case it is left out and listed in `skipped`.
  */
@@ -80,26 +140,44 @@ export async function prepareFaces(
   const perImage = params.size * params.size * channels;
   assertMemoryFor(source.images.length, perImage, params);
   // Each face is written into its slot of the one array as it is decoded (never a second
-  // copy of the whole set); skipped images' slots are closed up at the end.
-  let pixels = new Uint8Array(source.images.length * perImage);
-  const progress = new Progress("prepare", source.images.length, { unit: "images" });
-  const usable = await mapLimit(source.images, async (image, i) => {
-    const path = join(source.dir, image.file);
-    try {
-      pixels.set(await decodeFace(path, params), i * perImage);
-      progress.advance();
-      return undefined;
-    } catch (error) {
-      const reason = (error as Error).message.split("\n")[0];
-      if (!params.skipBad) {
-        throw new UserError(
-          `corrupt or unreadable image ${path}: ${reason} (use --skip-bad to skip it)`,
-        );
-      }
-      console.warn(`warning: skipping ${path}: ${reason}`);
-      progress.advance();
-      return reason;
+  // copy of the whole set); skipped images' slots are closed up at the end. The array is shared
+  // with the workers that decode JPEGs natively.
+  const n = source.images.length;
+  let pixels: Uint8Array<ArrayBufferLike> = new Uint8Array(new SharedArrayBuffer(n * perImage));
+  const progress = new Progress("prepare", n, { unit: "images" });
+  const reasons: (string | undefined)[] = new Array(n).fill(undefined);
+  const failed = (i: number, reason: string) => {
+    const path = join(source.dir, source.images[i].file);
+    if (!params.skipBad) {
+      throw new UserError(
+        `corrupt or unreadable image ${path}: ${reason} (use --skip-bad to skip it)`,
+      );
     }
+    console.warn(`warning: skipping ${path}: ${reason}`);
+    reasons[i] = reason;
+  };
+  let pending = source.images.map((_, i) => i);
+  const workers = prepareWorkers(source, params);
+  if (workers > 0) {
+    const { fallback, errors } = await prepareInWorkers(source, params, {
+      workers,
+      pixels: pixels.buffer as SharedArrayBuffer,
+      perImage,
+      progress,
+    });
+    for (const e of errors.sort((a, b) => a.index - b.index)) failed(e.index, e.reason);
+    pending = fallback.sort((a, b) => a - b);
+  }
+  // The rest (colour faces, PGM, PNG, rotated JPEGs, no native decoder) on this thread, with
+  // sharp decoding on its own threads.
+  await mapLimit(pending, async (i) => {
+    try {
+      pixels.set(await decodeFace(join(source.dir, source.images[i].file), params), i * perImage);
+    } catch (error) {
+      if (error instanceof UserError) throw error;
+      failed(i, (error as Error).message.split("\n")[0]);
+    }
+    progress.advance();
   }, { limit: IMAGES_IN_FLIGHT });
   progress.finish();
   const entries: FaceEntry[] = [];
@@ -107,7 +185,7 @@ export async function prepareFaces(
     file,
     reason: "bad file name",
   }));
-  usable.forEach((reason, i) => {
+  reasons.forEach((reason, i) => {
     if (reason !== undefined) {
       skipped.push({ file: source.images[i].file, reason });
       return;

@@ -38,19 +38,20 @@ export async function ensurePrepared(
   const images = resolve(options.images);
   assertFolder(images);
   const imagesHash = await hashFolder(images, { stateFile: contentStateFile(store) });
+  const decoder = await jpegDecoderName();
   const { artifact } = await store.ensure(
     {
       stage: "prepare",
       code: PREPARE_CODE,
       params: options.params,
       // The JPEG decoder changes pixels by rounding (libjpeg's grey plane or sharp's colour).
-      inputs: { images: imagesHash, decoder: jpegDecoderName() },
+      inputs: { images: imagesHash, decoder },
     },
     async (dir) => {
       const source = detectImageSource(images, { skipBad: options.params.skipBad });
       console.log(
         `prepare: ${images}: ${describeSource(source.kind)}, ${source.images.length} images; ` +
-          `JPEG decoder: ${jpegDecoderName()}`,
+          `JPEG decoder: ${decoder}`,
       );
       const { faces, skipped } = await prepareFaces(source, options.params);
       await saveFaceArray(dir, faces);

@@ -107,3 +107,24 @@ Deno.test("a face size the machine has no memory for is refused before any image
         .test(e.message),
   );
 });
+
+Deno.test("a large JPEG folder (decoded natively on workers where built) gives each image's own face; a corrupt one is skipped", async () => {
+  const dir = tempDir();
+  await writeJpegFolder(dir, { people: 30, perPerson: 7, size: 100 });
+  const bad = join(dir, "Person_C2", "Person_C2_0003.jpg");
+  Deno.writeFileSync(bad, Deno.readFileSync(bad).subarray(0, 300));
+  const params = { ...PREPARE_DEFAULTS, skipBad: true };
+  const { faces, skipped } = await prepareFaces(detectImageSource(dir), params);
+  assert.deepEqual(skipped.map((s) => s.file), ["Person_C2/Person_C2_0003.jpg"]);
+  assert.equal(faces.entries.length, 209);
+  const per = faces.size * faces.size;
+  for (const i of [0, 1, 17, 100, 208]) {
+    const entry = faces.entries[i];
+    const alone = await decodeFace(join(dir, entry.file), params);
+    assert.deepEqual(faces.pixels.subarray(i * per, (i + 1) * per), alone, entry.file);
+  }
+  await assert.rejects(
+    () => prepareFaces(detectImageSource(dir), PREPARE_DEFAULTS),
+    (e: Error) => e instanceof UserError && e.message.includes("Person_C2_0003.jpg"),
+  );
+});
