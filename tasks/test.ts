@@ -27,6 +27,10 @@ Evaluates experiment NAME on its training sample, validation and test pairs.
   --backend B           ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})
   --no-flip             compare the faces as they are, without averaging each embedding with
                         its mirror image's (default: flip)
+  --projection P        none | wccn: score identity models by the cosine after a within-class
+                        covariance normalisation learnt on the training people's embeddings
+                        (lambda ${TEST_DEFAULTS.wccnLambda}; default ${TEST_DEFAULTS.projection}). Evaluation only:
+                        compare and export do not use it yet
   --force               re-evaluate even if cached`;
 
 /** Rates in percent (n/a where the data cannot support them); AUC stays a 0-1 number. */
@@ -40,6 +44,7 @@ await runTask("test", async () => {
     backend: { type: "string" },
     force: { type: "boolean" },
     "no-flip": { type: "boolean" },
+    projection: { type: "string" },
   });
   if (args.values.help) return console.log(HELP);
   if (args.positionals.length > 1) {
@@ -53,6 +58,9 @@ await runTask("test", async () => {
     trainEvalPairs: intOption(args, "train-eval-pairs", { min: 0 }) ??
       TEST_DEFAULTS.trainEvalPairs,
     galleryPairs: intOption(args, "gallery", { min: 0, max: 1000 }) ?? TEST_DEFAULTS.galleryPairs,
+    projection: choiceOption(args, "projection", ["none", "wccn"] as const) ??
+      TEST_DEFAULTS.projection,
+    wccnLambda: TEST_DEFAULTS.wccnLambda,
   };
   const backend = choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend;
   const force = Boolean(args.values.force);
@@ -99,6 +107,10 @@ await runTask("test", async () => {
     `test: ${name}: threshold ${metrics.threshold.toFixed(4)} (chosen on validation)${
       metrics.tta ? `, TTA ${metrics.tta}` : ""
     }${metrics.flip ? ", mirror-averaged embeddings" : ""}${
+      metrics.projection
+        ? `, ${metrics.projection.method.toUpperCase()} projection (${metrics.projection.images} training images)`
+        : ""
+    }${
       metrics.unfinished ? `; UNFINISHED run: its checkpoint after epoch ${metrics.epochs}` : ""
     }`,
   );

@@ -64,7 +64,8 @@ export class FaceComparer {
       ? await readJsonIfExists<TestMetrics>(join(test.dir, TEST_FILES.metrics))
       : undefined;
     const flip = options.flip ?? metrics?.flip ?? TEST_DEFAULTS.flip;
-    if (metrics && (metrics.flip ?? false) === flip) {
+    // The test stage's threshold fits only scores made the way compare makes them.
+    if (metrics && (metrics.flip ?? false) === flip && !metrics.projection) {
       return new FaceComparer(params, prepare, {
         threshold: metrics.threshold,
         source: "validation set (test stage)",

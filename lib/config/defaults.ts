@@ -125,6 +125,13 @@ export interface TestParams {
   galleryPairs: number;
   /** Average each face's embedding with its mirror image's before comparing. */
   flip: boolean;
+  /**
+   * A projection learnt on the training people's embeddings before the cosine (identity models
+   * only): "none", or "wccn" (within-class covariance normalisation).
+   */
+  projection: "none" | "wccn";
+  /** WCCN's ridge: added to the within-class covariance's diagonal (embeddings have norm 1). */
+  wccnLambda: number;
 }
 
 /** Defaults of `test`. */
@@ -133,6 +140,8 @@ export const TEST_DEFAULTS: TestParams = {
   trainEvalPairs: 2000,
   galleryPairs: 24,
   flip: true,
+  projection: "none",
+  wccnLambda: 1e-3,
 };
 
 /** Defaults of `bench`. */

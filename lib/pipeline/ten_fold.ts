@@ -204,6 +204,9 @@ export async function testTenFold(
   },
 ): Promise<Artifact> {
   const log = options.log ?? console.log;
+  if ((options.params.projection ?? "none") !== "none") {
+    throw new UserError("--projection is not available for ten-fold evaluations yet");
+  }
   const index = new ExperimentIndex(store.root);
   const record = await index.require(options.name);
   if (record.kind !== "ten-fold") {

@@ -16,7 +16,15 @@ import {
   classificationMetrics,
 } from "../evaluate/classification_metrics.ts";
 import { findErrors, renderPairGrid } from "../evaluate/error_gallery.ts";
-import { predictPairs } from "../evaluate/predict_pairs.ts";
+import { type PairPredictions, predictPairs } from "../evaluate/predict_pairs.ts";
+import {
+  embedFaces,
+  fitWccn,
+  type Projection,
+  projectedCosine,
+} from "../evaluate/embedding_projection.ts";
+import type { ModelParams } from "../model/model_params.ts";
+import { learnsIdentities } from "../train/objective.ts";
 import {
   equalErrorRate,
   nearChance,
@@ -31,8 +39,8 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
 import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { ExperimentIndex } from "./experiments.ts";
-import { openTrainedExperiment } from "./trained_experiment.ts";
-import { loadPairSets } from "./split_stage.ts";
+import { openTrainedExperiment, type TrainedExperiment } from "./trained_experiment.ts";
+import { loadPairSets, loadTrainImages } from "./split_stage.ts";
 import { stage, TEST_FILES } from "./stages.ts";
 
 /** The code of the stage (with everything it imports). */
@@ -74,6 +82,8 @@ export interface TestMetrics {
   /** The set the error galleries come from. */
   gallerySet: string;
   sets: Record<string, SetMetrics>;
+  /** The learnt projection the scores went through (`--projection`), if any. */
+  projection?: { method: string; lambda: number; images: number; people: number };
 }
 
 /** Options of {@linkcode testExperiment}. */
@@ -83,6 +93,70 @@ export interface TestOptions {
   backend: BackendChoice;
   force?: boolean;
   log?: (line: string) => void;
+}
+
+/** Fits `--projection wccn` on the training people's embeddings (identity models only). */
+async function fitProjection(
+  trained: TrainedExperiment,
+  params: ModelParams,
+  small: Uint8Array,
+  entries: readonly { person: string }[],
+  options: TestOptions,
+  log: (line: string) => void,
+): Promise<Projection> {
+  if (!learnsIdentities(trained.model)) {
+    throw new UserError(
+      `--projection wccn: model ${trained.model.name} verifies pairs with a learnt head, not by comparing embeddings; use it with an identity model (e.g. seed_cosface)`,
+    );
+  }
+  if (options.params.tta > 0) {
+    throw new UserError("--projection wccn and --tta cannot be combined");
+  }
+  const images = await loadTrainImages(trained.split.dir);
+  const ids = new Map<string, number>();
+  const people = Int32Array.from(images, (i: number) => {
+    const person = entries[i].person;
+    if (!ids.has(person)) ids.set(person, ids.size);
+    return ids.get(person)!;
+  });
+  const started = performance.now();
+  const embeddings = embedFaces(params, small, trained.model.inputSize, images, {
+    flip: options.params.flip,
+  });
+  const projection = fitWccn(embeddings, people, trained.model.embeddingSize, {
+    lambda: options.params.wccnLambda,
+  });
+  log(
+    `test: WCCN projection fitted on ${projection.images} images of ${projection.people} training people (lambda ${projection.lambda}), ${
+      ((performance.now() - started) / 1000).toFixed(1)
+    }s`,
+  );
+  return projection;
+}
+
+/** Same-person scores of `pairs` as (1 + projected cosine) / 2, with their loss and accuracy. */
+function projectedPairs(
+  projection: Projection,
+  params: ModelParams,
+  small: Uint8Array,
+  pairs: Pair[],
+  options: TestOptions,
+): PairPredictions {
+  const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
+  const row = new Map(images.map((image, k) => [image, k]));
+  const dim = params.model.embeddingSize;
+  const embeddings = embedFaces(params, small, params.model.inputSize, images, {
+    flip: options.params.flip,
+  });
+  const at = (image: number) => embeddings.subarray(row.get(image)! * dim, (row.get(image)! + 1) * dim);
+  const probabilities = Float32Array.from(pairs, (p) => (1 + projectedCosine(projection, at(p.a), at(p.b))) / 2);
+  let loss = 0, correct = 0;
+  pairs.forEach((pair, i) => {
+    const q = Math.min(Math.max(probabilities[i], 1e-7), 1 - 1e-7);
+    loss -= pair.same ? Math.log(q) : Math.log(1 - q);
+    if ((probabilities[i] >= 0.5) === pair.same) correct++;
+  });
+  return { probabilities, loss: loss / pairs.length, accuracy: correct / pairs.length };
 }
 
 /** Evaluates experiment `options.name` (cached like every stage). */
@@ -120,10 +194,13 @@ export async function testExperiment(
       };
       const probabilities: Record<string, Float32Array> = {};
       const losses: Record<string, number> = {};
+      const projection = options.params.projection === "wccn"
+        ? await fitProjection(trained, params, small, faces.entries, options, log)
+        : undefined;
       for (const [name, pairs] of Object.entries(sets)) {
         if (pairs.length === 0) continue;
         const started = performance.now();
-        const p = predictPairs(params, {
+        const p = projection ? projectedPairs(projection, params, small, pairs, options) : predictPairs(params, {
           faces: small,
           size: model.inputSize,
           pairs: pairColumns(pairs),
@@ -157,6 +234,16 @@ export async function testExperiment(
         unfinished: trained.unfinishedEpochs !== undefined,
         gallerySet: probabilities.test ? "test" : "val",
         sets: {},
+        ...(projection
+          ? {
+            projection: {
+              method: projection.method,
+              lambda: projection.lambda,
+              images: projection.images,
+              people: projection.people,
+            },
+          }
+          : {}),
       };
       const curves: Record<string, RocPoint[]> = {};
       for (const [name, scores] of Object.entries(probabilities)) {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { AUGMENT_DEFAULTS } from "../../lib/augment/affine_augmenter.ts";
 import { PREPARE_DEFAULTS, SPLIT_DEFAULTS } from "../../lib/config/defaults.ts";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
+import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { trainExperiment, type TrainOptions } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment, type TestMetrics } from "../../lib/pipeline/test_stage.ts";
 import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
@@ -68,7 +69,7 @@ for (const model of ["seed", "seed_cosface"]) {
 
     const tested = await testExperiment(store, {
       name: `${model}_straight`,
-      params: { tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
+      params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
       backend: "wasm",
       log: (l) => lines.push(l),
     });
@@ -215,5 +216,34 @@ Deno.test("Ctrl-C during training says after which epoch it stopped and how to r
   assert.match(
     stderr,
     /train: interrupted after epoch \d+ of 500 of "interrupted" \(the epoch under way is lost\); rerun the same command to resume from the last checkpoint/,
+  );
+});
+
+Deno.test("test --projection wccn: identity models are scored after the learnt projection; pair models are refused", async () => {
+  await trainExperiment(store, options("seed_cosface_straight", "seed_cosface"));
+  const tested = await testExperiment(store, {
+    name: "seed_cosface_straight",
+    params: { ...TEST_DEFAULTS, trainEvalPairs: 16, galleryPairs: 0, projection: "wccn" },
+    backend: "wasm",
+    log: (l) => lines.push(l),
+  });
+  const metrics: TestMetrics = JSON.parse(Deno.readTextFileSync(join(tested.dir, "metrics.json")));
+  assert.equal(metrics.projection?.method, "wccn");
+  assert.ok(metrics.projection!.images > 0 && metrics.projection!.people > 1);
+  assert.ok(metrics.sets.test.auc >= 0 && metrics.sets.test.auc <= 1);
+  // compare keeps its own threshold: the projected one does not fit its scores.
+  const comparer = await FaceComparer.open(store, "seed_cosface_straight", { backend: "wasm" });
+  assert.notEqual(comparer.thresholdSource, "validation set (test stage)");
+  comparer.dispose();
+  await trainExperiment(store, options("seed_straight", "seed"));
+  await assert.rejects(
+    () =>
+      testExperiment(store, {
+        name: "seed_straight",
+        params: { ...TEST_DEFAULTS, projection: "wccn" },
+        backend: "wasm",
+        log: (l) => lines.push(l),
+      }),
+    /--projection wccn: model seed verifies pairs with a learnt head/,
   );
 });

@@ -9,6 +9,7 @@ import {
   SPLIT_DEFAULTS,
 } from "../../lib/config/defaults.ts";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
+import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { ExperimentIndex } from "../../lib/pipeline/experiments.ts";
 import { trainExperiment, type TrainOptions } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment, type TestMetrics } from "../../lib/pipeline/test_stage.ts";
@@ -80,7 +81,7 @@ Deno.test("real pairs: history and checkpoints; an interrupted and resumed run e
   // An unfinished run can be evaluated: its last checkpoint, labelled as such.
   const early = await testExperiment(store, {
     name: "resumed",
-    params: { tta: 0, trainEvalPairs: 8, galleryPairs: 0, flip: false },
+    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 8, galleryPairs: 0, flip: false },
     backend: "wasm",
     log: (l) => lines.push(l),
   });
@@ -193,7 +194,7 @@ Deno.test("--load is refused when the other model trained on people of this expe
 });
 
 Deno.test("test: metrics per set with the validation threshold, ROC, galleries; cached; TTA", { ignore: needs("lfw") }, async () => {
-  const params = { tta: 0, trainEvalPairs: 64, galleryPairs: 4, flip: false };
+  const params = { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 64, galleryPairs: 4, flip: false };
   const run = (extra: Partial<{ tta: number; flip: boolean }> = {}) =>
     testExperiment(store, {
       name: "straight",
@@ -270,7 +271,7 @@ Deno.test("a changed history.csv is reported by read-only tasks, never deleted, 
     () =>
       testExperiment(store, {
         name: "damaged",
-        params: { tta: 0, trainEvalPairs: 8, galleryPairs: 1, flip: false },
+        params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 8, galleryPairs: 1, flip: false },
         backend: "wasm",
       }),
     damaged,
@@ -444,7 +445,7 @@ Deno.test("ten-fold View 2: trained fold by fold within a budget, evaluated with
   assert.equal(record.status, "complete");
   await assert.rejects(() => trainExperiment(store, options("view2")), /is a ten-fold experiment/);
 
-  const params = { tta: 0, trainEvalPairs: 0, galleryPairs: 0, flip: true };
+  const params = { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 0, galleryPairs: 0, flip: true };
   const artifact = await testTenFold(store, {
     name: "view2",
     params,

@@ -1,0 +1,209 @@
+/**
+ * A learnt projection of identity embeddings for verification: within-class covariance
+ * normalisation (WCCN). Fitted on the training people's embeddings (L2-normalised, centred),
+ * `W = (S_w + lambda I)^(-1/2)`, where `S_w` is the covariance of each image around its person's
+ * mean: directions in which one person's images vary (pose, light) are shrunk, the others kept,
+ * and verification is the cosine of the projected embeddings. It needs no test data; its one
+ * parameter is fixed (`lambda`).
+ *
+ * @example
+ * ```ts
+ * import { fitWccn, projectedCosine } from "./embedding_projection.ts";
+ * const wccn = fitWccn(embeddings, people, 8, { lambda: 1e-3 });
+ * const score = projectedCosine(wccn, embeddings.subarray(0, 8), embeddings.subarray(8, 16));
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { ModelParams } from "../model/model_params.ts";
+import { INFERENCE_CONTEXT } from "../train/forward_context.ts";
+import { UserError } from "../util/errors.ts";
+
+/** A fitted projection: centre, then multiply by `matrix` (row-major, dim x dim). */
+export interface Projection {
+  method: "wccn";
+  lambda: number;
+  dim: number;
+  mean: Float64Array;
+  matrix: Float64Array;
+  /** Images and people it was fitted on. */
+  images: number;
+  people: number;
+}
+
+/** Eigen-decomposition of a symmetric matrix (cyclic Jacobi): values and unit vectors. */
+export function symmetricEigen(
+  matrix: Float64Array,
+  n: number,
+): { values: Float64Array; vectors: Float64Array } {
+  const a = Float64Array.from(matrix);
+  const v = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) v[i * n + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0, diag = 0;
+    for (let p = 0; p < n; p++) {
+      diag += a[p * n + p] ** 2;
+      for (let q = p + 1; q < n; q++) off += a[p * n + q] ** 2;
+    }
+    if (off <= 1e-24 * diag) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p], akq = a[k * n + q];
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k], aqk = a[q * n + k];
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k * n + p], vkq = v[k * n + q];
+          v[k * n + p] = c * vkp - s * vkq;
+          v[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = a[i * n + i];
+  return { values, vectors: v }; // column j of v is the vector of values[j]
+}
+
+function normalised(row: ArrayLike<number>): Float64Array {
+  let norm = 0;
+  for (let k = 0; k < row.length; k++) norm += row[k] * row[k];
+  const scale = 1 / (Math.sqrt(norm) || 1);
+  return Float64Array.from(row, (x) => x * scale);
+}
+
+/**
+ * Fits WCCN on `embeddings` (N x `dim`, row-major) labelled by `people` (one id per row);
+ * people with one image add to the mean only.
+ */
+export function fitWccn(
+  embeddings: Float32Array,
+  people: ArrayLike<number>,
+  dim: number,
+  options: { lambda: number },
+): Projection {
+  const n = people.length;
+  const rows = Array.from({ length: n }, (_, i) => normalised(embeddings.subarray(i * dim, (i + 1) * dim)));
+  const mean = new Float64Array(dim);
+  for (const r of rows) for (let k = 0; k < dim; k++) mean[k] += r[k] / n;
+  const byPerson = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const list = byPerson.get(people[i]) ?? [];
+    list.push(i);
+    byPerson.set(people[i], list);
+  }
+  const within = new Float64Array(dim * dim);
+  let counted = 0;
+  const d = new Float64Array(dim);
+  for (const members of byPerson.values()) {
+    if (members.length < 2) continue;
+    const centre = new Float64Array(dim);
+    for (const i of members) for (let k = 0; k < dim; k++) centre[k] += rows[i][k] / members.length;
+    for (const i of members) {
+      for (let k = 0; k < dim; k++) d[k] = rows[i][k] - centre[k];
+      for (let r = 0; r < dim; r++) {
+        const dr = d[r];
+        if (dr === 0) continue;
+        for (let c = 0; c < dim; c++) within[r * dim + c] += dr * d[c];
+      }
+      counted++;
+    }
+  }
+  if (counted === 0) {
+    throw new UserError("--projection wccn: no training person has two images to learn from");
+  }
+  for (let i = 0; i < within.length; i++) within[i] /= counted;
+  for (let i = 0; i < dim; i++) within[i * dim + i] += options.lambda;
+  const { values, vectors } = symmetricEigen(within, dim);
+  // W = V diag(1 / sqrt(values)) V^T
+  const matrix = new Float64Array(dim * dim);
+  for (let k = 0; k < dim; k++) {
+    const w = 1 / Math.sqrt(Math.max(values[k], 1e-12));
+    for (let i = 0; i < dim; i++) {
+      const vik = vectors[i * dim + k] * w;
+      if (vik === 0) continue;
+      for (let j = 0; j < dim; j++) matrix[i * dim + j] += vik * vectors[j * dim + k];
+    }
+  }
+  return {
+    method: "wccn",
+    lambda: options.lambda,
+    dim,
+    mean,
+    matrix,
+    images: counted,
+    people: [...byPerson.values()].filter((m) => m.length >= 2).length,
+  };
+}
+
+/** The projection of one embedding (normalised, centred, multiplied), normalised. */
+export function project(projection: Projection, embedding: ArrayLike<number>): Float64Array {
+  const { dim, mean, matrix } = projection;
+  const x = normalised(embedding);
+  for (let k = 0; k < dim; k++) x[k] -= mean[k];
+  const out = new Float64Array(dim);
+  for (let i = 0; i < dim; i++) {
+    let sum = 0;
+    for (let k = 0; k < dim; k++) sum += matrix[i * dim + k] * x[k];
+    out[i] = sum;
+  }
+  return normalised(out);
+}
+
+/** The cosine of two embeddings after the projection, in [-1, 1]. */
+export function projectedCosine(
+  projection: Projection,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+): number {
+  const pa = project(projection, a), pb = project(projection, b);
+  let sum = 0;
+  for (let k = 0; k < pa.length; k++) sum += pa[k] * pb[k];
+  return sum;
+}
+
+/**
+ * Embeddings (inference mode) of the faces `indices` of `pixels` (N x size x size bytes),
+ * averaged with their mirror images' when `flip`: indices.length x embeddingSize, row-major.
+ */
+export function embedFaces(
+  params: ModelParams,
+  pixels: Uint8Array,
+  size: number,
+  indices: ArrayLike<number>,
+  options: { flip: boolean; batch?: number },
+): Float32Array {
+  const dim = params.model.embeddingSize;
+  const out = new Float32Array(indices.length * dim);
+  const batch = options.batch ?? 256;
+  const area = size * size;
+  for (let start = 0; start < indices.length; start += batch) {
+    const count = Math.min(batch, indices.length - start);
+    const input = new Float32Array(count * area);
+    for (let k = 0; k < count; k++) {
+      const from = indices[start + k] * area;
+      for (let i = 0; i < area; i++) input[k * area + i] = pixels[from + i] / 255;
+    }
+    const embedded = tf.tidy(() => {
+      const x = tf.tensor4d(input, [count, size, size, 1]);
+      const p = params.tensors();
+      const plain = params.model.embed(p, x, INFERENCE_CONTEXT);
+      if (!options.flip) return plain;
+      return tf.div(tf.add(plain, params.model.embed(p, tf.reverse(x, 2), INFERENCE_CONTEXT)), 2);
+    });
+    out.set(embedded.dataSync() as Float32Array, start * dim);
+    embedded.dispose();
+  }
+  return out;
+}
