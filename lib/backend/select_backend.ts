@@ -1,8 +1,9 @@
 /**
  * Choosing the tfjs backend: the native TensorFlow binding (`@tensorflow/tfjs-node-gpu`, then
- * `@tensorflow/tfjs-node`) when the user has installed one, else the WebAssembly backend (with
- * this project's kernels: native ones through OpenBLAS when built, else wasm ones), or the
- * pure-JS `cpu` backend on request.
+ * `@tensorflow/tfjs-node`) when the user has installed one, else WebGPU on a hardware adapter
+ * (Deno's `navigator.gpu`: built in since Deno 2.9, `--unstable-webgpu` before), else the WebAssembly backend (with
+ * this project's kernels: native ones through OpenBLAS when built, else wasm ones), or WebGPU
+ * (also on a software adapter) and the pure-JS `cpu` backend on request.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -13,19 +14,22 @@ import { registerWasmConvBackprop } from "./wasm_conv_backprop.ts";
 import { registerWasmLeakyReluGrad } from "./wasm_leaky_relu_grad.ts";
 
 /** Values of `--backend`. */
-export const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const;
+export const BACKEND_CHOICES = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
 /** One of {@linkcode BACKEND_CHOICES}. */
 export type BackendChoice = typeof BACKEND_CHOICES[number];
 
 /** The backend in use, for logs and manifests. */
 export interface BackendInfo {
-  /** tfjs backend name: "tensorflow", "wasm" or "cpu". */
+  /** tfjs backend name: "tensorflow", "webgpu", "wasm" or "cpu". */
   name: string;
   /** The package that provides it, with its version. */
   provider: string;
   /** Threads one instance of the backend computes with (training may run several). */
   threads: number;
-  /** Where the heavy kernels run: "native (OpenBLAS ...)" or the backend's own. */
+  /**
+   * Where the heavy kernels run: "native (OpenBLAS ...)", the backend's own, or for WebGPU the
+   * adapter ("webgpu (vendor, architecture, description)", with "software" on a fallback one).
+   */
   kernels: string;
   /** Why other backends were not used. */
   notes: string[];
@@ -62,6 +66,110 @@ async function tryNative(notes: string[]): Promise<BackendInfo | undefined> {
   return undefined;
 }
 
+/** The WebGPU adapter of this process, or why there is none. */
+export type WebGpuProbe =
+  | { adapter: GPUAdapter; description: string; software: boolean }
+  | { adapter: undefined; reason: string };
+
+let probed: Promise<WebGpuProbe> | undefined;
+
+/** Vendor names of the PCI ids Deno's WebGPU reports in decimal (65541 = 0x10005, Mesa). */
+const PCI_VENDORS: Record<string, string> = {
+  "4318": "NVIDIA",
+  "4098": "AMD",
+  "32902": "Intel",
+  "65541": "Mesa",
+};
+
+/**
+ * Asks `navigator.gpu` for an adapter (once per process, with the high-performance preference
+ * tfjs's WebGPU backend uses) and describes it: vendor, architecture and description as the
+ * driver gives them, and whether it is a software (fallback) adapter such as Mesa's lavapipe.
+ */
+export function probeWebGpu(): Promise<WebGpuProbe> {
+  probed ??= (async (): Promise<WebGpuProbe> => {
+    const gpu = (navigator as { gpu?: GPU }).gpu;
+    if (!gpu) {
+      return {
+        adapter: undefined,
+        reason:
+          "navigator.gpu is missing (this Deno needs --unstable-webgpu; Deno 2.9 has it without)",
+      };
+    }
+    let adapter: GPUAdapter | null;
+    try {
+      adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+    } catch (error) {
+      return {
+        adapter: undefined,
+        reason: `requesting an adapter failed (${String((error as Error).message).split("\n")[0]})`,
+      };
+    }
+    if (!adapter) {
+      return {
+        adapter: undefined,
+        reason:
+          "no WebGPU adapter (no Vulkan driver found; Debian: apt-get install mesa-vulkan-drivers for a software one, or the GPU vendor's driver)",
+      };
+    }
+    const info = (adapter as { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;
+    const software = Boolean(
+      info?.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+    );
+    const vendor = (info?.vendor ?? "").trim();
+    const parts = [PCI_VENDORS[vendor] ?? vendor, info?.architecture, info?.description]
+      .map((x) => (x ?? "").trim())
+      .filter((x) => x !== "");
+    if (software) parts.push("software");
+    return { adapter, description: parts.join(", ") || "unnamed adapter", software };
+  })();
+  return probed;
+}
+
+/**
+ * Starts tfjs's WebGPU backend when an adapter exists (any adapter when `allowSoftware`, else a
+ * hardware one only); otherwise notes why not and returns undefined.
+ */
+async function tryWebGpu(
+  notes: string[],
+  options: { allowSoftware: boolean },
+): Promise<BackendInfo | undefined> {
+  const probe = await probeWebGpu();
+  if (!probe.adapter) {
+    notes.push(`webgpu: ${probe.reason}`);
+    return undefined;
+  }
+  if (probe.software && !options.allowSoftware) {
+    notes.push(
+      `webgpu: only a software adapter (${probe.description}), slower than wasm; --backend webgpu uses it`,
+    );
+    return undefined;
+  }
+  try {
+    // Imported only here: loading the module registers a backend that tfjs would otherwise
+    // prefer whenever navigator.gpu exists.
+    await import("@tensorflow/tfjs-backend-webgpu");
+    if (await tf.setBackend("webgpu")) {
+      return {
+        name: "webgpu",
+        // The package exports no version; deno.json pins it to tfjs's own.
+        provider: `@tensorflow/tfjs-backend-webgpu@${tf.version_core}`,
+        threads: 1,
+        kernels: `webgpu (${probe.description})`,
+        notes,
+      };
+    }
+    notes.push(`webgpu: the backend did not start on ${probe.description}`);
+  } catch (error) {
+    notes.push(
+      `webgpu: the backend failed on ${probe.description} (${
+        String((error as Error).message).split("\n")[0]
+      })`,
+    );
+  }
+  return undefined;
+}
+
 let selected: BackendInfo | undefined;
 
 /**
@@ -86,6 +194,12 @@ export async function selectBackend(
           notes.join("; ")
         }); see the README's GPU section`,
       );
+    }
+  }
+  if (!info && (choice === "auto" || choice === "webgpu")) {
+    info = await tryWebGpu(notes, { allowSoftware: choice === "webgpu" });
+    if (!info && choice === "webgpu") {
+      throw new UserError(`--backend webgpu: ${notes.join("; ").replace(/^webgpu: /, "")}`);
     }
   }
   if (!info && (choice === "auto" || choice === "wasm")) {

@@ -62,12 +62,16 @@ function embedFaces(
   return tf.div(tf.add(plain, mirrored), 2);
 }
 
-function predictOnce(
+/**
+ * The batches of one pass over `input`: each yields its logits tensor, and the caller hands
+ * back their values (read synchronously or not), which are added as probabilities to `out`.
+ */
+function* predictOnce(
   params: ModelParams,
   input: BatchSourceInput,
   at: { round: number | null; flip: boolean },
   out: Float32Array,
-): void {
+): Generator<tf.Tensor, void, ArrayLike<number>> {
   const { round, flip } = at;
   const size = input.size;
   for (let i = 0; i < batchCount(input.pairs.a.length, input.batchSize); i++) {
@@ -80,33 +84,47 @@ function predictOnce(
       const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
       return pairLogits(params, { left, right }, { flip });
     });
-    const z = logits.dataSync();
-    logits.dispose();
+    let z: ArrayLike<number>;
+    try {
+      z = yield logits;
+    } finally {
+      logits.dispose();
+    }
     for (let k = 0; k < batch.count; k++) out[i * input.batchSize + k] += 1 / (1 + Math.exp(-z[k]));
   }
 }
 
-/** Runs the model over every pair of `input`. */
-export function predictPairs(
+/** Every pass of a prediction: one per test-time augmentation round, or one plain pass. */
+function* predictionPasses(
   params: ModelParams,
   input: BatchSourceInput,
-  options: PredictOptions = {},
-): PairPredictions {
+  options: PredictOptions,
+  probabilities: Float32Array,
+): Generator<tf.Tensor, void, ArrayLike<number>> {
   const total = input.pairs.a.length;
-  const probabilities = new Float32Array(total);
   const tta = options.tta ?? 0;
   if (tta > 0) {
     const augmented = { ...input, augment: input.augment ?? AUGMENT_DEFAULTS };
     for (let r = 0; r < tta; r++) {
-      predictOnce(params, augmented, { round: r, flip: options.flip ?? false }, probabilities);
+      yield* predictOnce(
+        params,
+        augmented,
+        { round: r, flip: options.flip ?? false },
+        probabilities,
+      );
     }
     for (let i = 0; i < total; i++) probabilities[i] /= tta;
   } else {
     if (input.augment) {
       throw new Error("predictPairs: without test-time augmentation, pairs are not augmented");
     }
-    predictOnce(params, input, { round: null, flip: options.flip ?? false }, probabilities);
+    yield* predictOnce(params, input, { round: null, flip: options.flip ?? false }, probabilities);
   }
+}
+
+/** The loss and accuracy of finished probabilities. */
+function summarise(input: BatchSourceInput, probabilities: Float32Array): PairPredictions {
+  const total = input.pairs.a.length;
   let lossSum = 0;
   let correct = 0;
   for (let i = 0; i < total; i++) {
@@ -120,4 +138,43 @@ export function predictPairs(
     loss: total ? lossSum / total : NaN,
     accuracy: total ? correct / total : NaN,
   };
+}
+
+/**
+ * Runs the model over every pair of `input`, reading each batch synchronously (wasm, cpu and
+ * tensorflow backends; on WebGPU, which Deno reads only asynchronously, use
+ * {@linkcode predictPairsAsync}).
+ */
+export function predictPairs(
+  params: ModelParams,
+  input: BatchSourceInput,
+  options: PredictOptions = {},
+): PairPredictions {
+  if (tf.getBackend() === "webgpu") {
+    throw new Error("predictPairs reads synchronously, which WebGPU cannot: use predictPairsAsync");
+  }
+  const probabilities = new Float32Array(input.pairs.a.length);
+  const passes = predictionPasses(params, input, options, probabilities);
+  try {
+    for (let next = passes.next(); !next.done; next = passes.next(next.value.dataSync()));
+  } finally {
+    passes.return(); // frees the batch in flight if a read failed
+  }
+  return summarise(input, probabilities);
+}
+
+/** {@linkcode predictPairs} reading each batch asynchronously: every backend, the same values. */
+export async function predictPairsAsync(
+  params: ModelParams,
+  input: BatchSourceInput,
+  options: PredictOptions = {},
+): Promise<PairPredictions> {
+  const probabilities = new Float32Array(input.pairs.a.length);
+  const passes = predictionPasses(params, input, options, probabilities);
+  try {
+    for (let next = passes.next(); !next.done; next = passes.next(await next.value.data()));
+  } finally {
+    passes.return(); // frees the batch in flight if a read failed
+  }
+  return summarise(input, probabilities);
 }

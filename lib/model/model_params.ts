@@ -65,11 +65,21 @@ export class ModelParams {
     );
   }
 
-  /** A copy of every value, in model order. */
+  /**
+   * A copy of every value, in model order, read synchronously (not on WebGPU, which reads only
+   * asynchronously in Deno: use {@linkcode ModelParams.readArrays} there).
+   */
   toArrays(): ParamArrays {
     return new Map(
       this.model.params.map((p) => [p.name, this.#vars.get(p.name)!.dataSync() as Float32Array]),
     );
+  }
+
+  /** {@linkcode ModelParams.toArrays} read asynchronously: the same values, on every backend. */
+  async readArrays(): Promise<ParamArrays> {
+    const names = this.model.params.map((p) => p.name);
+    const values = await Promise.all(names.map((name) => this.#vars.get(name)!.data()));
+    return new Map(names.map((name, i) => [name, values[i] as Float32Array]));
   }
 
   /** Frees the variables. */

@@ -92,11 +92,22 @@ export class Adam {
     });
   }
 
-  /** A copy of the state. */
+  /** A copy of the state, read synchronously (not on WebGPU: use {@linkcode Adam.readState}). */
   state(): AdamState {
     const read = (map: Map<string, tf.Variable>) =>
       new Map([...map].map(([k, t]) => [k, t.dataSync() as Float32Array]));
     return { step: this.#step, m: read(this.#m), v: read(this.#v) };
+  }
+
+  /** {@linkcode Adam.state} read asynchronously: the same values, on every backend. */
+  async readState(): Promise<AdamState> {
+    const step = this.#step;
+    const read = async (map: Map<string, tf.Variable>) => {
+      const entries = [...map];
+      const values = await Promise.all(entries.map(([, t]) => t.data()));
+      return new Map(entries.map(([k], i) => [k, values[i] as Float32Array]));
+    };
+    return { step, m: await read(this.#m), v: await read(this.#v) };
   }
 
   /** Restores a state saved by {@linkcode Adam.state}. */

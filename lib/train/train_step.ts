@@ -50,8 +50,11 @@ export function applyStateUpdates(
   });
 }
 
-/** The objective's loss of a batch in training mode, both sides embedded on this thread. */
-function trainingLoss(params: ModelParams, batch: Batch, ctx: PairContexts): ObjectiveLoss {
+/**
+ * The objective's loss of a batch in training mode, both sides embedded on this thread (what
+ * every step differentiates; exported for the backend comparison tests).
+ */
+export function trainingLoss(params: ModelParams, batch: Batch, ctx: PairContexts): ObjectiveLoss {
   const model = params.model;
   const size = model.inputSize;
   const p = params.tensors();
@@ -69,11 +72,20 @@ function trainingLoss(params: ModelParams, batch: Batch, ctx: PairContexts): Obj
   );
 }
 
-/** One optimiser step, entirely on the current thread. */
-export function localTrainStep(
+/** The tensors a step leaves to read: the loss, the correct count, and what to free after. */
+interface StepTensors {
+  value: tf.Scalar;
+  correct: tf.Scalar;
+  predictions: number;
+  count: number;
+  dispose: tf.Tensor[];
+}
+
+/** Computes one optimiser step and applies it, leaving the loss and count to be read. */
+function stepTensors(
   state: { params: ModelParams; adam: Adam },
   step: { batch: Batch; key: NoiseKey; options?: StepOptions },
-): StepResult {
+): StepTensors {
   const { params, adam } = state;
   const { batch, key } = step;
   const updates = { left: [] as StateUpdates, right: [] as StateUpdates, head: [] as StateUpdates };
@@ -95,10 +107,45 @@ export function localTrainStep(
   );
   const all = [...updates.left, ...updates.right, ...updates.head];
   applyStateUpdates(params, all);
-  const loss = value.dataSync()[0];
-  const correctCount = correct!.dataSync()[0];
-  tf.dispose([value, correct!, ...Object.values(grads), ...all.map((u) => u.value)]);
-  return { lossSum: loss * batch.count, correct: correctCount, predictions };
+  return {
+    value,
+    correct: correct!,
+    predictions,
+    count: batch.count,
+    dispose: [...Object.values(grads), ...all.map((u) => u.value)],
+  };
+}
+
+/** A step's result from its two read scalars; frees its tensors. */
+function stepResult(t: StepTensors, loss: number, correct: number): StepResult {
+  tf.dispose([t.value, t.correct, ...t.dispose]);
+  return { lossSum: loss * t.count, correct, predictions: t.predictions };
+}
+
+/**
+ * One optimiser step, entirely on the current thread, read synchronously (wasm, cpu and
+ * tensorflow backends; WebGPU cannot read synchronously in Deno: use
+ * {@linkcode localTrainStepAsync} there).
+ */
+export function localTrainStep(
+  state: { params: ModelParams; adam: Adam },
+  step: { batch: Batch; key: NoiseKey; options?: StepOptions },
+): StepResult {
+  const t = stepTensors(state, step);
+  return stepResult(t, t.value.dataSync()[0], t.correct.dataSync()[0]);
+}
+
+/**
+ * {@linkcode localTrainStep} with the loss and count read asynchronously, so it runs on every
+ * backend, WebGPU included; the same computation, so the same values.
+ */
+export async function localTrainStepAsync(
+  state: { params: ModelParams; adam: Adam },
+  step: { batch: Batch; key: NoiseKey; options?: StepOptions },
+): Promise<StepResult> {
+  const t = stepTensors(state, step);
+  const [loss, correct] = await Promise.all([t.value.data(), t.correct.data()]);
+  return stepResult(t, loss[0], correct[0]);
 }
 
 /** A {@linkcode StepRunner} on the current thread. */
@@ -114,22 +161,40 @@ export class LocalStepRunner implements StepRunner {
   }
 
   step(batch: Batch, key: NoiseKey, options?: StepOptions): Promise<StepResult> {
-    return Promise.resolve(
-      localTrainStep({ params: this.#params, adam: this.#adam }, { batch, key, options }),
-    );
+    return localTrainStepAsync({ params: this.#params, adam: this.#adam }, { batch, key, options });
   }
 
   close(): void {}
 }
 
-/** The training-mode loss of a batch with the noise of `key`, without changing anything. */
-export function batchLoss(params: ModelParams, batch: Batch, key: NoiseKey): number {
+/** The training-mode loss tensor of a batch with the noise of `key`. */
+function batchLossTensor(params: ModelParams, batch: Batch, key: NoiseKey) {
   const updates = { left: [] as StateUpdates, right: [] as StateUpdates, head: [] as StateUpdates };
   const loss = tf.tidy(() => {
     const result = trainingLoss(params, batch, pairTrainingContexts(key, updates));
     result.correct.dispose();
-    return result.loss.dataSync()[0];
+    return result.loss;
   });
   tf.dispose([...updates.left, ...updates.right, ...updates.head].map((u) => u.value));
   return loss;
+}
+
+/** The training-mode loss of a batch with the noise of `key`, without changing anything. */
+export function batchLoss(params: ModelParams, batch: Batch, key: NoiseKey): number {
+  const loss = batchLossTensor(params, batch, key);
+  const value = loss.dataSync()[0];
+  loss.dispose();
+  return value;
+}
+
+/** {@linkcode batchLoss} read asynchronously (every backend, WebGPU included). */
+export async function batchLossAsync(
+  params: ModelParams,
+  batch: Batch,
+  key: NoiseKey,
+): Promise<number> {
+  const loss = batchLossTensor(params, batch, key);
+  const value = (await loss.data())[0];
+  loss.dispose();
+  return value;
 }

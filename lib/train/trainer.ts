@@ -17,7 +17,7 @@ import { Rng } from "../util/rng.ts";
 import { Adam, type AdamParams } from "./adam.ts";
 import { BatchPrefetcher } from "./batch_prefetcher.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { predictPairs } from "../evaluate/predict_pairs.ts";
+import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
 import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { LocalStepRunner, type StepRunner } from "./train_step.ts";
 import { SideParallelStepRunner } from "./side_parallel_step.ts";
@@ -174,10 +174,18 @@ export async function runTraining(
     while (state.epoch < params.epochs) {
       const epoch = state.epoch + 1;
       const epochStart = performance.now();
+      // The run's ETA uses the mean of the epochs finished so far (validation included).
+      const finished = state.history.slice(-5);
       const progress = new Progress(`epoch ${epoch}/${params.epochs}`, trainPairs, {
         unit: "pairs",
         live: options.progress,
         summary: false,
+        run: {
+          piecesAfter: params.epochs - epoch,
+          secondsPerPiece: finished.length
+            ? finished.reduce((sum, h) => sum + h.seconds, 0) / finished.length
+            : undefined,
+        },
       });
       let lossSum = 0, correct = 0, predictions = 0, seen = 0;
       for (let i = 0; i < batches; i++) {
@@ -205,7 +213,7 @@ export async function runTraining(
       }
       progress.finish();
       const trainSeconds = (performance.now() - epochStart) / 1000;
-      const val = predictPairs(state.weights, {
+      const val = await predictPairsAsync(state.weights, {
         faces: data.faces,
         size: data.size,
         pairs: data.val,
@@ -235,8 +243,9 @@ export async function runTraining(
       await saveCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint), {
         model: model.name,
         epoch,
-        weights: state.weights.toArrays(),
-        optimizer: state.adam.state(),
+        // Read asynchronously: WebGPU reads no other way (the values are the same everywhere).
+        weights: await state.weights.readArrays(),
+        optimizer: await state.adam.readState(),
         meta: { seed: params.seed, history: state.history },
       });
       await writeHistory(options.workDir, state.history);

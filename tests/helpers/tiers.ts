@@ -1,6 +1,7 @@
 /**
  * The two test tiers. `deno task check` runs everywhere, on data the tests make themselves;
- * tests that need the LFW copy, headless Chromium or the built native kernels are ignored there
+ * tests that need the LFW copy, headless Chromium, the built native kernels or a WebGPU adapter
+ * (a software one such as Mesa's lavapipe counts) are ignored there
  * (Deno counts them as "ignored" in its summary, and each file says once why).
  * `deno task check:full` (`FACE_COMPARER_TEST_TIER=full`) runs them too, and a missing
  * requirement then fails the test instead of skipping it: CI runs both tiers.
@@ -14,13 +15,21 @@
 import { join } from "node:path";
 import { lfwDataRoot } from "../../lib/config/defaults.ts";
 import { loadNativeKernels } from "../../lib/backend/native_kernels.ts";
+import { jpegDecoder } from "../../lib/data/native_jpeg.ts";
+import { probeWebGpu } from "../../lib/backend/select_backend.ts";
 import { CHROMIUM } from "./chromium.ts";
 
 /** What a test may need beyond the checkout. */
-export type Requirement = "lfw" | "chromium" | "native";
+export type Requirement = "lfw" | "chromium" | "native" | "webgpu";
 
 /** Whether this run is `deno task check:full`. */
 export const FULL_TIER = Deno.env.get("FACE_COMPARER_TEST_TIER") === "full";
+
+// Asking for an adapter is asynchronous, and test files decide `ignore` as they load.
+// The reason names the fix: --unstable-webgpu, or a Vulkan driver (Debian: apt-get install
+// mesa-vulkan-drivers gives the software adapter lavapipe, enough for the tests).
+const webgpuProbe = await probeWebGpu();
+const WEBGPU_UNMET = webgpuProbe.adapter ? undefined : webgpuProbe.reason;
 
 /** Why `requirement` is not met here, or undefined when it is. */
 export function unmet(requirement: Requirement): string | undefined {
@@ -38,9 +47,14 @@ export function unmet(requirement: Requirement): string | undefined {
     case "chromium":
       return CHROMIUM ? undefined : "no Chromium (Debian: apt-get install chromium)";
     case "native": {
+      // Both native libraries: the training kernels and the JPEG decoder.
       const status = loadNativeKernels();
-      return status.available ? undefined : status.reason;
+      if (!status.available) return status.reason;
+      const decoder = jpegDecoder();
+      return decoder.available ? undefined : decoder.reason;
     }
+    case "webgpu":
+      return WEBGPU_UNMET;
   }
 }
 
@@ -55,7 +69,9 @@ export function needs(...requirements: Requirement[]): boolean {
   if (FULL_TIER) {
     const missing = requirements.map(unmet).filter((r): r is string => r !== undefined);
     if (missing.length > 0) {
-      throw new Error(`deno task check:full: a required resource is missing: ${missing.join("; ")}`);
+      throw new Error(
+        `deno task check:full: a required resource is missing: ${missing.join("; ")}`,
+      );
     }
     return false;
   }
@@ -64,9 +80,17 @@ export function needs(...requirements: Requirement[]): boolean {
     said.add(key);
     console.warn(
       `ignored in \`deno task check\`: tests that need ${
-        requirements.map((r) => ({ lfw: "LFW", chromium: "Chromium", native: "the native kernels" })[r])
-          .join(" and ")
-      } (\`deno task check:full\` runs them)`,
+        requirements.map((r) =>
+          ({
+            lfw: "LFW",
+            chromium: "Chromium",
+            native: "the native libraries",
+            webgpu: "a WebGPU adapter",
+          })[r]
+        ).join(" and ")
+      } (\`deno task check:full\` runs them)${
+        // Only the adapter is known without side effects (loading the native library has some).
+        requirements.includes("webgpu") && WEBGPU_UNMET ? `; here: ${WEBGPU_UNMET}` : ""}`,
     );
   }
   return true;

@@ -365,7 +365,13 @@ Deno.test("the backend and kernel set are in the train key: a run started with o
   );
   const moved = await index.requireSingle("moved");
   assert.match(String(moved.options.compute), /^wasm backend, kernels: /);
-  await index.put({ ...moved, options: { ...moved.options, compute: elsewhere } });
+  // There its key was another (the compute signature is part of it).
+  const otherKey = "0".repeat(64);
+  await index.put({
+    ...moved,
+    keys: { ...moved.keys, train: otherKey },
+    options: { ...moved.options, compute: elsewhere },
+  });
   await assert.rejects(
     () => trainExperiment(store, options("moved", { params: { ...options("x").params, epochs: 3 } })),
     (e: Error) =>
@@ -373,14 +379,27 @@ Deno.test("the backend and kernel set are in the train key: a run started with o
       /"moved" was started with wasm backend, kernels: native \(OpenBLAS 0\.3\.99, Haswell kernels\), and this run would compute with wasm backend.*resume it where it started, or use --force/
         .test(e.message),
   );
+  // A finished model made elsewhere (its artifact under its own key) is used as it is.
   const straight = await index.requireSingle("straight");
-  await index.put({ ...straight, options: { ...straight.options, compute: elsewhere } });
+  await Deno.mkdir(join(store.root, "train", otherKey));
+  for (const entry of Deno.readDirSync(join(store.root, "train", straight.keys.train))) {
+    await Deno.copyFile(
+      join(store.root, "train", straight.keys.train, entry.name),
+      join(store.root, "train", otherKey, entry.name),
+    );
+  }
+  await index.put({
+    ...straight,
+    keys: { ...straight.keys, train: otherKey },
+    options: { ...straight.options, compute: elsewhere },
+  });
   lines.length = 0;
   const reused = await trainExperiment(store, options("straight"));
   assert.equal(reused.cached, true);
-  assert.equal(reused.artifact?.key, straight.keys.train);
-  assert.ok(lines.some((l) => /cached .*trained with .*Haswell kernels; this machine computes with/.test(l)));
+  assert.equal(reused.artifact?.key, otherKey);
+  assert.ok(lines.some((l) => /cached .*trained with .*Haswell kernels\); this machine computes with/.test(l)));
   await index.put(straight);
+  await Deno.remove(join(store.root, "train", otherKey), { recursive: true });
 });
 
 Deno.test("status: every stage cached after training and testing; an unfinished run says after which epoch", { ignore: needs("lfw") }, async () => {
