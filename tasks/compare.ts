@@ -147,7 +147,7 @@ await runTask("compare", async () => {
     }
   }
   if (scored.length > 0) {
-    const probabilities = comparer.compare(scored.map((s) => s.faces));
+    const probabilities = await comparer.compare(scored.map((s) => s.faces));
     scored.forEach((s, k) => {
       results[s.index].probability = probabilities[k];
       results[s.index].same_person = probabilities[k] >= decideAt;

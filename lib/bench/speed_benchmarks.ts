@@ -183,7 +183,7 @@ export async function benchmarkCompare(
   const t0 = performance.now();
   const comparer = await FaceComparer.open(store, name);
   const pair = async (a: string, b: string) =>
-    comparer.compare([[
+    await comparer.compare([[
       await readFaceImage(a, comparer.prepare),
       await readFaceImage(b, comparer.prepare),
     ]]);

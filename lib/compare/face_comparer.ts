@@ -10,7 +10,7 @@ import { EVAL_BATCH_PAIRS, type PrepareParams, TEST_DEFAULTS } from "../config/d
 import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import { resampleRect } from "../data/resample.ts";
 import { bestThreshold } from "../evaluate/classification_metrics.ts";
-import { pairLogits, predictPairs } from "../evaluate/predict_pairs.ts";
+import { pairLogits, predictPairsAsync } from "../evaluate/predict_pairs.ts";
 import { nearChance, rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { ModelParams } from "../model/model_params.ts";
 import type { ArtifactStore } from "../pipeline/artifact_store.ts";
@@ -77,7 +77,7 @@ export class FaceComparer {
     const split = trained.split;
     const val = (await loadPairSets(split.dir)).val;
     const faces = await loadFaceArray(prepared.dir);
-    const { probabilities } = predictPairs(params, {
+    const { probabilities } = await predictPairsAsync(params, {
       faces: resizeFaceArray(faces, model.inputSize),
       size: model.inputSize,
       pairs: pairColumns(val),
@@ -106,7 +106,7 @@ export class FaceComparer {
   }
 
   /** Same-person probabilities of pairs of prepared faces (`prepare.size` square, grey). */
-  compare(pairs: readonly [Uint8Array, Uint8Array][]): Float32Array {
+  async compare(pairs: readonly [Uint8Array, Uint8Array][]): Promise<Float32Array> {
     const model = this.#params.model;
     const size = model.inputSize;
     const n = size * size;
@@ -130,7 +130,8 @@ export class FaceComparer {
         right: tf.tensor4d(right, [pairs.length, size, size, 1]),
       }, { flip: this.flip })
     );
-    const z = logits.dataSync();
+    // Read asynchronously: WebGPU cannot read synchronously in Deno.
+    const z = await logits.data();
     logits.dispose();
     return Float32Array.from(z, (v) => 1 / (1 + Math.exp(-v)));
   }

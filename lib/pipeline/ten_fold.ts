@@ -17,7 +17,7 @@ import { faceId } from "../data/face_file_name.ts";
 import { parsePairsFile } from "../data/lfw_protocol.ts";
 import type { Pair } from "../data/sample_pairs.ts";
 import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
-import { predictPairs } from "../evaluate/predict_pairs.ts";
+import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
 import {
   equalErrorRate,
   negativeCount,
@@ -283,7 +283,7 @@ export async function testTenFold(
         // One pass over all protocol pairs and the fold's validation pairs: fold k's are its test
         // pairs, the validation pairs choose its threshold, the others the protocol's threshold.
         const validation = (await loadPairSets(foldSplits[k - 1].dir)).val;
-        const { probabilities } = predictPairs(weights, {
+        const { probabilities } = await predictPairsAsync(weights, {
           faces: resized.get(model.inputSize) ??
             resized.set(model.inputSize, resizeFaceArray(faces, model.inputSize)).get(
               model.inputSize,

@@ -16,7 +16,7 @@ import {
   classificationMetrics,
 } from "../evaluate/classification_metrics.ts";
 import { findErrors, renderPairGrid } from "../evaluate/error_gallery.ts";
-import { type PairPredictions, predictPairs } from "../evaluate/predict_pairs.ts";
+import { type PairPredictions, predictPairsAsync } from "../evaluate/predict_pairs.ts";
 import {
   embedFaces,
   fitWccn,
@@ -200,7 +200,7 @@ export async function testExperiment(
       for (const [name, pairs] of Object.entries(sets)) {
         if (pairs.length === 0) continue;
         const started = performance.now();
-        const p = projection ? projectedPairs(projection, params, small, pairs, options) : predictPairs(params, {
+        const p = projection ? projectedPairs(projection, params, small, pairs, options) : await predictPairsAsync(params, {
           faces: small,
           size: model.inputSize,
           pairs: pairColumns(pairs),

@@ -83,7 +83,7 @@ for (const model of ["seed", "seed_cosface"]) {
     const face = (file: string) =>
       readFaceImage(join(images, "faces", file), comparer.prepare);
     const a = await face("Pgm_Person0_0001.pgm"), b = await face("Pgm_Person1_0001.pgm");
-    const [ab, ba] = comparer.compare([[a, b], [b, a]]);
+    const [ab, ba] = await comparer.compare([[a, b], [b, a]]);
     assert.ok(ab > 0 && ab < 1 && Math.abs(ab - ba) < 1e-6, `${ab} vs ${ba}`);
     comparer.dispose();
     const out = join(tempDir(), "export");
@@ -102,7 +102,7 @@ for (const model of ["seed", "seed_cosface"]) {
       backend: "wasm",
       flip: false,
     });
-    const [expected] = project.compare([
+    const [expected] = await project.compare([
       [await readFaceImage(photos[0], project.prepare), await readFaceImage(photos[1], project.prepare)],
     ]);
     project.dispose();

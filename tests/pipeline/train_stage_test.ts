@@ -529,7 +529,7 @@ Deno.test("compare: a trained experiment scores two real photos, symmetrically, 
     join(lfw, "George_W_Bush", "George_W_Bush_0001.jpg"),
     comparer.prepare,
   );
-  const [ab, ba, aa] = comparer.compare([[a, b], [b, a], [a, a]]);
+  const [ab, ba, aa] = await comparer.compare([[a, b], [b, a], [a, a]]);
   assert.ok(ab >= 0 && ab <= 1);
   assert.ok(Math.abs(ab - ba) < 1e-6, "|l - r| makes the score symmetric");
   assert.ok(Number.isFinite(aa));
@@ -571,7 +571,7 @@ Deno.test("export: the layers-format model predicts what the experiment's model 
     { length: 4 },
     () => Uint8Array.from({ length: 32 * 32 }, () => rng.nextInt(256)),
   );
-  const ours = comparer.compare([[faces[0], faces[1]], [faces[2], faces[3]]]);
+  const ours = await comparer.compare([[faces[0], faces[1]], [faces[2], faces[3]]]);
   const input = (i: number, j: number) =>
     tf.tensor4d(Float32Array.from([...faces[i], ...faces[j]], (v) => v / 255), [2, 32, 32, 1]);
   const theirs = (loaded.predict([input(0, 2), input(1, 3)]) as tf.Tensor).dataSync();
@@ -610,7 +610,7 @@ Deno.test("compare page: two real photos compared in headless Chromium, as on th
     assert.ok(result, `no result in the page: ${dom.match(/<div id="result"[^<]*/)?.[0]}`);
     assert.equal(result[1], "done");
     const comparer = await FaceComparer.open(store, "straight", { backend: "wasm" });
-    const [expected] = comparer.compare([[
+    const [expected] = await comparer.compare([[
       await readFaceImage(join(lfw, a), comparer.prepare),
       await readFaceImage(join(lfw, b), comparer.prepare),
     ]]);
