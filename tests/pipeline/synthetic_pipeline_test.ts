@@ -54,6 +54,67 @@ function options(name: string, model: string, extra: Partial<TrainOptions> = {})
   };
 }
 
+/**
+ * preprocessing.json's steps, implemented here from its description alone: the largest centred
+ * square, the box scaled to it, a separable triangle filter of support max(1, reduction) with
+ * coverage-weighted edge pixels, luma, then the same filter to the input size, / scale.
+ */
+function independentInput(
+  image: { width: number; height: number; channels: number; pixels: Uint8Array },
+  pre: { frame: number; box: number[]; faceSize: number; inputSize: number; luma: number[]; scale: number },
+): Float32Array {
+  const side = Math.min(image.width, image.height), s = side / pre.frame;
+  const ox = (image.width - side) / 2, oy = (image.height - side) / 2;
+  const [l, t, r, b] = pre.box;
+  const weights = (from: number, length: number, out: number, limit: number) =>
+    Array.from({ length: out }, (_, o) => {
+      const scale = length / out, support = Math.max(1, scale);
+      const centre = from + (o + 0.5) * scale;
+      const taps: [number, number][] = [];
+      for (let i = Math.max(0, Math.floor(centre - support)); i < Math.min(limit, Math.ceil(centre + support)); i++) {
+        const w = Math.max(0, 1 - Math.abs(i + 0.5 - centre) / support);
+        if (w > 0) taps.push([i, w]);
+      }
+      const total = taps.reduce((sum, [, w]) => sum + w, 0);
+      return taps.map(([i, w]) => [i, w / total] as [number, number]);
+    });
+  const resample = (
+    value: (x: number, y: number) => number,
+    size: { width: number; height: number },
+    box: { left: number; top: number; width: number; height: number },
+    out: number,
+  ) => {
+    const xs = weights(box.left, box.width, out, size.width);
+    const ys = weights(box.top, box.height, out, size.height);
+    return Array.from({ length: out * out }, (_, k) => {
+      const oy = Math.floor(k / out), ox = k % out;
+      let v = 0;
+      for (const [y, wy] of ys[oy]) for (const [x, wx] of xs[ox]) v += wy * wx * value(x, y);
+      return v;
+    });
+  };
+  const c = image.channels;
+  const luma = (x: number, y: number) => {
+    const p = (y * image.width + x) * c;
+    return c === 1 ? image.pixels[p]
+      : pre.luma[0] * image.pixels[p] + pre.luma[1] * image.pixels[p + 1] +
+        pre.luma[2] * image.pixels[p + 2];
+  };
+  const face = resample(luma, image, {
+    left: ox + l * s,
+    top: oy + t * s,
+    width: (r - l) * s,
+    height: (b - t) * s,
+  }, pre.faceSize).map((v) => Math.min(255, Math.max(0, Math.round(v))));
+  const input = pre.inputSize === pre.faceSize ? face : resample(
+    (x, y) => face[y * pre.faceSize + x],
+    { width: pre.faceSize, height: pre.faceSize },
+    { left: 0, top: 0, width: pre.faceSize, height: pre.faceSize },
+    pre.inputSize,
+  ).map((v) => Math.min(255, Math.max(0, Math.round(v))));
+  return Float32Array.from(input, (v) => v / pre.scale);
+}
+
 for (const model of ["seed", "seed_cosface"]) {
   Deno.test(`synthetic faces, ${model}: an interrupted and resumed run equals an uninterrupted one; test, compare and export use it`, async () => {
     const paused = await trainExperiment(store, options(`${model}_resumed`, model, { timeBudgetSeconds: 1e-6 }));
@@ -120,7 +181,17 @@ for (const model of ["seed", "seed_cosface"]) {
     }));
     const theirs = third.probability(decoded[0], decoded[1]);
     assert.ok(Math.abs(theirs - expected) < 1e-3, `${theirs} vs ${expected}`);
-    assert.equal(third.threshold, JSON.parse(Deno.readTextFileSync(join(out, "preprocessing.json"))).threshold);
+    const pre = JSON.parse(Deno.readTextFileSync(join(out, "preprocessing.json")));
+    assert.equal(third.threshold, pre.threshold);
+    // And an independent implementation, written from preprocessing.json's numbers and words
+    // only (the model run through the module's model, which is plain tfjs plus the layers).
+    const independent = decoded.map((image) => independentInput(image, pre));
+    const fromScratch = tf.tidy(() =>
+      (third.model.predict(independent.map((x) =>
+        tf.tensor4d(x, [1, pre.inputSize, pre.inputSize, 1])
+      )) as tf.Tensor).dataSync()[0]
+    );
+    assert.ok(Math.abs(fromScratch - expected) < 1e-3, `${fromScratch} vs ${expected}`);
   });
 }
 
