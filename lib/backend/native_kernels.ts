@@ -11,13 +11,13 @@
  * `FACE_COMPARER_NATIVE=off`, the wasm backend runs with this project's wasm kernels alone.
  * @module
  */
-import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { type ConvGeometry, convGeometry } from "./conv_geometry.ts";
 import { LEAKY_RELU_BIAS_GRAD } from "./wasm_leaky_relu_grad.ts";
 import { UserError } from "../util/errors.ts";
+import { nativeUnavailable, openFailure, sourceSha256 } from "../util/native_library.ts";
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = {
@@ -171,14 +171,6 @@ export function buildProblem(
   return undefined;
 }
 
-function sourceSha256(): string | undefined {
-  try {
-    return createHash("sha256").update(Deno.readFileSync(NATIVE_SOURCE_URL)).digest("hex");
-  } catch {
-    return undefined; // No source beside the library: nothing to compare with.
-  }
-}
-
 /** The default place of the built library (see native/build.sh). */
 export const NATIVE_LIBRARY_URL = new URL("../../native/build/libface_kernels.so", import.meta.url);
 
@@ -198,30 +190,15 @@ let status: NativeStatus | undefined;
  */
 export function loadNativeKernels(): NativeStatus {
   if (status) return status;
-  const setting = Deno.env.get("FACE_COMPARER_NATIVE")?.toLowerCase();
-  if (setting === "off" || setting === "0" || setting === "false") {
-    return status = { available: false, reason: "disabled by FACE_COMPARER_NATIVE=off" };
-  }
   const path = Deno.env.get("FACE_COMPARER_NATIVE_LIB") ?? fileURLToPath(NATIVE_LIBRARY_URL);
-  try {
-    Deno.statSync(path);
-  } catch {
-    return status = {
-      available: false,
-      reason: `${path} is not built (run \`deno task build-native\`; it needs gcc and OpenBLAS)`,
-    };
-  }
+  const unavailable = nativeUnavailable(path, "gcc and OpenBLAS");
+  if (unavailable) return status = { available: false, reason: unavailable };
   const cpuinfo = readCpuinfo();
   let requestedCore: string | undefined;
   try {
     ({ symbols: library, requestedCore } = openWithCore(path, cpuinfo));
   } catch (error) {
-    return status = {
-      available: false,
-      reason: `${path} could not be loaded (${
-        String((error as Error).message).split("\n")[0]
-      }): run \`deno task build-native\``,
-    };
+    return status = { available: false, reason: openFailure(path, error) };
   }
   const infoText = new Uint8Array(512);
   const build = library.fc_build_info
@@ -230,7 +207,7 @@ export function loadNativeKernels(): NativeStatus {
     )
     : undefined;
   const problem = build
-    ? buildProblem(build, sourceSha256(), cpuinfo)
+    ? buildProblem(build, sourceSha256(NATIVE_SOURCE_URL), cpuinfo)
     : "it was built by an older version of this project: run `deno task build-native`";
   if (problem) {
     library = undefined;

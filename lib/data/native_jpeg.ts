@@ -14,9 +14,9 @@
  * ```
  * @module
  */
-import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { RawImage } from "./resample.ts";
+import { nativeUnavailable, openFailure, sourceSha256 } from "../util/native_library.ts";
 
 const SYMBOLS = {
   fd_jpeg_size: { parameters: ["buffer", "i32", "buffer", "buffer", "i32"], result: "i32" },
@@ -43,38 +43,20 @@ let status: JpegDecoderStatus | undefined;
 /** Opens the library once (a stale build, or one that will not load, is not used). */
 export function jpegDecoder(): JpegDecoderStatus {
   if (status) return status;
-  const setting = Deno.env.get("FACE_COMPARER_NATIVE")?.toLowerCase();
-  if (setting === "off" || setting === "0" || setting === "false") {
-    return status = { available: false, reason: "disabled by FACE_COMPARER_NATIVE=off" };
-  }
   const path = fileURLToPath(JPEG_LIBRARY_URL);
-  try {
-    Deno.statSync(path);
-  } catch {
-    return status = {
-      available: false,
-      reason: `${path} is not built (run \`deno task build-native\`; it needs gcc and libjpeg)`,
-    };
-  }
+  const unavailable = nativeUnavailable(path, "gcc and libjpeg");
+  if (unavailable) return status = { available: false, reason: unavailable };
   let library: Deno.DynamicLibrary<typeof SYMBOLS>;
   try {
     library = Deno.dlopen(path, SYMBOLS);
   } catch (error) {
-    return status = {
-      available: false,
-      reason: `${path} could not be loaded (${
-        String((error as Error).message).split("\n")[0]
-      }): run \`deno task build-native\``,
-    };
+    return status = { available: false, reason: openFailure(path, error) };
   }
   const text = new Uint8Array(256);
   const [sha, version] = new TextDecoder()
     .decode(text.subarray(0, library.symbols.fd_build_info(text, text.length)))
     .split("|");
-  let source: string | undefined;
-  try {
-    source = createHash("sha256").update(Deno.readFileSync(JPEG_SOURCE_URL)).digest("hex");
-  } catch { /* no source beside the build: nothing to compare with */ }
+  const source = sourceSha256(JPEG_SOURCE_URL);
   if (source !== undefined && sha !== source) {
     library.close();
     return status = {
