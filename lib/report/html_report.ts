@@ -509,7 +509,7 @@ const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:19px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:15px;margin:18px 0 6px}h4{font-size:13px;margin:12px 0 4px}
-.experiments{display:grid;grid-template-columns:repeat(auto-fit,minmax(700px,1fr));gap:28px}
+.experiments{display:grid;grid-template-columns:repeat(auto-fit,minmax(900px,1fr));gap:28px}
 .swatch{display:inline-block;width:10px;height:10px;margin-right:6px;border-radius:2px;vertical-align:baseline}
 figure.chart svg{max-width:100%;height:auto}
 table.metrics{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:4px 0}

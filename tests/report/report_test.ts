@@ -252,7 +252,7 @@ Deno.test("the report is one self-contained page whose charts render in Chromium
   // Keep a screenshot as a test output.
   const shot = join(artifactsRoot(), "test-outputs", "report_screenshot.png");
   Deno.mkdirSync(join(artifactsRoot(), "test-outputs"), { recursive: true });
-  const screenshot = await browser(["--window-size=1500,2200", `--screenshot=${shot}`]);
+  const screenshot = await browser(["--window-size=1400,2200", `--screenshot=${shot}`]);
   assert.ok(screenshot.success);
   assert.ok(Deno.statSync(shot).size > 10_000);
 });
