@@ -85,3 +85,26 @@ Deno.test("preprocessing.json's description carries the numbers the steps use", 
   assert.equal(spec.scale, 255);
   assert.ok(spec.steps.length >= 5);
 });
+
+Deno.test("why the resampler is not sharp's: its fractional box keeps the 150x150 copy's face closer to the 250x250 original's", async () => {
+  // The same picture at 250x250 and at LFW's 150x150 scale (box x0.6: 49.8, 55.2, ... px).
+  const width = 250;
+  const original = await jpeg(width, width);
+  const small = new Uint8Array(
+    await sharp(original).resize(150, 150, { kernel: "linear" }).jpeg({ quality: 95 }).toBuffer(),
+  );
+  const ours = async (bytes: Uint8Array) => await prepareFace(bytes, "x.jpg", PREPARE_DEFAULTS);
+  // sharp cuts whole pixels only: the box rounded, then resized and converted by libvips.
+  const viaSharp = async (bytes: Uint8Array, scale: number) => {
+    const [l, t, r, b] = PREPARE_DEFAULTS.box.map((v) => Math.round(v * scale));
+    return new Uint8Array(
+      await sharp(bytes).extract({ left: l, top: t, width: r - l, height: b - t })
+        .resize(64, 64, { kernel: "linear" }).greyscale().raw().toBuffer(),
+    );
+  };
+  const meanDifference = (a: Uint8Array, b: Uint8Array) =>
+    a.reduce((sum, v, i) => sum + Math.abs(v - b[i]), 0) / a.length;
+  const oursGap = meanDifference(await ours(original), await ours(small));
+  const sharpGap = meanDifference(await viaSharp(original, 1), await viaSharp(small, 0.6));
+  assert.ok(oursGap < sharpGap, `ours ${oursGap.toFixed(2)} vs sharp ${sharpGap.toFixed(2)} grey levels`);
+});
