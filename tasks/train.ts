@@ -124,7 +124,7 @@ await runTask("train", async () => {
     const epoch = /^epoch (\d+)\/(\d+):/.exec(line);
     if (epoch) lastEpoch = { done: Number(epoch[1]), of: Number(epoch[2]), experiment: training };
   };
-  Deno.addSignalListener("SIGINT", () => {
+  Deno.addSignalListener("SIGINT", function interrupted() {
     console.error(
       `\ntrain: interrupted ${
         lastEpoch
@@ -132,7 +132,10 @@ await runTask("train", async () => {
           : "before the first epoch finished"
       }; rerun the same command to resume from the last checkpoint`,
     );
-    Deno.exit(130);
+    // Die by the signal itself (exit status 130), as without this handler: exit handlers would
+    // run while the training workers may be inside native code, which can crash at teardown.
+    Deno.removeSignalListener("SIGINT", interrupted);
+    Deno.kill(Deno.pid, "SIGINT");
   });
   const store = new ArtifactStore(artifactsRoot());
   if (split.params.protocol === "lfw-view2" && split.params.fold === undefined) {
