@@ -36,7 +36,7 @@ export async function readFaceImage(
     throw new UserError(`cannot read image ${path}: ${(error as Error).message}`);
   }
   try {
-    return await prepareFace(bytes, path, { ...prepare, grey: true }, options.box);
+    return await prepareFace(bytes, { ...prepare, grey: true }, options.box);
   } catch (error) {
     if (error instanceof UserError) throw error;
     // The box arithmetic's complaints (an image too small for its face box) are not decoding

@@ -27,7 +27,7 @@
  * @example
  * ```ts
  * import { prepareFace } from "./face_preprocessing.ts";
- * const face = await prepareFace(Deno.readFileSync("face.jpg"), "face.jpg", {
+ * const face = await prepareFace(Deno.readFileSync("face.jpg"), {
  *   box: [83, 92, 166, 175], size: 64, grey: true,
  * });
  * ```
@@ -112,14 +112,13 @@ export function jpegOrientation(bytes: Uint8Array): number {
 }
 
 /**
- * Decodes an image file's bytes (`name` is used in errors only): for grey faces straight to
+ * Decodes an image file's bytes: for grey faces straight to
  * grey through libjpeg where possible (step 1 of the module doc), else the file's channels
  * from sharp, upright.
  * Throws an Error (the caller names the file) for unreadable data.
  */
 export async function decodeImage(
   bytes: Uint8Array,
-  name: string,
   options: { grey: boolean },
 ): Promise<RawImage> {
   if (isPgm(bytes)) {
@@ -186,11 +185,10 @@ export function faceRegion(
  */
 export async function prepareFace(
   bytes: Uint8Array,
-  name: string,
   params: Pick<PrepareParams, "box" | "size" | "grey">,
   box?: PixelBox,
 ): Promise<Uint8Array> {
-  const image = await decodeImage(bytes, name, { grey: params.grey });
+  const image = await decodeImage(bytes, { grey: params.grey });
   if (isPgm(bytes) && !box) {
     if (image.width === params.size && image.height === params.size && params.grey) {
       return image.pixels;

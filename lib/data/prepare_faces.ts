@@ -42,7 +42,7 @@ export async function decodeFace(
   path: string,
   params: Pick<PrepareParams, "box" | "size" | "grey">,
 ): Promise<Uint8Array> {
-  return await prepareFace(await Deno.readFile(path), path, params);
+  return await prepareFace(await Deno.readFile(path), params);
 }
 
 /** Bytes a prepared face set takes in memory (and on disk): faces x size x size x channels. */

@@ -38,7 +38,7 @@ Deno.test("the EXIF orientation of a JPEG is read from its APP1 segment; none me
 
 Deno.test("a photo with an EXIF orientation is decoded upright, whichever decoder is built", async () => {
   // Orientation 6: the stored 40x30 picture is shown rotated a quarter turn, 30x40.
-  const upright = await decodeImage(await jpeg(40, 30, 6), "rotated.jpg", { grey: true });
+  const upright = await decodeImage(await jpeg(40, 30, 6), { grey: true });
   assert.deepEqual([upright.width, upright.height], [30, 40]);
 });
 
@@ -67,9 +67,9 @@ Deno.test({
 
 Deno.test("prepareFace: the LFWcrop box of the centred square, resampled and grey", async () => {
   const bytes = await jpeg(300, 250);
-  const face = await prepareFace(bytes, "wide.jpg", PREPARE_DEFAULTS);
+  const face = await prepareFace(bytes, PREPARE_DEFAULTS);
   assert.equal(face.length, 64 * 64);
-  const image = await decodeImage(bytes, "wide.jpg", { grey: true });
+  const image = await decodeImage(bytes, { grey: true });
   const region = faceRegion(image, PREPARE_DEFAULTS);
   assert.deepEqual(region, { left: 83 + 25, top: 92, width: 83, height: 83 });
   assert.deepEqual(face, resampleRect(image, region, { size: 64, grey: true }));
@@ -93,7 +93,7 @@ Deno.test("why the resampler is not sharp's: its fractional box keeps the 150x15
   const small = new Uint8Array(
     await sharp(original).resize(150, 150, { kernel: "linear" }).jpeg({ quality: 95 }).toBuffer(),
   );
-  const ours = async (bytes: Uint8Array) => await prepareFace(bytes, "x.jpg", PREPARE_DEFAULTS);
+  const ours = async (bytes: Uint8Array) => await prepareFace(bytes, PREPARE_DEFAULTS);
   // sharp cuts whole pixels only: the box rounded, then resized and converted by libvips.
   const viaSharp = async (bytes: Uint8Array, scale: number) => {
     const [l, t, r, b] = PREPARE_DEFAULTS.box.map((v) => Math.round(v * scale));

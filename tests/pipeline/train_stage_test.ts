@@ -18,7 +18,7 @@ import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
 import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { lfwEntries, tempDir } from "../helpers/fixtures.ts";
-import { CHROMIUM, runChromium } from "../helpers/chromium.ts";
+import { runChromium } from "../helpers/chromium.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { readFaceImage } from "../../lib/compare/face_image.ts";
 import { exportExperiment } from "../../lib/compare/export_experiment.ts";

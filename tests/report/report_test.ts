@@ -10,7 +10,7 @@ import { buildReport } from "../../lib/report/html_report.ts";
 import { loadPublishedRocs, parseRocFile } from "../../lib/report/published_roc.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { tempDir } from "../helpers/fixtures.ts";
-import { CHROMIUM, runChromium } from "../helpers/chromium.ts";
+import { runChromium } from "../helpers/chromium.ts";
 import { EXPERIMENT_PALETTE } from "../../lib/report/charts.ts";
 import { needs } from "../helpers/tiers.ts";
 
