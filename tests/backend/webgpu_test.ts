@@ -20,11 +20,12 @@ import type { Batch } from "../../lib/train/pair_batches.ts";
 import { localTrainStepAsync, trainingLoss } from "../../lib/train/train_step.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { relativeError } from "../helpers/array_compare.ts";
-import { needs } from "../helpers/tiers.ts";
+import { needs, probeWebGpuRequirement } from "../helpers/tiers.ts";
 
 const MODEL = getModel("seed");
 const KEY = { seed: 7, epoch: 1, batch: 0 };
 const TOLERANCE = 1e-3;
+await probeWebGpuRequirement();
 const ignore = needs("webgpu");
 /**
  * Dense biases that a training-mode batch norm follows: the normalisation removes them, so their

@@ -25,11 +25,17 @@ export type Requirement = "lfw" | "chromium" | "native" | "webgpu";
 /** Whether this run is `deno task check:full`. */
 export const FULL_TIER = Deno.env.get("FACE_COMPARER_TEST_TIER") === "full";
 
-// Asking for an adapter is asynchronous, and test files decide `ignore` as they load.
-// The reason names the fix: --unstable-webgpu, or a Vulkan driver (Debian: apt-get install
+// Asking for an adapter is asynchronous, and test files decide `ignore` as they load: a file
+// that needs WebGPU awaits `probeWebGpuRequirement()` first (only it pays for the probe). The
+// reason names the fix: --unstable-webgpu, or a Vulkan driver (Debian: apt-get install
 // mesa-vulkan-drivers gives the software adapter lavapipe, enough for the tests).
-const webgpuProbe = await probeWebGpu();
-const WEBGPU_UNMET = webgpuProbe.adapter ? undefined : webgpuProbe.reason;
+let WEBGPU_UNMET: string | undefined = "WebGPU not probed (await probeWebGpuRequirement() first)";
+
+/** Asks for a WebGPU adapter once, so that `needs("webgpu")` can say whether there is one. */
+export async function probeWebGpuRequirement(): Promise<void> {
+  const probe = await probeWebGpu();
+  WEBGPU_UNMET = probe.adapter ? undefined : probe.reason;
+}
 
 /** Why `requirement` is not met here, or undefined when it is. */
 export function unmet(requirement: Requirement): string | undefined {
