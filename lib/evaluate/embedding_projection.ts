@@ -16,7 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ModelParams } from "../model/model_params.ts";
-import { INFERENCE_CONTEXT } from "../train/forward_context.ts";
+import { embedFaces } from "./predict_pairs.ts";
 import { UserError } from "../util/errors.ts";
 
 /** A fitted projection: centre, then multiply by `matrix` (row-major, dim x dim). */
@@ -177,7 +177,7 @@ export function projectedCosine(
  * Embeddings (inference mode) of the faces `indices` of `pixels` (N x size x size bytes),
  * averaged with their mirror images' when `flip`: indices.length x embeddingSize, row-major.
  */
-export function embedFaces(
+export function embedPreparedFaces(
   params: ModelParams,
   pixels: Uint8Array,
   size: number,
@@ -195,13 +195,9 @@ export function embedFaces(
       const from = indices[start + k] * area;
       for (let i = 0; i < area; i++) input[k * area + i] = pixels[from + i] / 255;
     }
-    const embedded = tf.tidy(() => {
-      const x = tf.tensor4d(input, [count, size, size, 1]);
-      const p = params.tensors();
-      const plain = params.model.embed(p, x, INFERENCE_CONTEXT);
-      if (!options.flip) return plain;
-      return tf.div(tf.add(plain, params.model.embed(p, tf.reverse(x, 2), INFERENCE_CONTEXT)), 2);
-    });
+    const embedded = tf.tidy(() =>
+      embedFaces(params, tf.tensor4d(input, [count, size, size, 1]), options.flip)
+    );
     out.set(embedded.dataSync() as Float32Array, start * dim);
     embedded.dispose();
   }

@@ -50,7 +50,7 @@ export function pairLogits(
 }
 
 /** The embeddings of `images`, averaged with those of their mirror images when `flip`. */
-function embedFaces(
+export function embedFaces(
   params: ModelParams,
   images: tf.Tensor4D,
   flip: boolean,

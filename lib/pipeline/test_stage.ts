@@ -18,7 +18,7 @@ import {
 import { findErrors, renderPairGrid } from "../evaluate/error_gallery.ts";
 import { type PairPredictions, predictPairsAsync } from "../evaluate/predict_pairs.ts";
 import {
-  embedFaces,
+  embedPreparedFaces,
   fitWccn,
   type Projection,
   projectedCosine,
@@ -120,7 +120,7 @@ async function fitProjection(
     return ids.get(person)!;
   });
   const started = performance.now();
-  const embeddings = embedFaces(params, small, trained.model.inputSize, images, {
+  const embeddings = embedPreparedFaces(params, small, trained.model.inputSize, images, {
     flip: options.params.flip,
   });
   const projection = fitWccn(embeddings, people, trained.model.embeddingSize, {
@@ -145,7 +145,7 @@ function projectedPairs(
   const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
   const row = new Map(images.map((image, k) => [image, k]));
   const dim = params.model.embeddingSize;
-  const embeddings = embedFaces(params, small, params.model.inputSize, images, {
+  const embeddings = embedPreparedFaces(params, small, params.model.inputSize, images, {
     flip: options.params.flip,
   });
   const at = (image: number) => embeddings.subarray(row.get(image)! * dim, (row.get(image)! + 1) * dim);
