@@ -3,6 +3,7 @@
  * resized to 64x64 grey with Pillow on one core) and reading its figure.
  * @module
  */
+import { runPythonPeer } from "./python_peer.ts";
 
 /** The reference's figure, or why there is none. */
 export interface PillowReference {
@@ -26,28 +27,9 @@ export async function runPillowReference(
   imagesDir: string,
   limit: number,
 ): Promise<PillowReference> {
-  try {
-    await Deno.stat(script);
-  } catch {
-    return { ok: false, reason: `no reference script at ${script}` };
-  }
-  try {
-    const out = await new Deno.Command("/usr/bin/python3", {
-      args: [script, imagesDir, String(limit)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    if (!out.success) {
-      return {
-        ok: false,
-        reason: /No module named '(PIL|numpy)'/.test(text)
-          ? "Pillow is not installed (apt-get install python3-pil python3-numpy)"
-          : text.trim().split("\n").pop(),
-      };
-    }
-    return parsePillowLine(text);
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
+  const run = await runPythonPeer(script, [imagesDir, String(limit)], {
+    module: /No module named '(PIL|numpy)'/,
+    hint: "Pillow is not installed (apt-get install python3-pil python3-numpy)",
+  });
+  return run.ok ? parsePillowLine(run.text) : { ok: false, reason: run.reason };
 }

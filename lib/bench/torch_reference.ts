@@ -2,6 +2,7 @@
  * Running the PyTorch peer (`../shared/peers/torch_seed_model.py`) and reading its figures.
  * @module
  */
+import { runPythonPeer } from "./python_peer.ts";
 
 /** The reference's figures, or why there are none. */
 export interface TorchReference {
@@ -29,29 +30,9 @@ export function parseTorchLine(text: string): TorchReference {
 
 /** Runs the peer script with Debian's python3 (where python3-torch lives) on `threads` threads. */
 export async function runTorchReference(script: string, threads: number): Promise<TorchReference> {
-  try {
-    await Deno.stat(script);
-  } catch {
-    return { ok: false, reason: `no reference script at ${script}` };
-  }
-  try {
-    const out = await new Deno.Command("/usr/bin/python3", {
-      args: [script, String(threads)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-    if (!out.success) {
-      const missing = /No module named 'torch'/.test(text);
-      return {
-        ok: false,
-        reason: missing
-          ? "torch is not installed (apt-get install python3-torch)"
-          : text.trim().split("\n").pop(),
-      };
-    }
-    return parseTorchLine(text);
-  } catch (error) {
-    return { ok: false, reason: (error as Error).message };
-  }
+  const run = await runPythonPeer(script, [String(threads)], {
+    module: /No module named 'torch'/,
+    hint: "torch is not installed (apt-get install python3-torch)",
+  });
+  return run.ok ? parseTorchLine(run.text) : { ok: false, reason: run.reason };
 }
