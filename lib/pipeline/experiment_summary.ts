@@ -50,7 +50,9 @@ export function flattenOptions(value: unknown, prefix = ""): Record<string, unkn
 }
 
 /** The option names whose values differ between the summaries (sorted). */
-export function differingParams(summaries: readonly ExperimentSummary[]): string[] {
+export function differingParams(
+  summaries: readonly { params: Record<string, unknown> }[],
+): string[] {
   const names = new Set(summaries.flatMap((s) => Object.keys(s.params)));
   return [...names].filter((n) =>
     new Set(summaries.map((s) => canonicalJson(s.params[n] ?? null))).size > 1

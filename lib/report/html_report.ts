@@ -14,7 +14,7 @@ import {
   type RocSeries,
   skewChart,
 } from "./charts.ts";
-import { flattenOptions } from "../pipeline/experiment_summary.ts";
+import { differingParams, flattenOptions } from "../pipeline/experiment_summary.ts";
 import type { ExperimentData, TenFoldData } from "./experiment_data.ts";
 import type { PublishedRoc } from "./published_roc.ts";
 import { MODELS } from "../model/registry.ts";
@@ -248,9 +248,7 @@ async function comparisonSection(runs: ExperimentData[]): Promise<string> {
   const names = runs.map((e) => e.record.name);
   const colours = experimentColours(names);
   const flat = runs.map((e) => flattenOptions(e.record.options));
-  const keys = [...new Set(flat.flatMap((f) => Object.keys(f)))].filter((k) =>
-    new Set(flat.map((f) => JSON.stringify(f[k] ?? null))).size > 1
-  ).sort();
+  const keys = differingParams(flat.map((params) => ({ params })));
   const metric = (e: ExperimentData, set: string) => {
     const m = e.metrics?.sets[set];
     return m ? `${pct(m.atThreshold.accuracy)} (${m.auc.toFixed(3)})` : "–";
