@@ -95,6 +95,19 @@ export interface TestOptions {
   log?: (line: string) => void;
 }
 
+/** Refuses a `--projection` the model or the other options cannot take, before any work. */
+function checkProjection(trained: TrainedExperiment, options: TestOptions): void {
+  if (options.params.projection === "none") return;
+  if (!learnsIdentities(trained.model)) {
+    throw new UserError(
+      `--projection wccn: model ${trained.model.name} verifies pairs with a learnt head, not by comparing embeddings; use it with an identity model (e.g. seed_cosface)`,
+    );
+  }
+  if (options.params.tta > 0) {
+    throw new UserError("--projection wccn and --tta cannot be combined");
+  }
+}
+
 /** Fits `--projection wccn` on the training people's embeddings (identity models only). */
 async function fitProjection(
   trained: TrainedExperiment,
@@ -104,14 +117,6 @@ async function fitProjection(
   options: TestOptions,
   log: (line: string) => void,
 ): Promise<Projection> {
-  if (!learnsIdentities(trained.model)) {
-    throw new UserError(
-      `--projection wccn: model ${trained.model.name} verifies pairs with a learnt head, not by comparing embeddings; use it with an identity model (e.g. seed_cosface)`,
-    );
-  }
-  if (options.params.tta > 0) {
-    throw new UserError("--projection wccn and --tta cannot be combined");
-  }
   const images = await loadTrainImages(trained.split.dir);
   const ids = new Map<string, number>();
   const people = Int32Array.from(images, (i: number) => {
@@ -167,6 +172,7 @@ export async function testExperiment(
   const log = options.log ?? console.log;
   const trained = await openTrainedExperiment(store, options.name, { allowUnfinished: true });
   const { record, prepared, split } = trained;
+  checkProjection(trained, options);
   if (trained.unfinishedEpochs !== undefined) {
     log(
       `test: ${options.name} is unfinished: evaluating its checkpoint after epoch ${trained.unfinishedEpochs} of ${trained.params.epochs}`,
