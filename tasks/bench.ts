@@ -25,6 +25,8 @@ import { measureAgainstReference, median } from "../lib/bench/reference_rounds.t
 import { runPillowReference } from "../lib/bench/pillow_reference.ts";
 import { jpegDecoderName } from "../lib/data/face_preprocessing.ts";
 import { runTorchReference } from "../lib/bench/torch_reference.ts";
+import { type BackendTrainingRun, measureBackendTraining } from "../lib/bench/backend_training.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../lib/backend/select_backend.ts";
 import { detectImageSource } from "../lib/data/image_source.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
 import {
@@ -53,6 +55,12 @@ Measures speed and writes artifacts/bench/bench.json.
   --no-reference     skip the PyTorch and Pillow references
   --compare NAME     also time \`compare\` with experiment NAME: model loading (cold start) and
                      a second comparison of two photos in the same process
+  --backend B        instead of the figures above: train the seed model on backend B
+                     (${BACKEND_CHOICES.join(", ")}; e.g. webgpu on a GPU machine) and then on the
+                     CPU path (wasm), --steps steps of --batch-size pairs each (default ${BENCH_DEFAULTS.backendSteps}
+                     of 128), synthetic faces, each backend cut off after ${BENCH_DEFAULTS.backendTimeoutSeconds} s;
+                     prints both warm figures and their ratio (artifacts/bench/backend_B.json)
+  --batch-size N     pairs per step with --backend (default 128)
 Training runs on the native kernels when they are built (deno task build-native);
 FACE_COMPARER_NATIVE=off deno task bench measures the wasm kernels alone.`;
 
@@ -66,10 +74,27 @@ await runTask("bench", async () => {
     reference: { type: "string" },
     "no-reference": { type: "boolean" },
     compare: { type: "string" },
+    backend: { type: "string" },
+    "batch-size": { type: "string" },
   });
   if (args.values.help) return console.log(HELP);
   if (args.positionals.length > 0) {
     throw new UserError(`unexpected argument "${args.positionals[0]}"`);
+  }
+  const backendOption = stringOption(args, "backend");
+  if (backendOption !== undefined) {
+    if (!(BACKEND_CHOICES as readonly string[]).includes(backendOption)) {
+      throw new UserError(
+        `--backend: unknown backend "${backendOption}" (known: ${BACKEND_CHOICES.join(", ")})`,
+      );
+    }
+    return await benchBackend(backendOption as BackendChoice, {
+      steps: intOption(args, "steps", { min: 2, max: 100_000 }) ?? BENCH_DEFAULTS.backendSteps,
+      batchSize: intOption(args, "batch-size", { min: 1, max: 4096 }) ?? 128,
+    });
+  }
+  if (args.values["batch-size"] !== undefined) {
+    throw new UserError("--batch-size applies to --backend only");
   }
   const threads = intOption(args, "threads", { min: 1, max: 2 }) ??
     defaultTrainingThreads();
@@ -218,3 +243,44 @@ await runTask("bench", async () => {
   await writeJsonAtomic(join(dir, "bench.json"), figures);
   console.log(`bench: written to ${join(dir, "bench.json")}`);
 });
+
+/** `--backend B`: B's training speed beside the CPU path's, written to bench.json. */
+async function benchBackend(backend: BackendChoice, options: { steps: number; batchSize: number }) {
+  const say = (label: string, value: string) => console.log(`bench: ${label.padEnd(26)} ${value}`);
+  const describe = (run: BackendTrainingRun) =>
+    run.ok
+      ? `${run.warmPairsPerSecond.toFixed(1)} pairs/s warm (epochs: ${
+        run.epochPairsPerSecond.map((r) => r.toFixed(1)).join(", ")
+      }; ${run.steps} steps of ${run.batchSize}, ${run.threads} thread(s), ${
+        run.seconds.toFixed(0)
+      } s in all) on ${run.backend} (${run.kernels})`
+      : `not measured: ${run.reason}`;
+  const runs: BackendTrainingRun[] = [];
+  for (const [i, choice] of [backend, "wasm" as const].entries()) {
+    const label = i === 0 ? choice : "CPU path (wasm)";
+    say(`training on ${label}`, `${options.steps} steps of ${options.batchSize} pairs...`);
+    const run = await measureBackendTraining(choice, {
+      ...options,
+      timeoutSeconds: BENCH_DEFAULTS.backendTimeoutSeconds,
+    });
+    say(label, describe(run));
+    runs.push(run);
+  }
+  const [ours, cpu] = runs;
+  const figures: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    backendTraining: { backend: ours, cpu },
+  };
+  if (ours.ok && cpu.ok) {
+    figures.backendTraining = { backend: ours, cpu, ratio: ours.warmPairsPerSecond / cpu.warmPairsPerSecond };
+    say(
+      "ratio",
+      `${(ours.warmPairsPerSecond / cpu.warmPairsPerSecond).toFixed(2)} (${ours.backend} / CPU path, warm epochs)`,
+    );
+  }
+  // Its own file: bench.json keeps the CPU figures.
+  const file = join(artifactsRoot(), "bench", `backend_${backend}.json`);
+  await writeJsonAtomic(file, figures);
+  console.log(`bench: written to ${file}`);
+  if (!ours.ok) throw new UserError(`--backend ${backend}: ${ours.reason}`);
+}

@@ -29,8 +29,9 @@ Evaluates experiment NAME on its training sample, validation and test pairs.
                         its mirror image's (default: flip)
   --projection P        none | wccn: score identity models by the cosine after a within-class
                         covariance normalisation learnt on the training people's embeddings
-                        (lambda ${TEST_DEFAULTS.wccnLambda}; default ${TEST_DEFAULTS.projection}). Evaluation only:
-                        compare and export do not use it yet
+                        (lambda ${TEST_DEFAULTS.wccnLambda}; default ${TEST_DEFAULTS.projection}); saved with the
+                        evaluation, so compare and export score through it too; ten-fold
+                        experiments fit one per fold on that fold's training people
   --force               re-evaluate even if cached`;
 
 /** Rates in percent (n/a where the data cannot support them); AUC stays a 0-1 number. */

@@ -87,6 +87,18 @@ to the photo's largest centred square, so faces centred and filling about a thir
       getConfig() { return { ...super.getConfig(), scale: this.scale }; }
     }
     tf.serialization.registerClass(ScaledCosine);
+    // Unit embeddings before a learnt projection (lib/model/custom_layers.ts).
+    class L2Normalize extends tf.layers.Layer {
+      static className = "L2Normalize";
+      computeOutputShape(shape) { return shape; }
+      call(inputs) {
+        return tf.tidy(() => {
+          const x = Array.isArray(inputs) ? inputs[0] : inputs;
+          return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12)));
+        });
+      }
+    }
+    tf.serialization.registerClass(L2Normalize);
     const bytes = Uint8Array.from(atob(data.weights), (c) => c.charCodeAt(0));
     const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: data.topology, weightSpecs: data.weightSpecs, weightData: bytes.buffer }));
     const faces = {};

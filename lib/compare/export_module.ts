@@ -18,7 +18,7 @@
 import { LFW_FRAME, MIN_FACE_SIDE, scaleCropBox } from "../data/crop_box.ts";
 import { faceRegion } from "../data/face_preprocessing.ts";
 import * as resample from "../data/resample.ts";
-import { AbsDifference, ScaledCosine } from "../model/custom_layers.ts";
+import { AbsDifference, L2Normalize, ScaledCosine } from "../model/custom_layers.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 
 /** The module's source for an export described by `pre` (its preprocessing.json). */
@@ -70,8 +70,10 @@ export function registerLayers(tf) {
   if (registered) return;
   ${AbsDifference.toString().replace(/\n/g, "\n  ")}
   ${ScaledCosine.toString().replace(/\n/g, "\n  ")}
+  ${L2Normalize.toString().replace(/\n/g, "\n  ")}
   tf.serialization.registerClass(AbsDifference);
   tf.serialization.registerClass(ScaledCosine);
+  tf.serialization.registerClass(L2Normalize);
   registered = true;
 }
 

@@ -17,6 +17,7 @@ import type { ArtifactStore } from "../pipeline/artifact_store.ts";
 import { openTrainedExperiment } from "../pipeline/trained_experiment.ts";
 import { loadPairSets } from "../pipeline/split_stage.ts";
 import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
+import { projectedParams, projectionFromJson } from "../evaluate/embedding_projection.ts";
 import { pairColumns } from "../train/pair_batches.ts";
 import { readJsonIfExists } from "../util/atomic.ts";
 
@@ -57,18 +58,29 @@ export class FaceComparer {
     const { record, prepared, model } = trained;
     await selectBackend(options.backend ?? "auto", { log: () => {} });
     const trainParams = trained.params;
-    const params = await trained.loadWeights();
+    let params = await trained.loadWeights();
     const prepare = prepared.manifest.params as PrepareParams;
     const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
     const metrics = test
       ? await readJsonIfExists<TestMetrics>(join(test.dir, TEST_FILES.metrics))
       : undefined;
+    // The last evaluation's projection (`test --projection`) is part of how it scores pairs.
+    const projectionFile = test ? join(test.dir, TEST_FILES.projection) : undefined;
+    const projection = metrics?.projection && projectionFile
+      ? await readJsonIfExists<Record<string, unknown>>(projectionFile)
+      : undefined;
+    if (projection) {
+      params = await projectedParams(params, projectionFromJson(projection, projectionFile!));
+    }
     const flip = options.flip ?? metrics?.flip ?? TEST_DEFAULTS.flip;
-    // The test stage's threshold fits only scores made the way compare makes them.
-    if (metrics && (metrics.flip ?? false) === flip && !metrics.projection) {
+    // The test stage's threshold fits only scores made the way compare makes them (results of
+    // older versions have a projection but no projection.json: their threshold does not fit).
+    if (metrics && (metrics.flip ?? false) === flip && (!metrics.projection || projection)) {
       return new FaceComparer(params, prepare, {
         threshold: metrics.threshold,
-        source: "validation set (test stage)",
+        source: projection
+          ? "validation set (test stage, after its WCCN projection)"
+          : "validation set (test stage)",
         flip,
         nearChance: metrics.nearChance ?? false,
       });
@@ -90,7 +102,7 @@ export class FaceComparer {
     const positives = labels.filter((y) => y === 1).length;
     return new FaceComparer(params, prepare, {
       threshold,
-      source: "validation set",
+      source: projection ? "validation set, after the test stage's projection" : "validation set",
       flip,
       nearChance: nearChance(
         rocAuc(rocCurve(probabilities, labels)),

@@ -152,6 +152,10 @@ export const BENCH_DEFAULTS = {
   rounds: 3,
   /** Images prepared for the prepare figure (0 skips it). */
   prepareImages: 2000,
+  /** `--backend B`: training steps per backend (two epochs of half), enough to warm a GPU up. */
+  backendSteps: 300,
+  /** `--backend B`: each backend's run is cut off after this, so both end within 10 minutes. */
+  backendTimeoutSeconds: 240,
 } as const;
 
 /** Adam's defaults: Keras' (the original's optimiser), no weight decay. */

@@ -15,7 +15,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ModelParams } from "../model/model_params.ts";
+import { ModelParams, type ParamArrays } from "../model/model_params.ts";
+import { PROJECTION_BIAS, PROJECTION_KERNEL, withProjection } from "../model/projected_model.ts";
 import { embedFaces } from "./predict_pairs.ts";
 import { UserError } from "../util/errors.ts";
 
@@ -159,6 +160,67 @@ export function project(projection: Projection, embedding: ArrayLike<number>): F
     out[i] = sum;
   }
   return normalised(out);
+}
+
+/**
+ * The projection as the parameters of `withProjection`'s layer (unit(x) K + b): K = W^T and
+ * b = -mean K, so that the layer computes W (unit(x) - mean).
+ */
+export function projectionParamArrays(projection: Projection): ParamArrays {
+  const { dim, mean, matrix } = projection;
+  const kernel = new Float32Array(dim * dim);
+  const bias = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j < dim; j++) kernel[i * dim + j] = matrix[j * dim + i];
+  }
+  for (let j = 0; j < dim; j++) {
+    let sum = 0;
+    for (let i = 0; i < dim; i++) sum += mean[i] * matrix[j * dim + i];
+    bias[j] = -sum;
+  }
+  return new Map([[PROJECTION_KERNEL, kernel], [PROJECTION_BIAS, bias]]);
+}
+
+/**
+ * The trained parameters with `projection` before the head ({@linkcode withProjection}): the
+ * one way `test`, `compare` and `export` score through a projection. Frees `params`.
+ */
+export async function projectedParams(
+  params: ModelParams,
+  projection: Projection,
+): Promise<ModelParams> {
+  const values = await params.readArrays();
+  params.dispose();
+  return new ModelParams(
+    withProjection(params.model),
+    new Map([...values, ...projectionParamArrays(projection)]),
+  );
+}
+
+/** The projection as JSON (the test artifact's `projection.json`). */
+export function projectionToJson(projection: Projection): Record<string, unknown> {
+  return { ...projection, mean: [...projection.mean], matrix: [...projection.matrix] };
+}
+
+/** Reads {@linkcode projectionToJson}'s output back, checking its sizes. */
+export function projectionFromJson(json: Record<string, unknown>, file: string): Projection {
+  const dim = json.dim as number;
+  const mean = json.mean as number[], matrix = json.matrix as number[];
+  if (
+    json.method !== "wccn" || !Number.isInteger(dim) || !Array.isArray(mean) ||
+    !Array.isArray(matrix) || mean.length !== dim || matrix.length !== dim * dim
+  ) {
+    throw new UserError(`${file}: not a projection of this project (method, dim, mean, matrix)`);
+  }
+  return {
+    method: "wccn",
+    lambda: json.lambda as number,
+    dim,
+    mean: Float64Array.from(mean),
+    matrix: Float64Array.from(matrix),
+    images: json.images as number,
+    people: json.people as number,
+  };
 }
 
 /** The cosine of two embeddings after the projection, in [-1, 1]. */

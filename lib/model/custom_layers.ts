@@ -1,8 +1,9 @@
 /**
  * The layers this project's models need that tfjs lacks (it has no Lambda layer), for the
- * layers-format export: {@linkcode AbsDifference} (the seed's |left - right| merge) and
- * {@linkcode ScaledCosine} (the cosine verification of identity models). A loader registers
- * them with {@linkcode registerCustomLayers}; the browser page defines the same two classes.
+ * layers-format export: {@linkcode AbsDifference} (the seed's |left - right| merge),
+ * {@linkcode ScaledCosine} (the cosine verification of identity models) and
+ * {@linkcode L2Normalize} (unit embeddings before a learnt projection). A loader registers them
+ * with {@linkcode registerCustomLayers}; the browser page defines the same classes.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -55,6 +56,23 @@ export class ScaledCosine extends tf.layers.Layer {
   }
 }
 
+/** Each row of a [batch, d] input divided by its Euclidean norm. */
+export class L2Normalize extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "L2Normalize";
+
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
+      return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12)));
+    });
+  }
+}
+
 let registered = false;
 
 /** Registers the custom layers for (de)serialisation (idempotent). */
@@ -62,5 +80,6 @@ export function registerCustomLayers(): void {
   if (registered) return;
   tf.serialization.registerClass(AbsDifference);
   tf.serialization.registerClass(ScaledCosine);
+  tf.serialization.registerClass(L2Normalize);
   registered = true;
 }

@@ -4,7 +4,7 @@
  */
 import { UserError } from "../util/errors.ts";
 import { SEED_MODEL } from "./seed_model.ts";
-import { SEED_COSFACE_MODEL } from "./seed_cosface_model.ts";
+import { SEED64_COSFACE_MODEL, SEED_COSFACE_MODEL } from "./seed_cosface_model.ts";
 import { BN64_COSFACE_MODEL, BN_COSFACE_MODEL } from "./bn_cosface_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
@@ -12,6 +12,7 @@ import type { SiameseModel } from "./siamese_model.ts";
 export const MODELS: Readonly<Record<string, SiameseModel>> = {
   seed: SEED_MODEL,
   seed_cosface: SEED_COSFACE_MODEL,
+  seed64_cosface: SEED64_COSFACE_MODEL,
   bn_cosface: BN_COSFACE_MODEL,
   bn64_cosface: BN64_COSFACE_MODEL,
 };

@@ -8,10 +8,12 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   BN_MOMENTUM,
+  type ConvLayer,
   INPUT,
   seedBranch,
   seedBranchLayers,
   seedBranchParams,
+  SEED_CONVS,
 } from "./seed_model.ts";
 import type { LayersPart, SiameseModel } from "./siamese_model.ts";
 import { ScaledCosine } from "./custom_layers.ts";
@@ -59,6 +61,33 @@ export const SEED_COSFACE_MODEL: SiameseModel = {
   head: (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE),
   layers: {
     branch: (face) => seedBranchLayers(face, { embedding: EMBEDDING, tanh: false }),
+    head: scaledCosineLayers,
+  },
+};
+
+/**
+ * The seed branch on the full 64x64 faces: its first convolution (32@3x3 on 32x32 faces
+ * averaged down) becomes 32@5x5 with stride 2 on the 64x64 faces, so the network learns its own
+ * downsampling from four times the pixels; the rest is the seed's (feature maps one or two
+ * pixels larger, about 25% more arithmetic).
+ */
+export const SEED64_CONVS: readonly ConvLayer[] = [
+  { name: "conv1", filters: 32, kernel: 5, stride: 2, pad: "same" },
+  ...SEED_CONVS.slice(1),
+];
+
+/** The `seed64_cosface` model: {@linkcode SEED64_CONVS}, otherwise as `seed_cosface`. */
+export const SEED64_COSFACE_MODEL: SiameseModel = {
+  ...SEED_COSFACE_MODEL,
+  name: "seed64_cosface",
+  description:
+    "the seed branch reading 64x64 faces (first conv 32@5x5 stride 2), dense 256 + batch norm; CosFace (s 30, m 0.35) on identities; cosine verification",
+  inputSize: 64,
+  params: seedBranchParams(EMBEDDING, SEED64_CONVS, 64),
+  embed: (p, x, ctx) => seedBranch(p, x, ctx, SEED64_CONVS),
+  layers: {
+    branch: (face) =>
+      seedBranchLayers(face, { embedding: EMBEDDING, tanh: false, convs: SEED64_CONVS }),
     head: scaledCosineLayers,
   },
 };

@@ -78,14 +78,18 @@ export function layerParams(params: ParamSpec[]) {
 
 /**
  * The parameters of the seed branch (its six convolutions, then dense `embedding` + batch
- * norm), shared by every model built on that branch.
+ * norm), shared by every model built on that branch; `convs` and `input` give a variant of it.
  */
-export function seedBranchParams(embedding: number): ParamSpec[] {
+export function seedBranchParams(
+  embedding: number,
+  convs: readonly ConvLayer[] = SEED_CONVS,
+  input = INPUT,
+): ParamSpec[] {
   const params: ParamSpec[] = [];
   const add = adder(params);
   let channels = 1;
-  let size = INPUT;
-  for (const c of SEED_CONVS) {
+  let size = input;
+  for (const c of convs) {
     add("branch", `${c.name}/kernel`, [c.kernel, c.kernel, channels, c.filters], "orthogonal");
     add("branch", `${c.name}/bias`, [c.filters], "zeros");
     channels = c.filters;
@@ -148,9 +152,10 @@ export function seedBranch(
   p: Record<string, tf.Tensor>,
   x: tf.Tensor4D,
   ctx: ForwardContext,
+  convs: readonly ConvLayer[] = SEED_CONVS,
 ): tf.Tensor2D {
   let h: tf.Tensor4D = x;
-  SEED_CONVS.forEach((c, i) => {
+  convs.forEach((c, i) => {
     h = convLeakyRelu(h, {
       filter: p[`${c.name}/kernel`] as tf.Tensor4D,
       bias: p[`${c.name}/bias`],
@@ -189,11 +194,11 @@ export function denseBatchNormLayers(
 /** {@linkcode seedBranch} from tfjs layers: `embedding` units, tanh at the end or not. */
 export function seedBranchLayers(
   face: tf.SymbolicTensor,
-  options: { embedding: number; tanh: boolean },
+  options: { embedding: number; tanh: boolean; convs?: readonly ConvLayer[] },
 ): LayersPart {
   let h = face;
   const weighted: LayersPart["weighted"] = [];
-  for (const c of SEED_CONVS) {
+  for (const c of options.convs ?? SEED_CONVS) {
     const conv = tf.layers.conv2d({
       name: c.name,
       filters: c.filters,

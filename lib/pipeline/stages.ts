@@ -33,6 +33,8 @@ export const TEST_FILES = {
   errors: "errors.json",
   falsePositives: "false_positives.png",
   falseNegatives: "false_negatives.png",
+  /** The fitted projection (`--projection`), which compare and export apply too. */
+  projection: "projection.json",
 } as const;
 
 /** Files of a ten-fold evaluation artifact. */
@@ -128,7 +130,7 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     inputs: { model: "train", faces: "prepare", split: "split" },
     params: "TEST_DEFAULTS (--tta, --no-flip, --train-eval-pairs, --gallery-pairs)",
     outputs: [TEST_FILES.metrics, TEST_FILES.roc, TEST_FILES.predictions, TEST_FILES.errors],
-    optionalOutputs: [TEST_FILES.falsePositives, TEST_FILES.falseNegatives],
+    optionalOutputs: [TEST_FILES.falsePositives, TEST_FILES.falseNegatives, TEST_FILES.projection],
     code: [here("./test_stage.ts")],
     resumable: false,
   },

@@ -18,6 +18,7 @@ import { parsePairsFile } from "../data/lfw_protocol.ts";
 import type { Pair } from "../data/sample_pairs.ts";
 import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
 import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
+import { projectedParams } from "../evaluate/embedding_projection.ts";
 import {
   equalErrorRate,
   negativeCount,
@@ -36,6 +37,7 @@ import { trainExperiment, type TrainOptions, type TrainOutcome } from "./train_s
 import { loadPairSets, loadSplitPeople } from "./split_stage.ts";
 import { openTrainedExperiment, type TrainedExperiment } from "./trained_experiment.ts";
 import { stage } from "./stages.ts";
+import { checkProjection, fitProjection } from "./test_stage.ts";
 
 /** Number of View 2 folds. */
 export const FOLDS = 10;
@@ -204,9 +206,6 @@ export async function testTenFold(
   },
 ): Promise<Artifact> {
   const log = options.log ?? console.log;
-  if ((options.params.projection ?? "none") !== "none") {
-    throw new UserError("--projection is not available for ten-fold evaluations yet");
-  }
   const index = new ExperimentIndex(store.root);
   const record = await index.require(options.name);
   if (record.kind !== "ten-fold") {
@@ -225,6 +224,7 @@ export async function testTenFold(
       );
     }
   }
+  for (const t of trained) checkProjection(t.model, options.params);
   const foldSplits = trained.map((t) => t.split);
   const split = foldSplits[0];
   const prepared = trained[0].prepared;
@@ -278,16 +278,29 @@ export async function testTenFold(
       const resized = new Map<number, Uint8Array>();
       for (let k = 1; k <= FOLDS; k++) {
         const { params, model } = trained[k - 1];
-        const weights = await trained[k - 1].loadWeights();
+        let weights = await trained[k - 1].loadWeights();
         const started = performance.now();
+        const small = resized.get(model.inputSize) ??
+          resized.set(model.inputSize, resizeFaceArray(faces, model.inputSize)).get(
+            model.inputSize,
+          )!;
+        if (options.params.projection === "wccn") {
+          // Each fold's projection is fitted on that fold model's own training people.
+          const projection = await fitProjection(
+            trained[k - 1],
+            weights,
+            small,
+            faces.entries,
+            options.params,
+            log,
+          );
+          weights = await projectedParams(weights, projection);
+        }
         // One pass over all protocol pairs and the fold's validation pairs: fold k's are its test
         // pairs, the validation pairs choose its threshold, the others the protocol's threshold.
         const validation = (await loadPairSets(foldSplits[k - 1].dir)).val;
         const { probabilities } = await predictPairsAsync(weights, {
-          faces: resized.get(model.inputSize) ??
-            resized.set(model.inputSize, resizeFaceArray(faces, model.inputSize)).get(
-              model.inputSize,
-            )!,
+          faces: small,
           size: model.inputSize,
           pairs: pairColumns([...pairs, ...validation]),
           batchSize: EVAL_BATCH_PAIRS,

@@ -16,14 +16,16 @@ import {
   classificationMetrics,
 } from "../evaluate/classification_metrics.ts";
 import { findErrors, renderPairGrid } from "../evaluate/error_gallery.ts";
-import { type PairPredictions, predictPairsAsync } from "../evaluate/predict_pairs.ts";
+import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
 import {
   embedPreparedFaces,
   fitWccn,
   type Projection,
-  projectedCosine,
+  projectedParams,
+  projectionToJson,
 } from "../evaluate/embedding_projection.ts";
 import type { ModelParams } from "../model/model_params.ts";
+import type { SiameseModel } from "../model/siamese_model.ts";
 import { learnsIdentities } from "../train/objective.ts";
 import {
   equalErrorRate,
@@ -96,25 +98,28 @@ export interface TestOptions {
 }
 
 /** Refuses a `--projection` the model or the other options cannot take, before any work. */
-function checkProjection(trained: TrainedExperiment, options: TestOptions): void {
-  if (options.params.projection === "none") return;
-  if (!learnsIdentities(trained.model)) {
+export function checkProjection(model: SiameseModel, params: TestParams): void {
+  if (params.projection === "none") return;
+  if (!learnsIdentities(model)) {
     throw new UserError(
-      `--projection wccn: model ${trained.model.name} verifies pairs with a learnt head, not by comparing embeddings; use it with an identity model (e.g. seed_cosface)`,
+      `--projection wccn: model ${model.name} verifies pairs with a learnt head, not by comparing embeddings; use it with an identity model (e.g. seed_cosface)`,
     );
   }
-  if (options.params.tta > 0) {
+  if (params.tta > 0) {
     throw new UserError("--projection wccn and --tta cannot be combined");
   }
 }
 
-/** Fits `--projection wccn` on the training people's embeddings (identity models only). */
-async function fitProjection(
+/**
+ * Fits `--projection wccn` on the embeddings of the experiment's training images (its training
+ * people only; identity models only). `small` holds the faces at the model's input size.
+ */
+export async function fitProjection(
   trained: TrainedExperiment,
   params: ModelParams,
   small: Uint8Array,
   entries: readonly { person: string }[],
-  options: TestOptions,
+  testParams: TestParams,
   log: (line: string) => void,
 ): Promise<Projection> {
   const images = await loadTrainImages(trained.split.dir);
@@ -126,10 +131,10 @@ async function fitProjection(
   });
   const started = performance.now();
   const embeddings = embedPreparedFaces(params, small, trained.model.inputSize, images, {
-    flip: options.params.flip,
+    flip: testParams.flip,
   });
   const projection = fitWccn(embeddings, people, trained.model.embeddingSize, {
-    lambda: options.params.wccnLambda,
+    lambda: testParams.wccnLambda,
   });
   log(
     `test: WCCN projection fitted on ${projection.images} images of ${projection.people} training people (lambda ${projection.lambda}), ${
@@ -137,31 +142,6 @@ async function fitProjection(
     }s`,
   );
   return projection;
-}
-
-/** Same-person scores of `pairs` as (1 + projected cosine) / 2, with their loss and accuracy. */
-function projectedPairs(
-  projection: Projection,
-  params: ModelParams,
-  small: Uint8Array,
-  pairs: Pair[],
-  options: TestOptions,
-): PairPredictions {
-  const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
-  const row = new Map(images.map((image, k) => [image, k]));
-  const dim = params.model.embeddingSize;
-  const embeddings = embedPreparedFaces(params, small, params.model.inputSize, images, {
-    flip: options.params.flip,
-  });
-  const at = (image: number) => embeddings.subarray(row.get(image)! * dim, (row.get(image)! + 1) * dim);
-  const probabilities = Float32Array.from(pairs, (p) => (1 + projectedCosine(projection, at(p.a), at(p.b))) / 2);
-  let loss = 0, correct = 0;
-  pairs.forEach((pair, i) => {
-    const q = Math.min(Math.max(probabilities[i], 1e-7), 1 - 1e-7);
-    loss -= pair.same ? Math.log(q) : Math.log(1 - q);
-    if ((probabilities[i] >= 0.5) === pair.same) correct++;
-  });
-  return { probabilities, loss: loss / pairs.length, accuracy: correct / pairs.length };
 }
 
 /** Evaluates experiment `options.name` (cached like every stage). */
@@ -172,7 +152,7 @@ export async function testExperiment(
   const log = options.log ?? console.log;
   const trained = await openTrainedExperiment(store, options.name, { allowUnfinished: true });
   const { record, prepared, split } = trained;
-  checkProjection(trained, options);
+  checkProjection(trained.model, options.params);
   if (trained.unfinishedEpochs !== undefined) {
     log(
       `test: ${options.name} is unfinished: evaluating its checkpoint after epoch ${trained.unfinishedEpochs} of ${trained.params.epochs}`,
@@ -189,7 +169,7 @@ export async function testExperiment(
       await selectBackend(options.backend, { log });
       const trainParams = trained.params;
       const model = trained.model;
-      const params = await trained.loadWeights();
+      let params = await trained.loadWeights();
       const faces = await loadFaceArray(prepared.dir);
       const small = resizeFaceArray(faces, model.inputSize);
       const all = await loadPairSets(split.dir);
@@ -201,12 +181,17 @@ export async function testExperiment(
       const probabilities: Record<string, Float32Array> = {};
       const losses: Record<string, number> = {};
       const projection = options.params.projection === "wccn"
-        ? await fitProjection(trained, params, small, faces.entries, options, log)
+        ? await fitProjection(trained, params, small, faces.entries, options.params, log)
         : undefined;
+      if (projection) {
+        // Scored through the model's head after the projection, as compare and export score.
+        params = await projectedParams(params, projection);
+        await writeJsonAtomic(join(dir, TEST_FILES.projection), projectionToJson(projection));
+      }
       for (const [name, pairs] of Object.entries(sets)) {
         if (pairs.length === 0) continue;
         const started = performance.now();
-        const p = projection ? projectedPairs(projection, params, small, pairs, options) : await predictPairsAsync(params, {
+        const p = await predictPairsAsync(params, {
           faces: small,
           size: model.inputSize,
           pairs: pairColumns(pairs),

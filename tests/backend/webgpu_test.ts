@@ -21,6 +21,19 @@ import { localTrainStepAsync, trainingLoss } from "../../lib/train/train_step.ts
 import { Rng } from "../../lib/util/rng.ts";
 import { relativeError } from "../helpers/array_compare.ts";
 import { needs, probeWebGpuRequirement } from "../helpers/tiers.ts";
+import { join } from "node:path";
+import {
+  AUGMENT_DEFAULTS,
+  PREPARE_DEFAULTS,
+  SPLIT_DEFAULTS,
+  TEST_DEFAULTS,
+} from "../../lib/config/defaults.ts";
+import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
+import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
+import { testExperiment } from "../../lib/pipeline/test_stage.ts";
+import { FaceComparer } from "../../lib/compare/face_comparer.ts";
+import { readFaceImage } from "../../lib/compare/face_image.ts";
+import { tempDir, writePgmFolder } from "../helpers/fixtures.ts";
 
 const MODEL = getModel("seed");
 const KEY = { seed: 7, epoch: 1, batch: 0 };
@@ -229,5 +242,70 @@ Deno.test({
       relativeError(cpu.validation.probabilities, gpu.validation.probabilities) < TOLERANCE,
       "validation probabilities",
     );
+  },
+});
+
+Deno.test({
+  name: "webgpu: `test` and `compare` of a model trained on wasm give the wasm scores",
+  ignore,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const images = tempDir();
+    writePgmFolder(images, { people: 24, perPerson: 8 });
+    const store = new ArtifactStore(tempDir(), { log: () => {}, warn: () => {} });
+    await trainExperiment(store, {
+      name: "tiny",
+      split: {
+        prepare: { images, params: PREPARE_DEFAULTS },
+        params: { ...SPLIT_DEFAULTS, trainPairs: 48, valPairs: 16, testPairs: 16 },
+        protocolFiles: { pairs: "", people: "", pairsDevTest: "", peopleDevTrain: "" },
+      },
+      params: {
+        model: "seed",
+        epochs: 1,
+        batchSize: 16,
+        seed: 3,
+        augment: AUGMENT_DEFAULTS,
+        adam: ADAM_DEFAULTS,
+        schedule: "constant",
+        warmupEpochs: 0,
+        minImagesPerPerson: 2,
+      },
+      backend: "wasm",
+      progress: false,
+      log: () => {},
+    });
+    const params = { ...TEST_DEFAULTS, trainEvalPairs: 8, galleryPairs: 0 };
+    const predictions = async (backend: BackendChoice) => {
+      const tested = await testExperiment(store, {
+        name: "tiny",
+        params,
+        backend,
+        force: true,
+        log: () => {},
+      });
+      return JSON.parse(Deno.readTextFileSync(join(tested.dir, "predictions.json")));
+    };
+    const wasm = await predictions("wasm");
+    const gpu = await predictions("webgpu");
+    for (const set of ["val", "test", "train"]) {
+      assert.equal(gpu[set].length, wasm[set].length, set);
+      const worst = Math.max(...wasm[set].map((p: number, i: number) => Math.abs(p - gpu[set][i])));
+      assert.ok(worst < 1e-4, `${set}: probabilities differ by up to ${worst}`);
+    }
+    const score = async (backend: BackendChoice) => {
+      const comparer = await FaceComparer.open(store, "tiny", { backend });
+      try {
+        const face = (file: string) => readFaceImage(join(images, "faces", file), comparer.prepare);
+        const a = await face("Pgm_Person0_0001.pgm"), b = await face("Pgm_Person1_0002.pgm");
+        return await comparer.compare([[a, b]]);
+      } finally {
+        comparer.dispose();
+      }
+    };
+    const [onWasm] = await score("wasm");
+    const [onGpu] = await score("webgpu");
+    assert.ok(Math.abs(onWasm - onGpu) < 1e-4, `compare: ${onWasm} on wasm, ${onGpu} on webgpu`);
   },
 });

@@ -16,6 +16,11 @@ import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { exportExperiment } from "../../lib/compare/export_experiment.ts";
 import { readFaceImage } from "../../lib/compare/face_image.ts";
+import { loadExportedModel } from "../../lib/compare/export_layers_model.ts";
+import { openTrainedExperiment } from "../../lib/pipeline/trained_experiment.ts";
+import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
+import { loadFaceArray } from "../../lib/data/face_array.ts";
+import { resampleRect } from "../../lib/data/resample.ts";
 import { noiseImage, tempDir, writePgmFolder } from "../helpers/fixtures.ts";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import sharp from "sharp";
@@ -290,7 +295,7 @@ Deno.test("Ctrl-C during training says after which epoch it stopped and how to r
   );
 });
 
-Deno.test("test --projection wccn: identity models are scored after the learnt projection; pair models are refused", async () => {
+Deno.test("test --projection wccn: scored after the learnt projection, which compare and export use; pair models are refused", async () => {
   await trainExperiment(store, options("seed_cosface_straight", "seed_cosface"));
   const tested = await testExperiment(store, {
     name: "seed_cosface_straight",
@@ -302,10 +307,48 @@ Deno.test("test --projection wccn: identity models are scored after the learnt p
   assert.equal(metrics.projection?.method, "wccn");
   assert.ok(metrics.projection!.images > 0 && metrics.projection!.people > 1);
   assert.ok(metrics.sets.test.auc >= 0 && metrics.sets.test.auc <= 1);
-  // compare keeps its own threshold: the projected one does not fit its scores.
+  const saved = JSON.parse(Deno.readTextFileSync(join(tested.dir, "projection.json")));
+  assert.equal(saved.dim, 256);
+  assert.equal(saved.matrix.length, 256 * 256);
+  // compare scores through the same projection, with the test stage's threshold: a test pair
+  // gets the probability the test stage gave it.
   const comparer = await FaceComparer.open(store, "seed_cosface_straight", { backend: "wasm" });
-  assert.notEqual(comparer.thresholdSource, "validation set (test stage)");
+  assert.equal(comparer.thresholdSource, "validation set (test stage, after its WCCN projection)");
+  assert.equal(comparer.threshold, metrics.threshold);
+  const trained = await openTrainedExperiment(store, "seed_cosface_straight");
+  const faces = await loadFaceArray(trained.prepared.dir);
+  const pair = (await loadPairSets(trained.split.dir)).test[0];
+  const area = faces.size * faces.size;
+  const face = (i: number) => faces.pixels.slice(i * area, (i + 1) * area);
+  const [score] = await comparer.compare([[face(pair.a), face(pair.b)]]);
+  const predictions = JSON.parse(Deno.readTextFileSync(join(tested.dir, "predictions.json")));
+  assert.ok(Math.abs(score - predictions.test[0]) < 1e-5, `${score} vs ${predictions.test[0]}`);
   comparer.dispose();
+  // The export carries the projection: its layers model gives compare's probability.
+  const out = join(tempDir(), "export");
+  await exportExperiment(store, "seed_cosface_straight", { outDir: out, backend: "wasm" });
+  const topology = Deno.readTextFileSync(join(out, "model.json"));
+  assert.match(topology, /"L2Normalize"/);
+  assert.match(topology, /"projection"/);
+  const unflipped = await FaceComparer.open(store, "seed_cosface_straight", {
+    backend: "wasm",
+    flip: false,
+  });
+  const [expected] = await unflipped.compare([[face(pair.a), face(pair.b)]]);
+  unflipped.dispose();
+  const weights = Deno.readFileSync(join(out, "weights.bin"));
+  const exported = await loadExportedModel({ "model.json": topology, "weights.bin": weights });
+  const n = exported.inputs[0].shape[1]!;
+  const input = (i: number) => {
+    const small = resampleRect(
+      { width: faces.size, height: faces.size, channels: 1, pixels: face(i) },
+      { left: 0, top: 0, width: faces.size, height: faces.size },
+      { size: n, grey: true },
+    );
+    return tf.tensor4d(Float32Array.from(small, (v) => v / 255), [1, n, n, 1]);
+  };
+  const theirs = (exported.predict([input(pair.a), input(pair.b)]) as tf.Tensor).dataSync()[0];
+  assert.ok(Math.abs(theirs - expected) < 1e-4, `${theirs} vs ${expected}`);
   await trainExperiment(store, options("seed_straight", "seed"));
   await assert.rejects(
     () =>

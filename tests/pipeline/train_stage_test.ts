@@ -521,6 +521,45 @@ Deno.test("ten-fold View 2: trained fold by fold within a budget, evaluated with
   assert.equal((html.match(/<svg /g) ?? []).length, 3, "ROC, fold 1 history, fold 1 skew");
 });
 
+Deno.test("ten-fold --projection wccn: every fold fits its own projection; a pair model is refused", { ignore: needs("lfw") }, async () => {
+  const files = miniView2();
+  const base = options("view2cos");
+  await trainTenFold(store, {
+    ...base,
+    split: {
+      ...base.split,
+      params: { ...base.split.params, protocol: "lfw-view2", trainPairs: 16, valPairs: 8 },
+      protocolFiles: { ...base.split.protocolFiles, pairs: files.pairs, people: files.people },
+    },
+    params: { ...base.params, model: "seed_cosface", epochs: 1, batchSize: 8 },
+  });
+  const params = {
+    ...TEST_DEFAULTS,
+    trainEvalPairs: 0,
+    galleryPairs: 0,
+    projection: "wccn" as const,
+  };
+  lines.length = 0;
+  const artifact = await testTenFold(store, {
+    name: "view2cos",
+    params,
+    backend: "wasm",
+    log: (l) => lines.push(l),
+  });
+  const fitted = lines.filter((l) => /WCCN projection fitted on \d+ images/.test(l));
+  assert.equal(fitted.length, 10, lines.join("\n"));
+  // Each fold model has its own training people, so no two folds fit on the same images.
+  const metrics: TenFoldMetrics = JSON.parse(
+    Deno.readTextFileSync(join(artifact.dir, "metrics.json")),
+  );
+  assert.equal(metrics.folds.length, 10);
+  for (const f of metrics.folds) assert.ok(f.accuracy >= 0 && f.accuracy <= 1);
+  await assert.rejects(
+    () => testTenFold(store, { name: "view2", params, backend: "wasm", log: () => {} }),
+    /--projection wccn: model seed verifies pairs with a learnt head/,
+  );
+});
+
 Deno.test("compare: a trained experiment scores two real photos, symmetrically, with its threshold", { ignore: needs("lfw") }, async () => {
   const comparer = await FaceComparer.open(store, "straight", { backend: "wasm" });
   const lfw = join(lfwDataRoot(), "lfw-deepfunneled");
