@@ -4,9 +4,7 @@
  * @module
  */
 import { artifactsRoot, TRAIN_DEFAULTS } from "../lib/config/defaults.ts";
-import { AUGMENT_DEFAULTS } from "../lib/augment/affine_augmenter.ts";
 import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
-import { MODELS } from "../lib/model/registry.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
 import {
   PREPARE_HELP,
@@ -17,12 +15,10 @@ import {
 } from "../lib/pipeline/stage_options.ts";
 import { trainExperiment, type TrainOptions } from "../lib/pipeline/train_stage.ts";
 import { FOLDS, trainTenFold } from "../lib/pipeline/ten_fold.ts";
-import { ADAM_DEFAULTS } from "../lib/train/adam.ts";
-import { LR_SCHEDULES } from "../lib/train/lr_schedule.ts";
+import { readTrainParams, TRAIN_HELP, TRAIN_OPTIONS } from "../lib/pipeline/train_options.ts";
 import {
   choiceOption,
   intOption,
-  numberOption,
   parseDuration,
   parseTaskArgs,
   runTask,
@@ -34,20 +30,12 @@ import { formatSeconds } from "../lib/util/progress.ts";
 
 const HELP = `Usage: deno task train NAME [options]
 Trains experiment NAME; rerun the same command to resume after an interruption.
-  --epochs N       epochs (default ${TRAIN_DEFAULTS.epochs})
   --time-budget T  stop after the epoch that would end past T (e.g. 30m, 2h); rerun to go on
-  --batch-size N   pairs per step (default ${TRAIN_DEFAULTS.batchSize})
-  --model NAME     ${Object.keys(MODELS).join(" | ")} (default ${TRAIN_DEFAULTS.model})
   --backend B      ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})
   --threads N      training threads with the wasm backend, 1 or 2 (default: 2 on 2+ cores)
-  --lr X           Adam's learning rate (default ${ADAM_DEFAULTS.learningRate})
-  --weight-decay X  decoupled weight decay of weight matrices and kernels (default ${ADAM_DEFAULTS.weightDecay})
-  --lr-schedule S  ${LR_SCHEDULES.join(" | ")} (default ${TRAIN_DEFAULTS.schedule})
-  --warmup-epochs N  epochs of linear learning-rate warm-up (default ${TRAIN_DEFAULTS.warmupEpochs})
-  --min-images-per-person N  identity objectives: fewest training images a person needs to
-                   be a class (default ${TRAIN_DEFAULTS.minImagesPerPerson})
   --load OTHER     start from experiment OTHER's trained weights
   --force          retrain from scratch even if NAME exists with other parameters
+${TRAIN_HELP}
 ${SPLIT_HELP}
 ${PREPARE_HELP}`;
 
@@ -55,18 +43,11 @@ await runTask("train", async () => {
   const args = parseTaskArgs(Deno.args, {
     ...PREPARE_OPTIONS,
     ...SPLIT_OPTIONS,
-    epochs: { type: "string" },
+    ...TRAIN_OPTIONS,
     "time-budget": { type: "string" },
-    "batch-size": { type: "string" },
-    model: { type: "string" },
     backend: { type: "string" },
     threads: { type: "string" },
     load: { type: "string" },
-    lr: { type: "string" },
-    "lr-schedule": { type: "string" },
-    "weight-decay": { type: "string" },
-    "warmup-epochs": { type: "string" },
-    "min-images-per-person": { type: "string" },
     force: { type: "boolean" },
   });
   if (args.values.help) return console.log(HELP);
@@ -76,34 +57,12 @@ await runTask("train", async () => {
   const name = validateExperimentName(args.positionals[0]);
   const split = readSplitOptions(args);
   const budget = stringOption(args, "time-budget");
-  const model = stringOption(args, "model") ?? TRAIN_DEFAULTS.model;
-  if (!(model in MODELS)) {
-    throw new UserError(
-      `--model: unknown model "${model}" (known: ${Object.keys(MODELS).join(", ")})`,
-    );
-  }
   const load = stringOption(args, "load");
   if (load !== undefined) validateExperimentName(load);
   const trainOptions: TrainOptions = {
     name,
     split,
-    params: {
-      model,
-      epochs: intOption(args, "epochs", { min: 1, max: 100_000 }) ?? TRAIN_DEFAULTS.epochs,
-      batchSize: intOption(args, "batch-size", { min: 1, max: 65_536 }) ?? TRAIN_DEFAULTS.batchSize,
-      seed: split.params.seed,
-      augment: AUGMENT_DEFAULTS,
-      adam: {
-        ...ADAM_DEFAULTS,
-        learningRate: numberOption(args, "lr", { min: 1e-8, max: 10 }) ??
-          ADAM_DEFAULTS.learningRate,
-      },
-      schedule: choiceOption(args, "lr-schedule", LR_SCHEDULES) ?? TRAIN_DEFAULTS.schedule,
-      warmupEpochs: intOption(args, "warmup-epochs", { min: 0, max: 100_000 }) ??
-        TRAIN_DEFAULTS.warmupEpochs,
-      minImagesPerPerson: intOption(args, "min-images-per-person", { min: 1, max: 1000 }) ??
-        TRAIN_DEFAULTS.minImagesPerPerson,
-    },
+    params: readTrainParams(args, split.params.seed),
     backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,
     timeBudgetSeconds: budget === undefined ? undefined : parseDuration(budget, "time-budget"),
     load,

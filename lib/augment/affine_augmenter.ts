@@ -25,6 +25,25 @@ export interface AugmentParams {
 /** The original project's ranges (kept with every default in `lib/config/defaults.ts`). */
 export { AUGMENT_DEFAULTS } from "../config/defaults.ts";
 
+/**
+ * The ranges scaled by `strength` (`train --augment`): rotation, shear, translation and the
+ * log of the scale range are multiplied by it; flips and side swaps stay (they change no
+ * pixel's neighbourhood). 1 gives `params` back, 0 the flips alone.
+ */
+export function scaledAugmentParams(params: AugmentParams, strength: number): AugmentParams {
+  if (!(strength >= 0 && Number.isFinite(strength))) {
+    throw new RangeError(`augmentation strength ${strength} is not a finite number >= 0`);
+  }
+  if (strength === 1) return { ...params };
+  return {
+    ...params,
+    scaleMax: Math.exp(Math.log(params.scaleMax) * strength),
+    rotationDegrees: params.rotationDegrees * strength,
+    shearDegrees: params.shearDegrees * strength,
+    translatePixels: params.translatePixels * strength,
+  };
+}
+
 /** The parameters of one drawn transform. */
 export interface TransformParams {
   flip: boolean;

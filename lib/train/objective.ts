@@ -17,7 +17,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ForwardContext, SiameseModel } from "../model/siamese_model.ts";
+import type { ForwardContext, ObjectiveSpec, SiameseModel } from "../model/siamese_model.ts";
 
 /** The name of the identity weight matrix [embedding, classes] of the `cosface` objective. */
 export const COSFACE_WEIGHTS = "cosface/weights";
@@ -25,6 +25,20 @@ export const COSFACE_WEIGHTS = "cosface/weights";
 /** Whether a model learns from identity labels of single images (rather than pairs). */
 export function learnsIdentities(model: SiameseModel): boolean {
   return model.objective.kind !== "pair";
+}
+
+/**
+ * The model trained with `objective` (its own when undefined): `train --margin` and
+ * `--logit-scale` change an identity objective's constants, never its kind.
+ */
+export function withObjective(model: SiameseModel, objective?: ObjectiveSpec): SiameseModel {
+  if (objective === undefined) return model;
+  if (objective.kind !== model.objective.kind) {
+    throw new Error(
+      `model ${model.name} trains with the ${model.objective.kind} objective, not ${objective.kind}`,
+    );
+  }
+  return { ...model, objective };
 }
 
 /**

@@ -10,7 +10,7 @@ import { EVAL_BATCH_PAIRS } from "../config/defaults.ts";
 import type { AugmentParams } from "../augment/affine_augmenter.ts";
 import { initialParamArrays, ModelParams, type ParamArrays } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
-import type { SiameseModel } from "../model/siamese_model.ts";
+import type { ObjectiveSpec, SiameseModel } from "../model/siamese_model.ts";
 import { UserError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { Rng } from "../util/rng.ts";
@@ -24,7 +24,7 @@ import { SideParallelStepRunner } from "./side_parallel_step.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
 import { batchCount, type PairColumns, STREAMS } from "./pair_batches.ts";
 import { learningRateScale, type LrSchedule } from "./lr_schedule.ts";
-import { COSFACE_WEIGHTS, withObjectiveParams } from "./objective.ts";
+import { COSFACE_WEIGHTS, withObjective, withObjectiveParams } from "./objective.ts";
 import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
 
 /** The parameters that define a training run (and its artifact key). */
@@ -45,6 +45,11 @@ export interface TrainParams {
    * are left out of training). Ignored by pair objectives.
    */
   minImagesPerPerson: number;
+  /**
+   * The objective trained, when the model has identity labels (`--margin`, `--logit-scale`);
+   * absent: the model's own (and always for pair models).
+   */
+  objective?: ObjectiveSpec;
 }
 
 /** The data of a run. */
@@ -147,7 +152,10 @@ export async function runTraining(
   options: TrainRunOptions,
 ): Promise<TrainRunResult> {
   const log = options.log ?? console.log;
-  const model = withObjectiveParams(getModel(params.model), data.classes ?? 0);
+  const model = withObjectiveParams(
+    withObjective(getModel(params.model), params.objective),
+    data.classes ?? 0,
+  );
   if (data.size !== model.inputSize) {
     throw new Error(`model ${model.name} needs ${model.inputSize}px faces, got ${data.size}`);
   }

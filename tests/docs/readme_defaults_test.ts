@@ -37,6 +37,7 @@ Deno.test("the README's option tables state the defaults of lib/config and the o
     ["--backend", TRAIN_DEFAULTS.backend],
     ["--lr", String(ADAM_DEFAULTS.learningRate)],
     ["--weight-decay", String(ADAM_DEFAULTS.weightDecay)],
+    ["--augment", "1"],
     ["--lr-schedule", TRAIN_DEFAULTS.schedule],
     ["--warmup-epochs", String(TRAIN_DEFAULTS.warmupEpochs)],
     ["--min-images-per-person", String(TRAIN_DEFAULTS.minImagesPerPerson)],

@@ -6,16 +6,23 @@ import { SEED_COSFACE_MODEL } from "../../lib/model/seed_cosface_model.ts";
 import { SEED_MODEL } from "../../lib/model/seed_model.ts";
 import { Adam } from "../../lib/train/adam.ts";
 import { INFERENCE_CONTEXT } from "../../lib/train/forward_context.ts";
-import { COSFACE_WEIGHTS, objectiveLoss, withObjectiveParams } from "../../lib/train/objective.ts";
+import {
+  COSFACE_WEIGHTS,
+  objectiveLoss,
+  withObjective,
+  withObjectiveParams,
+} from "../../lib/train/objective.ts";
+import type { SiameseModel } from "../../lib/model/siamese_model.ts";
 import { SideParallelStepRunner } from "../../lib/train/side_parallel_step.ts";
 import { batchLoss, localTrainStep } from "../../lib/train/train_step.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
 const KEY = { seed: 3, epoch: 1, batch: 0 };
 
-Deno.test("cosface loss equals its definition: softmax over s(cos - m[true class])", async () => {
+/** Asserts that `base`'s CosFace loss on a hand-made batch equals the formula with its s and m. */
+async function assertCosfaceLoss(base: SiameseModel) {
   await selectBackend("cpu", { log: () => {} });
-  const model = withObjectiveParams(SEED_COSFACE_MODEL, 3);
+  const model = withObjectiveParams(base, 3);
   const { scale, margin } = model.objective as { scale: number; margin: number };
   const left = tf.tensor2d([[1, 0], [0, 2]]);
   const right = tf.tensor2d([[1, 1], [0, -1]]);
@@ -48,6 +55,21 @@ Deno.test("cosface loss equals its definition: softmax over s(cos - m[true class
   assert.equal(result.correct.dataSync()[0], correct);
   assert.equal(result.predictions, 4);
   tf.dispose([left, right, weights, result.loss, result.correct]);
+}
+
+Deno.test("cosface loss equals its definition: softmax over s(cos - m[true class])", async () => {
+  await assertCosfaceLoss(SEED_COSFACE_MODEL);
+});
+
+Deno.test("withObjective: --margin and --logit-scale change the loss's constants, never the kind", async () => {
+  const changed = withObjective(SEED_COSFACE_MODEL, { kind: "cosface", scale: 5, margin: 0.1 });
+  assert.deepEqual(changed.objective, { kind: "cosface", scale: 5, margin: 0.1 });
+  await assertCosfaceLoss(changed);
+  assert.equal(withObjective(SEED_COSFACE_MODEL, undefined), SEED_COSFACE_MODEL);
+  assert.throws(
+    () => withObjective(SEED_MODEL, { kind: "cosface", scale: 5, margin: 0.1 }),
+    /pair objective, not cosface/,
+  );
 });
 
 Deno.test("pair objective: the model head's logit and binary cross-entropy, correct at 0", async () => {

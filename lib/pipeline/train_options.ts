@@ -1,0 +1,103 @@
+/**
+ * Command-line options of the `train` task and the training parameters they give, with their
+ * defaults from `lib/config/defaults.ts` (the data stages' options are in `stage_options.ts`).
+ *
+ * @example
+ * ```ts
+ * const args = parseTaskArgs(["--model", "seed64_cosface", "--margin", "0.4"], TRAIN_OPTIONS);
+ * const params = readTrainParams(args, 42); // params.objective.margin === 0.4
+ * ```
+ * @module
+ */
+import { ADAM_DEFAULTS, AUGMENT_DEFAULTS, TRAIN_DEFAULTS } from "../config/defaults.ts";
+import { scaledAugmentParams } from "../augment/affine_augmenter.ts";
+import { getModel, MODELS } from "../model/registry.ts";
+import { LR_SCHEDULES } from "../train/lr_schedule.ts";
+import type { TrainParams } from "../train/trainer.ts";
+import {
+  choiceOption,
+  intOption,
+  numberOption,
+  type OptionSpec,
+  type ParsedArgs,
+  stringOption,
+} from "../util/cli.ts";
+import { UserError } from "../util/errors.ts";
+
+/** The options that set {@linkcode TrainParams}. */
+export const TRAIN_OPTIONS: OptionSpec = {
+  model: { type: "string" },
+  epochs: { type: "string" },
+  "batch-size": { type: "string" },
+  lr: { type: "string" },
+  "lr-schedule": { type: "string" },
+  "warmup-epochs": { type: "string" },
+  "weight-decay": { type: "string" },
+  augment: { type: "string" },
+  margin: { type: "string" },
+  "logit-scale": { type: "string" },
+  "min-images-per-person": { type: "string" },
+};
+
+/** Help text of {@linkcode TRAIN_OPTIONS}. */
+export const TRAIN_HELP = `
+  --model NAME     ${Object.keys(MODELS).join(" | ")} (default ${TRAIN_DEFAULTS.model})
+  --epochs N       epochs (default ${TRAIN_DEFAULTS.epochs})
+  --batch-size N   pairs per step (default ${TRAIN_DEFAULTS.batchSize})
+  --lr X           Adam's learning rate (default ${ADAM_DEFAULTS.learningRate})
+  --lr-schedule S  ${LR_SCHEDULES.join(" | ")} (default ${TRAIN_DEFAULTS.schedule})
+  --warmup-epochs N  epochs of linear learning-rate warm-up (default ${TRAIN_DEFAULTS.warmupEpochs})
+  --weight-decay X  decoupled weight decay of weight matrices and kernels: each step shrinks
+                   them by learning rate x X (default ${ADAM_DEFAULTS.weightDecay})
+  --augment S      strength of the training augmentation: scales its rotation, shear, scale
+                   and translation ranges (default 1, the original's; 0 keeps flips only)
+  --margin M       identity objectives: CosFace's cosine margin (default: the model's)
+  --logit-scale S  identity objectives: CosFace's logit scale (default: the model's)
+  --min-images-per-person N  identity objectives: fewest training images a person needs to
+                   be a class (default ${TRAIN_DEFAULTS.minImagesPerPerson})`;
+
+/** Reads the training parameters; `seed` is the split's (one seed per experiment). */
+export function readTrainParams(args: ParsedArgs, seed: number): TrainParams {
+  const modelName = stringOption(args, "model") ?? TRAIN_DEFAULTS.model;
+  const model = getModel(modelName);
+  const margin = numberOption(args, "margin", { min: 0, max: 1 });
+  const logitScale = numberOption(args, "logit-scale", { min: 1, max: 1000 });
+  const objective = model.objective;
+  if (objective.kind === "pair" && (margin !== undefined || logitScale !== undefined)) {
+    throw new UserError(
+      `--${
+        margin !== undefined ? "margin" : "logit-scale"
+      }: model ${modelName} trains on pairs (binary cross-entropy), which has no margin or logit scale`,
+    );
+  }
+  return {
+    model: modelName,
+    epochs: intOption(args, "epochs", { min: 1, max: 100_000 }) ?? TRAIN_DEFAULTS.epochs,
+    batchSize: intOption(args, "batch-size", { min: 1, max: 65_536 }) ?? TRAIN_DEFAULTS.batchSize,
+    seed,
+    augment: scaledAugmentParams(
+      AUGMENT_DEFAULTS,
+      numberOption(args, "augment", { min: 0, max: 4 }) ?? 1,
+    ),
+    adam: {
+      ...ADAM_DEFAULTS,
+      learningRate: numberOption(args, "lr", { min: 1e-8, max: 10 }) ??
+        ADAM_DEFAULTS.learningRate,
+      weightDecay: numberOption(args, "weight-decay", { min: 0, max: 1e4 }) ??
+        ADAM_DEFAULTS.weightDecay,
+    },
+    schedule: choiceOption(args, "lr-schedule", LR_SCHEDULES) ?? TRAIN_DEFAULTS.schedule,
+    warmupEpochs: intOption(args, "warmup-epochs", { min: 0, max: 100_000 }) ??
+      TRAIN_DEFAULTS.warmupEpochs,
+    minImagesPerPerson: intOption(args, "min-images-per-person", { min: 1, max: 1000 }) ??
+      TRAIN_DEFAULTS.minImagesPerPerson,
+    // The objective actually trained, so the manifest says it even when it is the model's own.
+    ...(objective.kind === "pair" ? {} : {
+      objective: {
+        ...objective,
+        margin: margin ?? objective.margin,
+        scale: logitScale ?? objective.scale,
+      },
+    }),
+  };
+}

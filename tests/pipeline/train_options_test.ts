@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { ADAM_DEFAULTS, AUGMENT_DEFAULTS, TRAIN_DEFAULTS } from "../../lib/config/defaults.ts";
+import { readTrainParams, TRAIN_OPTIONS } from "../../lib/pipeline/train_options.ts";
+import { parseTaskArgs } from "../../lib/util/cli.ts";
+import { UserError } from "../../lib/util/errors.ts";
+
+const read = (args: string[]) => readTrainParams(parseTaskArgs(args, TRAIN_OPTIONS), 7);
+
+Deno.test("no options give the defaults from lib/config; a pair model records no objective", () => {
+  assert.deepEqual(read([]), {
+    model: TRAIN_DEFAULTS.model,
+    epochs: TRAIN_DEFAULTS.epochs,
+    batchSize: TRAIN_DEFAULTS.batchSize,
+    seed: 7,
+    augment: AUGMENT_DEFAULTS,
+    adam: ADAM_DEFAULTS,
+    schedule: TRAIN_DEFAULTS.schedule,
+    warmupEpochs: TRAIN_DEFAULTS.warmupEpochs,
+    minImagesPerPerson: TRAIN_DEFAULTS.minImagesPerPerson,
+  });
+});
+
+Deno.test("every option reaches the parameters (the experiment's key and manifest)", () => {
+  const params = read([
+    "--model",
+    "seed64_cosface",
+    "--epochs",
+    "9",
+    "--batch-size",
+    "64",
+    "--lr",
+    "0.002",
+    "--lr-schedule",
+    "cosine",
+    "--warmup-epochs",
+    "2",
+    "--weight-decay",
+    "0.5",
+    "--margin",
+    "0.25",
+    "--logit-scale",
+    "16",
+    "--min-images-per-person",
+    "1",
+  ]);
+  assert.equal(params.model, "seed64_cosface");
+  assert.equal(params.epochs, 9);
+  assert.equal(params.batchSize, 64);
+  assert.deepEqual(params.adam, { ...ADAM_DEFAULTS, learningRate: 0.002, weightDecay: 0.5 });
+  assert.equal(params.schedule, "cosine");
+  assert.equal(params.warmupEpochs, 2);
+  assert.equal(params.minImagesPerPerson, 1);
+  assert.deepEqual(params.objective, { kind: "cosface", scale: 16, margin: 0.25 });
+  // Without the two objective options the model's own constants are recorded.
+  assert.deepEqual(read(["--model", "seed64_cosface"]).objective, {
+    kind: "cosface",
+    scale: 30,
+    margin: 0.35,
+  });
+});
+
+Deno.test("--augment scales the geometric ranges and keeps the flips", () => {
+  const half = read(["--augment", "0.5"]).augment;
+  assert.equal(half.rotationDegrees, AUGMENT_DEFAULTS.rotationDegrees / 2);
+  assert.equal(half.shearDegrees, AUGMENT_DEFAULTS.shearDegrees / 2);
+  assert.equal(half.translatePixels, AUGMENT_DEFAULTS.translatePixels / 2);
+  assert.ok(Math.abs(half.scaleMax - Math.sqrt(AUGMENT_DEFAULTS.scaleMax)) < 1e-12);
+  assert.equal(half.flipProbability, AUGMENT_DEFAULTS.flipProbability);
+  const none = read(["--augment", "0"]).augment;
+  assert.deepEqual(none, {
+    ...AUGMENT_DEFAULTS,
+    scaleMax: 1,
+    rotationDegrees: 0,
+    shearDegrees: 0,
+    translatePixels: 0,
+  });
+  assert.deepEqual(read(["--augment", "1"]).augment, AUGMENT_DEFAULTS);
+});
+
+Deno.test("bad training options are refused with one line naming the option", () => {
+  const refused = (args: string[], pattern: RegExp) =>
+    assert.throws(
+      () => read(args),
+      (e: Error) => e instanceof UserError && pattern.test(e.message),
+    );
+  refused(["--model", "resnet"], /--model: unknown model "resnet"/);
+  refused(["--augment=-1"], /--augment: -1 is out of range/);
+  refused(["--weight-decay", "lots"], /--weight-decay: "lots" is not a number/);
+  refused(["--margin", "0.3"], /--margin: model seed trains on pairs/);
+  refused(["--logit-scale", "20"], /--logit-scale: model seed trains on pairs/);
+  refused(["--model", "seed_cosface", "--margin", "2"], /--margin: 2 is out of range/);
+  refused(["--lr-schedule", "step"], /--lr-schedule: "step" is not one of/);
+});
