@@ -15,6 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { L2Normalize } from "./custom_layers.ts";
+import { unitVectors } from "./unit_vectors.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
 /** The projection's kernel [embedding, embedding]: projected = unit(x) K + b. */
@@ -22,18 +23,13 @@ export const PROJECTION_KERNEL = "projection/kernel";
 /** The projection's bias [embedding]. */
 export const PROJECTION_BIAS = "projection/bias";
 
-/** Row-wise unit vectors. */
-function unitRows(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12)));
-}
-
 /** `model` with a fitted projection of both embeddings before its head. */
 export function withProjection(model: SiameseModel): SiameseModel {
   if (model.params.some((p) => p.name === PROJECTION_KERNEL)) return model;
   const d = model.embeddingSize;
   const project = (p: Record<string, tf.Tensor>, x: tf.Tensor2D) =>
     tf.add(
-      tf.matMul(unitRows(x), p[PROJECTION_KERNEL] as tf.Tensor2D),
+      tf.matMul(unitVectors(x, 1), p[PROJECTION_KERNEL] as tf.Tensor2D),
       p[PROJECTION_BIAS],
     ) as tf.Tensor2D;
   return {

@@ -18,6 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ForwardContext, ObjectiveSpec, SiameseModel } from "../model/siamese_model.ts";
+import { unitVectors } from "../model/unit_vectors.ts";
 
 /** The name of the identity weight matrix [embedding, classes] of the `cosface` objective. */
 export const COSFACE_WEIGHTS = "cosface/weights";
@@ -62,11 +63,6 @@ export function withObjectiveParams(model: SiameseModel, classes: number): Siame
       part: "head",
     }],
   };
-}
-
-/** Row-wise (axis 1) or column-wise (axis 0) unit vectors. */
-function unit(x: tf.Tensor2D, axis: 0 | 1): tf.Tensor2D {
-  return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), axis, true), 1e-12)));
 }
 
 /** The mean loss of a batch and its count of correct predictions (a scalar, not differentiated). */
@@ -115,7 +111,7 @@ export function objectiveLoss(
   const ids = Int32Array.from(labels.subarray(0, count));
   const y = tf.tensor1d(Int32Array.from([...ids, ...ids]), "int32");
   const oneHot = tf.oneHot(y, classes);
-  const cosine = tf.matMul(unit(tf.concat([left, right], 0), 1), unit(weights, 0));
+  const cosine = tf.matMul(unitVectors(tf.concat([left, right], 0), 1), unitVectors(weights, 0));
   const logits = tf.mul(tf.sub(cosine, tf.mul(oneHot, objective.margin)), objective.scale);
   const correct = tf.keep(
     tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(cosine, 1), y), "float32"))),
