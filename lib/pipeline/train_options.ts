@@ -45,8 +45,10 @@ export const TRAIN_HELP = `
   --epochs N       epochs (default ${TRAIN_DEFAULTS.epochs})
   --batch-size N   pairs per step (default ${TRAIN_DEFAULTS.batchSize})
   --lr X           Adam's learning rate (default ${ADAM_DEFAULTS.learningRate})
-  --lr-schedule S  ${LR_SCHEDULES.join(" | ")} (default ${TRAIN_DEFAULTS.schedule})
-  --warmup-epochs N  epochs of linear learning-rate warm-up (default ${TRAIN_DEFAULTS.warmupEpochs})
+  --lr-schedule S  ${LR_SCHEDULES.join(" | ")} (default: ${TRAIN_DEFAULTS.schedule.pair} for pair
+                   models, ${TRAIN_DEFAULTS.schedule.cosface} for identity models)
+  --warmup-epochs N  epochs of linear learning-rate warm-up (default: ${TRAIN_DEFAULTS.warmupEpochs.pair} for
+                   pair models, ${TRAIN_DEFAULTS.warmupEpochs.cosface} for identity models)
   --weight-decay X  decoupled weight decay of weight matrices and kernels: each step shrinks
                    them by learning rate x X (default ${ADAM_DEFAULTS.weightDecay})
   --augment S      strength of the training augmentation: scales its rotation, shear, scale
@@ -86,9 +88,10 @@ export function readTrainParams(args: ParsedArgs, seed: number): TrainParams {
       weightDecay: numberOption(args, "weight-decay", { min: 0, max: 1e4 }) ??
         ADAM_DEFAULTS.weightDecay,
     },
-    schedule: choiceOption(args, "lr-schedule", LR_SCHEDULES) ?? TRAIN_DEFAULTS.schedule,
+    schedule: choiceOption(args, "lr-schedule", LR_SCHEDULES) ??
+      TRAIN_DEFAULTS.schedule[objective.kind],
     warmupEpochs: intOption(args, "warmup-epochs", { min: 0, max: 100_000 }) ??
-      TRAIN_DEFAULTS.warmupEpochs,
+      TRAIN_DEFAULTS.warmupEpochs[objective.kind],
     minImagesPerPerson: intOption(args, "min-images-per-person", { min: 1, max: 1000 }) ??
       TRAIN_DEFAULTS.minImagesPerPerson,
     // The objective actually trained, so the manifest says it even when it is the model's own.

@@ -38,8 +38,14 @@ Deno.test("the README's option tables state the defaults of lib/config and the o
     ["--lr", String(ADAM_DEFAULTS.learningRate)],
     ["--weight-decay", String(ADAM_DEFAULTS.weightDecay)],
     ["--augment", "1"],
-    ["--lr-schedule", TRAIN_DEFAULTS.schedule],
-    ["--warmup-epochs", String(TRAIN_DEFAULTS.warmupEpochs)],
+    [
+      "--lr-schedule",
+      `${TRAIN_DEFAULTS.schedule.pair} (pair models), ${TRAIN_DEFAULTS.schedule.cosface} (identity models)`,
+    ],
+    [
+      "--warmup-epochs",
+      `${TRAIN_DEFAULTS.warmupEpochs.pair} (pair models), ${TRAIN_DEFAULTS.warmupEpochs.cosface} (identity models)`,
+    ],
     ["--min-images-per-person", String(TRAIN_DEFAULTS.minImagesPerPerson)],
     ["--tta", String(TEST_DEFAULTS.tta)],
     ["--train-eval-pairs", String(TEST_DEFAULTS.trainEvalPairs)],

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { ADAM_DEFAULTS, AUGMENT_DEFAULTS, TRAIN_DEFAULTS } from "../../lib/config/defaults.ts";
+import { getModel } from "../../lib/model/registry.ts";
 import { readTrainParams, TRAIN_OPTIONS } from "../../lib/pipeline/train_options.ts";
 import { parseTaskArgs } from "../../lib/util/cli.ts";
 import { UserError } from "../../lib/util/errors.ts";
 
 const read = (args: string[]) => readTrainParams(parseTaskArgs(args, TRAIN_OPTIONS), 7);
 
-Deno.test("no options give the defaults from lib/config; a pair model records no objective", () => {
+Deno.test("no options give the defaults from lib/config, with the default model's objective", () => {
   assert.deepEqual(read([]), {
     model: TRAIN_DEFAULTS.model,
     epochs: TRAIN_DEFAULTS.epochs,
@@ -14,10 +15,32 @@ Deno.test("no options give the defaults from lib/config; a pair model records no
     seed: 7,
     augment: AUGMENT_DEFAULTS,
     adam: ADAM_DEFAULTS,
-    schedule: TRAIN_DEFAULTS.schedule,
-    warmupEpochs: TRAIN_DEFAULTS.warmupEpochs,
+    schedule: TRAIN_DEFAULTS.schedule.cosface,
+    warmupEpochs: TRAIN_DEFAULTS.warmupEpochs.cosface,
     minImagesPerPerson: TRAIN_DEFAULTS.minImagesPerPerson,
+    objective: getModel(TRAIN_DEFAULTS.model).objective,
   });
+});
+
+Deno.test("the schedule's defaults follow the objective: the original's constant rate for pair models", () => {
+  const seed = read(["--model", "seed"]);
+  assert.equal(seed.schedule, "constant");
+  assert.equal(seed.warmupEpochs, 0);
+  assert.equal(seed.objective, undefined);
+  const identity = read(["--model", "seed_cosface"]);
+  assert.equal(identity.schedule, "cosine");
+  assert.equal(identity.warmupEpochs, 1);
+  // Explicit options win over both.
+  const constant = read([
+    "--model",
+    "seed_cosface",
+    "--lr-schedule",
+    "constant",
+    "--warmup-epochs",
+    "0",
+  ]);
+  assert.equal(constant.schedule, "constant");
+  assert.equal(constant.warmupEpochs, 0);
 });
 
 Deno.test("every option reaches the parameters (the experiment's key and manifest)", () => {
@@ -86,8 +109,8 @@ Deno.test("bad training options are refused with one line naming the option", ()
   refused(["--model", "resnet"], /--model: unknown model "resnet"/);
   refused(["--augment=-1"], /--augment: -1 is out of range/);
   refused(["--weight-decay", "lots"], /--weight-decay: "lots" is not a number/);
-  refused(["--margin", "0.3"], /--margin: model seed trains on pairs/);
-  refused(["--logit-scale", "20"], /--logit-scale: model seed trains on pairs/);
+  refused(["--model", "seed", "--margin", "0.3"], /--margin: model seed trains on pairs/);
+  refused(["--model", "seed", "--logit-scale", "20"], /--logit-scale: model seed trains on pairs/);
   refused(["--model", "seed_cosface", "--margin", "2"], /--margin: 2 is out of range/);
   refused(["--lr-schedule", "step"], /--lr-schedule: "step" is not one of/);
 });
