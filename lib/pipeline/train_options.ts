@@ -39,16 +39,19 @@ export const TRAIN_OPTIONS: OptionSpec = {
   "min-images-per-person": { type: "string" },
 };
 
+const SCHEDULES = LR_SCHEDULES.join(" | ");
+const { schedule: SCHEDULE, warmupEpochs: WARMUP } = TRAIN_DEFAULTS;
+
 /** Help text of {@linkcode TRAIN_OPTIONS}. */
 export const TRAIN_HELP = `
   --model NAME     ${Object.keys(MODELS).join(" | ")} (default ${TRAIN_DEFAULTS.model})
   --epochs N       epochs (default ${TRAIN_DEFAULTS.epochs})
   --batch-size N   pairs per step (default ${TRAIN_DEFAULTS.batchSize})
   --lr X           Adam's learning rate (default ${ADAM_DEFAULTS.learningRate})
-  --lr-schedule S  ${LR_SCHEDULES.join(" | ")} (default: ${TRAIN_DEFAULTS.schedule.pair} for pair
-                   models, ${TRAIN_DEFAULTS.schedule.cosface} for identity models)
-  --warmup-epochs N  epochs of linear learning-rate warm-up (default: ${TRAIN_DEFAULTS.warmupEpochs.pair} for
-                   pair models, ${TRAIN_DEFAULTS.warmupEpochs.cosface} for identity models)
+  --lr-schedule S  ${SCHEDULES} (default: ${SCHEDULE.pair} for pair models,
+                   ${SCHEDULE.cosface} for identity models)
+  --warmup-epochs N  epochs of linear learning-rate warm-up (default: ${WARMUP.pair} for pair
+                   models, ${WARMUP.cosface} for identity models)
   --weight-decay X  decoupled weight decay of weight matrices and kernels: each step shrinks
                    them by learning rate x X (default ${ADAM_DEFAULTS.weightDecay})
   --augment S      strength of the training augmentation: scales its rotation, shear, scale
