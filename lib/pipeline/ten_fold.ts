@@ -280,10 +280,9 @@ export async function testTenFold(
         const { params, model } = trained[k - 1];
         let weights = await trained[k - 1].loadWeights();
         const started = performance.now();
-        const small = resized.get(model.inputSize) ??
-          resized.set(model.inputSize, resizeFaceArray(faces, model.inputSize)).get(
-            model.inputSize,
-          )!;
+        // One resize per input size, shared by the folds.
+        let small = resized.get(model.inputSize);
+        if (!small) resized.set(model.inputSize, small = resizeFaceArray(faces, model.inputSize));
         if (options.params.projection === "wccn") {
           // Each fold's projection is fitted on that fold model's own training people.
           const projection = await fitProjection(
