@@ -60,7 +60,8 @@ export interface TenFoldTrainOutcome {
 
 /**
  * Trains the ten folds in order (each cached and resumable like any experiment), within the
- * time budget if one is given; rerunning continues fold by fold.
+ * time budget if one is given; rerunning continues fold by fold, also after the training code
+ * changed: finished folds are kept as they are, an unfinished one starts again with the new code.
  */
 export async function trainTenFold(
   store: ArtifactStore,
@@ -103,6 +104,8 @@ export async function trainTenFold(
       name: record.folds[k - 1],
       split: { ...options.split, params: { ...options.split.params, fold: k } },
       timeBudgetSeconds: budget,
+      // Folds are models of their own: a finished one survives later code changes.
+      keepFinished: true,
     });
     outcomes.push(outcome);
     if (!outcome.artifact) break;

@@ -45,6 +45,14 @@ export interface TrainOptions {
   load?: string;
   /** Retrain from scratch, replacing the experiment's record. */
   force?: boolean;
+  /**
+   * When NAME exists with these very options but was made by other training code: a finished run
+   * (from today's prepared faces and split) is used as it is, and any other is started again with
+   * this code (its record kept under
+   * another name, its checkpoint left in the store). How a ten-fold run goes on across code
+   * changes: each fold is a model of its own, and a finished one is never retrained unasked.
+   */
+  keepFinished?: boolean;
   /** Live progress line (default: automatic). */
   progress?: boolean;
   /** Training threads (wasm backend: 1 or 2; default: 2 when the machine has 2 cores). */
@@ -204,7 +212,8 @@ export async function trainExperiment(
   const extension = existing && existing.keys.train !== key && !options.force &&
     existing.status === "complete" && diff.length === 1 &&
     /^train\.epochs (\d+) -> (\d+)$/.exec(diff[0]);
-  if (extension && Number(extension[2]) > Number(extension[1])) {
+  const extending = extension && Number(extension[2]) > Number(extension[1]);
+  if (extending) {
     // More epochs than a finished run trained: continue from its checkpoint (the history goes
     // on; the new key records the total). Its old artifact stays in the store.
     const finished = await store.load("train", existing!.keys.train);
@@ -223,8 +232,27 @@ export async function trainExperiment(
         } epochs (from its checkpoint)`,
       );
     }
-  } else if (existing && existing.keys.train !== key && !options.force) {
-    // Same options but another key: the code that trains (or made an input) changed since.
+  }
+  // Same options, another key: the code that trains (or made an input) changed since.
+  const madeByOtherCode = existing !== undefined && existing.keys.train !== key &&
+    !options.force && diff.length === 0;
+  // Kept only when its prepared faces and split are today's: the ten-fold test checks those.
+  if (
+    madeByOtherCode && options.keepFinished && existing.status === "complete" &&
+    existing.keys.prepare === prepared.key && existing.keys.split === split.key
+  ) {
+    const artifact = await store.load("train", existing.keys.train);
+    if (artifact) {
+      log(
+        `train: "${options.name}" was trained by earlier code (${
+          existing.keys.train.slice(0, 12)
+        }); kept as it is (--force retrains it with this code)`,
+      );
+      return { artifact, epochsDone: options.params.epochs, record: existing, cached: true };
+    }
+  }
+  const restart = madeByOtherCode && options.keepFinished === true;
+  if (!extending && existing && existing.keys.train !== key && !options.force && !restart) {
     throw new UserError(
       diff.length > 0
         ? `experiment "${options.name}" exists with different parameters (${
@@ -236,7 +264,7 @@ export async function trainExperiment(
           `it stays usable as it is (test, compare, export); use --force to train it again with this code, or another name`,
     );
   }
-  if (existing && existing.keys.train !== key && options.force) {
+  if (existing && existing.keys.train !== key && (options.force || restart)) {
     // The earlier run keeps its artifacts and a record under another name, so --force never
     // loses a trained model: `deno task experiments mv` brings the name back.
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 13);

@@ -560,6 +560,72 @@ Deno.test("ten-fold --projection wccn: every fold fits its own projection; a pai
   );
 });
 
+Deno.test("ten-fold across a code change: a finished fold is kept, an unfinished one starts again", { ignore: needs("lfw") }, async () => {
+  const files = miniView2();
+  const base = options("view2code");
+  const tenFold: TrainOptions = {
+    ...base,
+    split: {
+      ...base.split,
+      params: { ...base.split.params, protocol: "lfw-view2", trainPairs: 16, valPairs: 8 },
+      protocolFiles: { ...base.split.protocolFiles, pairs: files.pairs, people: files.people },
+    },
+    params: { ...base.params, epochs: 2, batchSize: 8 },
+    timeBudgetSeconds: 1e-6,
+  };
+  const index = new ExperimentIndex(store.root);
+  // As if the training code had changed since: the record's key is not today's.
+  const madeByEarlierCode = async (fold: string, move: boolean) => {
+    const record = await index.requireSingle(fold);
+    const earlier = "e".repeat(64);
+    if (move) {
+      await Deno.rename(store.dirOf("train", record.keys.train), store.dirOf("train", earlier));
+    }
+    await index.put({ ...record, keys: { ...record.keys, train: earlier } });
+    return earlier;
+  };
+
+  // Fold 1 stops after one of its two epochs; then the code "changes".
+  assert.equal((await trainTenFold(store, tenFold)).complete, 0);
+  await madeByEarlierCode("view2code_fold1", false);
+  // A single-experiment run is refused as before; the ten-fold run starts the fold again.
+  await assert.rejects(
+    () =>
+      trainExperiment(store, {
+        ...tenFold,
+        name: "view2code_fold1",
+        split: { ...tenFold.split, params: { ...tenFold.split.params, fold: 1 } },
+      }),
+    /by other code/,
+  );
+  lines.length = 0;
+  await trainTenFold(store, { ...tenFold, timeBudgetSeconds: undefined, log: (l) => lines.push(l) });
+  const kept = (await index.names()).find((n) => n.startsWith("view2code_fold1_before_"));
+  assert.ok(kept, `the unfinished run keeps a record: ${lines.join("\n")}`);
+  assert.equal((await index.requireSingle(kept)).status, "training");
+  assert.equal((await index.requireSingle("view2code_fold1")).status, "complete");
+  assert.notEqual((await index.requireSingle("view2code_fold1")).keys.train, "e".repeat(64));
+
+  // Every fold is finished; fold 3 "was trained by earlier code": it is kept, not retrained.
+  const earlier = await madeByEarlierCode("view2code_fold3", true);
+  lines.length = 0;
+  const again = await trainTenFold(store, { ...tenFold, log: (l) => lines.push(l) });
+  assert.equal(again.complete, 10);
+  assert.ok(again.outcomes.every((o) => o.cached));
+  assert.equal(again.outcomes[2].artifact?.key, earlier);
+  assert.ok(
+    lines.some((l) => /"view2code_fold3" was trained by earlier code .* kept as it is/.test(l)),
+    lines.join("\n"),
+  );
+  const metrics = await testTenFold(store, {
+    name: "view2code",
+    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 0, galleryPairs: 0 },
+    backend: "wasm",
+    log: () => {},
+  });
+  assert.ok(metrics.key);
+});
+
 Deno.test("compare: a trained experiment scores two real photos, symmetrically, with its threshold", { ignore: needs("lfw") }, async () => {
   const comparer = await FaceComparer.open(store, "straight", { backend: "wasm" });
   const lfw = join(lfwDataRoot(), "lfw-deepfunneled");
