@@ -18,7 +18,8 @@
 import { LFW_FRAME, MIN_FACE_SIDE, scaleCropBox } from "../data/crop_box.ts";
 import { faceRegion } from "../data/face_preprocessing.ts";
 import * as resample from "../data/resample.ts";
-import { AbsDifference, L2Normalize, ScaledCosine } from "../model/custom_layers.ts";
+import { AbsDifference, L2Normalize, LbpHistograms, ScaledCosine } from "../model/custom_layers.ts";
+import { lbpHistograms } from "../model/lbp_histograms.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 
 /** The module's source for an export described by `pre` (its preprocessing.json). */
@@ -28,7 +29,7 @@ export function exportModuleSource(pre: Preprocessing): string {
   }.
 // Registers the model's custom layers and prepares faces exactly as the project does; the
 // functions below are the project's own, copied from lib/data/resample.ts, lib/data/crop_box.ts,
-// lib/data/face_preprocessing.ts and lib/model/custom_layers.ts. The steps are described in
+// lib/data/face_preprocessing.ts, lib/model/lbp_histograms.ts and lib/model/custom_layers.ts. The steps are described in
 // preprocessing.json (also exported here as \`preprocessing\`).
 
 /** preprocessing.json. */
@@ -71,9 +72,12 @@ export function registerLayers(tf) {
   ${AbsDifference.toString().replace(/\n/g, "\n  ")}
   ${ScaledCosine.toString().replace(/\n/g, "\n  ")}
   ${L2Normalize.toString().replace(/\n/g, "\n  ")}
+  ${lbpHistograms.toString().replace(/\n/g, "\n  ")}
+  ${LbpHistograms.toString().replace(/\n/g, "\n  ")}
   tf.serialization.registerClass(AbsDifference);
   tf.serialization.registerClass(ScaledCosine);
   tf.serialization.registerClass(L2Normalize);
+  tf.serialization.registerClass(LbpHistograms);
   registered = true;
 }
 

@@ -114,11 +114,12 @@ export const TRAIN_DEFAULTS = {
   /**
    * Learning-rate schedule by what the model learns from (its objective's kind): pair models
    * keep the original's constant rate; identity models decay it to 0 along a half cosine, the
-   * recipe of every identity run in the README's results.
+   * recipe of every identity run in the README's results (`lda` models are fitted, not trained
+   * by steps: they use neither).
    */
-  schedule: { pair: "constant", cosface: "cosine" },
+  schedule: { pair: "constant", cosface: "cosine", lda: "constant" },
   /** Epochs of linear learning-rate warm-up, by objective kind as `schedule`. */
-  warmupEpochs: { pair: 0, cosface: 1 },
+  warmupEpochs: { pair: 0, cosface: 1, lda: 0 },
   /**
    * Identity objectives: fewest training images a person needs to be a class (1: people with
    * a single image are classes too, measured as good or better on View 1).

@@ -2,11 +2,13 @@
  * The layers this project's models need that tfjs lacks (it has no Lambda layer), for the
  * layers-format export: {@linkcode AbsDifference} (the seed's |left - right| merge),
  * {@linkcode ScaledCosine} (the cosine verification of identity models) and
- * {@linkcode L2Normalize} (unit embeddings before a learnt projection). A loader registers them
+ * {@linkcode L2Normalize} (unit embeddings before a learnt projection) and
+ * {@linkcode LbpHistograms} (the `lbp_lda` model's descriptor). A loader registers them
  * with {@linkcode registerCustomLayers}; the browser page defines the same classes.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { lbpHistograms } from "./lbp_histograms.ts";
 
 /** |a - b| of two inputs. */
 export class AbsDifference extends tf.layers.Layer {
@@ -73,6 +75,36 @@ export class L2Normalize extends tf.layers.Layer {
   }
 }
 
+/** Uniform LBP histograms of [batch, size, size, 1] faces (see `lbp_histograms.ts`). */
+export class LbpHistograms extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "LbpHistograms";
+  readonly radii: number[];
+  readonly cell: number;
+
+  constructor(config: { radii: number[]; cell: number; name?: string }) {
+    super(config);
+    this.radii = config.radii;
+    this.cell = config.cell;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    const size = inputShape[1] as number;
+    let features = 0;
+    for (const r of this.radii) features += Math.floor((size - 2 * r) / this.cell) ** 2 * 59;
+    return [inputShape[0], features];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return lbpHistograms(x, this.radii, this.cell);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), radii: this.radii, cell: this.cell };
+  }
+}
+
 let registered = false;
 
 /** Registers the custom layers for (de)serialisation (idempotent). */
@@ -81,5 +113,6 @@ export function registerCustomLayers(): void {
   tf.serialization.registerClass(AbsDifference);
   tf.serialization.registerClass(ScaledCosine);
   tf.serialization.registerClass(L2Normalize);
+  tf.serialization.registerClass(LbpHistograms);
   registered = true;
 }

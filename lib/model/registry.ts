@@ -6,6 +6,7 @@ import { UserError } from "../util/errors.ts";
 import { SEED_MODEL } from "./seed_model.ts";
 import { SEED64_COSFACE_MODEL, SEED_COSFACE_MODEL } from "./seed_cosface_model.ts";
 import { BN64_COSFACE_MODEL, BN_COSFACE_MODEL } from "./bn_cosface_model.ts";
+import { LBP_LDA_MODEL } from "./lbp_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
 /** Every available model, by name. */
@@ -15,6 +16,7 @@ export const MODELS: Readonly<Record<string, SiameseModel>> = {
   seed64_cosface: SEED64_COSFACE_MODEL,
   bn_cosface: BN_COSFACE_MODEL,
   bn64_cosface: BN64_COSFACE_MODEL,
+  lbp_lda: LBP_LDA_MODEL,
 };
 
 /** Returns the named model, or a UserError listing the known ones. */

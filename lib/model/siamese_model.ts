@@ -42,6 +42,7 @@ export interface ForwardContext {
  *   2018) over the training people: every image learns against every identity at once, far
  *   more signal per step (LFW's "unrestricted" setting). Verification then compares the two
  *   embeddings by cosine similarity.
+ * - `lda`: identity labels too, but no gradient training (see below).
  */
 export type ObjectiveSpec =
   | { kind: "pair" }
@@ -51,6 +52,16 @@ export type ObjectiveSpec =
     scale: number;
     /** Additive cosine margin m subtracted from the true class's cosine. */
     margin: number;
+  }
+  | {
+    /**
+     * No gradient training: a linear projection of a fixed descriptor, fitted in one pass on the
+     * training people's images (PCA to `components` whitened dimensions, then LDA to the
+     * embedding size; `lib/train/fit_lda.ts`). Verification is the cosine of the projections.
+     */
+    kind: "lda";
+    /** PCA components kept before the LDA. */
+    components: number;
   };
 
 /** Part of a model built from tfjs layers: its output and which parameters fill which layer. */
@@ -76,6 +87,16 @@ export interface SiameseModel {
   movingAverageMomentum: number;
   /** What the model learns from. */
   objective: ObjectiveSpec;
+  /**
+   * Fitted models (`lda` objective) only: the fixed descriptor of images [batch, size, size, 1]
+   * (as `embed` receives them) and the parameters the fit fills, so that `embed` is
+   * `descriptor(x) projection + offset`.
+   */
+  fitted?: {
+    descriptor(images: tf.Tensor4D): tf.Tensor2D;
+    projection: string;
+    offset: string;
+  };
   /** Every parameter, in a fixed order (the order of checkpoints). */
   params: ParamSpec[];
   /**

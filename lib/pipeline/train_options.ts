@@ -68,16 +68,24 @@ export function readTrainParams(args: ParsedArgs, seed: number): TrainParams {
   const margin = numberOption(args, "margin", { min: 0, max: 1 });
   const logitScale = numberOption(args, "logit-scale", { min: 1, max: 1000 });
   const objective = model.objective;
-  if (objective.kind === "pair" && (margin !== undefined || logitScale !== undefined)) {
+  if (objective.kind !== "cosface" && (margin !== undefined || logitScale !== undefined)) {
     throw new UserError(
-      `--${
-        margin !== undefined ? "margin" : "logit-scale"
-      }: model ${modelName} trains on pairs (binary cross-entropy), which has no margin or logit scale`,
+      `--${margin !== undefined ? "margin" : "logit-scale"}: model ${modelName} ${
+        objective.kind === "pair"
+          ? "trains on pairs (binary cross-entropy)"
+          : "is fitted in one pass (PCA + LDA)"
+      }, which has no margin or logit scale`,
+    );
+  }
+  const epochs = intOption(args, "epochs", { min: 1, max: 100_000 });
+  if (objective.kind === "lda" && epochs !== undefined && epochs !== 1) {
+    throw new UserError(
+      `--epochs ${epochs}: model ${modelName} is fitted in one pass (PCA + LDA), not trained by epochs`,
     );
   }
   return {
     model: modelName,
-    epochs: intOption(args, "epochs", { min: 1, max: 100_000 }) ?? TRAIN_DEFAULTS.epochs,
+    epochs: objective.kind === "lda" ? 1 : epochs ?? TRAIN_DEFAULTS.epochs,
     batchSize: intOption(args, "batch-size", { min: 1, max: 65_536 }) ?? TRAIN_DEFAULTS.batchSize,
     seed,
     augment: scaledAugmentParams(
@@ -98,12 +106,16 @@ export function readTrainParams(args: ParsedArgs, seed: number): TrainParams {
     minImagesPerPerson: intOption(args, "min-images-per-person", { min: 1, max: 1000 }) ??
       TRAIN_DEFAULTS.minImagesPerPerson,
     // The objective actually trained, so the manifest says it even when it is the model's own.
-    ...(objective.kind === "pair" ? {} : {
-      objective: {
-        ...objective,
-        margin: margin ?? objective.margin,
-        scale: logitScale ?? objective.scale,
-      },
-    }),
+    ...(objective.kind === "cosface"
+      ? {
+        objective: {
+          ...objective,
+          margin: margin ?? objective.margin,
+          scale: logitScale ?? objective.scale,
+        },
+      }
+      : objective.kind === "lda"
+      ? { objective }
+      : {}),
   };
 }

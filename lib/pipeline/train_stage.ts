@@ -25,6 +25,7 @@ import {
 } from "./split_stage.ts";
 import { identityPairs } from "../data/identity_pairs.ts";
 import { learnsIdentities } from "../train/objective.ts";
+import { fitLda } from "../train/fit_lda.ts";
 import { canonicalJson } from "../util/hash.ts";
 import { stage } from "./stages.ts";
 import { defaultTrainingThreads } from "../config/defaults.ts";
@@ -198,7 +199,9 @@ export async function trainExperiment(
       const artifact = await store.load("train", existing.keys.train);
       if (artifact) {
         log(
-          `train: cached (${existing.keys.train.slice(0, 12)}), trained with ${madeWith}; this machine computes with ${compute}`,
+          `train: cached (${
+            existing.keys.train.slice(0, 12)
+          }), trained with ${madeWith}; this machine computes with ${compute}`,
         );
         return { artifact, epochsDone: options.params.epochs, record: existing, cached: true };
       }
@@ -344,7 +347,9 @@ export async function trainExperiment(
         );
       }
       const started = performance.now();
-      const result = await runTraining(options.params, {
+      // Fitted models make their parameters in one pass; the others train by steps.
+      const run = model.objective.kind === "lda" ? fitLda : runTraining;
+      const result = await run(options.params, {
         faces: resizeFaceArray(faces, model.inputSize),
         size: model.inputSize,
         train,

@@ -44,10 +44,10 @@ export function withObjective(model: SiameseModel, objective?: ObjectiveSpec): S
 
 /**
  * The model with the parameters its objective trains for `classes` training identities (none
- * for `pair`). Inference needs only the model itself: these parameters serve the loss alone.
+ * for `pair` and `lda`). Inference needs only the model itself: these parameters serve the loss alone.
  */
 export function withObjectiveParams(model: SiameseModel, classes: number): SiameseModel {
-  if (!learnsIdentities(model)) return model;
+  if (model.objective.kind !== "cosface") return model;
   if (!(Number.isInteger(classes) && classes >= 2)) {
     throw new Error(
       `objective ${model.objective.kind} needs at least 2 identities, got ${classes}`,
@@ -102,6 +102,9 @@ export function objectiveLoss(
       correct,
       predictions: count,
     };
+  }
+  if (objective.kind === "lda") {
+    throw new Error(`model ${model.name} is fitted in one pass (lda), not trained by a loss`);
   }
   const weights = params[COSFACE_WEIGHTS] as tf.Tensor2D | undefined;
   if (!weights) {

@@ -14,7 +14,8 @@ import { pairLogits } from "../../lib/evaluate/predict_pairs.ts";
 
 const KEY = { seed: 1, epoch: 1, batch: 0 };
 
-for (const name of Object.keys(MODELS)) {
+// Models trained by steps; fitted models (no trainable parameters) are tested below.
+for (const name of Object.keys(MODELS).filter((n) => !MODELS[n].fitted)) {
   Deno.test(`model ${name}: embeddings of the declared size, symmetric verification, a step lowers the loss without leaks`, async () => {
     await selectBackend("wasm", { log: () => {} });
     const model = withObjectiveParams(getModel(name), 4);
@@ -64,6 +65,13 @@ for (const name of Object.keys(MODELS)) {
       if (key.endsWith("moving_mean")) v.fill(0.1);
       if (key.endsWith("moving_variance")) v.fill(2);
     }
+    // A fitted model starts at zeros: give its projection values to carry.
+    const fill = new Rng(9);
+    for (const p of model.params) {
+      if (p.init === "zeros" && !p.trainable && model.fitted) {
+        values.set(p.name, Float32Array.from(values.get(p.name)!, () => fill.nextFloat() - 0.5));
+      }
+    }
     const params = new ModelParams(model, values);
     const size = model.inputSize;
     const rng = new Rng(8);
@@ -86,6 +94,45 @@ for (const name of Object.keys(MODELS)) {
     exported.dispose();
     tf.dispose([a, b]);
     params.dispose();
+  });
+}
+
+for (const name of Object.keys(MODELS).filter((n) => MODELS[n].fitted)) {
+  Deno.test(`model ${name} (fitted): embeddings of the declared size from its descriptor, symmetric verification, nothing to train`, async () => {
+    await selectBackend("wasm", { log: () => {} });
+    const model = getModel(name);
+    assert.ok(model.params.every((p) => !p.trainable));
+    const fitted = model.fitted!;
+    const rng = new Rng(4);
+    const size = model.inputSize;
+    tf.tidy(() => {
+      const faces = tf.tensor4d(
+        Float32Array.from({ length: 4 * size * size }, () => rng.nextFloat()),
+        [4, size, size, 1],
+      );
+      const features = fitted.descriptor(faces).shape[1];
+      const shapes = new Map(model.params.map((p) => [p.name, p.shape]));
+      assert.deepEqual(shapes.get(fitted.projection), [features, model.embeddingSize]);
+      assert.deepEqual(shapes.get(fitted.offset), [model.embeddingSize]);
+      const values = new Map(
+        model.params.map((p) => [
+          p.name,
+          Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () => rng.nextFloat() - 0.5),
+        ]),
+      );
+      const params = new ModelParams(model, values);
+      const p = params.tensors();
+      const e = model.embed(p, faces, INFERENCE_CONTEXT);
+      assert.deepEqual(e.shape, [4, model.embeddingSize]);
+      // embed = descriptor x projection + offset
+      const expected = tf.add(tf.matMul(fitted.descriptor(faces), p[fitted.projection] as tf.Tensor2D), p[fitted.offset]);
+      assert.ok(tf.max(tf.abs(tf.sub(e, expected))).dataSync()[0] < 1e-4);
+      const l = tf.slice(e, [0, 0], [2, -1]) as tf.Tensor2D, r = tf.slice(e, [2, 0], [2, -1]) as tf.Tensor2D;
+      const ab = model.head(p, l, r, INFERENCE_CONTEXT).dataSync();
+      const ba = model.head(p, r, l, INFERENCE_CONTEXT).dataSync();
+      for (let i = 0; i < 2; i++) assert.ok(Math.abs(ab[i] - ba[i]) < 1e-4);
+      params.dispose();
+    });
   });
 }
 

@@ -144,61 +144,104 @@ for (const model of ["seed", "seed_cosface"]) {
     assert.equal(metrics.sets.test.pairs, 16);
     assert.ok(metrics.sets.test.auc >= 0 && metrics.sets.test.auc <= 1);
 
-    // compare scores a pair of prepared-size faces symmetrically; export writes a model.
-    const comparer = await FaceComparer.open(store, `${model}_straight`, { backend: "wasm" });
-    const face = (file: string) =>
-      readFaceImage(join(images, "faces", file), comparer.prepare);
-    const a = await face("Pgm_Person0_0001.pgm"), b = await face("Pgm_Person1_0001.pgm");
-    const [ab, ba] = await comparer.compare([[a, b], [b, a]]);
-    assert.ok(ab > 0 && ab < 1 && Math.abs(ab - ba) < 1e-6, `${ab} vs ${ba}`);
-    comparer.dispose();
-    const out = join(tempDir(), "export");
-    await exportExperiment(store, `${model}_straight`, { outDir: out, backend: "wasm" });
-    assert.ok(Deno.statSync(join(out, "model.json")).isFile);
-
-    // A third party with only the exported files (model.json, weights.bin, preprocessing.json,
-    // face_comparer.js) and its own image decoding gets the project's probability.
-    const photos = await Promise.all([3, 4].map(async (seed) => {
-      const path = join(tempDir(), `photo${seed}.png`);
-      await sharp(noiseImage(250, 250, 3, seed), { raw: { width: 250, height: 250, channels: 3 } })
-        .png().toFile(path);
-      return path;
-    }));
-    const project = await FaceComparer.open(store, `${model}_straight`, {
-      backend: "wasm",
-      flip: false,
-    });
-    const [expected] = await project.compare([
-      [await readFaceImage(photos[0], project.prepare), await readFaceImage(photos[1], project.prepare)],
-    ]);
-    project.dispose();
-    const module = await import(pathToFileURL(join(out, "face_comparer.js")).href);
-    const files = JSON.parse(Deno.readTextFileSync(join(out, "model.json")));
-    const weights = Deno.readFileSync(join(out, "weights.bin"));
-    const third = await module.loadComparer(tf, tf.io.fromMemory({
-      modelTopology: files.modelTopology,
-      weightSpecs: files.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
-    }));
-    const decoded = await Promise.all(photos.map(async (path) => {
-      const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
-      return { width: info.width, height: info.height, channels: info.channels, pixels: new Uint8Array(data) };
-    }));
-    const theirs = third.probability(decoded[0], decoded[1]);
-    assert.ok(Math.abs(theirs - expected) < 1e-3, `${theirs} vs ${expected}`);
-    const pre = JSON.parse(Deno.readTextFileSync(join(out, "preprocessing.json")));
-    assert.equal(third.threshold, pre.threshold);
-    // And an independent implementation, written from preprocessing.json's numbers and words
-    // only (the model run through the module's model, which is plain tfjs plus the layers).
-    const independent = decoded.map((image) => independentInput(image, pre));
-    const fromScratch = tf.tidy(() =>
-      (third.model.predict(independent.map((x) =>
-        tf.tensor4d(x, [1, pre.inputSize, pre.inputSize, 1])
-      )) as tf.Tensor).dataSync()[0]
-    );
-    assert.ok(Math.abs(fromScratch - expected) < 1e-3, `${fromScratch} vs ${expected}`);
+    await usableEverywhere(`${model}_straight`);
   });
 }
+
+/**
+ * compare scores a pair of prepared-size faces symmetrically; export writes a model that a
+ * third party scores like the project, from the exported files alone.
+ */
+async function usableEverywhere(name: string): Promise<void> {
+  // compare scores a pair of prepared-size faces symmetrically; export writes a model.
+  const comparer = await FaceComparer.open(store, name, { backend: "wasm" });
+  const face = (file: string) =>
+    readFaceImage(join(images, "faces", file), comparer.prepare);
+  const a = await face("Pgm_Person0_0001.pgm"), b = await face("Pgm_Person1_0001.pgm");
+  const [ab, ba] = await comparer.compare([[a, b], [b, a]]);
+  assert.ok(ab > 0 && ab < 1 && Math.abs(ab - ba) < 1e-6, `${ab} vs ${ba}`);
+  comparer.dispose();
+  const out = join(tempDir(), "export");
+  await exportExperiment(store, name, { outDir: out, backend: "wasm" });
+  assert.ok(Deno.statSync(join(out, "model.json")).isFile);
+
+  // A third party with only the exported files (model.json, weights.bin, preprocessing.json,
+  // face_comparer.js) and its own image decoding gets the project's probability.
+  const photos = await Promise.all([3, 4].map(async (seed) => {
+    const path = join(tempDir(), `photo${seed}.png`);
+    await sharp(noiseImage(250, 250, 3, seed), { raw: { width: 250, height: 250, channels: 3 } })
+      .png().toFile(path);
+    return path;
+  }));
+  const project = await FaceComparer.open(store, name, {
+    backend: "wasm",
+    flip: false,
+  });
+  const [expected] = await project.compare([
+    [await readFaceImage(photos[0], project.prepare), await readFaceImage(photos[1], project.prepare)],
+  ]);
+  project.dispose();
+  const module = await import(pathToFileURL(join(out, "face_comparer.js")).href);
+  const files = JSON.parse(Deno.readTextFileSync(join(out, "model.json")));
+  const weights = Deno.readFileSync(join(out, "weights.bin"));
+  const third = await module.loadComparer(tf, tf.io.fromMemory({
+    modelTopology: files.modelTopology,
+    weightSpecs: files.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
+    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
+  }));
+  const decoded = await Promise.all(photos.map(async (path) => {
+    const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, channels: info.channels, pixels: new Uint8Array(data) };
+  }));
+  const theirs = third.probability(decoded[0], decoded[1]);
+  assert.ok(Math.abs(theirs - expected) < 1e-3, `${theirs} vs ${expected}`);
+  const pre = JSON.parse(Deno.readTextFileSync(join(out, "preprocessing.json")));
+  assert.equal(third.threshold, pre.threshold);
+  // And an independent implementation, written from preprocessing.json's numbers and words
+  // only (the model run through the module's model, which is plain tfjs plus the layers).
+  const independent = decoded.map((image) => independentInput(image, pre));
+  const fromScratch = tf.tidy(() =>
+    (third.model.predict(independent.map((x) =>
+      tf.tensor4d(x, [1, pre.inputSize, pre.inputSize, 1])
+    )) as tf.Tensor).dataSync()[0]
+  );
+  assert.ok(Math.abs(fromScratch - expected) < 1e-3, `${fromScratch} vs ${expected}`);
+}
+
+Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, compare and export use it", async () => {
+  // Its 100 LDA directions need more than 100 training images: a larger synthetic set.
+  const many = tempDir();
+  writePgmFolder(many, { people: 50, perPerson: 8 });
+  const lbp = (name: string, extra: Partial<TrainOptions> = {}) => {
+    const base = options(name, "lbp_lda", extra);
+    return {
+      ...base,
+      split: {
+        ...base.split,
+        prepare: { ...base.split.prepare, images: many },
+        params: { ...base.split.params, trainPairs: 200 },
+      },
+      params: { ...base.params, epochs: 1 },
+    };
+  };
+  const fitted = await trainExperiment(store, lbp("lbp_fitted"));
+  assert.equal(fitted.epochsDone, 1);
+  const again = await trainExperiment(store, lbp("lbp_again", { force: true }));
+  assert.equal(again.artifact!.key, fitted.artifact!.key);
+  const one = (await loadCheckpoint(join(fitted.artifact!.dir, "checkpoint.bin")))!;
+  assert.equal(one.epoch, 1);
+  assert.ok([...one.weights.values()].every((w) => w.some((v) => v !== 0)), "the fit fills the projection");
+  assert.ok(lines.some((l) => /lda: 5782 descriptor values for \d+ images/.test(l)));
+  const tested = await testExperiment(store, {
+    name: "lbp_fitted",
+    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
+    backend: "wasm",
+    log: (l) => lines.push(l),
+  });
+  const metrics: TestMetrics = JSON.parse(Deno.readTextFileSync(join(tested.dir, "metrics.json")));
+  assert.equal(metrics.sets.test.pairs, 16);
+  await usableEverywhere("lbp_fitted");
+});
 
 Deno.test("compare --pairs: labelled list scored with a summary; a bad line and a missing image are listed, exit 1", async () => {
   await trainExperiment(store, options("seed_straight", "seed"));

@@ -114,3 +114,18 @@ Deno.test("bad training options are refused with one line naming the option", ()
   refused(["--model", "seed_cosface", "--margin", "2"], /--margin: 2 is out of range/);
   refused(["--lr-schedule", "step"], /--lr-schedule: "step" is not one of/);
 });
+
+Deno.test("fitted models: one pass, no margin; --epochs other than 1 is refused", () => {
+  const lbp = read(["--model", "lbp_lda"]);
+  assert.equal(lbp.epochs, 1);
+  assert.deepEqual(lbp.objective, getModel("lbp_lda").objective);
+  assert.equal(read(["--model", "lbp_lda", "--epochs", "1"]).epochs, 1);
+  assert.throws(
+    () => read(["--model", "lbp_lda", "--epochs", "5"]),
+    (e: Error) => e instanceof UserError && /--epochs 5: model lbp_lda is fitted in one pass/.test(e.message),
+  );
+  assert.throws(
+    () => read(["--model", "lbp_lda", "--margin", "0.2"]),
+    (e: Error) => e instanceof UserError && /--margin: model lbp_lda is fitted in one pass/.test(e.message),
+  );
+});

@@ -1,0 +1,88 @@
+/**
+ * Local binary pattern (LBP) histograms, the classical face descriptor (Ahonen et al. 2006):
+ * each pixel is coded by which of its 8 neighbours at distance `r` are at least as bright as it,
+ * the 58 "uniform" codes (at most two 0/1 transitions around the circle) keep a bin each and the
+ * others share one; the face is cut into square cells and each cell's 59-bin histogram of codes,
+ * as a share of its pixels, is one block of the descriptor. The square root of the shares
+ * (Hellinger mapping) makes Euclidean geometry match histogram similarity better. Brightness
+ * changes that keep the order of pixel values leave the descriptor unchanged.
+ *
+ * It is written with tfjs operations only, so that the same function runs in training, `test`,
+ * `compare` and, copied into the export, in the browser.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { lbpHistograms, lbpFeatureSize } from "./lbp_histograms.ts";
+ * const faces = tf.randomUniform([2, 64, 64, 1], 0, 255) as tf.Tensor4D;
+ * const features = lbpHistograms(faces, [1, 2], 8); // [2, lbpFeatureSize(64, [1, 2], 8)]
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Length of {@linkcode lbpHistograms}'s descriptor for `size` x `size` faces. */
+export function lbpFeatureSize(size: number, radii: readonly number[], cell: number): number {
+  return radii.reduce((sum, r) => sum + Math.floor((size - 2 * r) / cell) ** 2 * 59, 0);
+}
+
+/**
+ * Uniform LBP histograms of grey faces [batch, size, size, 1] (any brightness scale): for each
+ * radius in turn, cells of `cell` x `cell` code pixels (the border of `r` pixels has no code, and
+ * a remainder of less than a cell at the bottom and right is left out), 59 square-rooted shares
+ * per cell, cells in row-major order. Returns [batch, {@linkcode lbpFeatureSize}].
+ */
+export function lbpHistograms(
+  images: tf.Tensor4D,
+  radii: readonly number[],
+  cell: number,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    // Bin of each 8-bit code: uniform codes in increasing order, then one bin for the rest.
+    const bins: number[] = [];
+    let next = 0;
+    for (let code = 0; code < 256; code++) {
+      let transitions = 0;
+      for (let i = 0; i < 8; i++) {
+        transitions += ((code >> i) & 1) !== ((code >> ((i + 1) % 8)) & 1) ? 1 : 0;
+      }
+      bins.push(transitions <= 2 ? next++ : 58);
+    }
+    const binOf = tf.tensor1d(bins, "int32");
+    const [batch, height, width] = images.shape;
+    const parts: tf.Tensor2D[] = [];
+    for (const r of radii) {
+      const h = height - 2 * r, w = width - 2 * r;
+      const at = (dy: number, dx: number) =>
+        tf.slice(images, [0, r + dy, r + dx, 0], [batch, h, w, 1]);
+      const centre = at(0, 0);
+      // Clockwise from the top-left neighbour; bit i is neighbour i.
+      const neighbours = [[-r, -r], [-r, 0], [-r, r], [0, r], [r, r], [r, 0], [r, -r], [0, -r]];
+      const codes = tf.addN(
+        neighbours.map(([dy, dx], i) =>
+          tf.mul(tf.cast(tf.greaterEqual(at(dy, dx), centre), "int32"), tf.scalar(1 << i, "int32"))
+        ),
+      );
+      // Each cell's codes as one row, then counted per bin.
+      const gy = Math.floor(h / cell), gx = Math.floor(w / cell);
+      const rows = tf.reshape(
+        tf.transpose(
+          tf.reshape(
+            tf.slice(tf.reshape(tf.gather(binOf, codes), [batch, h, w]), [0, 0, 0], [
+              batch,
+              gy * cell,
+              gx * cell,
+            ]),
+            [batch, gy, cell, gx, cell],
+          ),
+          [0, 1, 3, 2, 4],
+        ),
+        [batch * gy * gx, cell * cell],
+      ) as tf.Tensor2D;
+      const counts = tf.denseBincount(rows, tf.tensor2d([], [0, 0], "float32"), 59);
+      const shares = tf.div(tf.cast(counts, "float32"), cell * cell);
+      parts.push(tf.reshape(tf.sqrt(shares), [batch, -1]));
+    }
+    return (parts.length === 1 ? parts[0] : tf.concat(parts, 1)) as tf.Tensor2D;
+  });
+}

@@ -1,0 +1,304 @@
+/**
+ * Fitting of `lda` models: no gradient steps, one pass over the training images. The model's
+ * fixed descriptor of every training image is centred and reduced by PCA to `components`
+ * whitened dimensions; LDA over the training people (those with at least two images) then keeps
+ * the embedding size's most discriminative directions: within-person variation is whitened and
+ * the spread of the people's means maximised (Belhumeur et al. 1997, "Fisherfaces"). Projection
+ * and offset become the model's parameters, written as a one-epoch checkpoint with its
+ * validation figures, so that every later stage treats the model like a trained one.
+ *
+ * The PCA of the descriptor covariance (thousands of dimensions) is found by subspace iteration
+ * with tfjs matrix products, so only `components`-sized eigenproblems are solved in JavaScript.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { EVAL_BATCH_PAIRS } from "../config/defaults.ts";
+import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
+import { symmetricEigen } from "../evaluate/embedding_projection.ts";
+import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
+import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
+import { ModelParams } from "../model/model_params.ts";
+import { getModel } from "../model/registry.ts";
+import type { SiameseModel } from "../model/siamese_model.ts";
+import { UserError } from "../util/errors.ts";
+import { Adam } from "./adam.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type EpochRecord, writeHistory } from "./history.ts";
+import { withObjective } from "./objective.ts";
+import {
+  TRAIN_FILES,
+  type TrainData,
+  type TrainParams,
+  type TrainRunOptions,
+  type TrainRunResult,
+} from "./trainer.ts";
+
+/** Subspace iterations of the PCA (the leading components settle within a few). */
+const PCA_ITERATIONS = 6;
+/** Extra vectors iterated beside the components kept, for faster convergence. */
+const PCA_OVERSAMPLING = 32;
+/** Added to the within-person covariance's eigenvalues (in whitened units) before inverting. */
+const WITHIN_RIDGE = 1e-3;
+
+/** Images fed to the descriptor at once. */
+const DESCRIPTOR_BATCH = 256;
+
+/** The descriptors of `images` (indices into `faces`), row-major [images, features]. */
+export async function describeImages(
+  model: SiameseModel,
+  faces: Uint8Array,
+  size: number,
+  images: ArrayLike<number>,
+): Promise<{ rows: Float32Array; features: number }> {
+  const fitted = model.fitted!;
+  const pixels = size * size;
+  const parts: Float32Array[] = [];
+  let features = 0;
+  for (let start = 0; start < images.length; start += DESCRIPTOR_BATCH) {
+    const count = Math.min(DESCRIPTOR_BATCH, images.length - start);
+    const input = new Float32Array(count * pixels);
+    for (let k = 0; k < count; k++) {
+      const offset = images[start + k] * pixels;
+      // The same scaling as the batches `embed` receives (pixel / 255).
+      for (let i = 0; i < pixels; i++) input[k * pixels + i] = faces[offset + i] / 255;
+    }
+    const out = tf.tidy(() => fitted.descriptor(tf.tensor4d(input, [count, size, size, 1])));
+    features = out.shape[1];
+    parts.push(await out.data() as Float32Array);
+    out.dispose();
+  }
+  const rows = new Float32Array(images.length * features);
+  let at = 0;
+  for (const part of parts) rows.set(part, at), at += part.length;
+  return { rows, features };
+}
+
+/** `a` (n x n, row-major) times `b` (n x m). */
+function multiply(a: Float64Array, b: Float64Array, n: number, m: number): Float64Array {
+  const out = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < n; k++) {
+      const aik = a[i * n + k];
+      if (aik === 0) continue;
+      for (let j = 0; j < m; j++) out[i * m + j] += aik * b[k * m + j];
+    }
+  }
+  return out;
+}
+
+/** Eigenpairs of a symmetric matrix sorted by decreasing value (vectors as columns). */
+function sortedEigen(matrix: Float64Array, n: number): { values: number[]; vectors: number[][] } {
+  const { values, vectors } = symmetricEigen(matrix, n);
+  const order = Array.from(values.keys()).sort((i, j) => values[j] - values[i]);
+  return {
+    values: order.map((i) => values[i]),
+    vectors: order.map((i) => Array.from({ length: n }, (_, r) => vectors[r * n + i])),
+  };
+}
+
+/**
+ * The projection [features, embedding] and offset [embedding] of PCA (`components`, whitened)
+ * then LDA for descriptors `rows` of people `people` (one id per row).
+ */
+export function fitLdaProjection(
+  rows: Float32Array,
+  features: number,
+  people: ArrayLike<number>,
+  options: { components: number; embedding: number },
+): { projection: Float32Array; offset: Float32Array } {
+  const n = people.length;
+  const d = Math.min(options.components, features, n - 1);
+  if (options.embedding > d) {
+    throw new UserError(
+      `lda: ${options.embedding} embedding dimensions need at least ${
+        options.embedding + 1
+      } training images and descriptor values (got ${n} and ${features})`,
+    );
+  }
+  return tf.tidy(() => {
+    const x = tf.tensor2d(rows, [n, features]);
+    const mean = tf.mean(x, 0, true);
+    const centred = tf.sub(x, mean);
+    // The covariance times a basis: through the data when it has fewer rows than half the
+    // features (cheaper than forming the features x features covariance), else formed once.
+    const covariance = 2 * n < features
+      ? undefined
+      : tf.div(tf.matMul(centred, centred, true, false), n) as tf.Tensor2D;
+    const timesCovariance = (q: tf.Tensor2D): tf.Tensor2D =>
+      covariance
+        ? tf.matMul(covariance, q)
+        : tf.div(tf.matMul(centred, tf.matMul(centred, q), true, false), n) as tf.Tensor2D;
+    // PCA by subspace iteration, each step made orthonormal through the eigenvectors of its
+    // Gram matrix (small), then Rayleigh-Ritz for the components and their variances.
+    const width = Math.min(d + PCA_OVERSAMPLING, features);
+    let basis = tf.randomNormal([features, width], 0, 1, "float32", 42) as tf.Tensor2D;
+    const orthonormal = (z: tf.Tensor2D) => {
+      const gram = new Float64Array(tf.matMul(z, z, true, false).dataSync());
+      const { values, vectors } = sortedEigen(gram, width);
+      const scale = new Float32Array(width * width);
+      for (let r = 0; r < width; r++) {
+        for (let c = 0; c < width; c++) {
+          scale[r * width + c] = vectors[c][r] / Math.sqrt(Math.max(values[c], 1e-20));
+        }
+      }
+      return tf.matMul(z, tf.tensor2d(scale, [width, width])) as tf.Tensor2D;
+    };
+    for (let i = 0; i < PCA_ITERATIONS; i++) basis = orthonormal(timesCovariance(basis));
+    const ritz = new Float64Array(
+      tf.matMul(basis, timesCovariance(basis), true, false).dataSync(),
+    );
+    const pca = sortedEigen(ritz, width);
+    // Whitened PCA: features x d, column j = component j / sqrt(variance j).
+    const rotation = new Float32Array(width * d);
+    for (let r = 0; r < width; r++) {
+      for (let c = 0; c < d; c++) {
+        rotation[r * d + c] = pca.vectors[c][r] / Math.sqrt(Math.max(pca.values[c], 1e-12));
+      }
+    }
+    const whiten = tf.matMul(basis, tf.tensor2d(rotation, [width, d]));
+    const y = tf.matMul(centred, whiten).dataSync() as Float32Array; // n x d
+
+    // LDA in the whitened space, on the people with at least two images.
+    const members = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      const list = members.get(people[i]) ?? [];
+      list.push(i);
+      members.set(people[i], list);
+    }
+    const groups = [...members.values()].filter((m) => m.length >= 2);
+    if (groups.length < 2) {
+      throw new UserError("lda: fewer than two training people have two images to learn from");
+    }
+    const within = new Float64Array(d * d);
+    const means: Float64Array[] = [];
+    const diff = new Float64Array(d);
+    let counted = 0;
+    for (const group of groups) {
+      const centre = new Float64Array(d);
+      for (const i of group) for (let k = 0; k < d; k++) centre[k] += y[i * d + k] / group.length;
+      means.push(centre);
+      for (const i of group) {
+        for (let k = 0; k < d; k++) diff[k] = y[i * d + k] - centre[k];
+        for (let r = 0; r < d; r++) {
+          const dr = diff[r];
+          for (let c = r; c < d; c++) within[r * d + c] += dr * diff[c];
+        }
+        counted++;
+      }
+    }
+    for (let r = 0; r < d; r++) {
+      for (let c = r; c < d; c++) within[c * d + r] = within[r * d + c] /= counted;
+    }
+    const grand = new Float64Array(d);
+    for (const m of means) for (let k = 0; k < d; k++) grand[k] += m[k] / means.length;
+    const between = new Float64Array(d * d);
+    for (const m of means) {
+      for (let r = 0; r < d; r++) {
+        const dr = m[r] - grand[r];
+        for (let c = 0; c < d; c++) between[r * d + c] += dr * (m[c] - grand[c]) / means.length;
+      }
+    }
+    // S_w^(-1/2), then the leading eigenvectors of S_w^(-1/2) S_b S_w^(-1/2).
+    const w = sortedEigen(within, d);
+    const inverseRoot = new Float64Array(d * d);
+    for (let j = 0; j < d; j++) {
+      const s = 1 / Math.sqrt(w.values[j] + WITHIN_RIDGE);
+      const v = w.vectors[j];
+      for (let r = 0; r < d; r++) {
+        for (let c = 0; c < d; c++) inverseRoot[r * d + c] += v[r] * s * v[c];
+      }
+    }
+    const scatter = multiply(inverseRoot, multiply(between, inverseRoot, d, d), d, d);
+    const lda = sortedEigen(scatter, d);
+    const k = options.embedding;
+    const directions = new Float64Array(d * k);
+    for (let c = 0; c < k; c++) {
+      for (let r = 0; r < d; r++) directions[r * k + c] = lda.vectors[c][r];
+    }
+    const inner = Float32Array.from(multiply(inverseRoot, directions, d, k));
+    const projection = tf.matMul(whiten, tf.tensor2d(inner, [d, k]));
+    const offset = tf.neg(tf.matMul(mean, projection));
+    return {
+      projection: projection.dataSync() as Float32Array,
+      offset: offset.dataSync() as Float32Array,
+    };
+  });
+}
+
+/**
+ * Fits an `lda` model in `options.workDir` (the counterpart of `runTraining`, with the same
+ * inputs and result): the training images are `data.train.a` with people `data.train.classes`.
+ * A finished fit is found again, not redone. It is one pass: `params.epochs` must be 1.
+ */
+export async function fitLda(
+  params: TrainParams,
+  data: TrainData,
+  options: TrainRunOptions,
+): Promise<TrainRunResult> {
+  const log = options.log ?? console.log;
+  const model = withObjective(getModel(params.model), params.objective);
+  if (model.objective.kind !== "lda" || !model.fitted) {
+    throw new Error(`model ${model.name} is not a fitted (lda) model`);
+  }
+  if (params.epochs !== 1) {
+    throw new UserError(`model ${model.name} is fitted in one pass: epochs must be 1`);
+  }
+  const path = join(options.workDir, TRAIN_FILES.checkpoint);
+  const done = await loadCheckpoint(path);
+  if (done) {
+    const history = done.meta.history as EpochRecord[];
+    return { epochsDone: 1, complete: true, history, epochsThisCall: 0 };
+  }
+  const classes = data.train.classes;
+  if (!classes) throw new Error("fitLda: the training images need their people (classes)");
+  const started = performance.now();
+  const { rows, features } = await describeImages(model, data.faces, data.size, data.train.a);
+  log(`train: lda: ${features} descriptor values for ${data.train.a.length} images`);
+  const fit = fitLdaProjection(rows, features, classes, {
+    components: model.objective.components,
+    embedding: model.embeddingSize,
+  });
+  const weights = new ModelParams(
+    model,
+    new Map([[model.fitted.projection, fit.projection], [model.fitted.offset, fit.offset]]),
+  );
+  const fitSeconds = (performance.now() - started) / 1000;
+  const val = await predictPairsAsync(weights, {
+    faces: data.faces,
+    size: data.size,
+    pairs: data.val,
+    batchSize: EVAL_BATCH_PAIRS,
+    seed: params.seed,
+    augment: null,
+  });
+  const labels = Array.from(data.val.same);
+  const threshold = bestThreshold(val.probabilities, labels);
+  // One "epoch": no training loss or accuracy exists (NaN), validation as after any epoch.
+  const record: EpochRecord = {
+    epoch: 1,
+    trainLoss: NaN,
+    trainAccuracy: NaN,
+    valLoss: val.loss,
+    valAccuracy: classificationMetrics(val.probabilities, labels, { threshold }).accuracy,
+    valAuc: rocAuc(rocCurve(val.probabilities, data.val.same)),
+    seconds: (performance.now() - started) / 1000,
+    pairsPerSecond: data.train.a.length / fitSeconds,
+  };
+  const history = [record];
+  await saveCheckpoint(path, {
+    model: model.name,
+    epoch: 1,
+    weights: await weights.readArrays(),
+    optimizer: await new Adam(params.adam).readState(),
+    meta: { seed: params.seed, history },
+  });
+  await writeHistory(options.workDir, history);
+  weights.dispose();
+  log(
+    `fitted in ${record.seconds.toFixed(1)}s | val acc ${
+      (100 * record.valAccuracy).toFixed(2)
+    }% AUC ${record.valAuc!.toFixed(4)}`,
+  );
+  return { epochsDone: 1, complete: true, history, epochsThisCall: 1 };
+}

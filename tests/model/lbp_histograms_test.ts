@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../../lib/backend/select_backend.ts";
+import { LbpHistograms } from "../../lib/model/custom_layers.ts";
+import { lbpFeatureSize, lbpHistograms } from "../../lib/model/lbp_histograms.ts";
+import { Rng } from "../../lib/util/rng.ts";
+
+const faces = (values: number[], size: number) =>
+  tf.tensor4d(values, [values.length / (size * size), size, size, 1]);
+
+Deno.test("descriptor length: 59 bins per cell, cells inside the coded area", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  // Radius 1 codes 62x62 pixels: 7x7 cells of 8; radius 2 codes 60x60: 7x7 cells.
+  assert.equal(lbpFeatureSize(64, [1, 2], 8), 2 * 49 * 59);
+  assert.equal(lbpFeatureSize(10, [1], 4), 4 * 59);
+  const out = lbpHistograms(tf.zeros([3, 64, 64, 1]) as tf.Tensor4D, [1, 2], 8);
+  assert.deepEqual(out.shape, [3, lbpFeatureSize(64, [1, 2], 8)]);
+  out.dispose();
+});
+
+Deno.test("codes by hand: flat faces are the last uniform code; one brighter neighbour is bin 1; two apart are not uniform", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const bins = (values: number[]) => Array.from(lbpHistograms(faces(values, 3), [1], 1).dataSync());
+  const only = (bin: number) => Array.from({ length: 59 }, (_, i) => (i === bin ? 1 : 0));
+  // Every neighbour >= the centre: code 255, the 58th uniform code (bin 57).
+  assert.deepEqual(bins([5, 5, 5, 5, 5, 5, 5, 5, 5]), only(57));
+  // Only the top-left neighbour (bit 0) is >= the centre: code 1, bin 1.
+  assert.deepEqual(bins([9, 1, 1, 1, 5, 1, 1, 1, 1]), only(1));
+  // Top-left and top-right (bits 0 and 2): code 5 has four transitions, the shared bin 58.
+  assert.deepEqual(bins([9, 1, 9, 1, 5, 1, 1, 1, 1]), only(58));
+  // No neighbour >= the centre: code 0, bin 0.
+  assert.deepEqual(bins([1, 1, 1, 1, 5, 1, 1, 1, 1]), only(0));
+});
+
+Deno.test("shares per cell, square-rooted; an order-preserving brightness change leaves the descriptor as it is", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const rng = new Rng(5);
+  const values = Array.from({ length: 2 * 20 * 20 }, () => rng.nextInt(256));
+  const plain = lbpHistograms(faces(values, 20), [1, 2], 6);
+  const squares = plain.square().reshape([2, -1, 59]).sum(2).dataSync();
+  for (const s of squares) assert.ok(Math.abs(s - 1) < 1e-5, `a cell's shares sum to ${s}`);
+  const brighter = lbpHistograms(faces(values.map((v) => Math.sqrt(v) * 3 + 7), 20), [1, 2], 6);
+  assert.deepEqual(Array.from(brighter.dataSync()), Array.from(plain.dataSync()));
+  // The export's layer computes the same.
+  const layer = new LbpHistograms({ radii: [1, 2], cell: 6 });
+  const viaLayer = layer.apply(faces(values, 20)) as tf.Tensor;
+  assert.deepEqual(layer.computeOutputShape([null, 20, 20, 1]), [null, plain.shape[1]]);
+  assert.deepEqual(Array.from(viaLayer.dataSync()), Array.from(plain.dataSync()));
+  tf.dispose([plain, brighter, viaLayer]);
+});
