@@ -13,7 +13,7 @@
  * @module
  */
 import { FACE_FILES } from "../data/face_array.ts";
-import { TRAIN_FILES } from "../train/trainer.ts";
+import { TRAIN_FILES } from "../train/train_files.ts";
 
 /** Files of a split artifact. */
 export const SPLIT_FILES = {

@@ -94,12 +94,8 @@ export interface TrainRunResult {
   epochsThisCall: number;
 }
 
-/** File names inside a training folder. */
-export const TRAIN_FILES = {
-  checkpoint: "checkpoint.bin",
-  historyJson: "history.json",
-  historyCsv: "history.csv",
-} as const;
+import { TRAIN_FILES } from "./train_files.ts";
+export { TRAIN_FILES };
 
 /** A rate in percent, as every task prints accuracies. */
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;

@@ -8,6 +8,7 @@ import { TEST_CODE, TEST_FILES } from "../../lib/pipeline/test_stage.ts";
 import { TEN_FOLD_TEST_CODE } from "../../lib/pipeline/ten_fold.ts";
 import { STORE_STAGES } from "../../lib/pipeline/clean.ts";
 import { STAGE_TABLE, stage } from "../../lib/pipeline/stages.ts";
+import { codeFingerprint } from "../../lib/pipeline/code_fingerprint.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 
 Deno.test("the stage modules take their code and output names from the declared table", () => {
@@ -48,4 +49,15 @@ Deno.test("a build of a declared stage that misses a declared output fails and c
     return {};
   });
   assert.equal(complete.cached, false);
+});
+
+Deno.test("the data stages' code keys hold the data code, not the models or the training", async () => {
+  for (const name of ["prepare", "split"] as const) {
+    const files = Object.keys((await codeFingerprint(stage(name).code)).files);
+    assert.ok(files.includes(`lib/pipeline/${name}_stage.ts`), files.join(" "));
+    const foreign = files.filter((f) => f.startsWith("lib/model/") || f.startsWith("lib/train/trainer"));
+    assert.deepEqual(foreign, [], `${name}: a model change would rebuild its faces`);
+  }
+  const train = Object.keys((await codeFingerprint(stage("train").code)).files);
+  assert.ok(train.includes("lib/model/registry.ts") && train.includes("lib/train/trainer.ts"));
 });
