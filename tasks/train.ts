@@ -3,7 +3,13 @@
  * split first if needed), checkpointing each epoch; rerunning resumes.
  * @module
  */
-import { artifactsRoot, TRAIN_DEFAULTS } from "../lib/config/defaults.ts";
+import {
+  artifactsRoot,
+  type PrepareParams,
+  type SplitParams,
+  TRAIN_DEFAULTS,
+} from "../lib/config/defaults.ts";
+import type { SplitOptions } from "../lib/pipeline/split_stage.ts";
 import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
 import {
@@ -15,7 +21,13 @@ import {
 } from "../lib/pipeline/stage_options.ts";
 import { trainExperiment, type TrainOptions } from "../lib/pipeline/train_stage.ts";
 import { FOLDS, trainTenFold } from "../lib/pipeline/ten_fold.ts";
-import { readTrainParams, TRAIN_HELP, TRAIN_OPTIONS } from "../lib/pipeline/train_options.ts";
+import {
+  memberNames,
+  readTrainParams,
+  TRAIN_HELP,
+  TRAIN_OPTIONS,
+} from "../lib/pipeline/train_options.ts";
+import { ExperimentIndex } from "../lib/pipeline/experiments.ts";
 import {
   choiceOption,
   intOption,
@@ -59,10 +71,29 @@ await runTask("train", async () => {
   const budget = stringOption(args, "time-budget");
   const load = stringOption(args, "load");
   if (load !== undefined) validateExperimentName(load);
+  const store = new ArtifactStore(artifactsRoot());
+  const members = memberNames(args);
+  const index = new ExperimentIndex(store.root);
+  if (members) {
+    // An ensemble uses its members' faces and split: options naming others would be ignored.
+    const data = [...Object.keys(PREPARE_OPTIONS), ...Object.keys(SPLIT_OPTIONS)].filter((o) =>
+      args.values[o] !== undefined
+    );
+    if (data.length > 0) {
+      throw new UserError(
+        `--members and --${data[0]}: an ensemble uses its members' prepared faces and split`,
+      );
+    }
+  }
+  const trainSplit = members ? await memberSplit(index, members[0], split) : split;
   const trainOptions: TrainOptions = {
     name,
-    split,
-    params: readTrainParams(args, split.params.seed),
+    split: trainSplit,
+    params: readTrainParams(
+      args,
+      trainSplit.params.seed,
+      members && await memberModels(index, members),
+    ),
     backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,
     timeBudgetSeconds: budget === undefined ? undefined : parseDuration(budget, "time-budget"),
     load,
@@ -96,8 +127,7 @@ await runTask("train", async () => {
     Deno.removeSignalListener("SIGINT", interrupted);
     Deno.kill(Deno.pid, "SIGINT");
   });
-  const store = new ArtifactStore(artifactsRoot());
-  if (split.params.protocol === "lfw-view2" && split.params.fold === undefined) {
+  if (trainSplit.params.protocol === "lfw-view2" && trainSplit.params.fold === undefined) {
     const result = await trainTenFold(store, trainOptions);
     console.log(
       result.complete === FOLDS
@@ -124,3 +154,47 @@ await runTask("train", async () => {
     );
   }
 });
+
+/** The models of experiments `names` (single or ten-fold), from their records. */
+async function memberModels(index: ExperimentIndex, names: string[]): Promise<string[]> {
+  const models: string[] = [];
+  for (const name of names) {
+    validateExperimentName(name);
+    const record = await index.get(name);
+    const model = (record?.options.train as { model?: string } | undefined)?.model;
+    if (!record || !model) {
+      throw new UserError(
+        `--members ${name}: no such experiment (\`deno task experiments\` lists them)`,
+      );
+    }
+    models.push(model);
+  }
+  return models;
+}
+
+/**
+ * The data options `member` was trained with (a ten-fold experiment's: its first fold's without
+ * the fold), so that an ensemble's record says what it compares faces on.
+ */
+async function memberSplit(
+  index: ExperimentIndex,
+  member: string,
+  defaults: SplitOptions,
+): Promise<SplitOptions> {
+  let record = await index.get(member);
+  const tenFold = record?.kind === "ten-fold";
+  if (record?.kind === "ten-fold") record = await index.get(record.folds[0]);
+  const options = record?.options as
+    | { images: string; prepare: PrepareParams; split: SplitParams }
+    | undefined;
+  if (!options?.split || !options.prepare) {
+    throw new UserError(
+      `--members ${member}: no such experiment (\`deno task experiments\` lists them)`,
+    );
+  }
+  return {
+    ...defaults,
+    prepare: { images: options.images, params: options.prepare },
+    params: { ...options.split, fold: tenFold ? undefined : options.split.fold },
+  };
+}

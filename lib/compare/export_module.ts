@@ -18,7 +18,13 @@
 import { LFW_FRAME, MIN_FACE_SIDE, scaleCropBox } from "../data/crop_box.ts";
 import { faceRegion } from "../data/face_preprocessing.ts";
 import * as resample from "../data/resample.ts";
-import { AbsDifference, L2Normalize, LbpHistograms, ScaledCosine } from "../model/custom_layers.ts";
+import {
+  AbsDifference,
+  L2Normalize,
+  LbpHistograms,
+  ScaledCosine,
+  WeightedUnitConcat,
+} from "../model/custom_layers.ts";
 import { lbpHistograms } from "../model/lbp_histograms.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 
@@ -74,10 +80,12 @@ export function registerLayers(tf) {
   ${L2Normalize.toString().replace(/\n/g, "\n  ")}
   ${lbpHistograms.toString().replace(/\n/g, "\n  ")}
   ${LbpHistograms.toString().replace(/\n/g, "\n  ")}
+  ${WeightedUnitConcat.toString().replace(/\n/g, "\n  ")}
   tf.serialization.registerClass(AbsDifference);
   tf.serialization.registerClass(ScaledCosine);
   tf.serialization.registerClass(L2Normalize);
   tf.serialization.registerClass(LbpHistograms);
+  tf.serialization.registerClass(WeightedUnitConcat);
   registered = true;
 }
 

@@ -114,12 +114,12 @@ export const TRAIN_DEFAULTS = {
   /**
    * Learning-rate schedule by what the model learns from (its objective's kind): pair models
    * keep the original's constant rate; identity models decay it to 0 along a half cosine, the
-   * recipe of every identity run in the README's results (`lda` models are fitted, not trained
-   * by steps: they use neither).
+   * recipe of every identity run in the README's results (`lda` models and ensembles are fitted,
+   * not trained by steps: they use neither).
    */
-  schedule: { pair: "constant", cosface: "cosine", lda: "constant" },
+  schedule: { pair: "constant", cosface: "cosine", lda: "constant", ensemble: "constant" },
   /** Epochs of linear learning-rate warm-up, by objective kind as `schedule`. */
-  warmupEpochs: { pair: 0, cosface: 1, lda: 0 },
+  warmupEpochs: { pair: 0, cosface: 1, lda: 0, ensemble: 0 },
   /**
    * Identity objectives: fewest training images a person needs to be a class (1: people with
    * a single image are classes too, measured as good or better on View 1).

@@ -3,7 +3,8 @@
  * layers-format export: {@linkcode AbsDifference} (the seed's |left - right| merge),
  * {@linkcode ScaledCosine} (the cosine verification of identity models) and
  * {@linkcode L2Normalize} (unit embeddings before a learnt projection) and
- * {@linkcode LbpHistograms} (the `lbp_lda` model's descriptor). A loader registers them
+ * {@linkcode LbpHistograms} (the `lbp_lda` model's descriptor) and {@linkcode WeightedUnitConcat}
+ * (an ensemble's embedding). A loader registers them
  * with {@linkcode registerCustomLayers}; the browser page defines the same classes.
  * @module
  */
@@ -105,6 +106,43 @@ export class LbpHistograms extends tf.layers.Layer {
   }
 }
 
+/**
+ * Each of several [batch, d_i] inputs scaled to unit length and multiplied by its weight (one
+ * learnt value per input), concatenated: an ensemble's embedding.
+ */
+export class WeightedUnitConcat extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "WeightedUnitConcat";
+  memberWeights: tf.LayerVariable | null = null;
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const count = (inputShape as tf.Shape[]).length;
+    this.memberWeights = this.addWeight("weights", [count], "float32", tf.initializers.ones());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shapes = inputShape as tf.Shape[];
+    return [shapes[0][0], shapes.reduce((sum, s) => sum + (s[1] as number), 0)];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const xs = inputs as tf.Tensor2D[];
+      const w = this.memberWeights!.read();
+      return tf.concat(
+        xs.map((x, i) =>
+          tf.mul(
+            tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12))),
+            tf.slice(w, [i], [1]),
+          )
+        ),
+        1,
+      );
+    });
+  }
+}
+
 let registered = false;
 
 /** Registers the custom layers for (de)serialisation (idempotent). */
@@ -114,5 +152,6 @@ export function registerCustomLayers(): void {
   tf.serialization.registerClass(ScaledCosine);
   tf.serialization.registerClass(L2Normalize);
   tf.serialization.registerClass(LbpHistograms);
+  tf.serialization.registerClass(WeightedUnitConcat);
   registered = true;
 }

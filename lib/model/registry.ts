@@ -7,6 +7,7 @@ import { SEED_MODEL } from "./seed_model.ts";
 import { SEED64_COSFACE_MODEL, SEED_COSFACE_MODEL } from "./seed_cosface_model.ts";
 import { BN64_COSFACE_MODEL, BN_COSFACE_MODEL } from "./bn_cosface_model.ts";
 import { LBP_LDA_MODEL } from "./lbp_model.ts";
+import { ENSEMBLE_SEPARATOR, ensembleModel } from "./ensemble_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
 /** Every available model, by name. */
@@ -19,8 +20,14 @@ export const MODELS: Readonly<Record<string, SiameseModel>> = {
   lbp_lda: LBP_LDA_MODEL,
 };
 
-/** Returns the named model, or a UserError listing the known ones. */
+/**
+ * Returns the named model (an ensemble's name joins its members' with `+`), or a UserError
+ * listing the known ones.
+ */
 export function getModel(name: string): SiameseModel {
+  if (name.includes(ENSEMBLE_SEPARATOR)) {
+    return ensembleModel(name.split(ENSEMBLE_SEPARATOR).map(getModel));
+  }
   const model = MODELS[name];
   if (!model) {
     throw new UserError(

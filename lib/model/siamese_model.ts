@@ -62,6 +62,13 @@ export type ObjectiveSpec =
     kind: "lda";
     /** PCA components kept before the LDA. */
     components: number;
+  }
+  | {
+    /**
+     * No training of its own: trained identity models' unit embeddings, weighted and
+     * concatenated (`ensemble_model.ts`), the weights chosen on validation pairs.
+     */
+    kind: "ensemble";
   };
 
 /** Part of a model built from tfjs layers: its output and which parameters fill which layer. */

@@ -103,6 +103,10 @@ export async function trainTenFold(
       ...options,
       name: record.folds[k - 1],
       split: { ...options.split, params: { ...options.split.params, fold: k } },
+      // An ensemble of ten-fold experiments: fold k of each member.
+      params: options.params.members
+        ? { ...options.params, members: options.params.members.map((m) => `${m}_fold${k}`) }
+        : options.params,
       timeBudgetSeconds: budget,
       // Folds are models of their own: a finished one survives later code changes.
       keepFinished: true,

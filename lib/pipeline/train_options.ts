@@ -11,6 +11,7 @@
  */
 import { ADAM_DEFAULTS, AUGMENT_DEFAULTS, TRAIN_DEFAULTS } from "../config/defaults.ts";
 import { scaledAugmentParams } from "../augment/affine_augmenter.ts";
+import { ENSEMBLE_SEPARATOR } from "../model/ensemble_model.ts";
 import { getModel, MODELS } from "../model/registry.ts";
 import { LR_SCHEDULES } from "../train/lr_schedule.ts";
 import type { TrainParams } from "../train/trainer.ts";
@@ -37,6 +38,7 @@ export const TRAIN_OPTIONS: OptionSpec = {
   margin: { type: "string" },
   "logit-scale": { type: "string" },
   "min-images-per-person": { type: "string" },
+  members: { type: "string" },
 };
 
 const SCHEDULES = LR_SCHEDULES.join(" | ");
@@ -59,11 +61,44 @@ export const TRAIN_HELP = `
   --margin M       identity objectives: CosFace's cosine margin (default: the model's)
   --logit-scale S  identity objectives: CosFace's logit scale (default: the model's)
   --min-images-per-person N  identity objectives: fewest training images a person needs to
-                   be a class (default ${TRAIN_DEFAULTS.minImagesPerPerson})`;
+                   be a class (default ${TRAIN_DEFAULTS.minImagesPerPerson})
+  --members A,B    an ensemble of trained identity experiments A, B, ... (same faces and split
+                   options as theirs): their models, weighted as chosen on validation pairs`;
 
-/** Reads the training parameters; `seed` is the split's (one seed per experiment). */
-export function readTrainParams(args: ParsedArgs, seed: number): TrainParams {
-  const modelName = stringOption(args, "model") ?? TRAIN_DEFAULTS.model;
+/** The experiment names of `--members A,B` (undefined without the option). */
+export function memberNames(args: ParsedArgs): string[] | undefined {
+  const list = stringOption(args, "members");
+  if (list === undefined) return undefined;
+  const names = list.split(",").map((n) => n.trim());
+  if (names.length < 2 || names.some((n) => n === "")) {
+    throw new UserError(`--members "${list}": name two experiments or more, separated by commas`);
+  }
+  if (new Set(names).size !== names.length) {
+    throw new UserError(`--members "${list}": an experiment is named twice`);
+  }
+  return names;
+}
+
+/**
+ * Reads the training parameters; `seed` is the split's (one seed per experiment). With
+ * `--members`, `memberModels` are the members' models (read from their records by the caller),
+ * whose ensemble is the model.
+ */
+export function readTrainParams(
+  args: ParsedArgs,
+  seed: number,
+  memberModels?: readonly string[],
+): TrainParams {
+  const members = memberNames(args);
+  if (members && stringOption(args, "model") !== undefined) {
+    throw new UserError("--model and --members: an ensemble's model is made of its members'");
+  }
+  if (members && memberModels?.length !== members.length) {
+    throw new Error("readTrainParams: --members needs the members' models");
+  }
+  const modelName = members
+    ? memberModels!.join(ENSEMBLE_SEPARATOR)
+    : stringOption(args, "model") ?? TRAIN_DEFAULTS.model;
   const model = getModel(modelName);
   const margin = numberOption(args, "margin", { min: 0, max: 1 });
   const logitScale = numberOption(args, "logit-scale", { min: 1, max: 1000 });
@@ -73,19 +108,22 @@ export function readTrainParams(args: ParsedArgs, seed: number): TrainParams {
       `--${margin !== undefined ? "margin" : "logit-scale"}: model ${modelName} ${
         objective.kind === "pair"
           ? "trains on pairs (binary cross-entropy)"
-          : "is fitted in one pass (PCA + LDA)"
+          : "is fitted in one pass"
       }, which has no margin or logit scale`,
     );
   }
   const epochs = intOption(args, "epochs", { min: 1, max: 100_000 });
-  if (objective.kind === "lda" && epochs !== undefined && epochs !== 1) {
+  const fitted = objective.kind === "lda" || objective.kind === "ensemble";
+  if (fitted && epochs !== undefined && epochs !== 1) {
     throw new UserError(
-      `--epochs ${epochs}: model ${modelName} is fitted in one pass (PCA + LDA), not trained by epochs`,
+      `--epochs ${epochs}: model ${modelName} is fitted in one pass (${
+        objective.kind === "lda" ? "PCA + LDA" : "weights chosen on validation"
+      }), not trained by epochs`,
     );
   }
   return {
     model: modelName,
-    epochs: objective.kind === "lda" ? 1 : epochs ?? TRAIN_DEFAULTS.epochs,
+    epochs: fitted ? 1 : epochs ?? TRAIN_DEFAULTS.epochs,
     batchSize: intOption(args, "batch-size", { min: 1, max: 65_536 }) ?? TRAIN_DEFAULTS.batchSize,
     seed,
     augment: scaledAugmentParams(
@@ -114,8 +152,9 @@ export function readTrainParams(args: ParsedArgs, seed: number): TrainParams {
           scale: logitScale ?? objective.scale,
         },
       }
-      : objective.kind === "lda"
+      : fitted
       ? { objective }
       : {}),
+    ...(members ? { members } : {}),
   };
 }

@@ -26,6 +26,9 @@ import {
 import { identityPairs } from "../data/identity_pairs.ts";
 import { learnsIdentities } from "../train/objective.ts";
 import { fitLda } from "../train/fit_lda.ts";
+import { fitEnsemble } from "../train/fit_ensemble.ts";
+import { ENSEMBLE_SEPARATOR } from "../model/ensemble_model.ts";
+import type { ParamArrays } from "../model/model_params.ts";
 import { canonicalJson } from "../util/hash.ts";
 import { stage } from "./stages.ts";
 import { defaultTrainingThreads } from "../config/defaults.ts";
@@ -135,7 +138,10 @@ export async function trainExperiment(
   if (options.split.params.valPairs === 0) {
     throw new UserError("training needs validation pairs (--val-pairs > 0)");
   }
-  const { prepared, split } = await ensureSplit(store, options.split);
+  // An ensemble compares faces as its members did: on their prepared faces and split.
+  const { prepared, split } = options.params.members
+    ? await membersData(store, index, options.params.members)
+    : await ensureSplit(store, options.split);
 
   // The backend and kernel set are part of what made a model: two kernel sets round
   // differently, so a run is only bit-identical to one made with the same ones.
@@ -180,6 +186,44 @@ export async function trainExperiment(
       );
     }
     inputs.init = initialArtifact.key;
+  }
+  // An ensemble's members: finished experiments on these very faces and split, whose trained
+  // parameters are its inputs (their keys are in its key).
+  const memberWeights: ParamArrays[] = [];
+  const memberModels = options.params.model.split(ENSEMBLE_SEPARATOR);
+  for (const [i, member] of (options.params.members ?? []).entries()) {
+    const found = await index.get(member);
+    if (!found || found.kind === "ten-fold") {
+      throw new UserError(
+        found
+          ? `--members ${member}: it is a ten-fold experiment; name it without --fold and train this one with --protocol lfw-view2`
+          : `--members ${member}: no such experiment (\`deno task experiments\` lists them)`,
+      );
+    }
+    const artifact = found.status === "complete"
+      ? await store.load("train", found.keys.train)
+      : undefined;
+    if (!artifact) {
+      throw new UserError(`--members ${member}: that experiment has not finished training`);
+    }
+    if (found.keys.prepare !== prepared.key || found.keys.split !== split.key) {
+      throw new UserError(
+        `--members ${member}: it was trained on other prepared faces or another split than ${
+          options.params.members![0]
+        } (an ensemble's members share both)`,
+      );
+    }
+    if ((artifact.manifest.params as TrainParams).model !== memberModels[i]) {
+      throw new UserError(
+        `--members ${member}: it is a ${
+          (artifact.manifest.params as TrainParams).model
+        } model, not ${memberModels[i]}`,
+      );
+    }
+    const checkpoint = await loadCheckpoint(join(artifact.dir, TRAIN_FILES.checkpoint));
+    if (!checkpoint) throw new UserError(`--members ${member}: its checkpoint is gone`);
+    memberWeights.push(checkpoint.weights);
+    inputs[`member${i + 1}`] = artifact.key;
   }
   const spec: StageSpec = {
     stage: "train",
@@ -348,7 +392,11 @@ export async function trainExperiment(
       }
       const started = performance.now();
       // Fitted models make their parameters in one pass; the others train by steps.
-      const run = model.objective.kind === "lda" ? fitLda : runTraining;
+      const run = model.objective.kind === "lda"
+        ? fitLda
+        : model.objective.kind === "ensemble"
+        ? fitEnsemble
+        : runTraining;
       const result = await run(options.params, {
         faces: resizeFaceArray(faces, model.inputSize),
         size: model.inputSize,
@@ -359,6 +407,7 @@ export async function trainExperiment(
         workDir,
         timeBudgetSeconds: options.timeBudgetSeconds,
         initialWeights: initial,
+        memberWeights,
         log,
         progress: options.progress,
         threads,
@@ -397,6 +446,34 @@ export async function trainExperiment(
     }
     throw error;
   }
+}
+
+/** The prepared faces and split of an ensemble's members (the first's; all must share them). */
+async function membersData(
+  store: ArtifactStore,
+  index: ExperimentIndex,
+  members: readonly string[],
+): Promise<{ prepared: Artifact; split: Artifact }> {
+  const first = await index.get(members[0]);
+  if (!first || first.kind === "ten-fold") {
+    throw new UserError(
+      first
+        ? `--members ${
+          members[0]
+        }: it is a ten-fold experiment; train the ensemble with --protocol lfw-view2 to combine them fold by fold`
+        : `--members ${members[0]}: no such experiment (\`deno task experiments\` lists them)`,
+    );
+  }
+  const prepared = await store.load("prepare", first.keys.prepare);
+  const split = await store.load("split", first.keys.split);
+  if (!prepared || !split) {
+    throw new UserError(
+      `--members ${members[0]}: its prepared faces or split are gone; \`deno task train ${
+        members[0]
+      }\` rebuilds them`,
+    );
+  }
+  return { prepared, split };
 }
 
 /**

@@ -5,29 +5,21 @@
  * the embedding size's most discriminative directions: within-person variation is whitened and
  * the spread of the people's means maximised (Belhumeur et al. 1997, "Fisherfaces"). Projection
  * and offset become the model's parameters, written as a one-epoch checkpoint with its
- * validation figures, so that every later stage treats the model like a trained one.
+ * validation figures (`fitted_run.ts`), so that every later stage treats it like a trained one.
  *
  * The PCA of the descriptor covariance (thousands of dimensions) is found by subspace iteration
  * with tfjs matrix products, so only `components`-sized eigenproblems are solved in JavaScript.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { join } from "node:path";
-import { EVAL_BATCH_PAIRS } from "../config/defaults.ts";
-import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
 import { symmetricEigen } from "../evaluate/embedding_projection.ts";
-import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
-import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
 import { UserError } from "../util/errors.ts";
-import { Adam } from "./adam.ts";
-import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { type EpochRecord, writeHistory } from "./history.ts";
 import { withObjective } from "./objective.ts";
+import { finishedFit, saveFit } from "./fitted_run.ts";
 import {
-  TRAIN_FILES,
   type TrainData,
   type TrainParams,
   type TrainRunOptions,
@@ -244,12 +236,8 @@ export async function fitLda(
   if (params.epochs !== 1) {
     throw new UserError(`model ${model.name} is fitted in one pass: epochs must be 1`);
   }
-  const path = join(options.workDir, TRAIN_FILES.checkpoint);
-  const done = await loadCheckpoint(path);
-  if (done) {
-    const history = done.meta.history as EpochRecord[];
-    return { epochsDone: 1, complete: true, history, epochsThisCall: 0 };
-  }
+  const done = await finishedFit(options);
+  if (done) return done;
   const classes = data.train.classes;
   if (!classes) throw new Error("fitLda: the training images need their people (classes)");
   const started = performance.now();
@@ -263,42 +251,13 @@ export async function fitLda(
     model,
     new Map([[model.fitted.projection, fit.projection], [model.fitted.offset, fit.offset]]),
   );
-  const fitSeconds = (performance.now() - started) / 1000;
-  const val = await predictPairsAsync(weights, {
-    faces: data.faces,
-    size: data.size,
-    pairs: data.val,
-    batchSize: EVAL_BATCH_PAIRS,
-    seed: params.seed,
-    augment: null,
-  });
-  const labels = Array.from(data.val.same);
-  const threshold = bestThreshold(val.probabilities, labels);
-  // One "epoch": no training loss or accuracy exists (NaN), validation as after any epoch.
-  const record: EpochRecord = {
-    epoch: 1,
-    trainLoss: NaN,
-    trainAccuracy: NaN,
-    valLoss: val.loss,
-    valAccuracy: classificationMetrics(val.probabilities, labels, { threshold }).accuracy,
-    valAuc: rocAuc(rocCurve(val.probabilities, data.val.same)),
-    seconds: (performance.now() - started) / 1000,
-    pairsPerSecond: data.train.a.length / fitSeconds,
-  };
-  const history = [record];
-  await saveCheckpoint(path, {
-    model: model.name,
-    epoch: 1,
-    weights: await weights.readArrays(),
-    optimizer: await new Adam(params.adam).readState(),
-    meta: { seed: params.seed, history },
-  });
-  await writeHistory(options.workDir, history);
-  weights.dispose();
-  log(
-    `fitted in ${record.seconds.toFixed(1)}s | val acc ${
-      (100 * record.valAccuracy).toFixed(2)
-    }% AUC ${record.valAuc!.toFixed(4)}`,
-  );
-  return { epochsDone: 1, complete: true, history, epochsThisCall: 1 };
+  try {
+    return await saveFit(weights, params, data, {
+      ...options,
+      started,
+      examplesPerSecond: data.train.a.length / ((performance.now() - started) / 1000),
+    });
+  } finally {
+    weights.dispose();
+  }
 }

@@ -103,8 +103,8 @@ export function objectiveLoss(
       predictions: count,
     };
   }
-  if (objective.kind === "lda") {
-    throw new Error(`model ${model.name} is fitted in one pass (lda), not trained by a loss`);
+  if (objective.kind === "lda" || objective.kind === "ensemble") {
+    throw new Error(`model ${model.name} is fitted (${objective.kind}), not trained by a loss`);
   }
   const weights = params[COSFACE_WEIGHTS] as tf.Tensor2D | undefined;
   if (!weights) {

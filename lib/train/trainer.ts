@@ -50,6 +50,8 @@ export interface TrainParams {
    * absent: the model's own (and always for pair models).
    */
   objective?: ObjectiveSpec;
+  /** Ensembles (`train --members`): the member experiments, in the order of the model's name. */
+  members?: string[];
 }
 
 /** The data of a run. */
@@ -72,6 +74,8 @@ export interface TrainRunOptions {
   timeBudgetSeconds?: number;
   /** Starting weights instead of a fresh initialisation (`--load`). */
   initialWeights?: ParamArrays;
+  /** Ensembles: each member's trained parameters, in the order of `members`. */
+  memberWeights?: ParamArrays[];
   /** Status lines (default console.log). */
   log?: (line: string) => void;
   /** Live progress line on a terminal (default: automatic). */

@@ -117,7 +117,10 @@ for (const name of Object.keys(MODELS).filter((n) => MODELS[n].fitted)) {
       const values = new Map(
         model.params.map((p) => [
           p.name,
-          Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () => rng.nextFloat() - 0.5),
+          Float32Array.from(
+            { length: p.shape.reduce((a, b) => a * b, 1) },
+            () => rng.nextFloat() - 0.5,
+          ),
         ]),
       );
       const params = new ModelParams(model, values);
@@ -125,9 +128,13 @@ for (const name of Object.keys(MODELS).filter((n) => MODELS[n].fitted)) {
       const e = model.embed(p, faces, INFERENCE_CONTEXT);
       assert.deepEqual(e.shape, [4, model.embeddingSize]);
       // embed = descriptor x projection + offset
-      const expected = tf.add(tf.matMul(fitted.descriptor(faces), p[fitted.projection] as tf.Tensor2D), p[fitted.offset]);
+      const expected = tf.add(
+        tf.matMul(fitted.descriptor(faces), p[fitted.projection] as tf.Tensor2D),
+        p[fitted.offset],
+      );
       assert.ok(tf.max(tf.abs(tf.sub(e, expected))).dataSync()[0] < 1e-4);
-      const l = tf.slice(e, [0, 0], [2, -1]) as tf.Tensor2D, r = tf.slice(e, [2, 0], [2, -1]) as tf.Tensor2D;
+      const l = tf.slice(e, [0, 0], [2, -1]) as tf.Tensor2D,
+        r = tf.slice(e, [2, 0], [2, -1]) as tf.Tensor2D;
       const ab = model.head(p, l, r, INFERENCE_CONTEXT).dataSync();
       const ba = model.head(p, r, l, INFERENCE_CONTEXT).dataSync();
       for (let i = 0; i < 2; i++) assert.ok(Math.abs(ab[i] - ba[i]) < 1e-4);

@@ -241,6 +241,58 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
   const metrics: TestMetrics = JSON.parse(Deno.readTextFileSync(join(tested.dir, "metrics.json")));
   assert.equal(metrics.sets.test.pairs, 16);
   await usableEverywhere("lbp_fitted");
+
+  // An ensemble of it and a CNN trained on the same faces and split.
+  const cnn = lbp("cnn_many");
+  await trainExperiment(store, { ...cnn, params: { ...cnn.params, model: "seed64_cosface", epochs: 2 } });
+  const ensemble = (name: string, members: string[], models: string[]): TrainOptions => {
+    const base = lbp(name);
+    return {
+      ...base,
+      params: {
+        ...base.params,
+        model: models.join("+"),
+        members,
+        objective: { kind: "ensemble" },
+      },
+    };
+  };
+  lines.length = 0;
+  const fused = await trainExperiment(
+    store,
+    ensemble("fused", ["cnn_many", "lbp_fitted"], ["seed64_cosface", "lbp_lda"]),
+  );
+  assert.equal(fused.epochsDone, 1);
+  assert.ok(
+    lines.some((l) => /ensemble weights chosen on 16 validation pairs: cnn_many \d\.\d\d, lbp_fitted \d\.\d\d/.test(l)),
+    lines.join("\n"),
+  );
+  // The members' trained parameters are its inputs.
+  const inputs = fused.artifact!.manifest.inputs;
+  assert.equal(inputs.member2, fitted.artifact!.key);
+  const fusedTest = await testExperiment(store, {
+    name: "fused",
+    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
+    backend: "wasm",
+    log: (l) => lines.push(l),
+  });
+  assert.ok(Deno.statSync(join(fusedTest.dir, "metrics.json")).isFile);
+  await usableEverywhere("fused");
+  // Members that did not finish, or trained on other data, are refused before any work.
+  await trainExperiment(store, {
+    ...cnn,
+    name: "cnn_paused",
+    params: { ...cnn.params, model: "seed64_cosface", epochs: 3 },
+    timeBudgetSeconds: 1e-6,
+  });
+  await assert.rejects(
+    () => trainExperiment(store, ensemble("fused2", ["lbp_fitted", "cnn_paused"], ["lbp_lda", "seed64_cosface"])),
+    /--members cnn_paused: that experiment has not finished training/,
+  );
+  await assert.rejects(
+    () => trainExperiment(store, ensemble("fused3", ["lbp_fitted", "seed64_cosface_straight"], ["lbp_lda", "seed64_cosface"])),
+    /--members seed64_cosface_straight: (no such experiment|it was trained on other prepared faces or another split than lbp_fitted)/,
+  );
 });
 
 Deno.test("compare --pairs: labelled list scored with a summary; a bad line and a missing image are listed, exit 1", async () => {

@@ -122,10 +122,33 @@ Deno.test("fitted models: one pass, no margin; --epochs other than 1 is refused"
   assert.equal(read(["--model", "lbp_lda", "--epochs", "1"]).epochs, 1);
   assert.throws(
     () => read(["--model", "lbp_lda", "--epochs", "5"]),
-    (e: Error) => e instanceof UserError && /--epochs 5: model lbp_lda is fitted in one pass/.test(e.message),
+    (e: Error) =>
+      e instanceof UserError && /--epochs 5: model lbp_lda is fitted in one pass/.test(e.message),
   );
   assert.throws(
     () => read(["--model", "lbp_lda", "--margin", "0.2"]),
-    (e: Error) => e instanceof UserError && /--margin: model lbp_lda is fitted in one pass/.test(e.message),
+    (e: Error) =>
+      e instanceof UserError && /--margin: model lbp_lda is fitted in one pass/.test(e.message),
+  );
+});
+
+Deno.test("--members: the ensemble of the members' models, fitted in one pass; bad lists are refused", () => {
+  const args = (list: string[]) => parseTaskArgs(list, TRAIN_OPTIONS);
+  const params = readTrainParams(args(["--members", "cnn,lbp"]), 7, ["seed64_cosface", "lbp_lda"]);
+  assert.equal(params.model, "seed64_cosface+lbp_lda");
+  assert.deepEqual(params.members, ["cnn", "lbp"]);
+  assert.equal(params.epochs, 1);
+  assert.deepEqual(params.objective, { kind: "ensemble" });
+  const refused = (list: string[], pattern: RegExp) =>
+    assert.throws(
+      () => readTrainParams(args(list), 7, ["seed64_cosface", "lbp_lda"]),
+      (e: Error) => e instanceof UserError && pattern.test(e.message),
+    );
+  refused(["--members", "cnn"], /--members "cnn": name two experiments or more/);
+  refused(["--members", "cnn,cnn"], /an experiment is named twice/);
+  refused(["--members", "cnn,lbp", "--model", "seed"], /--model and --members/);
+  refused(
+    ["--members", "cnn,lbp", "--epochs", "3"],
+    /--epochs 3: model seed64_cosface\+lbp_lda is fitted in one pass/,
   );
 });

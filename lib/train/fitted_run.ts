@@ -1,0 +1,77 @@
+/**
+ * The end of a run of a fitted model (no gradient steps: `lda`, `ensemble`): its validation
+ * figures as the one epoch of its history, and a checkpoint and history files like those of a
+ * trained run, so that every later stage treats it like a trained model.
+ * @module
+ */
+import { join } from "node:path";
+import { EVAL_BATCH_PAIRS } from "../config/defaults.ts";
+import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
+import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
+import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
+import type { ModelParams } from "../model/model_params.ts";
+import { Adam } from "./adam.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { type EpochRecord, writeHistory } from "./history.ts";
+import {
+  TRAIN_FILES,
+  type TrainData,
+  type TrainParams,
+  type TrainRunOptions,
+  type TrainRunResult,
+} from "./trainer.ts";
+
+/** The result of a fit already written in `options.workDir`, if any. */
+export async function finishedFit(options: TrainRunOptions): Promise<TrainRunResult | undefined> {
+  const done = await loadCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint));
+  if (!done) return undefined;
+  const history = done.meta.history as EpochRecord[];
+  return { epochsDone: 1, complete: true, history, epochsThisCall: 0 };
+}
+
+/**
+ * Scores the validation pairs with the fitted `weights` and writes the run's checkpoint and
+ * history (one epoch; no training loss or accuracy exists, so they are NaN).
+ */
+export async function saveFit(
+  weights: ModelParams,
+  params: TrainParams,
+  data: TrainData,
+  options: TrainRunOptions & { started: number; examplesPerSecond: number },
+): Promise<TrainRunResult> {
+  const val = await predictPairsAsync(weights, {
+    faces: data.faces,
+    size: data.size,
+    pairs: data.val,
+    batchSize: EVAL_BATCH_PAIRS,
+    seed: params.seed,
+    augment: null,
+  });
+  const labels = Array.from(data.val.same);
+  const threshold = bestThreshold(val.probabilities, labels);
+  const record: EpochRecord = {
+    epoch: 1,
+    trainLoss: NaN,
+    trainAccuracy: NaN,
+    valLoss: val.loss,
+    valAccuracy: classificationMetrics(val.probabilities, labels, { threshold }).accuracy,
+    valAuc: rocAuc(rocCurve(val.probabilities, data.val.same)),
+    seconds: (performance.now() - options.started) / 1000,
+    pairsPerSecond: options.examplesPerSecond,
+  };
+  const history = [record];
+  await saveCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint), {
+    model: weights.model.name,
+    epoch: 1,
+    weights: await weights.readArrays(),
+    optimizer: await new Adam(params.adam).readState(),
+    meta: { seed: params.seed, history },
+  });
+  await writeHistory(options.workDir, history);
+  (options.log ?? console.log)(
+    `fitted in ${record.seconds.toFixed(1)}s | val acc ${
+      (100 * record.valAccuracy).toFixed(2)
+    }% AUC ${record.valAuc!.toFixed(4)}`,
+  );
+  return { epochsDone: 1, complete: true, history, epochsThisCall: 1 };
+}

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../../lib/backend/select_backend.ts";
+import { exportLayersModel } from "../../lib/compare/export_layers_model.ts";
+import { pairLogits } from "../../lib/evaluate/predict_pairs.ts";
+import { ENSEMBLE_WEIGHTS, memberParamName } from "../../lib/model/ensemble_model.ts";
+import { initialParamArrays, ModelParams } from "../../lib/model/model_params.ts";
+import { getModel } from "../../lib/model/registry.ts";
+import { INFERENCE_CONTEXT } from "../../lib/train/forward_context.ts";
+import { UserError } from "../../lib/util/errors.ts";
+import { Rng } from "../../lib/util/rng.ts";
+
+const NAME = "seed64_cosface+lbp_lda";
+
+/** The ensemble's parameters: its members' (random, trained-looking) and `weights`. */
+function ensembleParams(weights: number[]) {
+  const model = getModel(NAME);
+  const rng = new Rng(3);
+  const values = initialParamArrays(model, rng);
+  for (const [name, v] of values) {
+    if (name.endsWith("moving_variance")) v.fill(2);
+    // The LBP member's projection starts at zeros: give it values.
+    if (name.includes("lbp/")) values.set(name, Float32Array.from(v, () => rng.nextFloat() - 0.5));
+  }
+  values.set(ENSEMBLE_WEIGHTS, Float32Array.from(weights));
+  return new ModelParams(model, values);
+}
+
+const faces = (seed: number) => {
+  const rng = new Rng(seed);
+  return tf.tensor4d(Float32Array.from({ length: 3 * 64 * 64 }, () => rng.nextFloat()), [
+    3,
+    64,
+    64,
+    1,
+  ]);
+};
+
+Deno.test("an ensemble is named by its members; its cosine is the weighted mean of theirs", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const model = getModel(NAME);
+  assert.equal(model.name, NAME);
+  assert.equal(model.embeddingSize, 256 + 100);
+  assert.equal(model.objective.kind, "ensemble");
+  assert.ok(model.params.every((p) => !p.trainable));
+  const [w1, w2] = [Math.sqrt(0.7), Math.sqrt(0.3)];
+  const params = ensembleParams([w1, w2]);
+  const members = ["seed64_cosface", "lbp_lda"].map(getModel);
+  tf.tidy(() => {
+    const [a, b] = [faces(1), faces(2)];
+    const p = params.tensors();
+    const cosine = (x: tf.Tensor2D, y: tf.Tensor2D) =>
+      tf.div(tf.sum(tf.mul(x, y), 1), tf.mul(tf.norm(x, 2, 1), tf.norm(y, 2, 1)));
+    const memberCosines = members.map((m, i) => {
+      const own = Object.fromEntries(m.params.map((s) => [s.name, p[memberParamName(i, s.name)]]));
+      return cosine(
+        m.embed(own, a, INFERENCE_CONTEXT),
+        m.embed(own, b, INFERENCE_CONTEXT),
+      );
+    });
+    const expected = tf.add(tf.mul(memberCosines[0], 0.7), tf.mul(memberCosines[1], 0.3));
+    const ours = cosine(
+      model.embed(p, a, INFERENCE_CONTEXT),
+      model.embed(p, b, INFERENCE_CONTEXT),
+    );
+    const gap = tf.max(tf.abs(tf.sub(ours, expected))).dataSync()[0];
+    assert.ok(gap < 1e-4, `gap ${gap}`);
+  });
+  params.dispose();
+});
+
+Deno.test("an ensemble's layers-format export predicts what the ensemble predicts", async () => {
+  await selectBackend("cpu", { log: () => {} });
+  const params = ensembleParams([0.8, 0.6]);
+  const [a, b] = [faces(4), faces(5)];
+  const exported = exportLayersModel(params);
+  const ours = tf.tidy(() =>
+    tf.sigmoid(pairLogits(params, { left: a, right: b }, { flip: false })).dataSync()
+  );
+  const theirs = tf.tidy(() => (exported.predict([a, b]) as tf.Tensor).dataSync());
+  for (let i = 0; i < 3; i++) {
+    assert.ok(Math.abs(ours[i] - theirs[i]) < 1e-4, `${ours[i]} vs ${theirs[i]}`);
+  }
+  exported.dispose();
+  tf.dispose([a, b]);
+  params.dispose();
+});
+
+Deno.test("members must compare embeddings and read faces of one size; unknown members are named", () => {
+  const refused = (name: string, pattern: RegExp) =>
+    assert.throws(
+      () => getModel(name),
+      (e: Error) => e instanceof UserError && pattern.test(e.message),
+    );
+  refused("seed+lbp_lda", /member seed verifies pairs with a learnt head/);
+  refused("seed_cosface+lbp_lda", /different sizes \(lbp_lda: 64, seed_cosface: 32\)/);
+  refused("seed64_cosface+nope", /unknown model "nope"/);
+});
