@@ -187,8 +187,8 @@ export async function trainExperiment(
     }
     inputs.init = initialArtifact.key;
   }
-  // An ensemble's members: finished experiments on these very faces and split, whose trained
-  // parameters are its inputs (their keys are in its key).
+  // An ensemble's members: finished experiments on the same faces and split (by content), whose
+  // trained parameters are its inputs (their keys are in its key).
   const memberWeights: ParamArrays[] = [];
   const memberModels = options.params.model.split(ENSEMBLE_SEPARATOR);
   for (const [i, member] of (options.params.members ?? []).entries()) {
@@ -206,7 +206,10 @@ export async function trainExperiment(
     if (!artifact) {
       throw new UserError(`--members ${member}: that experiment has not finished training`);
     }
-    if (found.keys.prepare !== prepared.key || found.keys.split !== split.key) {
+    if (
+      !await sameOutputs(store, "prepare", found.keys.prepare, prepared) ||
+      !await sameOutputs(store, "split", found.keys.split, split)
+    ) {
       throw new UserError(
         `--members ${member}: it was trained on other prepared faces or another split than ${
           options.params.members![0]
@@ -448,7 +451,24 @@ export async function trainExperiment(
   }
 }
 
-/** The prepared faces and split of an ensemble's members (the first's; all must share them). */
+/**
+ * Whether artifact `key` of `stage` holds the same output files as `other`, by content: members
+ * made by different versions of the data code still qualify when their faces and pairs agree.
+ */
+async function sameOutputs(
+  store: ArtifactStore,
+  stage: string,
+  key: string,
+  other: Artifact,
+): Promise<boolean> {
+  if (key === other.key) return true;
+  const artifact = await store.load(stage, key);
+  const files = (a: Artifact) =>
+    Object.entries(a.manifest.files).map(([name, f]) => `${name} ${f.sha256}`).sort().join("\n");
+  return artifact !== undefined && files(artifact) === files(other);
+}
+
+/** The prepared faces and split of an ensemble's members (the first's; all must hold the same). */
 async function membersData(
   store: ArtifactStore,
   index: ExperimentIndex,

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { AUGMENT_DEFAULTS } from "../../lib/augment/affine_augmenter.ts";
 import { PREPARE_DEFAULTS, SPLIT_DEFAULTS } from "../../lib/config/defaults.ts";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
+import { ExperimentIndex } from "../../lib/pipeline/experiments.ts";
 import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { trainExperiment, type TrainOptions } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment, type TestMetrics } from "../../lib/pipeline/test_stage.ts";
@@ -30,7 +31,10 @@ const images = tempDir();
 // 24 people x 8 faces of noise around a per-person brightness: learnable, and made here.
 writePgmFolder(images, { people: 24, perPerson: 8 });
 const lines: string[] = [];
-const store = new ArtifactStore(tempDir(), { log: (l) => lines.push(l), warn: (l) => lines.push(l) });
+const store = new ArtifactStore(tempDir(), {
+  log: (l) => lines.push(l),
+  warn: (l) => lines.push(l),
+});
 
 function options(name: string, model: string, extra: Partial<TrainOptions> = {}): TrainOptions {
   return {
@@ -66,7 +70,14 @@ function options(name: string, model: string, extra: Partial<TrainOptions> = {})
  */
 function independentInput(
   image: { width: number; height: number; channels: number; pixels: Uint8Array },
-  pre: { frame: number; box: number[]; faceSize: number; inputSize: number; luma: number[]; scale: number },
+  pre: {
+    frame: number;
+    box: number[];
+    faceSize: number;
+    inputSize: number;
+    luma: number[];
+    scale: number;
+  },
 ): Float32Array {
   const side = Math.min(image.width, image.height), s = side / pre.frame;
   const ox = (image.width - side) / 2, oy = (image.height - side) / 2;
@@ -76,7 +87,11 @@ function independentInput(
       const scale = length / out, support = Math.max(1, scale);
       const centre = from + (o + 0.5) * scale;
       const taps: [number, number][] = [];
-      for (let i = Math.max(0, Math.floor(centre - support)); i < Math.min(limit, Math.ceil(centre + support)); i++) {
+      for (
+        let i = Math.max(0, Math.floor(centre - support));
+        i < Math.min(limit, Math.ceil(centre + support));
+        i++
+      ) {
         const w = Math.max(0, 1 - Math.abs(i + 0.5 - centre) / support);
         if (w > 0) taps.push([i, w]);
       }
@@ -101,7 +116,8 @@ function independentInput(
   const c = image.channels;
   const luma = (x: number, y: number) => {
     const p = (y * image.width + x) * c;
-    return c === 1 ? image.pixels[p]
+    return c === 1
+      ? image.pixels[p]
       : pre.luma[0] * image.pixels[p] + pre.luma[1] * image.pixels[p + 1] +
         pre.luma[2] * image.pixels[p + 2];
   };
@@ -122,11 +138,17 @@ function independentInput(
 
 for (const model of ["seed", "seed_cosface"]) {
   Deno.test(`synthetic faces, ${model}: an interrupted and resumed run equals an uninterrupted one; test, compare and export use it`, async () => {
-    const paused = await trainExperiment(store, options(`${model}_resumed`, model, { timeBudgetSeconds: 1e-6 }));
+    const paused = await trainExperiment(
+      store,
+      options(`${model}_resumed`, model, { timeBudgetSeconds: 1e-6 }),
+    );
     assert.equal(paused.epochsDone, 1);
     assert.equal(paused.artifact, undefined);
     const resumed = await trainExperiment(store, options(`${model}_resumed`, model));
-    const straight = await trainExperiment(store, options(`${model}_straight`, model, { force: true }));
+    const straight = await trainExperiment(
+      store,
+      options(`${model}_straight`, model, { force: true }),
+    );
     assert.equal(straight.artifact!.key, resumed.artifact!.key);
     const one = (await loadCheckpoint(join(resumed.artifact!.dir, "checkpoint.bin")))!;
     const two = (await loadCheckpoint(join(straight.artifact!.dir, "checkpoint.bin")))!;
@@ -139,7 +161,9 @@ for (const model of ["seed", "seed_cosface"]) {
       backend: "wasm",
       log: (l) => lines.push(l),
     });
-    const metrics: TestMetrics = JSON.parse(Deno.readTextFileSync(join(tested.dir, "metrics.json")));
+    const metrics: TestMetrics = JSON.parse(
+      Deno.readTextFileSync(join(tested.dir, "metrics.json")),
+    );
     assert.deepEqual(Object.keys(metrics.sets).sort(), ["test", "train", "val"]);
     assert.equal(metrics.sets.test.pairs, 16);
     assert.ok(metrics.sets.test.auc >= 0 && metrics.sets.test.auc <= 1);
@@ -155,8 +179,7 @@ for (const model of ["seed", "seed_cosface"]) {
 async function usableEverywhere(name: string): Promise<void> {
   // compare scores a pair of prepared-size faces symmetrically; export writes a model.
   const comparer = await FaceComparer.open(store, name, { backend: "wasm" });
-  const face = (file: string) =>
-    readFaceImage(join(images, "faces", file), comparer.prepare);
+  const face = (file: string) => readFaceImage(join(images, "faces", file), comparer.prepare);
   const a = await face("Pgm_Person0_0001.pgm"), b = await face("Pgm_Person1_0001.pgm");
   const [ab, ba] = await comparer.compare([[a, b], [b, a]]);
   assert.ok(ab > 0 && ab < 1 && Math.abs(ab - ba) < 1e-6, `${ab} vs ${ba}`);
@@ -178,20 +201,31 @@ async function usableEverywhere(name: string): Promise<void> {
     flip: false,
   });
   const [expected] = await project.compare([
-    [await readFaceImage(photos[0], project.prepare), await readFaceImage(photos[1], project.prepare)],
+    [
+      await readFaceImage(photos[0], project.prepare),
+      await readFaceImage(photos[1], project.prepare),
+    ],
   ]);
   project.dispose();
   const module = await import(pathToFileURL(join(out, "face_comparer.js")).href);
   const files = JSON.parse(Deno.readTextFileSync(join(out, "model.json")));
   const weights = Deno.readFileSync(join(out, "weights.bin"));
-  const third = await module.loadComparer(tf, tf.io.fromMemory({
-    modelTopology: files.modelTopology,
-    weightSpecs: files.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
-    weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
-  }));
+  const third = await module.loadComparer(
+    tf,
+    tf.io.fromMemory({
+      modelTopology: files.modelTopology,
+      weightSpecs: files.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights),
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
+    }),
+  );
   const decoded = await Promise.all(photos.map(async (path) => {
     const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
-    return { width: info.width, height: info.height, channels: info.channels, pixels: new Uint8Array(data) };
+    return {
+      width: info.width,
+      height: info.height,
+      channels: info.channels,
+      pixels: new Uint8Array(data),
+    };
   }));
   const theirs = third.probability(decoded[0], decoded[1]);
   assert.ok(Math.abs(theirs - expected) < 1e-3, `${theirs} vs ${expected}`);
@@ -201,9 +235,9 @@ async function usableEverywhere(name: string): Promise<void> {
   // only (the model run through the module's model, which is plain tfjs plus the layers).
   const independent = decoded.map((image) => independentInput(image, pre));
   const fromScratch = tf.tidy(() =>
-    (third.model.predict(independent.map((x) =>
-      tf.tensor4d(x, [1, pre.inputSize, pre.inputSize, 1])
-    )) as tf.Tensor).dataSync()[0]
+    (third.model.predict(
+      independent.map((x) => tf.tensor4d(x, [1, pre.inputSize, pre.inputSize, 1])),
+    ) as tf.Tensor).dataSync()[0]
   );
   assert.ok(Math.abs(fromScratch - expected) < 1e-3, `${fromScratch} vs ${expected}`);
 }
@@ -230,7 +264,10 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
   assert.equal(again.artifact!.key, fitted.artifact!.key);
   const one = (await loadCheckpoint(join(fitted.artifact!.dir, "checkpoint.bin")))!;
   assert.equal(one.epoch, 1);
-  assert.ok([...one.weights.values()].every((w) => w.some((v) => v !== 0)), "the fit fills the projection");
+  assert.ok(
+    [...one.weights.values()].every((w) => w.some((v) => v !== 0)),
+    "the fit fills the projection",
+  );
   assert.ok(lines.some((l) => /lda: 5782 descriptor values for \d+ images/.test(l)));
   const tested = await testExperiment(store, {
     name: "lbp_fitted",
@@ -244,7 +281,10 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
 
   // An ensemble of it and a CNN trained on the same faces and split.
   const cnn = lbp("cnn_many");
-  await trainExperiment(store, { ...cnn, params: { ...cnn.params, model: "seed64_cosface", epochs: 2 } });
+  await trainExperiment(store, {
+    ...cnn,
+    params: { ...cnn.params, model: "seed64_cosface", epochs: 2 },
+  });
   const ensemble = (name: string, members: string[], models: string[]): TrainOptions => {
     const base = lbp(name);
     return {
@@ -264,7 +304,11 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
   );
   assert.equal(fused.epochsDone, 1);
   assert.ok(
-    lines.some((l) => /ensemble weights chosen on 16 validation pairs: cnn_many \d\.\d\d, lbp_fitted \d\.\d\d/.test(l)),
+    lines.some((l) =>
+      /ensemble weights chosen on 16 validation pairs: cnn_many \d\.\d\d, lbp_fitted \d\.\d\d/.test(
+        l,
+      )
+    ),
     lines.join("\n"),
   );
   // The members' trained parameters are its inputs.
@@ -286,13 +330,44 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
     timeBudgetSeconds: 1e-6,
   });
   await assert.rejects(
-    () => trainExperiment(store, ensemble("fused2", ["lbp_fitted", "cnn_paused"], ["lbp_lda", "seed64_cosface"])),
+    () =>
+      trainExperiment(
+        store,
+        ensemble("fused2", ["lbp_fitted", "cnn_paused"], ["lbp_lda", "seed64_cosface"]),
+      ),
     /--members cnn_paused: that experiment has not finished training/,
   );
-  await assert.rejects(
-    () => trainExperiment(store, ensemble("fused3", ["lbp_fitted", "seed64_cosface_straight"], ["lbp_lda", "seed64_cosface"])),
-    /--members seed64_cosface_straight: (no such experiment|it was trained on other prepared faces or another split than lbp_fitted)/,
+  await trainExperiment(
+    store,
+    options("cnn_other", "seed64_cosface", {
+      params: { ...cnn.params, model: "seed64_cosface", epochs: 1 },
+    }),
   );
+  await assert.rejects(
+    () =>
+      trainExperiment(
+        store,
+        ensemble("fused3", ["lbp_fitted", "cnn_other"], ["lbp_lda", "seed64_cosface"]),
+      ),
+    /--members cnn_other: it was trained on other prepared faces or another split than lbp_fitted/,
+  );
+  // Faces and split made by other code but equal in content qualify (as if the data code changed).
+  const index = new ExperimentIndex(store.root);
+  const record = await index.requireSingle("lbp_fitted");
+  const copy = "f".repeat(64);
+  await Deno.mkdir(store.dirOf("split", copy));
+  for (const entry of Deno.readDirSync(store.dirOf("split", record.keys.split))) {
+    await Deno.copyFile(
+      join(store.dirOf("split", record.keys.split), entry.name),
+      join(store.dirOf("split", copy), entry.name),
+    );
+  }
+  await index.put({ ...record, name: "lbp_copy", keys: { ...record.keys, split: copy } });
+  const again2 = await trainExperiment(
+    store,
+    ensemble("fused4", ["cnn_many", "lbp_copy"], ["seed64_cosface", "lbp_lda"]),
+  );
+  assert.ok(again2.artifact);
 });
 
 Deno.test("compare --pairs: labelled list scored with a summary; a bad line and a missing image are listed, exit 1", async () => {
