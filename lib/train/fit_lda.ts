@@ -90,6 +90,51 @@ function sortedEigen(matrix: Float64Array, n: number): { values: number[]; vecto
 }
 
 /**
+ * The matrix `m` (n x n) that makes `z m` orthonormal, from `gram` = z^T z (Cholesky QR: the
+ * columns are first scaled to unit length, so that the Gram matrix is well conditioned even when
+ * their lengths differ by orders of magnitude, then m = diag(1 / length) (L^T)^-1). A column
+ * that depends on the earlier ones comes out as zeros.
+ */
+export function orthonormalizer(gram: Float64Array, n: number): Float32Array {
+  const length = Float64Array.from(
+    { length: n },
+    (_, i) => Math.sqrt(Math.max(gram[i * n + i], 1e-30)),
+  );
+  const l = new Float64Array(n * n);
+  const dropped = new Uint8Array(n);
+  for (let j = 0; j < n; j++) {
+    for (let i = j; i < n; i++) {
+      let sum = gram[i * n + j] / (length[i] * length[j]);
+      for (let k = 0; k < j; k++) sum -= l[i * n + k] * l[j * n + k];
+      if (i === j) {
+        // A column that depends on the others (pivot about 0) is dropped, not blown up.
+        dropped[j] = sum <= 1e-10 ? 1 : 0;
+        l[i * n + j] = dropped[j] ? 1 : Math.sqrt(sum);
+      } else {
+        l[i * n + j] = dropped[j] ? 0 : sum / l[j * n + j];
+      }
+    }
+  }
+  // inverse[i][j] = (L^-1)[i][j], lower triangular.
+  const inverse = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    inverse[i * n + i] = 1 / l[i * n + i];
+    for (let j = 0; j < i; j++) {
+      let sum = 0;
+      for (let k = j; k < i; k++) sum += l[i * n + k] * inverse[k * n + j];
+      inverse[i * n + j] = -sum / l[i * n + i];
+    }
+  }
+  const out = new Float32Array(n * n);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) {
+      out[r * n + c] = dropped[c] ? 0 : inverse[c * n + r] / length[r];
+    }
+  }
+  return out;
+}
+
+/**
  * The projection [features, embedding] and offset [embedding] of PCA (`components`, whitened)
  * then LDA for descriptors `rows` of people `people` (one id per row).
  */
@@ -123,19 +168,20 @@ export function fitLdaProjection(
         : tf.div(tf.matMul(centred, tf.matMul(centred, q), true, false), n) as tf.Tensor2D;
     // PCA by subspace iteration, each step made orthonormal through the eigenvectors of its
     // Gram matrix (small), then Rayleigh-Ritz for the components and their variances.
-    const width = Math.min(d + PCA_OVERSAMPLING, features);
+    // No wider than the centred data's rank (n - 1): the rest would be noise.
+    const width = Math.min(d + PCA_OVERSAMPLING, features, n - 1);
     let basis = tf.randomNormal([features, width], 0, 1, "float32", 42) as tf.Tensor2D;
-    const orthonormal = (z: tf.Tensor2D) => {
-      const gram = new Float64Array(tf.matMul(z, z, true, false).dataSync());
-      const { values, vectors } = sortedEigen(gram, width);
-      const scale = new Float32Array(width * width);
-      for (let r = 0; r < width; r++) {
-        for (let c = 0; c < width; c++) {
-          scale[r * width + c] = vectors[c][r] / Math.sqrt(Math.max(values[c], 1e-20));
-        }
-      }
-      return tf.matMul(z, tf.tensor2d(scale, [width, width])) as tf.Tensor2D;
-    };
+    const orthonormal = (z: tf.Tensor2D) =>
+      tf.matMul(
+        z,
+        tf.tensor2d(
+          orthonormalizer(new Float64Array(tf.matMul(z, z, true, false).dataSync()), width),
+          [
+            width,
+            width,
+          ],
+        ),
+      ) as tf.Tensor2D;
     for (let i = 0; i < PCA_ITERATIONS; i++) basis = orthonormal(timesCovariance(basis));
     const ritz = new Float64Array(
       tf.matMul(basis, timesCovariance(basis), true, false).dataSync(),

@@ -115,3 +115,17 @@ Deno.test("too few images or people for the LDA are refused with a one-line reas
       e instanceof UserError && /fewer than two training people have two images/.test(e.message),
   );
 });
+
+Deno.test("fewer images than descriptor values: the PCA stays within the data's rank (finite, working projection)", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const features = 5782, n = 250;
+  const rng = new Rng(6);
+  const rows = Float32Array.from({ length: n * features }, () => rng.nextFloat());
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 50);
+  const { projection, offset } = fitLdaProjection(rows, features, labels, {
+    components: 400,
+    embedding: 100,
+  });
+  assert.ok(projection.every(Number.isFinite) && offset.every(Number.isFinite));
+  assert.ok(projection.some((v) => v !== 0));
+});
