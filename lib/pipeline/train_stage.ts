@@ -27,8 +27,7 @@ import { identityPairs } from "../data/identity_pairs.ts";
 import { learnsIdentities } from "../train/objective.ts";
 import { fitLda } from "../train/fit_lda.ts";
 import { fitEnsemble } from "../train/fit_ensemble.ts";
-import { ENSEMBLE_SEPARATOR } from "../model/ensemble_model.ts";
-import type { ParamArrays } from "../model/model_params.ts";
+import { loadMembers, membersData } from "./ensemble_members.ts";
 import { canonicalJson } from "../util/hash.ts";
 import { stage } from "./stages.ts";
 import { defaultTrainingThreads } from "../config/defaults.ts";
@@ -140,7 +139,7 @@ export async function trainExperiment(
   }
   // An ensemble compares faces as its members did: on their prepared faces and split.
   const { prepared, split } = options.params.members
-    ? await membersData(store, index, options.params.members)
+    ? await membersData(store, index, options.params.members[0])
     : await ensureSplit(store, options.split);
 
   // The backend and kernel set are part of what made a model: two kernel sets round
@@ -187,47 +186,14 @@ export async function trainExperiment(
     }
     inputs.init = initialArtifact.key;
   }
-  // An ensemble's members: finished experiments on the same faces and split (by content), whose
-  // trained parameters are its inputs (their keys are in its key).
-  const memberWeights: ParamArrays[] = [];
-  const memberModels = options.params.model.split(ENSEMBLE_SEPARATOR);
-  for (const [i, member] of (options.params.members ?? []).entries()) {
-    const found = await index.get(member);
-    if (!found || found.kind === "ten-fold") {
-      throw new UserError(
-        found
-          ? `--members ${member}: it is a ten-fold experiment; name it without --fold and train this one with --protocol lfw-view2`
-          : `--members ${member}: no such experiment (\`deno task experiments\` lists them)`,
-      );
-    }
-    const artifact = found.status === "complete"
-      ? await store.load("train", found.keys.train)
-      : undefined;
-    if (!artifact) {
-      throw new UserError(`--members ${member}: that experiment has not finished training`);
-    }
-    if (
-      !await sameOutputs(store, "prepare", found.keys.prepare, prepared) ||
-      !await sameOutputs(store, "split", found.keys.split, split)
-    ) {
-      throw new UserError(
-        `--members ${member}: it was trained on other prepared faces or another split than ${
-          options.params.members![0]
-        } (an ensemble's members share both)`,
-      );
-    }
-    if ((artifact.manifest.params as TrainParams).model !== memberModels[i]) {
-      throw new UserError(
-        `--members ${member}: it is a ${
-          (artifact.manifest.params as TrainParams).model
-        } model, not ${memberModels[i]}`,
-      );
-    }
-    const checkpoint = await loadCheckpoint(join(artifact.dir, TRAIN_FILES.checkpoint));
-    if (!checkpoint) throw new UserError(`--members ${member}: its checkpoint is gone`);
-    memberWeights.push(checkpoint.weights);
-    inputs[`member${i + 1}`] = artifact.key;
-  }
+  // An ensemble's members: their trained parameters are its inputs (their keys in its key).
+  const members = options.params.members
+    ? await loadMembers(store, index, options.params.members, options.params.model, {
+      prepared,
+      split,
+    })
+    : undefined;
+  members?.keys.forEach((key, i) => inputs[`member${i + 1}`] = key);
   const spec: StageSpec = {
     stage: "train",
     code: TRAIN_CODE,
@@ -410,7 +376,7 @@ export async function trainExperiment(
         workDir,
         timeBudgetSeconds: options.timeBudgetSeconds,
         initialWeights: initial,
-        memberWeights,
+        memberWeights: members?.weights,
         log,
         progress: options.progress,
         threads,
@@ -449,51 +415,6 @@ export async function trainExperiment(
     }
     throw error;
   }
-}
-
-/**
- * Whether artifact `key` of `stage` holds the same output files as `other`, by content: members
- * made by different versions of the data code still qualify when their faces and pairs agree.
- */
-async function sameOutputs(
-  store: ArtifactStore,
-  stage: string,
-  key: string,
-  other: Artifact,
-): Promise<boolean> {
-  if (key === other.key) return true;
-  const artifact = await store.load(stage, key);
-  const files = (a: Artifact) =>
-    Object.entries(a.manifest.files).map(([name, f]) => `${name} ${f.sha256}`).sort().join("\n");
-  return artifact !== undefined && files(artifact) === files(other);
-}
-
-/** The prepared faces and split of an ensemble's members (the first's; all must hold the same). */
-async function membersData(
-  store: ArtifactStore,
-  index: ExperimentIndex,
-  members: readonly string[],
-): Promise<{ prepared: Artifact; split: Artifact }> {
-  const first = await index.get(members[0]);
-  if (!first || first.kind === "ten-fold") {
-    throw new UserError(
-      first
-        ? `--members ${
-          members[0]
-        }: it is a ten-fold experiment; train the ensemble with --protocol lfw-view2 to combine them fold by fold`
-        : `--members ${members[0]}: no such experiment (\`deno task experiments\` lists them)`,
-    );
-  }
-  const prepared = await store.load("prepare", first.keys.prepare);
-  const split = await store.load("split", first.keys.split);
-  if (!prepared || !split) {
-    throw new UserError(
-      `--members ${members[0]}: its prepared faces or split are gone; \`deno task train ${
-        members[0]
-      }\` rebuilds them`,
-    );
-  }
-  return { prepared, split };
 }
 
 /**

@@ -1,0 +1,112 @@
+/**
+ * The members of an ensemble (`train NAME --members A,B`): finished experiments whose prepared
+ * faces and split hold the same data (by content, whatever version of the data code made them),
+ * whose trained parameters become the ensemble's, and whose train artifacts' keys are its inputs.
+ * @module
+ */
+import { join } from "node:path";
+import { ENSEMBLE_SEPARATOR } from "../model/ensemble_model.ts";
+import type { ParamArrays } from "../model/model_params.ts";
+import { loadCheckpoint } from "../train/checkpoint.ts";
+import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
+import { UserError } from "../util/errors.ts";
+import type { Artifact, ArtifactStore } from "./artifact_store.ts";
+import type { ExperimentIndex } from "./experiments.ts";
+
+/**
+ * Whether artifact `key` of `stage` holds the same output files as `other`, by content: members
+ * made by different versions of the data code still qualify when their faces and pairs agree.
+ */
+async function sameOutputs(
+  store: ArtifactStore,
+  stage: string,
+  key: string,
+  other: Artifact,
+): Promise<boolean> {
+  if (key === other.key) return true;
+  const artifact = await store.load(stage, key);
+  const files = (a: Artifact) =>
+    Object.entries(a.manifest.files).map(([name, f]) => `${name} ${f.sha256}`).sort().join("\n");
+  return artifact !== undefined && files(artifact) === files(other);
+}
+
+/** The prepared faces and split of an ensemble's members (the first's; all must hold the same). */
+export async function membersData(
+  store: ArtifactStore,
+  index: ExperimentIndex,
+  member: string,
+): Promise<{ prepared: Artifact; split: Artifact }> {
+  const first = await index.get(member);
+  if (!first || first.kind === "ten-fold") {
+    throw new UserError(
+      first
+        ? `--members ${member}: it is a ten-fold experiment; the ensemble is then made fold by fold (its folds are single experiments)`
+        : `--members ${member}: no such experiment (\`deno task experiments\` lists them)`,
+    );
+  }
+  const prepared = await store.load("prepare", first.keys.prepare);
+  const split = await store.load("split", first.keys.split);
+  if (!prepared || !split) {
+    throw new UserError(
+      `--members ${member}: its prepared faces or split are gone; \`deno task train ${member}\` rebuilds them`,
+    );
+  }
+  return { prepared, split };
+}
+
+/**
+ * Each member's trained parameters and train artifact key, after checking that it finished, holds
+ * the data of `data` and is of the model `ensembleModel` names in its place.
+ */
+export async function loadMembers(
+  store: ArtifactStore,
+  index: ExperimentIndex,
+  members: readonly string[],
+  ensembleModel: string,
+  data: { prepared: Artifact; split: Artifact },
+): Promise<{ weights: ParamArrays[]; keys: string[] }> {
+  const { prepared, split } = data;
+  const weights: ParamArrays[] = [];
+  const keys: string[] = [];
+  const memberModels = ensembleModel.split(ENSEMBLE_SEPARATOR);
+  for (const [i, member] of members.entries()) {
+    const found = await index.get(member);
+    if (!found || found.kind === "ten-fold") {
+      throw new UserError(
+        found
+          ? `--members ${member}: it is a ten-fold experiment and ${
+            members[0]
+          } is not (an ensemble's members are all single or all ten-fold)`
+          : `--members ${member}: no such experiment (\`deno task experiments\` lists them)`,
+      );
+    }
+    const artifact = found.status === "complete"
+      ? await store.load("train", found.keys.train)
+      : undefined;
+    if (!artifact) {
+      throw new UserError(`--members ${member}: that experiment has not finished training`);
+    }
+    if (
+      !await sameOutputs(store, "prepare", found.keys.prepare, prepared) ||
+      !await sameOutputs(store, "split", found.keys.split, split)
+    ) {
+      throw new UserError(
+        `--members ${member}: it was trained on other prepared faces or another split than ${
+          members[0]
+        } (an ensemble's members share both)`,
+      );
+    }
+    if ((artifact.manifest.params as TrainParams).model !== memberModels[i]) {
+      throw new UserError(
+        `--members ${member}: it is a ${
+          (artifact.manifest.params as TrainParams).model
+        } model, not ${memberModels[i]}`,
+      );
+    }
+    const checkpoint = await loadCheckpoint(join(artifact.dir, TRAIN_FILES.checkpoint));
+    if (!checkpoint) throw new UserError(`--members ${member}: its checkpoint is gone`);
+    weights.push(checkpoint.weights);
+    keys.push(artifact.key);
+  }
+  return { weights, keys };
+}
