@@ -626,6 +626,59 @@ Deno.test("ten-fold across a code change: a finished fold is kept, an unfinished
   assert.ok(metrics.key);
 });
 
+Deno.test(
+  "ten-fold ensemble: made fold by fold from the members' folds, and evaluated like any ten-fold run",
+  { ignore: needs("lfw") },
+  async () => {
+    const files = miniView2();
+    const view2 = (name: string, params: Partial<TrainOptions["params"]>): TrainOptions => {
+      const base = options(name);
+      return {
+        ...base,
+        split: {
+          ...base.split,
+          params: { ...base.split.params, protocol: "lfw-view2", trainPairs: 16, valPairs: 8 },
+          protocolFiles: { ...base.split.protocolFiles, pairs: files.pairs, people: files.people },
+        },
+        params: { ...base.params, epochs: 1, batchSize: 8, ...params },
+      };
+    };
+    await trainTenFold(store, view2("v2lbp", { model: "lbp_lda" }));
+    await trainTenFold(store, view2("v2cnn", { model: "seed64_cosface" }));
+    const fused = await trainTenFold(
+      store,
+      view2("v2fused", {
+        model: "seed64_cosface+lbp_lda",
+        members: ["v2cnn", "v2lbp"],
+        objective: { kind: "ensemble" },
+      }),
+    );
+    assert.equal(fused.complete, 10);
+    const index = new ExperimentIndex(store.root);
+    for (const k of [1, 7]) {
+      const fold = await index.requireSingle(`v2fused_fold${k}`);
+      const member = await index.requireSingle(`v2cnn_fold${k}`);
+      assert.equal(fold.keys.split, member.keys.split, "fold k's split is its members' fold k's");
+      const train = await store.load("train", fold.keys.train);
+      assert.equal(train!.manifest.inputs.member1, member.keys.train);
+      assert.deepEqual((train!.manifest.params as { members: string[] }).members, [
+        `v2cnn_fold${k}`,
+        `v2lbp_fold${k}`,
+      ]);
+    }
+    const artifact = await testTenFold(store, {
+      name: "v2fused",
+      params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 0, galleryPairs: 0 },
+      backend: "wasm",
+      log: () => {},
+    });
+    const metrics: TenFoldMetrics = JSON.parse(
+      Deno.readTextFileSync(join(artifact.dir, "metrics.json")),
+    );
+    assert.equal(metrics.folds.length, 10);
+  },
+);
+
 Deno.test("compare: a trained experiment scores two real photos, symmetrically, with its threshold", { ignore: needs("lfw") }, async () => {
   const comparer = await FaceComparer.open(store, "straight", { backend: "wasm" });
   const lfw = join(lfwDataRoot(), "lfw-deepfunneled");
