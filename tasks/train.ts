@@ -143,7 +143,7 @@ await runTask("train", async () => {
       trainingSeconds?: number;
     };
     console.log(
-      `train: ${name} complete: ${outcome.epochsDone} epochs, validation accuracy ${
+      `train: ${name} complete: ${outcome.epochsDone} epoch${outcome.epochsDone === 1 ? "" : "s"}, validation accuracy ${
         info.final ? `${(100 * info.final.valAccuracy).toFixed(2)}%` : "?"
       }, ` +
         `${formatSeconds(info.trainingSeconds ?? 0)} of training; ${outcome.artifact.dir}`,
