@@ -81,7 +81,12 @@ function multiply(a: Float64Array, b: Float64Array, n: number, m: number): Float
 
 /** Eigenpairs of a symmetric matrix sorted by decreasing value (vectors as columns). */
 function sortedEigen(matrix: Float64Array, n: number): { values: number[]; vectors: number[][] } {
-  const { values, vectors } = symmetricEigen(matrix, n);
+  // Products computed in float32 are symmetric only up to rounding; the solver needs symmetry.
+  const symmetric = Float64Array.from(
+    matrix,
+    (v, k) => (v + matrix[(k % n) * n + Math.floor(k / n)]) / 2,
+  );
+  const { values, vectors } = symmetricEigen(symmetric, n);
   const order = Array.from(values.keys()).sort((i, j) => values[j] - values[i]);
   return {
     values: order.map((i) => values[i]),
@@ -166,8 +171,8 @@ export function fitLdaProjection(
       covariance
         ? tf.matMul(covariance, q)
         : tf.div(tf.matMul(centred, tf.matMul(centred, q), true, false), n) as tf.Tensor2D;
-    // PCA by subspace iteration, each step made orthonormal through the eigenvectors of its
-    // Gram matrix (small), then Rayleigh-Ritz for the components and their variances.
+    // PCA by subspace iteration, each step made orthonormal by a Cholesky QR of its (small)
+    // Gram matrix, then Rayleigh-Ritz for the components and their variances.
     // No wider than the centred data's rank (n - 1): the rest would be noise.
     const width = Math.min(d + PCA_OVERSAMPLING, features, n - 1);
     let basis = tf.randomNormal([features, width], 0, 1, "float32", 42) as tf.Tensor2D;
