@@ -55,7 +55,8 @@ export async function membersData(
 }
 
 /**
- * Each member's trained parameters and train artifact key, after checking that it finished, holds
+ * Each member's trained parameters and train artifact key, and their summed training time, after
+ * checking that it finished, holds
  * the data of `data` and is of the model `ensembleModel` names in its place.
  */
 export async function loadMembers(
@@ -64,10 +65,11 @@ export async function loadMembers(
   members: readonly string[],
   ensembleModel: string,
   data: { prepared: Artifact; split: Artifact },
-): Promise<{ weights: ParamArrays[]; keys: string[] }> {
+): Promise<{ weights: ParamArrays[]; keys: string[]; trainingSeconds: number }> {
   const { prepared, split } = data;
   const weights: ParamArrays[] = [];
   const keys: string[] = [];
+  let trainingSeconds = 0;
   const memberModels = ensembleModel.split(ENSEMBLE_SEPARATOR);
   for (const [i, member] of members.entries()) {
     const found = await index.get(member);
@@ -107,6 +109,8 @@ export async function loadMembers(
     if (!checkpoint) throw new UserError(`--members ${member}: its checkpoint is gone`);
     weights.push(checkpoint.weights);
     keys.push(artifact.key);
+    trainingSeconds += (artifact.manifest.info as { trainingSeconds?: number }).trainingSeconds ??
+      0;
   }
-  return { weights, keys };
+  return { weights, keys, trainingSeconds };
 }

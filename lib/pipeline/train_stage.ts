@@ -396,6 +396,8 @@ export async function trainExperiment(
         final: last,
         bestValAccuracy: Math.max(...result.history.map((h) => h.valAccuracy)),
         trainingSeconds: result.history.reduce((s, h) => s + h.seconds, 0),
+        // An ensemble's budget includes its members' training.
+        ...(members ? { membersTrainingSeconds: members.trainingSeconds } : {}),
         lastCallSeconds: (performance.now() - started) / 1000,
         pairsPerSecond: result.history.reduce((s, h) => s + h.pairsPerSecond, 0) /
           result.history.length,

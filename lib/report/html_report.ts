@@ -442,7 +442,9 @@ function resultRow(e: ExperimentData | TenFoldData): string {
     images?: string;
   };
   const modelName = options.train?.model ?? "?";
-  const objective = MODELS[modelName]?.objective.kind ?? "?";
+  // The recorded objective (an ensemble's model is not in the registry's list), else the model's.
+  const objective = (options.train as { objective?: { kind?: string } } | undefined)?.objective
+    ?.kind ?? MODELS[modelName]?.objective.kind ?? "?";
   const images = String(options.images ?? "").split("/").filter(Boolean).pop() ?? "";
   const cell = (x: string) => `<td>${x}</td>`;
   let accuracy = "–", validation = "–", auc = "–", minutes = 0, epochs = "", backend = "–";
@@ -469,7 +471,10 @@ function resultRow(e: ExperimentData | TenFoldData): string {
     }
     validation = pct(sets?.val?.atThreshold.accuracy);
     auc = (main ?? sets?.val)?.auc.toFixed(4) ?? "–";
-    minutes = x.history.reduce((s, h) => s + h.seconds, 0) / 60;
+    // An ensemble's time includes its members' training (recorded with it).
+    minutes = (x.history.reduce((s, h) => s + h.seconds, 0) +
+      ((x.train?.manifest.info as { membersTrainingSeconds?: number } | undefined)
+        ?.membersTrainingSeconds ?? 0)) / 60;
     epochs = `${x.history.length} of ${options.train?.epochs ?? "?"}${
       x.metrics?.unfinished ? " (unfinished)" : ""
     }`;

@@ -314,6 +314,17 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
   // The members' trained parameters are its inputs.
   const inputs = fused.artifact!.manifest.inputs;
   assert.equal(inputs.member2, fitted.artifact!.key);
+  // Its training time, for budgets, includes its members'.
+  const members = (fused.artifact!.manifest.info as { membersTrainingSeconds: number })
+    .membersTrainingSeconds;
+  const seconds = (o: { artifact?: { manifest: { info: unknown } } }) =>
+    (o.artifact!.manifest.info as { trainingSeconds: number }).trainingSeconds;
+  const cnnRun = await trainExperiment(store, {
+    ...cnn,
+    params: { ...cnn.params, model: "seed64_cosface", epochs: 2 },
+  });
+  const lbpNow = { artifact: await store.load("train", fitted.artifact!.key) };
+  assert.ok(Math.abs(members - seconds(lbpNow) - seconds(cnnRun)) < 1e-6, `${members}`);
   const fusedTest = await testExperiment(store, {
     name: "fused",
     params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
