@@ -48,3 +48,47 @@ Deno.test("shares per cell, square-rooted; an order-preserving brightness change
   assert.deepEqual(Array.from(viaLayer.dataSync()), Array.from(plain.dataSync()));
   tf.dispose([plain, brighter, viaLayer]);
 });
+
+/** The descriptor of one size x size face, pixel by pixel in plain JavaScript. */
+function referenceLbp(face: number[], size: number, radii: number[], cell: number): number[] {
+  const uniform: number[] = [];
+  for (let code = 0, next = 0; code < 256; code++) {
+    let transitions = 0;
+    for (let i = 0; i < 8; i++) transitions += ((code >> i) & 1) !== ((code >> ((i + 1) % 8)) & 1) ? 1 : 0;
+    uniform.push(transitions <= 2 ? next++ : 58);
+  }
+  const out: number[] = [];
+  for (const r of radii) {
+    const h = size - 2 * r, g = Math.floor(h / cell);
+    const counts = new Array(g * g * 59).fill(0);
+    const around = [[-r, -r], [-r, 0], [-r, r], [0, r], [r, r], [r, 0], [r, -r], [0, -r]];
+    for (let y = 0; y < g * cell; y++) {
+      for (let x = 0; x < g * cell; x++) {
+        const centre = face[(y + r) * size + x + r];
+        let code = 0;
+        around.forEach(([dy, dx], i) => {
+          if (face[(y + r + dy) * size + x + r + dx] >= centre) code |= 1 << i;
+        });
+        counts[(Math.floor(y / cell) * g + Math.floor(x / cell)) * 59 + uniform[code]]++;
+      }
+    }
+    out.push(...counts.map((c) => Math.sqrt(c / (cell * cell))));
+  }
+  return out;
+}
+
+Deno.test("the tfjs descriptor equals a pixel-by-pixel reference on random faces", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const rng = new Rng(11);
+  const size = 23;
+  const values = Array.from({ length: 3 * size * size }, () => rng.nextInt(8) / 7);
+  const ours = lbpHistograms(faces(values, size), [1, 2], 6);
+  const got = Array.from(ours.dataSync());
+  const n = got.length / 3;
+  for (let i = 0; i < 3; i++) {
+    const expected = referenceLbp(values.slice(i * size * size, (i + 1) * size * size), size, [1, 2], 6);
+    assert.equal(expected.length, n);
+    expected.forEach((v, k) => assert.ok(Math.abs(v - got[i * n + k]) < 1e-6, `face ${i}, value ${k}`));
+  }
+  ours.dispose();
+});
