@@ -3,13 +3,8 @@
  * split first if needed), checkpointing each epoch; rerunning resumes.
  * @module
  */
-import {
-  artifactsRoot,
-  type PrepareParams,
-  type SplitParams,
-  TRAIN_DEFAULTS,
-} from "../lib/config/defaults.ts";
-import type { SplitOptions } from "../lib/pipeline/split_stage.ts";
+import { artifactsRoot, TRAIN_DEFAULTS } from "../lib/config/defaults.ts";
+import { memberModels, memberSplit } from "../lib/pipeline/ensemble_members.ts";
 import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
 import {
@@ -143,7 +138,9 @@ await runTask("train", async () => {
       trainingSeconds?: number;
     };
     console.log(
-      `train: ${name} complete: ${outcome.epochsDone} epoch${outcome.epochsDone === 1 ? "" : "s"}, validation accuracy ${
+      `train: ${name} complete: ${outcome.epochsDone} epoch${
+        outcome.epochsDone === 1 ? "" : "s"
+      }, validation accuracy ${
         info.final ? `${(100 * info.final.valAccuracy).toFixed(2)}%` : "?"
       }, ` +
         `${formatSeconds(info.trainingSeconds ?? 0)} of training; ${outcome.artifact.dir}`,
@@ -154,47 +151,3 @@ await runTask("train", async () => {
     );
   }
 });
-
-/** The models of experiments `names` (single or ten-fold), from their records. */
-async function memberModels(index: ExperimentIndex, names: string[]): Promise<string[]> {
-  const models: string[] = [];
-  for (const name of names) {
-    validateExperimentName(name);
-    const record = await index.get(name);
-    const model = (record?.options.train as { model?: string } | undefined)?.model;
-    if (!record || !model) {
-      throw new UserError(
-        `--members ${name}: no such experiment (\`deno task experiments\` lists them)`,
-      );
-    }
-    models.push(model);
-  }
-  return models;
-}
-
-/**
- * The data options `member` was trained with (a ten-fold experiment's: its first fold's without
- * the fold), so that an ensemble's record says what it compares faces on.
- */
-async function memberSplit(
-  index: ExperimentIndex,
-  member: string,
-  defaults: SplitOptions,
-): Promise<SplitOptions> {
-  let record = await index.get(member);
-  const tenFold = record?.kind === "ten-fold";
-  if (record?.kind === "ten-fold") record = await index.get(record.folds[0]);
-  const options = record?.options as
-    | { images: string; prepare: PrepareParams; split: SplitParams }
-    | undefined;
-  if (!options?.split || !options.prepare) {
-    throw new UserError(
-      `--members ${member}: no such experiment (\`deno task experiments\` lists them)`,
-    );
-  }
-  return {
-    ...defaults,
-    prepare: { images: options.images, params: options.prepare },
-    params: { ...options.split, fold: tenFold ? undefined : options.split.fold },
-  };
-}

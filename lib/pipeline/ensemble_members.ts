@@ -12,6 +12,8 @@ import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
 import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import type { ExperimentIndex } from "./experiments.ts";
+import type { PrepareParams, SplitParams } from "../config/defaults.ts";
+import type { SplitOptions } from "./split_stage.ts";
 
 /**
  * Whether artifact `key` of `stage` holds the same output files as `other`, by content: members
@@ -113,4 +115,47 @@ export async function loadMembers(
       0;
   }
   return { weights, keys, trainingSeconds };
+}
+
+/** The models of experiments `names` (single or ten-fold), from their records. */
+export async function memberModels(index: ExperimentIndex, names: string[]): Promise<string[]> {
+  const models: string[] = [];
+  for (const name of names) {
+    const record = await index.get(name);
+    const model = (record?.options.train as { model?: string } | undefined)?.model;
+    if (!record || !model) {
+      throw new UserError(
+        `--members ${name}: no such experiment (\`deno task experiments\` lists them)`,
+      );
+    }
+    models.push(model);
+  }
+  return models;
+}
+
+/**
+ * The data options `member` was trained with (a ten-fold experiment's: its first fold's without
+ * the fold), so that an ensemble's record says what it compares faces on.
+ */
+export async function memberSplit(
+  index: ExperimentIndex,
+  member: string,
+  defaults: SplitOptions,
+): Promise<SplitOptions> {
+  let record = await index.get(member);
+  const tenFold = record?.kind === "ten-fold";
+  if (record?.kind === "ten-fold") record = await index.get(record.folds[0]);
+  const options = record?.options as
+    | { images: string; prepare: PrepareParams; split: SplitParams }
+    | undefined;
+  if (!options?.split || !options.prepare) {
+    throw new UserError(
+      `--members ${member}: no such experiment (\`deno task experiments\` lists them)`,
+    );
+  }
+  return {
+    ...defaults,
+    prepare: { images: options.images, params: options.prepare },
+    params: { ...options.split, fold: tenFold ? undefined : options.split.fold },
+  };
 }

@@ -22,6 +22,7 @@ import {
   type OptionSpec,
   type ParsedArgs,
   stringOption,
+  validateExperimentName,
 } from "../util/cli.ts";
 import { UserError } from "../util/errors.ts";
 
@@ -73,6 +74,7 @@ export function memberNames(args: ParsedArgs): string[] | undefined {
   if (names.length < 2 || names.some((n) => n === "")) {
     throw new UserError(`--members "${list}": name two experiments or more, separated by commas`);
   }
+  for (const name of names) validateExperimentName(name);
   if (new Set(names).size !== names.length) {
     throw new UserError(`--members "${list}": an experiment is named twice`);
   }

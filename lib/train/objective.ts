@@ -44,7 +44,8 @@ export function withObjective(model: SiameseModel, objective?: ObjectiveSpec): S
 
 /**
  * The model with the parameters its objective trains for `classes` training identities (none
- * for `pair` and `lda`). Inference needs only the model itself: these parameters serve the loss alone.
+ * for `pair`, `lda` and `ensemble`). Inference needs only the model itself: these parameters serve
+ * the loss alone.
  */
 export function withObjectiveParams(model: SiameseModel, classes: number): SiameseModel {
   if (model.objective.kind !== "cosface") return model;
