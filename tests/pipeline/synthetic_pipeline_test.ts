@@ -362,6 +362,36 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
       ),
     /--members cnn_other: it was trained on other prepared faces or another split than lbp_fitted/,
   );
+  // From the command line: no data options (the members' are used and recorded).
+  const cli = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        fileURLToPath(new URL("../../tasks/train.ts", import.meta.url)),
+        ...args,
+      ],
+      env: { FACE_COMPARER_ARTIFACTS: store.root, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const refused = await cli(["fused_cli", "--members", "cnn_many,lbp_fitted", "--box", "1,2,3,4"]);
+  assert.equal(refused.code, 1);
+  assert.match(
+    new TextDecoder().decode(refused.stderr),
+    /--members and --box: an ensemble uses its members' prepared faces and split/,
+  );
+  const made = await cli(["fused_cli", "--members", "cnn_many,lbp_fitted"]);
+  assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+  const cliRecord = await new ExperimentIndex(store.root).requireSingle("fused_cli");
+  const cliInputs = (await store.load("train", cliRecord.keys.train))!.manifest.inputs;
+  assert.deepEqual([cliInputs.member1, cliInputs.member2], [inputs.member1, inputs.member2]);
+  assert.equal(
+    cliRecord.keys.split,
+    (await new ExperimentIndex(store.root).requireSingle("cnn_many")).keys.split,
+  );
+  assert.equal(cliRecord.options.images, many);
   // Faces and split made by other code but equal in content qualify (as if the data code changed).
   const index = new ExperimentIndex(store.root);
   const record = await index.requireSingle("lbp_fitted");
