@@ -19,8 +19,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../util/errors.ts";
 import { WeightedUnitConcat } from "./custom_layers.ts";
-import { scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
-import { COSINE_LOGIT_SCALE } from "./seed_cosface_model.ts";
+import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
 import type { LayersPart, ParamSpec, SiameseModel } from "./siamese_model.ts";
 import { unitVectors } from "./unit_vectors.ts";
 

@@ -4,14 +4,13 @@
  * `lbp_histograms.ts`) are projected to 100 dimensions by PCA (400 components, whitened) then
  * LDA over the training people, fitted in one pass (`lib/train/fit_lda.ts`), and two faces are
  * compared by the cosine of their projections. It is the family that leads LFW's tables without
- * outside data, and it fits in minutes on a CPU.
+ * outside data, and it fits in about a minute on a CPU.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { LbpHistograms } from "./custom_layers.ts";
 import { lbpFeatureSize, lbpHistograms } from "./lbp_histograms.ts";
-import { scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
-import { COSINE_LOGIT_SCALE } from "./seed_cosface_model.ts";
+import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
 /** LBP radii and cell side of the descriptor. */
