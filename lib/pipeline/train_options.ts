@@ -63,8 +63,9 @@ export const TRAIN_HELP = `
   --logit-scale S  identity objectives: CosFace's logit scale (default: the model's)
   --min-images-per-person N  identity objectives: fewest training images a person needs to
                    be a class (default ${TRAIN_DEFAULTS.minImagesPerPerson})
-  --members A,B    an ensemble of trained identity experiments A, B, ... (same faces and split
-                   options as theirs): their models, weighted as chosen on validation pairs`;
+  --members A,B    an ensemble of the trained identity experiments A, B, ...: their models,
+                   weighted as chosen on validation pairs, on their faces and split (so no
+                   data options); fold by fold for ten-fold members`;
 
 /** The experiment names of `--members A,B` (undefined without the option). */
 export function memberNames(args: ParsedArgs): string[] | undefined {
