@@ -12,25 +12,9 @@ import { TRAIN_FILES, type TrainParams } from "../train/trainer.ts";
 import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import type { ExperimentIndex } from "./experiments.ts";
+import { sameOutputs } from "./same_outputs.ts";
 import type { PrepareParams, SplitParams } from "../config/defaults.ts";
 import type { SplitOptions } from "./split_stage.ts";
-
-/**
- * Whether artifact `key` of `stage` holds the same output files as `other`, by content: members
- * made by different versions of the data code still qualify when their faces and pairs agree.
- */
-async function sameOutputs(
-  store: ArtifactStore,
-  stage: string,
-  key: string,
-  other: Artifact,
-): Promise<boolean> {
-  if (key === other.key) return true;
-  const artifact = await store.load(stage, key);
-  const files = (a: Artifact) =>
-    Object.entries(a.manifest.files).map(([name, f]) => `${name} ${f.sha256}`).sort().join("\n");
-  return artifact !== undefined && files(artifact) === files(other);
-}
 
 /** The prepared faces and split of an ensemble's members (the first's; all must hold the same). */
 export async function membersData(

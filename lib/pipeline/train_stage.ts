@@ -28,6 +28,7 @@ import { learnsIdentities } from "../train/objective.ts";
 import { fitLda } from "../train/fit_lda.ts";
 import { fitEnsemble } from "../train/fit_ensemble.ts";
 import { loadMembers, membersData } from "./ensemble_members.ts";
+import { sameOutputs } from "./same_outputs.ts";
 import { canonicalJson } from "../util/hash.ts";
 import { stage } from "./stages.ts";
 import { defaultTrainingThreads } from "../config/defaults.ts";
@@ -252,10 +253,12 @@ export async function trainExperiment(
   // Same options, another key: the code that trains (or made an input) changed since.
   const madeByOtherCode = existing !== undefined && existing.keys.train !== key &&
     !options.force && diff.length === 0;
-  // Kept only when its prepared faces and split are today's: the ten-fold test checks those.
+  // Kept only when its prepared faces and split hold today's data (by content, whatever code
+  // made them): the ten-fold test checks those.
   if (
     madeByOtherCode && options.keepFinished && existing.status === "complete" &&
-    existing.keys.prepare === prepared.key && existing.keys.split === split.key
+    await sameOutputs(store, "prepare", existing.keys.prepare, prepared) &&
+    await sameOutputs(store, "split", existing.keys.split, split)
   ) {
     const artifact = await store.load("train", existing.keys.train);
     if (artifact) {

@@ -38,7 +38,7 @@ function fakeSplit(
 const inputs = { faces: "F", pairs: "P", people: "Q" };
 const expected = {
   protocolKeys: { pairs: "P", people: "Q" },
-  faces: "F",
+  faces: new Set(["F"]),
   testPeople: new Set(["Test_Person"]),
 };
 

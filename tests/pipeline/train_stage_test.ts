@@ -606,13 +606,26 @@ Deno.test("ten-fold across a code change: a finished fold is kept, an unfinished
   assert.equal((await index.requireSingle("view2code_fold1")).status, "complete");
   assert.notEqual((await index.requireSingle("view2code_fold1")).keys.train, "e".repeat(64));
 
-  // Every fold is finished; fold 3 "was trained by earlier code": it is kept, not retrained.
+  // Every fold is finished; fold 3 "was trained by earlier code": it is kept, not retrained;
+  // so is fold 5, whose split was also made by earlier data code (same content, another key).
   const earlier = await madeByEarlierCode("view2code_fold3", true);
+  const fold5 = await index.requireSingle("view2code_fold5");
+  const copiedSplit = "d".repeat(64);
+  await Deno.mkdir(store.dirOf("split", copiedSplit));
+  for (const entry of Deno.readDirSync(store.dirOf("split", fold5.keys.split))) {
+    await Deno.copyFile(
+      join(store.dirOf("split", fold5.keys.split), entry.name),
+      join(store.dirOf("split", copiedSplit), entry.name),
+    );
+  }
+  await index.put({ ...fold5, keys: { ...fold5.keys, split: copiedSplit, train: "c".repeat(64) } });
+  await Deno.rename(store.dirOf("train", fold5.keys.train), store.dirOf("train", "c".repeat(64)));
   lines.length = 0;
   const again = await trainTenFold(store, { ...tenFold, log: (l) => lines.push(l) });
   assert.equal(again.complete, 10);
   assert.ok(again.outcomes.every((o) => o.cached));
   assert.equal(again.outcomes[2].artifact?.key, earlier);
+  assert.equal(again.outcomes[4].artifact?.key, "c".repeat(64));
   assert.ok(
     lines.some((l) => /"view2code_fold3" was trained by earlier code .* kept as it is/.test(l)),
     lines.join("\n"),
