@@ -236,6 +236,26 @@ export function projectedCosine(
 }
 
 /**
+ * Faces `indices[start .. start + count)` of `pixels` (N x size x size bytes) as model inputs
+ * (pixel / 255, as the training batches), count x size x size values.
+ */
+export function faceInputs(
+  pixels: Uint8Array,
+  size: number,
+  indices: ArrayLike<number>,
+  start: number,
+  count: number,
+): Float32Array {
+  const area = size * size;
+  const input = new Float32Array(count * area);
+  for (let k = 0; k < count; k++) {
+    const from = indices[start + k] * area;
+    for (let i = 0; i < area; i++) input[k * area + i] = pixels[from + i] / 255;
+  }
+  return input;
+}
+
+/**
  * Embeddings (inference mode) of the faces `indices` of `pixels` (N x size x size bytes),
  * averaged with their mirror images' when `flip`: indices.length x embeddingSize, row-major.
  */
@@ -249,14 +269,9 @@ export function embedPreparedFaces(
   const dim = params.model.embeddingSize;
   const out = new Float32Array(indices.length * dim);
   const batch = options.batch ?? 256;
-  const area = size * size;
   for (let start = 0; start < indices.length; start += batch) {
     const count = Math.min(batch, indices.length - start);
-    const input = new Float32Array(count * area);
-    for (let k = 0; k < count; k++) {
-      const from = indices[start + k] * area;
-      for (let i = 0; i < area; i++) input[k * area + i] = pixels[from + i] / 255;
-    }
+    const input = faceInputs(pixels, size, indices, start, count);
     const embedded = tf.tidy(() =>
       embedFaces(params, tf.tensor4d(input, [count, size, size, 1]), options.flip)
     );

@@ -12,7 +12,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { symmetricEigen } from "../evaluate/embedding_projection.ts";
+import { faceInputs, symmetricEigen } from "../evaluate/embedding_projection.ts";
 import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
@@ -44,17 +44,11 @@ export async function describeImages(
   images: ArrayLike<number>,
 ): Promise<{ rows: Float32Array; features: number }> {
   const fitted = model.fitted!;
-  const pixels = size * size;
   const parts: Float32Array[] = [];
   let features = 0;
   for (let start = 0; start < images.length; start += DESCRIPTOR_BATCH) {
     const count = Math.min(DESCRIPTOR_BATCH, images.length - start);
-    const input = new Float32Array(count * pixels);
-    for (let k = 0; k < count; k++) {
-      const offset = images[start + k] * pixels;
-      // The same scaling as the batches `embed` receives (pixel / 255).
-      for (let i = 0; i < pixels; i++) input[k * pixels + i] = faces[offset + i] / 255;
-    }
+    const input = faceInputs(faces, size, images, start, count);
     const out = tf.tidy(() => fitted.descriptor(tf.tensor4d(input, [count, size, size, 1])));
     features = out.shape[1];
     parts.push(await out.data() as Float32Array);
