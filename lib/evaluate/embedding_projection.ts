@@ -17,7 +17,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { ModelParams, type ParamArrays } from "../model/model_params.ts";
 import { PROJECTION_BIAS, PROJECTION_KERNEL, withProjection } from "../model/projected_model.ts";
-import { embedFaces } from "./predict_pairs.ts";
+import { embedFaces, faceInputs } from "./predict_pairs.ts";
 import { UserError } from "../util/errors.ts";
 
 /** A fitted projection: centre, then multiply by `matrix` (row-major, dim x dim). */
@@ -95,7 +95,10 @@ export function fitWccn(
   options: { lambda: number },
 ): Projection {
   const n = people.length;
-  const rows = Array.from({ length: n }, (_, i) => normalised(embeddings.subarray(i * dim, (i + 1) * dim)));
+  const rows = Array.from(
+    { length: n },
+    (_, i) => normalised(embeddings.subarray(i * dim, (i + 1) * dim)),
+  );
   const mean = new Float64Array(dim);
   for (const r of rows) for (let k = 0; k < dim; k++) mean[k] += r[k] / n;
   const byPerson = new Map<number, number[]>();
@@ -233,26 +236,6 @@ export function projectedCosine(
   let sum = 0;
   for (let k = 0; k < pa.length; k++) sum += pa[k] * pb[k];
   return sum;
-}
-
-/**
- * Faces `indices[start .. start + count)` of `pixels` (N x size x size bytes) as model inputs
- * (pixel / 255, as the training batches), count x size x size values.
- */
-export function faceInputs(
-  pixels: Uint8Array,
-  size: number,
-  indices: ArrayLike<number>,
-  start: number,
-  count: number,
-): Float32Array {
-  const area = size * size;
-  const input = new Float32Array(count * area);
-  for (let k = 0; k < count; k++) {
-    const from = indices[start + k] * area;
-    for (let i = 0; i < area; i++) input[k * area + i] = pixels[from + i] / 255;
-  }
-  return input;
 }
 
 /**

@@ -63,35 +63,112 @@ export function embedFaces(
 }
 
 /**
- * The batches of one pass over `input`: each yields its logits tensor, and the caller hands
- * back their values (read synchronously or not), which are added as probabilities to `out`.
+ * The batches of one augmented pass over `input` (test-time augmentation round `round`): each
+ * pair's two images get their own transform, so both sides are embedded per pair. Each batch
+ * yields its logits tensor, and the caller hands back their values (read synchronously or
+ * not), which are added as probabilities to `out`.
  */
-function* predictOnce(
+function* predictAugmented(
   params: ModelParams,
   input: BatchSourceInput,
-  at: { round: number | null; flip: boolean },
+  at: { round: number; flip: boolean },
   out: Float32Array,
 ): Generator<tf.Tensor, void, ArrayLike<number>> {
   const { round, flip } = at;
   const size = input.size;
   for (let i = 0; i < batchCount(input.pairs.a.length, input.batchSize); i++) {
-    const batch = makeBatch(
-      input,
-      round === null ? { epoch: 0, index: i } : { epoch: round, index: i, stream: STREAMS.tta },
-    );
+    const batch = makeBatch(input, { epoch: round, index: i, stream: STREAMS.tta });
     const logits = tf.tidy(() => {
       const left = tf.tensor4d(batch.left, [batch.count, size, size, 1]);
       const right = tf.tensor4d(batch.right, [batch.count, size, size, 1]);
       return pairLogits(params, { left, right }, { flip });
     });
-    let z: ArrayLike<number>;
-    try {
-      z = yield logits;
-    } finally {
-      logits.dispose();
-    }
-    for (let k = 0; k < batch.count; k++) out[i * input.batchSize + k] += 1 / (1 + Math.exp(-z[k]));
+    yield* addProbabilities(logits, i * input.batchSize, batch.count, out);
   }
+}
+
+/** Yields `logits` for reading, then adds their probabilities to `out` from `at`; frees them. */
+function* addProbabilities(
+  logits: tf.Tensor,
+  at: number,
+  count: number,
+  out: Float32Array,
+): Generator<tf.Tensor, void, ArrayLike<number>> {
+  let z: ArrayLike<number>;
+  try {
+    z = yield logits;
+  } finally {
+    logits.dispose();
+  }
+  for (let k = 0; k < count; k++) out[at + k] += 1 / (1 + Math.exp(-z[k]));
+}
+
+/**
+ * The batches of one plain pass over `input`. Without augmentation a face's embedding does
+ * not depend on its pair, and the same images recur across pairs (View 1's 1,000 validation
+ * pairs show 738 images), so each distinct image is embedded once, and the head then scores
+ * the pairs from those embeddings: the same scores as embedding both sides of every pair.
+ */
+function* predictPlain(
+  params: ModelParams,
+  input: BatchSourceInput,
+  flip: boolean,
+  out: Float32Array,
+): Generator<tf.Tensor, void, ArrayLike<number>> {
+  const { size, pairs, batchSize } = input;
+  const images = [...new Set([...pairs.a, ...pairs.b])];
+  if (images.length === 0) return;
+  const row = new Map(images.map((image, r) => [image, r]));
+  const parts: tf.Tensor2D[] = [];
+  let embeddings: tf.Tensor2D | null = null;
+  try {
+    for (let start = 0; start < images.length; start += batchSize) {
+      const count = Math.min(batchSize, images.length - start);
+      const faces = faceInputs(input.faces, size, images, start, count);
+      parts.push(
+        tf.tidy(() => embedFaces(params, tf.tensor4d(faces, [count, size, size, 1]), flip)),
+      );
+    }
+    embeddings = parts.length === 1 ? parts[0] : tf.concat(parts);
+    const total = pairs.a.length;
+    for (let start = 0; start < total; start += batchSize) {
+      const count = Math.min(batchSize, total - start);
+      const left = Int32Array.from({ length: count }, (_, k) => row.get(pairs.a[start + k])!);
+      const right = Int32Array.from({ length: count }, (_, k) => row.get(pairs.b[start + k])!);
+      const logits = tf.tidy(() =>
+        params.model.head(
+          params.tensors(),
+          tf.gather(embeddings!, left),
+          tf.gather(embeddings!, right),
+          INFERENCE_CONTEXT,
+        )
+      );
+      yield* addProbabilities(logits, start, count, out);
+    }
+  } finally {
+    for (const part of parts) part.dispose();
+    embeddings?.dispose();
+  }
+}
+
+/**
+ * Faces `indices[start .. start + count)` of `pixels` (N x size x size bytes) as model inputs
+ * (pixel / 255, as the training batches), count x size x size values.
+ */
+export function faceInputs(
+  pixels: Uint8Array,
+  size: number,
+  indices: ArrayLike<number>,
+  start: number,
+  count: number,
+): Float32Array {
+  const area = size * size;
+  const input = new Float32Array(count * area);
+  for (let k = 0; k < count; k++) {
+    const from = indices[start + k] * area;
+    for (let i = 0; i < area; i++) input[k * area + i] = pixels[from + i] / 255;
+  }
+  return input;
 }
 
 /** Every pass of a prediction: one per test-time augmentation round, or one plain pass. */
@@ -106,7 +183,7 @@ function* predictionPasses(
   if (tta > 0) {
     const augmented = { ...input, augment: input.augment ?? AUGMENT_DEFAULTS };
     for (let r = 0; r < tta; r++) {
-      yield* predictOnce(
+      yield* predictAugmented(
         params,
         augmented,
         { round: r, flip: options.flip ?? false },
@@ -118,7 +195,7 @@ function* predictionPasses(
     if (input.augment) {
       throw new Error("predictPairs: without test-time augmentation, pairs are not augmented");
     }
-    yield* predictOnce(params, input, { round: null, flip: options.flip ?? false }, probabilities);
+    yield* predictPlain(params, input, options.flip ?? false, probabilities);
   }
 }
 

@@ -12,7 +12,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { faceInputs, symmetricEigen } from "../evaluate/embedding_projection.ts";
+import { symmetricEigen } from "../evaluate/embedding_projection.ts";
+import { faceInputs } from "../evaluate/predict_pairs.ts";
 import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
