@@ -20,12 +20,14 @@ import { faceRegion } from "../data/face_preprocessing.ts";
 import * as resample from "../data/resample.ts";
 import {
   AbsDifference,
+  JointBayesianScore,
   L2Normalize,
   LbpHistograms,
   ScaledCosine,
   WeightedUnitConcat,
 } from "../model/custom_layers.ts";
-import { lbpHistograms } from "../model/lbp_histograms.ts";
+import { jointBayesianLogits, unitRows } from "../model/joint_bayesian.ts";
+import { lbpHistograms, multiScaleLbpHistograms } from "../model/lbp_histograms.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 
 /** The module's source for an export described by `pre` (its preprocessing.json). */
@@ -35,7 +37,7 @@ export function exportModuleSource(pre: Preprocessing): string {
   }.
 // Registers the model's custom layers and prepares faces exactly as the project does; the
 // functions below are the project's own, copied from lib/data/resample.ts, lib/data/crop_box.ts,
-// lib/data/face_preprocessing.ts, lib/model/lbp_histograms.ts and lib/model/custom_layers.ts. The steps are described in
+// lib/data/face_preprocessing.ts, lib/model/lbp_histograms.ts, lib/model/joint_bayesian.ts and lib/model/custom_layers.ts. The steps are described in
 // preprocessing.json (also exported here as \`preprocessing\`).
 
 /** preprocessing.json. */
@@ -79,13 +81,18 @@ export function registerLayers(tf) {
   ${ScaledCosine.toString().replace(/\n/g, "\n  ")}
   ${L2Normalize.toString().replace(/\n/g, "\n  ")}
   ${lbpHistograms.toString().replace(/\n/g, "\n  ")}
+  ${multiScaleLbpHistograms.toString().replace(/\n/g, "\n  ")}
   ${LbpHistograms.toString().replace(/\n/g, "\n  ")}
   ${WeightedUnitConcat.toString().replace(/\n/g, "\n  ")}
+  ${unitRows.toString().replace(/\n/g, "\n  ")}
+  ${jointBayesianLogits.toString().replace(/\n/g, "\n  ")}
+  ${JointBayesianScore.toString().replace(/\n/g, "\n  ")}
   tf.serialization.registerClass(AbsDifference);
   tf.serialization.registerClass(ScaledCosine);
   tf.serialization.registerClass(L2Normalize);
   tf.serialization.registerClass(LbpHistograms);
   tf.serialization.registerClass(WeightedUnitConcat);
+  tf.serialization.registerClass(JointBayesianScore);
   registered = true;
 }
 

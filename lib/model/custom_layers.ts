@@ -3,13 +3,15 @@
  * layers-format export: {@linkcode AbsDifference} (the seed's |left - right| merge),
  * {@linkcode ScaledCosine} (the cosine verification of identity models) and
  * {@linkcode L2Normalize} (unit embeddings before a learnt projection) and
- * {@linkcode LbpHistograms} (the `lbp_lda` model's descriptor) and {@linkcode WeightedUnitConcat}
- * (an ensemble's embedding). A loader registers them
+ * {@linkcode LbpHistograms} (the LBP models' descriptor), {@linkcode WeightedUnitConcat}
+ * (an ensemble's embedding) and {@linkcode JointBayesianScore} (the `lbp_jb` model's head). A
+ * loader registers them
  * with {@linkcode registerCustomLayers}; the browser page defines the same classes.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { lbpHistograms } from "./lbp_histograms.ts";
+import { jointBayesianLogits } from "./joint_bayesian.ts";
+import { multiScaleLbpHistograms } from "./lbp_histograms.ts";
 
 /** |a - b| of two inputs. */
 export class AbsDifference extends tf.layers.Layer {
@@ -82,27 +84,33 @@ export class LbpHistograms extends tf.layers.Layer {
   static className = "LbpHistograms";
   readonly radii: number[];
   readonly cell: number;
+  /** Scales of the faces (1: as they are; 2: 2x2 blocks averaged); [1] when not given. */
+  readonly scales: number[];
 
-  constructor(config: { radii: number[]; cell: number; name?: string }) {
+  constructor(config: { radii: number[]; cell: number; scales?: number[]; name?: string }) {
     super(config);
     this.radii = config.radii;
     this.cell = config.cell;
+    this.scales = config.scales ?? [1];
   }
 
   override computeOutputShape(inputShape: tf.Shape): tf.Shape {
     const size = inputShape[1] as number;
     let features = 0;
-    for (const r of this.radii) features += Math.floor((size - 2 * r) / this.cell) ** 2 * 59;
+    for (const s of this.scales) {
+      const side = Math.floor(size / s);
+      for (const r of this.radii) features += Math.floor((side - 2 * r) / this.cell) ** 2 * 59;
+    }
     return [inputShape[0], features];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    return lbpHistograms(x, this.radii, this.cell);
+    return multiScaleLbpHistograms(x, this.scales, this.radii, this.cell);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), radii: this.radii, cell: this.cell };
+    return { ...super.getConfig(), radii: this.radii, cell: this.cell, scales: this.scales };
   }
 }
 
@@ -143,6 +151,39 @@ export class WeightedUnitConcat extends tf.layers.Layer {
   }
 }
 
+/**
+ * Joint Bayesian same-person logits [batch, 1] of two [batch, d] embeddings
+ * ({@linkcode jointBayesianLogits}); its weights are A and G [d, d] and the bias [1].
+ */
+export class JointBayesianScore extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "JointBayesianScore";
+  a: tf.LayerVariable | null = null;
+  g: tf.LayerVariable | null = null;
+  bias: tf.LayerVariable | null = null;
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const d = (inputShape as tf.Shape[])[0][1] as number;
+    this.a = this.addWeight("a", [d, d], "float32", tf.initializers.zeros());
+    this.g = this.addWeight("g", [d, d], "float32", tf.initializers.zeros());
+    this.bias = this.addWeight("bias", [1], "float32", tf.initializers.zeros());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return [(inputShape as tf.Shape[])[0][0], 1];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [left, right] = inputs as tf.Tensor2D[];
+    return jointBayesianLogits(left, right, {
+      a: this.a!.read(),
+      g: this.g!.read(),
+      bias: this.bias!.read(),
+    });
+  }
+}
+
 let registered = false;
 
 /** Registers the custom layers for (de)serialisation (idempotent). */
@@ -153,5 +194,6 @@ export function registerCustomLayers(): void {
   tf.serialization.registerClass(L2Normalize);
   tf.serialization.registerClass(LbpHistograms);
   tf.serialization.registerClass(WeightedUnitConcat);
+  tf.serialization.registerClass(JointBayesianScore);
   registered = true;
 }

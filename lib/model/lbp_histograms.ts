@@ -21,6 +21,43 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
+/**
+ * Length of {@linkcode multiScaleLbpHistograms}'s descriptor for `size` x `size` faces (the
+ * faces at each scale in turn: `size / scale` pixels, rounded down).
+ */
+export function multiScaleLbpFeatureSize(
+  size: number,
+  scales: readonly number[],
+  radii: readonly number[],
+  cell: number,
+): number {
+  return scales.reduce(
+    (sum, s) => sum + lbpFeatureSize(Math.floor(size / s), radii, cell),
+    0,
+  );
+}
+
+/**
+ * {@linkcode lbpHistograms} of the faces at several scales, concatenated: scale `s` averages
+ * each `s` x `s` block of pixels first (1 keeps the faces as they are). Coarser scales code
+ * larger structures (eyes, mouth, the face's outline) with the same cells and radii, the
+ * multi-scale descriptor of Chen et al. 2013 ("Blessing of dimensionality") without landmarks.
+ * Returns [batch, {@linkcode multiScaleLbpFeatureSize}].
+ */
+export function multiScaleLbpHistograms(
+  images: tf.Tensor4D,
+  scales: readonly number[],
+  radii: readonly number[],
+  cell: number,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const parts = scales.map((s) =>
+      lbpHistograms(s === 1 ? images : tf.avgPool(images, s, s, "valid"), radii, cell)
+    );
+    return (parts.length === 1 ? parts[0] : tf.concat(parts, 1)) as tf.Tensor2D;
+  });
+}
+
 /** Length of {@linkcode lbpHistograms}'s descriptor for `size` x `size` faces. */
 export function lbpFeatureSize(size: number, radii: readonly number[], cell: number): number {
   return radii.reduce((sum, r) => sum + Math.floor((size - 2 * r) / cell) ** 2 * 59, 0);

@@ -6,7 +6,7 @@ import { UserError } from "../util/errors.ts";
 import { SEED_MODEL } from "./seed_model.ts";
 import { SEED64_COSFACE_MODEL, SEED_COSFACE_MODEL } from "./seed_cosface_model.ts";
 import { BN64_COSFACE_MODEL, BN_COSFACE_MODEL } from "./bn_cosface_model.ts";
-import { LBP_LDA_MODEL } from "./lbp_model.ts";
+import { LBP_JB_MODEL, LBP_LDA_MODEL } from "./lbp_model.ts";
 import { ENSEMBLE_SEPARATOR, ensembleModel } from "./ensemble_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
@@ -18,6 +18,7 @@ export const MODELS: Readonly<Record<string, SiameseModel>> = {
   bn_cosface: BN_COSFACE_MODEL,
   bn64_cosface: BN64_COSFACE_MODEL,
   lbp_lda: LBP_LDA_MODEL,
+  lbp_jb: LBP_JB_MODEL,
 };
 
 /**

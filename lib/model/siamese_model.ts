@@ -57,7 +57,8 @@ export type ObjectiveSpec =
     /**
      * No gradient training: a linear projection of a fixed descriptor, fitted in one pass on the
      * training people's images (PCA to `components` whitened dimensions, then LDA to the
-     * embedding size; `lib/train/fit_lda.ts`). Verification is the cosine of the projections.
+     * embedding size; `lib/train/fit_lda.ts`). Verification is the cosine of the projections, or
+     * the model's Joint Bayesian head (`fitted.jointBayesian`).
      */
     kind: "lda";
     /** PCA components kept before the LDA. */
@@ -103,6 +104,11 @@ export interface SiameseModel {
     descriptor(images: tf.Tensor4D): tf.Tensor2D;
     projection: string;
     offset: string;
+    /**
+     * A Joint Bayesian head (`joint_bayesian.ts`): the parameters holding A, G and the bias,
+     * which the fit fills from the training people's projected descriptors.
+     */
+    jointBayesian?: { a: string; g: string; bias: string };
   };
   /** Every parameter, in a fixed order (the order of checkpoints). */
   params: ParamSpec[];

@@ -20,6 +20,7 @@ import type { SiameseModel } from "../model/siamese_model.ts";
 import { UserError } from "../util/errors.ts";
 import { withObjective } from "./objective.ts";
 import { finishedFit, saveFit } from "./fitted_run.ts";
+import { fitJointBayesian } from "./fit_joint_bayesian.ts";
 import {
   type TrainData,
   type TrainParams,
@@ -293,10 +294,26 @@ export async function fitLda(
     components: model.objective.components,
     embedding: model.embeddingSize,
   });
-  const weights = new ModelParams(
-    model,
-    new Map([[model.fitted.projection, fit.projection], [model.fitted.offset, fit.offset]]),
-  );
+  const values = new Map([
+    [model.fitted.projection, fit.projection],
+    [model.fitted.offset, fit.offset],
+  ]);
+  const jb = model.fitted.jointBayesian;
+  if (jb) {
+    const embeddings = tf.tidy(() =>
+      tf.add(
+        tf.matMul(
+          tf.tensor2d(rows, [data.train.a.length, features]),
+          tf.tensor2d(fit.projection, [features, model.embeddingSize]),
+        ),
+        tf.tensor1d(fit.offset),
+      ).dataSync() as Float32Array
+    );
+    const scorer = fitJointBayesian(embeddings, model.embeddingSize, classes);
+    values.set(jb.a, scorer.a).set(jb.g, scorer.g).set(jb.bias, Float32Array.of(scorer.bias));
+    log(`train: joint bayesian: fitted on the ${model.embeddingSize}-value projections`);
+  }
+  const weights = new ModelParams(model, values);
   try {
     return await saveFit(weights, params, data, {
       ...options,

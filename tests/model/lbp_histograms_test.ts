@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
 import { LbpHistograms } from "../../lib/model/custom_layers.ts";
-import { lbpFeatureSize, lbpHistograms } from "../../lib/model/lbp_histograms.ts";
+import {
+  lbpFeatureSize,
+  lbpHistograms,
+  multiScaleLbpFeatureSize,
+  multiScaleLbpHistograms,
+} from "../../lib/model/lbp_histograms.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
 const faces = (values: number[], size: number) =>
@@ -54,7 +59,9 @@ function referenceLbp(face: number[], size: number, radii: number[], cell: numbe
   const uniform: number[] = [];
   for (let code = 0, next = 0; code < 256; code++) {
     let transitions = 0;
-    for (let i = 0; i < 8; i++) transitions += ((code >> i) & 1) !== ((code >> ((i + 1) % 8)) & 1) ? 1 : 0;
+    for (let i = 0; i < 8; i++) {
+      transitions += ((code >> i) & 1) !== ((code >> ((i + 1) % 8)) & 1) ? 1 : 0;
+    }
     uniform.push(transitions <= 2 ? next++ : 58);
   }
   const out: number[] = [];
@@ -86,9 +93,57 @@ Deno.test("the tfjs descriptor equals a pixel-by-pixel reference on random faces
   const got = Array.from(ours.dataSync());
   const n = got.length / 3;
   for (let i = 0; i < 3; i++) {
-    const expected = referenceLbp(values.slice(i * size * size, (i + 1) * size * size), size, [1, 2], 6);
+    const expected = referenceLbp(values.slice(i * size * size, (i + 1) * size * size), size, [
+      1,
+      2,
+    ], 6);
     assert.equal(expected.length, n);
-    expected.forEach((v, k) => assert.ok(Math.abs(v - got[i * n + k]) < 1e-6, `face ${i}, value ${k}`));
+    expected.forEach((v, k) =>
+      assert.ok(Math.abs(v - got[i * n + k]) < 1e-6, `face ${i}, value ${k}`)
+    );
   }
   ours.dispose();
+});
+
+Deno.test("multi-scale histograms: each scale's histograms of the faces with s x s blocks averaged, concatenated; the layer agrees", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const rng = new Rng(11);
+  const x = tf.tensor4d(Float32Array.from({ length: 2 * 64 * 64 }, () => rng.nextInt(256)), [
+    2,
+    64,
+    64,
+    1,
+  ]);
+  // 64x64: 2 x 49 cells; 32x32: radius 1 codes 30x30 (3x3 cells), radius 2 28x28 (3x3 cells).
+  assert.equal(multiScaleLbpFeatureSize(64, [1, 2], [1, 2], 8), (2 * 49 + 2 * 9) * 59);
+  assert.equal(multiScaleLbpFeatureSize(64, [1], [1, 2], 8), lbpFeatureSize(64, [1, 2], 8));
+  const both = multiScaleLbpHistograms(x, [1, 2], [1, 2], 8);
+  assert.deepEqual(both.shape, [2, multiScaleLbpFeatureSize(64, [1, 2], [1, 2], 8)]);
+  // The half scale by hand: each 2x2 block's mean.
+  const pixels = x.dataSync();
+  const half = new Float32Array(2 * 32 * 32);
+  for (let n = 0; n < 2; n++) {
+    for (let y = 0; y < 32; y++) {
+      for (let c = 0; c < 32; c++) {
+        let sum = 0;
+        for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]]) {
+          sum += pixels[n * 4096 + (2 * y + dy) * 64 + 2 * c + dx];
+        }
+        half[n * 1024 + y * 32 + c] = sum / 4;
+      }
+    }
+  }
+  const expected = tf.concat([
+    lbpHistograms(x, [1, 2], 8),
+    lbpHistograms(tf.tensor4d(half, [2, 32, 32, 1]), [1, 2], 8),
+  ], 1);
+  assert.ok(tf.max(tf.abs(tf.sub(both, expected))).dataSync()[0] < 1e-6);
+  const layer = new LbpHistograms({ radii: [1, 2], cell: 8, scales: [1, 2] });
+  assert.deepEqual(layer.computeOutputShape([null, 64, 64, 1]), [null, both.shape[1]]);
+  assert.ok(tf.max(tf.abs(tf.sub(layer.apply(x) as tf.Tensor, both))).dataSync()[0] < 1e-6);
+  assert.deepEqual(
+    new LbpHistograms({ radii: [1], cell: 8 }).getConfig().scales,
+    [1],
+    "layers saved before scales existed read as one scale",
+  );
 });

@@ -123,6 +123,15 @@ for (const name of Object.keys(MODELS).filter((n) => MODELS[n].fitted)) {
           ),
         ]),
       );
+      // Fits give symmetric square head matrices (a Joint Bayesian head's A and G).
+      for (const spec of model.params) {
+        const [rows, cols] = spec.shape;
+        if (spec.part !== "head" || spec.shape.length !== 2 || rows !== cols) continue;
+        const m = values.get(spec.name)!;
+        for (let i = 0; i < rows; i++) {
+          for (let j = 0; j < i; j++) m[j * rows + i] = m[i * rows + j];
+        }
+      }
       const params = new ModelParams(model, values);
       const p = params.tensors();
       const e = model.embed(p, faces, INFERENCE_CONTEXT);

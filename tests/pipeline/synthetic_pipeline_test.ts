@@ -411,6 +411,36 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
   assert.ok(again2.artifact);
 });
 
+Deno.test("synthetic faces, lbp_jb: its Joint Bayesian head is fitted with the projection; test, compare and export use it", async () => {
+  const many = tempDir();
+  writePgmFolder(many, { people: 50, perPerson: 8 });
+  const base = options("jb_fitted", "lbp_jb");
+  const fitted = await trainExperiment(store, {
+    ...base,
+    split: {
+      ...base.split,
+      prepare: { ...base.split.prepare, images: many },
+      params: { ...base.split.params, trainPairs: 200 },
+    },
+    params: { ...base.params, epochs: 1 },
+  });
+  assert.equal(fitted.epochsDone, 1);
+  const one = (await loadCheckpoint(join(fitted.artifact!.dir, "checkpoint.bin")))!;
+  for (const name of ["lbp/jb_a", "lbp/jb_g", "lbp/jb_bias", "lbp/projection"]) {
+    assert.ok(one.weights.get(name)!.some((v) => v !== 0), `the fit fills ${name}`);
+  }
+  // 64x64 and 32x32: (2 x 49 + 2 x 9) cells of 59 bins.
+  assert.ok(lines.some((l) => /lda: 6844 descriptor values for \d+ images/.test(l)));
+  assert.ok(lines.some((l) => /joint bayesian: fitted/.test(l)));
+  await testExperiment(store, {
+    name: "jb_fitted",
+    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
+    backend: "wasm",
+    log: (l) => lines.push(l),
+  });
+  await usableEverywhere("jb_fitted");
+});
+
 Deno.test("compare --pairs: labelled list scored with a summary; a bad line and a missing image are listed, exit 1", async () => {
   await trainExperiment(store, options("seed_straight", "seed"));
   const dir = tempDir();

@@ -1,0 +1,227 @@
+/**
+ * Fitting Joint Bayesian verification (`lib/model/joint_bayesian.ts`) on the training people's
+ * embeddings, scaled to unit length. The identity covariance `S_mu` is the covariance of the
+ * people's mean embeddings and the variation covariance `S_eps` that of each image around its
+ * person's mean (people with at least two images), the closed-form start of Chen et al.'s EM,
+ * which measured as well as its iterations here. The pair covariance under "same person" is
+ * `[[S, S_mu], [S_mu, S]]` with `S = S_mu + S_eps`; its inverse has the blocks
+ * `((2 S_mu + S_eps)^-1 +- S_eps^-1) / 2`, which give
+ * `G = ((2 S_mu + S_eps)^-1 - S_eps^-1) / 2`, `A = S^-1 - ((2 S_mu + S_eps)^-1 + S_eps^-1) / 2`
+ * and the log-determinant term of the bias, all from symmetric eigen-decompositions. The logit
+ * is then rescaled by logistic regression on pairs of training people (see `calibrated`).
+ *
+ * @example
+ * ```ts
+ * import { fitJointBayesian } from "./fit_joint_bayesian.ts";
+ * const fit = fitJointBayesian(embeddings, 100, people); // { a, g, bias }, a and g 100 x 100
+ * ```
+ * @module
+ */
+import { symmetricEigen } from "../evaluate/embedding_projection.ts";
+import { UserError } from "../util/errors.ts";
+import { Rng } from "../util/rng.ts";
+
+/** Added to both covariances' diagonals, relative to their mean variance, before inverting. */
+const RIDGE = 1e-4;
+
+/** A fitted Joint Bayesian scorer: A and G (d x d, row-major) and the bias. */
+export interface JointBayesianFit {
+  a: Float32Array;
+  g: Float32Array;
+  bias: number;
+}
+
+/** Inverse and log-determinant of a symmetric positive definite matrix (d x d). */
+function inverseAndLogDet(m: Float64Array, d: number): { inverse: Float64Array; logDet: number } {
+  const symmetric = Float64Array.from(m, (v, k) => (v + m[(k % d) * d + Math.floor(k / d)]) / 2);
+  const { values, vectors } = symmetricEigen(symmetric, d);
+  const inverse = new Float64Array(d * d);
+  let logDet = 0;
+  for (let k = 0; k < d; k++) {
+    const value = Math.max(values[k], 1e-12);
+    logDet += Math.log(value);
+    for (let i = 0; i < d; i++) {
+      const vik = vectors[i * d + k] / value;
+      if (vik === 0) continue;
+      for (let j = 0; j < d; j++) inverse[i * d + j] += vik * vectors[j * d + k];
+    }
+  }
+  return { inverse, logDet };
+}
+
+/**
+ * Fits the scorer on `embeddings` (N x `dim`, row-major; scaled to unit length here) of the
+ * people `people` (one id per row).
+ */
+export function fitJointBayesian(
+  embeddings: Float32Array,
+  dim: number,
+  people: ArrayLike<number>,
+): JointBayesianFit {
+  const n = people.length;
+  const rows = Array.from({ length: n }, (_, i) => {
+    const row = Float64Array.from(embeddings.subarray(i * dim, (i + 1) * dim));
+    const norm = Math.sqrt(row.reduce((sum, v) => sum + v * v, 0)) || 1;
+    return row.map((v) => v / norm);
+  });
+  const members = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) members.set(people[i], [...(members.get(people[i]) ?? []), i]);
+  const groups = [...members.values()].filter((m) => m.length >= 2);
+  if (groups.length < 2) {
+    throw new UserError(
+      "joint bayesian: fewer than two training people have two images to learn from",
+    );
+  }
+  const within = new Float64Array(dim * dim);
+  const means: Float64Array[] = [];
+  let counted = 0;
+  const diff = new Float64Array(dim);
+  for (const group of groups) {
+    const centre = new Float64Array(dim);
+    for (const i of group) for (let k = 0; k < dim; k++) centre[k] += rows[i][k] / group.length;
+    means.push(centre);
+    for (const i of group) {
+      for (let k = 0; k < dim; k++) diff[k] = rows[i][k] - centre[k];
+      for (let r = 0; r < dim; r++) {
+        for (let c = r; c < dim; c++) within[r * dim + c] += diff[r] * diff[c];
+      }
+      counted++;
+    }
+  }
+  const grand = new Float64Array(dim);
+  for (const m of means) for (let k = 0; k < dim; k++) grand[k] += m[k] / means.length;
+  const identity = new Float64Array(dim * dim);
+  for (const m of means) {
+    for (let r = 0; r < dim; r++) {
+      for (let c = r; c < dim; c++) identity[r * dim + c] += (m[r] - grand[r]) * (m[c] - grand[c]);
+    }
+  }
+  let trace = 0;
+  for (let r = 0; r < dim; r++) {
+    for (let c = r; c < dim; c++) {
+      within[c * dim + r] = within[r * dim + c] /= counted;
+      identity[c * dim + r] = identity[r * dim + c] /= means.length - 1;
+    }
+    trace += within[r * dim + r] + identity[r * dim + r];
+  }
+  for (let r = 0; r < dim; r++) {
+    within[r * dim + r] += RIDGE * trace / dim;
+    identity[r * dim + r] += RIDGE * trace / dim;
+  }
+  const fit = jointBayesianFromCovariances(identity, within, dim);
+  return calibrated(fit, rows, groups, people, dim);
+}
+
+/** Pairs drawn for the calibration: this many same-person pairs and as many others at most. */
+const CALIBRATION_PAIRS = 4000;
+
+/**
+ * The scorer with its logit rescaled by logistic regression on the training people's pairs
+ * (Platt scaling: `alpha * logit + beta`). The Gaussian model's log-likelihood ratio is far too
+ * confident on unit-length embeddings (its logits reach hundreds, whose probabilities are 0 or
+ * 1 in float32, so pairs would tie); the rescaling keeps the order of every pair and brings the
+ * probabilities into range.
+ */
+function calibrated(
+  fit: JointBayesianFit,
+  rows: Float64Array[],
+  groups: number[][],
+  people: ArrayLike<number>,
+  dim: number,
+): JointBayesianFit {
+  const same: [number, number][] = [];
+  for (const group of groups) {
+    for (let i = 0; i < group.length; i++) {
+      for (let j = i + 1; j < group.length; j++) same.push([group[i], group[j]]);
+    }
+  }
+  const rng = new Rng(CALIBRATION_SEED);
+  rng.shuffle(same);
+  same.length = Math.min(same.length, CALIBRATION_PAIRS);
+  const different: [number, number][] = [];
+  while (different.length < same.length) {
+    const a = rng.nextInt(rows.length), b = rng.nextInt(rows.length);
+    if (people[a] !== people[b]) different.push([a, b]);
+  }
+  const logit = ([i, j]: [number, number]) => {
+    let r = 0;
+    for (let p = 0; p < dim; p++) {
+      let ax = 0, ay = 0, gy = 0;
+      for (let q = 0; q < dim; q++) {
+        ax += fit.a[p * dim + q] * rows[i][q];
+        ay += fit.a[p * dim + q] * rows[j][q];
+        gy += fit.g[p * dim + q] * rows[j][q];
+      }
+      r += rows[i][p] * ax + rows[j][p] * ay - 2 * rows[i][p] * gy;
+    }
+    return r / 2 + fit.bias;
+  };
+  const z = [...same.map(logit), ...different.map(logit)];
+  const y = [...same.map(() => 1), ...different.map(() => 0)];
+  const { alpha, beta } = plattScaling(z, y);
+  return {
+    a: fit.a.map((v) => v * alpha),
+    g: fit.g.map((v) => v * alpha),
+    bias: alpha * fit.bias + beta,
+  };
+}
+
+/** Seed of the calibration's pair sample. */
+const CALIBRATION_SEED = 7;
+
+/**
+ * `alpha`, `beta` of the logistic regression `P(y = 1) = sigmoid(alpha z + beta)` (Newton's
+ * method, a small ridge on alpha so that separable scores still give a finite answer).
+ */
+export function plattScaling(z: number[], y: number[]): { alpha: number; beta: number } {
+  // Standardised scores, so that the steps are well scaled whatever the logits' range.
+  const mean = z.reduce((s, v) => s + v, 0) / z.length;
+  const sd = Math.sqrt(z.reduce((s, v) => s + (v - mean) ** 2, 0) / z.length) || 1;
+  const x = z.map((v) => (v - mean) / sd);
+  let a = 1, b = 0;
+  const ridge = 1e-3 * z.length;
+  for (let step = 0; step < 50; step++) {
+    let ga = ridge * a, gb = 0, haa = ridge, hab = 0, hbb = 0;
+    for (let k = 0; k < x.length; k++) {
+      const p = 1 / (1 + Math.exp(-(a * x[k] + b)));
+      const w = p * (1 - p);
+      ga += (p - y[k]) * x[k];
+      gb += p - y[k];
+      haa += w * x[k] * x[k];
+      hab += w * x[k];
+      hbb += w;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 0)) break;
+    const da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
+    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
+  }
+  return { alpha: a / sd, beta: b - a * mean / sd };
+}
+
+/**
+ * A, G and the bias from the identity covariance `identity` (S_mu) and the variation
+ * covariance `within` (S_eps), both d x d, symmetric positive definite.
+ */
+export function jointBayesianFromCovariances(
+  identity: Float64Array,
+  within: Float64Array,
+  dim: number,
+): JointBayesianFit {
+  const total = within.map((v, k) => v + identity[k]); // S = S_mu + S_eps
+  const pairSum = within.map((v, k) => v + 2 * identity[k]); // 2 S_mu + S_eps
+  const s = inverseAndLogDet(total, dim);
+  const p = inverseAndLogDet(pairSum, dim);
+  const e = inverseAndLogDet(within, dim);
+  const a = new Float32Array(dim * dim), g = new Float32Array(dim * dim);
+  for (let k = 0; k < dim * dim; k++) {
+    g[k] = (p.inverse[k] - e.inverse[k]) / 2;
+    a[k] = s.inverse[k] - (p.inverse[k] + e.inverse[k]) / 2;
+  }
+  // log N(x, y | same) - log N(x, y | different) = r / 2 + (2 log|S| - log|2 S_mu + S_eps| -
+  // log|S_eps|) / 2, the ratio's constant: the logit is then a calibrated log-odds under the
+  // model (for equally likely hypotheses).
+  return { a, g, bias: (2 * s.logDet - p.logDet - e.logDet) / 2 };
+}
