@@ -9,6 +9,15 @@ import { fileURLToPath } from "node:url";
 import { encodeBase64 } from "../report/base64.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 import type { ExportedFiles } from "./export_layers_model.ts";
+import { exportModuleSource } from "./export_module.ts";
+
+/**
+ * face_comparer.js's code as plain script declarations (its `export` keywords dropped), so
+ * that the page registers the model's custom layers with the very code the module exports.
+ */
+function inlineModule(pre: Preprocessing): string {
+  return exportModuleSource(pre).replace(/^export /gm, "").replace(/<\/script/gi, "<\\/script");
+}
 
 const TFJS = new URL("../../node_modules/@tensorflow/tfjs/dist/tf.min.js", import.meta.url);
 
@@ -61,44 +70,15 @@ to the photo's largest centred square, so faces centred and filling about a thir
 <script type="application/json" id="model-data">${json}</script>
 <script>
 "use strict";
+${inlineModule(pre)}
 (async () => {
   const result = document.getElementById("result");
   try {
     const data = JSON.parse(document.getElementById("model-data").textContent);
     const pre = data.pre;
-    class AbsDifference extends tf.layers.Layer {
-      static className = "AbsDifference";
-      computeOutputShape(shapes) { return shapes[0]; }
-      call(inputs) { return tf.tidy(() => tf.abs(tf.sub(inputs[0], inputs[1]))); }
-    }
-    tf.serialization.registerClass(AbsDifference);
-    // The cosine verification of identity models (lib/model/custom_layers.ts).
-    class ScaledCosine extends tf.layers.Layer {
-      static className = "ScaledCosine";
-      constructor(config) { super(config); this.scale = config.scale; }
-      computeOutputShape(shapes) { return [shapes[0][0], 1]; }
-      call(inputs) {
-        return tf.tidy(() => {
-          const [a, b] = inputs;
-          const norm = (x) => tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12));
-          return tf.mul(tf.div(tf.sum(tf.mul(a, b), 1, true), tf.mul(norm(a), norm(b))), this.scale);
-        });
-      }
-      getConfig() { return { ...super.getConfig(), scale: this.scale }; }
-    }
-    tf.serialization.registerClass(ScaledCosine);
-    // Unit embeddings before a learnt projection (lib/model/custom_layers.ts).
-    class L2Normalize extends tf.layers.Layer {
-      static className = "L2Normalize";
-      computeOutputShape(shape) { return shape; }
-      call(inputs) {
-        return tf.tidy(() => {
-          const x = Array.isArray(inputs) ? inputs[0] : inputs;
-          return tf.div(x, tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12)));
-        });
-      }
-    }
-    tf.serialization.registerClass(L2Normalize);
+    // The model's custom layers, as face_comparer.js registers them (the module's code is
+    // inlined above, so the page and the module cannot drift).
+    registerLayers(tf);
     const bytes = Uint8Array.from(atob(data.weights), (c) => c.charCodeAt(0));
     const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: data.topology, weightSpecs: data.weightSpecs, weightData: bytes.buffer }));
     const faces = {};

@@ -23,6 +23,8 @@ import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
 import { loadFaceArray } from "../../lib/data/face_array.ts";
 import { resampleRect } from "../../lib/data/resample.ts";
 import { noiseImage, tempDir, writePgmFolder } from "../helpers/fixtures.ts";
+import { runChromium } from "../helpers/chromium.ts";
+import { needs } from "../helpers/tiers.ts";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import sharp from "sharp";
 import * as tf from "@tensorflow/tfjs";
@@ -440,6 +442,43 @@ Deno.test("synthetic faces, lbp_jb: its Joint Bayesian head is fitted with the p
   });
   await usableEverywhere("jb_fitted");
 });
+
+Deno.test(
+  "compare page of an LBP export: its custom layers load in headless Chromium and it compares two photos",
+  {
+    ignore: needs("chromium"),
+  },
+  async () => {
+    const outDir = tempDir();
+    await exportExperiment(store, "jb_fitted", { outDir, backend: "wasm" });
+    for (const [file, seed] of [["a.jpg", 1], ["b.jpg", 2]] as const) {
+      await sharp(noiseImage(250, 250, 3, seed), { raw: { width: 250, height: 250, channels: 3 } })
+        .jpeg()
+        .toFile(join(outDir, file));
+    }
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (r) => {
+      const file = join(outDir, decodeURIComponent(new URL(r.url).pathname));
+      try {
+        return new Response(await Deno.readFile(file), {
+          headers: { "content-type": file.endsWith(".html") ? "text/html" : "image/jpeg" },
+        });
+      } catch {
+        return new Response("not found", { status: 404 });
+      }
+    });
+    try {
+      const url = `http://127.0.0.1:${server.addr.port}/compare.html?a=/a.jpg&b=/b.jpg`;
+      const dom = (await runChromium(url, ["--virtual-time-budget=60000", "--dump-dom"])).stdout;
+      const result = /<div id="result" data-state="(\w+)"[^>]*>([^<]*)/.exec(dom);
+      assert.ok(result, `no result in the page: ${dom.slice(-300)}`);
+      assert.equal(result[1], "done", result[2]);
+      const p = Number(/data-probability="([\d.e-]+)"/.exec(dom)?.[1]);
+      assert.ok(p >= 0 && p <= 1, `probability ${p}`);
+    } finally {
+      await server.shutdown();
+    }
+  },
+);
 
 Deno.test("compare --pairs: labelled list scored with a summary; a bad line and a missing image are listed, exit 1", async () => {
   await trainExperiment(store, options("seed_straight", "seed"));
