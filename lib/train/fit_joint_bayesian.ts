@@ -2,8 +2,8 @@
  * Fitting Joint Bayesian verification (`lib/model/joint_bayesian.ts`) on the training people's
  * embeddings, scaled to unit length. The identity covariance `S_mu` is the covariance of the
  * people's mean embeddings and the variation covariance `S_eps` that of each image around its
- * person's mean (people with at least two images), the closed-form start of Chen et al.'s EM,
- * which measured as well as its iterations here. The pair covariance under "same person" is
+ * person's mean (people with at least two images): the closed-form estimate with which Chen et
+ * al.'s EM starts (its iterations were not measured here). The pair covariance under "same person" is
  * `[[S, S_mu], [S_mu, S]]` with `S = S_mu + S_eps`; its inverse has the blocks
  * `((2 S_mu + S_eps)^-1 +- S_eps^-1) / 2`, which give
  * `G = ((2 S_mu + S_eps)^-1 - S_eps^-1) / 2`, `A = S^-1 - ((2 S_mu + S_eps)^-1 + S_eps^-1) / 2`
@@ -117,10 +117,10 @@ const CALIBRATION_PAIRS = 4000;
 
 /**
  * The scorer with its logit rescaled by logistic regression on the training people's pairs
- * (Platt scaling: `alpha * logit + beta`). The Gaussian model's log-likelihood ratio is far too
- * confident on unit-length embeddings (its logits reach hundreds, whose probabilities are 0 or
- * 1 in float32, so pairs would tie); the rescaling keeps the order of every pair and brings the
- * probabilities into range.
+ * (Platt scaling: `alpha * logit + beta`). Where the Gaussian model does not hold, its
+ * log-likelihood ratio is over-confident (on the synthetic test faces its logits pass -100, whose
+ * probabilities are 0 in float32, so pairs would tie); the rescaling keeps the order of every
+ * pair and brings the probabilities into range.
  */
 function calibrated(
   fit: JointBayesianFit,
