@@ -20,8 +20,8 @@ import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
 import {
   embedPreparedFaces,
   fitWccn,
-  type Projection,
   projectedParams,
+  type Projection,
   projectionToJson,
 } from "../evaluate/embedding_projection.ts";
 import type { ModelParams } from "../model/model_params.ts";
@@ -103,6 +103,11 @@ export function checkProjection(model: SiameseModel, params: TestParams): void {
   if (!learnsIdentities(model)) {
     throw new UserError(
       `--projection wccn: model ${model.name} verifies pairs with a learnt head, not by comparing embeddings; use it with an identity model (e.g. seed_cosface)`,
+    );
+  }
+  if (model.fitted?.jointBayesian) {
+    throw new UserError(
+      `--projection wccn: model ${model.name} scores pairs with its Joint Bayesian head, fitted on the embeddings as they are, not by their cosine; use it with a model compared by cosine (e.g. lbp_lda)`,
     );
   }
   if (params.tta > 0) {

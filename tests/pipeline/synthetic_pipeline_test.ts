@@ -441,6 +441,23 @@ Deno.test("synthetic faces, lbp_jb: its Joint Bayesian head is fitted with the p
     log: (l) => lines.push(l),
   });
   await usableEverywhere("jb_fitted");
+  // A projection of the embeddings would feed its head vectors it was not fitted on: refused.
+  await assert.rejects(
+    () =>
+      testExperiment(store, {
+        name: "jb_fitted",
+        params: {
+          ...TEST_DEFAULTS,
+          tta: 0,
+          trainEvalPairs: 16,
+          galleryPairs: 0,
+          projection: "wccn",
+        },
+        backend: "wasm",
+        log: () => {},
+      }),
+    /--projection wccn: model lbp_jb scores pairs with its Joint Bayesian head/,
+  );
 });
 
 Deno.test(
