@@ -20,10 +20,12 @@ import { faceRegion } from "../data/face_preprocessing.ts";
 import * as resample from "../data/resample.ts";
 import {
   AbsDifference,
+  ColumnSlice,
   JointBayesianScore,
   L2Normalize,
   LbpHistograms,
   ScaledCosine,
+  WeightedLogitSum,
   WeightedUnitConcat,
 } from "../model/custom_layers.ts";
 import { jointBayesianLogits, unitRows } from "../model/joint_bayesian.ts";
@@ -87,12 +89,16 @@ export function registerLayers(tf) {
   ${unitRows.toString().replace(/\n/g, "\n  ")}
   ${jointBayesianLogits.toString().replace(/\n/g, "\n  ")}
   ${JointBayesianScore.toString().replace(/\n/g, "\n  ")}
+  ${ColumnSlice.toString().replace(/\n/g, "\n  ")}
+  ${WeightedLogitSum.toString().replace(/\n/g, "\n  ")}
   tf.serialization.registerClass(AbsDifference);
   tf.serialization.registerClass(ScaledCosine);
   tf.serialization.registerClass(L2Normalize);
   tf.serialization.registerClass(LbpHistograms);
   tf.serialization.registerClass(WeightedUnitConcat);
   tf.serialization.registerClass(JointBayesianScore);
+  tf.serialization.registerClass(ColumnSlice);
+  tf.serialization.registerClass(WeightedLogitSum);
   registered = true;
 }
 

@@ -4,8 +4,9 @@
  * {@linkcode ScaledCosine} (the cosine verification of identity models) and
  * {@linkcode L2Normalize} (unit embeddings before a learnt projection) and
  * {@linkcode LbpHistograms} (the LBP models' descriptor), {@linkcode WeightedUnitConcat}
- * (an ensemble's embedding) and {@linkcode JointBayesianScore} (the `lbp_jb` model's head). A
- * loader registers them
+ * (an ensemble's embedding), {@linkcode JointBayesianScore} (the `lbp_jb` model's head) and
+ * {@linkcode ColumnSlice} and {@linkcode WeightedLogitSum} (an ensemble's logit from its members'
+ * heads). A loader registers them
  * with {@linkcode registerCustomLayers}; the browser page defines the same classes.
  * @module
  */
@@ -184,6 +185,63 @@ export class JointBayesianScore extends tf.layers.Layer {
   }
 }
 
+/** Columns [begin, begin + size) of a [batch, d] input: one ensemble member's embedding. */
+export class ColumnSlice extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "ColumnSlice";
+  readonly begin: number;
+  readonly size: number;
+
+  constructor(config: { begin: number; size: number; name?: string }) {
+    super(config);
+    this.begin = config.begin;
+    this.size = config.size;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    return [inputShape[0], this.size];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
+    return tf.slice(x, [0, this.begin], [-1, this.size]);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), begin: this.begin, size: this.size };
+  }
+}
+
+/**
+ * The sum of several [batch, 1] logits, input i times the square of weight i: an ensemble's
+ * logit from its members' (the weights are stored as square roots, as the ensemble's embedding
+ * uses them).
+ */
+export class WeightedLogitSum extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "WeightedLogitSum";
+  memberWeights: tf.LayerVariable | null = null;
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const count = (inputShape as tf.Shape[]).length;
+    this.memberWeights = this.addWeight("weights", [count], "float32", tf.initializers.ones());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return [(inputShape as tf.Shape[])[0][0], 1];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const w = tf.square(this.memberWeights!.read());
+      return (inputs as tf.Tensor[])
+        .map((z, i) => tf.mul(z, tf.slice(w, [i], [1])))
+        .reduce((sum, z) => tf.add(sum, z));
+    });
+  }
+}
+
 let registered = false;
 
 /** Registers the custom layers for (de)serialisation (idempotent). */
@@ -195,5 +253,7 @@ export function registerCustomLayers(): void {
   tf.serialization.registerClass(LbpHistograms);
   tf.serialization.registerClass(WeightedUnitConcat);
   tf.serialization.registerClass(JointBayesianScore);
+  tf.serialization.registerClass(ColumnSlice);
+  tf.serialization.registerClass(WeightedLogitSum);
   registered = true;
 }

@@ -3,8 +3,11 @@
  * ensemble's embedding is each member's embedding scaled to unit length and weighted, all
  * concatenated; its cosine is then the weighted mean of the members' cosines (weights w_i^2 /
  * sum w_j^2), so two kinds of errors that do not coincide (a CNN's and a descriptor's) partly
- * cancel. The weights are chosen on the validation pairs (`lib/train/fit_ensemble.ts`); the
- * members' parameters are copied in unchanged, under `member<i>/`.
+ * cancel. When a member scores pairs with a learnt head of its own (a Joint Bayesian one), the
+ * ensemble's logit is instead the weighted sum of the members' own logits, each member's head
+ * reading its part of the embedding (for members compared by cosine this is the same weighted
+ * mean of cosines). The weights are chosen on the validation pairs (`lib/train/fit_ensemble.ts`);
+ * the members' parameters are copied in unchanged, under `member<i>/`.
  *
  * An ensemble is named by its members' models joined by `+` (e.g. `seed64_cosface+lbp_lda`),
  * which is all its definition needs; `train --members` makes one from trained experiments.
@@ -18,9 +21,20 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../util/errors.ts";
-import { WeightedUnitConcat } from "./custom_layers.ts";
+import {
+  ColumnSlice,
+  ScaledCosine,
+  WeightedLogitSum,
+  WeightedUnitConcat,
+} from "./custom_layers.ts";
 import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
-import type { LayersPart, ParamSpec, SiameseModel } from "./siamese_model.ts";
+import {
+  comparesByCosine,
+  type ForwardContext,
+  type LayersPart,
+  type ParamSpec,
+  type SiameseModel,
+} from "./siamese_model.ts";
 import { unitVectors } from "./unit_vectors.ts";
 
 /** Joins the member models' names in an ensemble's name. */
@@ -68,11 +82,34 @@ export function ensembleModel(members: readonly SiameseModel[]): SiameseModel {
   // Member i's own view of the ensemble's parameters.
   const own = (p: Record<string, tf.Tensor>, i: number) =>
     Object.fromEntries(members[i].params.map((s) => [s.name, p[memberParamName(i, s.name)]]));
+  const byCosine = members.every(comparesByCosine);
+  // Where member i's part of the embedding begins.
+  const offsets = members.map((_, i) =>
+    members.slice(0, i).reduce((sum, m) => sum + m.embeddingSize, 0)
+  );
+  // The weighted sum of the members' own logits, each from its part of both embeddings; the
+  // stored weights are square roots (they scale the unit embeddings), so w_i = stored_i^2.
+  const fusedLogits = (
+    p: Record<string, tf.Tensor>,
+    l: tf.Tensor2D,
+    r: tf.Tensor2D,
+    ctx: ForwardContext,
+  ) =>
+    tf.tidy(() =>
+      members.map((m, i) => {
+        const part = (x: tf.Tensor2D) => tf.slice(x, [0, offsets[i]], [-1, m.embeddingSize]);
+        const weight = tf.square(tf.slice(p[ENSEMBLE_WEIGHTS], [i], [1]));
+        return tf.mul(m.head(own(p, i), part(l), part(r), ctx), weight);
+      }).reduce((sum, z) => tf.add(sum, z)) as tf.Tensor2D
+    );
   return {
     name,
     description: `ensemble of ${
       members.map((m) => m.name).join(", ")
-    }: unit embeddings, weighted (chosen on validation) and concatenated; cosine verification`,
+    }: unit embeddings, weighted (chosen on validation) and concatenated; ${
+      byCosine ? "cosine verification" : "the weighted sum of the members' own logits"
+    }`,
+    verification: byCosine ? "cosine" : "learnt",
     inputSize: members[0].inputSize,
     batchSize: members[0].batchSize,
     embeddingSize: members.reduce((sum, m) => sum + m.embeddingSize, 0),
@@ -91,7 +128,7 @@ export function ensembleModel(members: readonly SiameseModel[]): SiameseModel {
           1,
         ) as tf.Tensor2D
       ),
-    head: (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE),
+    head: byCosine ? (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE) : fusedLogits,
     layers: {
       branch(face): LayersPart {
         const parts = members.map((m) => m.layers.branch(face));
@@ -108,7 +145,36 @@ export function ensembleModel(members: readonly SiameseModel[]): SiameseModel {
           ],
         };
       },
-      head: scaledCosineLayers,
+      head: byCosine ? scaledCosineLayers : (left, right): LayersPart => {
+        const heads = members.map((m, i) => {
+          const slice = new ColumnSlice({
+            begin: offsets[i],
+            size: m.embeddingSize,
+            name: `member${i + 1}_part`,
+          });
+          const [l, r] = [slice.apply(left), slice.apply(right)] as tf.SymbolicTensor[];
+          if (comparesByCosine(m)) {
+            const cosine = new ScaledCosine({
+              scale: COSINE_LOGIT_SCALE,
+              name: `member${i + 1}_cosine`,
+            });
+            return { output: cosine.apply([l, r]) as tf.SymbolicTensor, weighted: [] };
+          }
+          return m.layers.head(l, r);
+        });
+        const sum = new WeightedLogitSum({ name: "ensemble_logit" });
+        return {
+          output: sum.apply(heads.map((h) => h.output)) as tf.SymbolicTensor,
+          weighted: [
+            ...heads.flatMap((h, i) =>
+              h.weighted.map(([layer, names]) =>
+                [layer, names.map((n) => memberParamName(i, n))] as [tf.layers.Layer, string[]]
+              )
+            ),
+            [sum, [ENSEMBLE_WEIGHTS]],
+          ],
+        };
+      },
     },
   };
 }

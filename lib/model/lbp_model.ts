@@ -75,6 +75,7 @@ function lbpModel(options: LbpModelOptions): SiameseModel {
     embeddingSize: EMBEDDING,
     movingAverageMomentum: 0,
     objective: { kind: "lda", components: COMPONENTS },
+    verification: jointBayesian ? "learnt" : "cosine",
     params: [
       fixed(LBP_PROJECTION, [features, EMBEDDING], "branch"),
       fixed(LBP_OFFSET, [EMBEDDING], "branch"),

@@ -96,6 +96,13 @@ export interface SiameseModel {
   /** What the model learns from. */
   objective: ObjectiveSpec;
   /**
+   * How an identity model's head compares two embeddings: "cosine" (the default: a scaled
+   * cosine, so a projection may go before it and ensembles fuse members' cosines into one) or
+   * "learnt" (a head with fitted parameters of its own, such as a Joint Bayesian one). Pair
+   * models always have a learnt head.
+   */
+  verification?: "cosine" | "learnt";
+  /**
    * Fitted models (`lda` objective) only: the fixed descriptor of images [batch, size, size, 1]
    * (as `embed` receives them) and the parameters the fit fills, so that `embed` is
    * `descriptor(x) projection + offset`.
@@ -170,4 +177,9 @@ export function parameterCount(model: SiameseModel): { total: number; trainable:
     if (p.trainable) trainable += n;
   }
   return { total, trainable };
+}
+
+/** Whether `model` scores a pair by the scaled cosine of its two embeddings. */
+export function comparesByCosine(model: SiameseModel): boolean {
+  return model.objective.kind !== "pair" && (model.verification ?? "cosine") === "cosine";
 }

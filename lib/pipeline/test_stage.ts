@@ -25,7 +25,7 @@ import {
   projectionToJson,
 } from "../evaluate/embedding_projection.ts";
 import type { ModelParams } from "../model/model_params.ts";
-import type { SiameseModel } from "../model/siamese_model.ts";
+import { comparesByCosine, type SiameseModel } from "../model/siamese_model.ts";
 import { learnsIdentities } from "../train/objective.ts";
 import {
   equalErrorRate,
@@ -105,9 +105,9 @@ export function checkProjection(model: SiameseModel, params: TestParams): void {
       `--projection wccn: model ${model.name} verifies pairs with a learnt head, not by comparing embeddings; use it with an identity model (e.g. seed_cosface)`,
     );
   }
-  if (model.fitted?.jointBayesian) {
+  if (!comparesByCosine(model)) {
     throw new UserError(
-      `--projection wccn: model ${model.name} scores pairs with its Joint Bayesian head, fitted on the embeddings as they are, not by their cosine; use it with a model compared by cosine (e.g. lbp_lda)`,
+      `--projection wccn: model ${model.name} scores pairs with a head fitted on the embeddings as they are, not by their cosine; use it with a model compared by cosine (e.g. lbp_lda)`,
     );
   }
   if (params.tta > 0) {

@@ -2,7 +2,8 @@
  * Fitting of ensembles (`ensemble_model.ts`): the members' trained parameters are copied in, and
  * the members' weights are chosen on the validation pairs, whose people no member trained on:
  * every point of a grid over the weights' simplex (steps of 0.05) scores the validation pairs by
- * the weighted mean of the members' cosines, and the one with the highest validation AUC wins
+ * the weighted mean of the members' logits (their scaled cosines, or a learnt head's logits), and
+ * the one with the highest validation AUC wins
  * (the AUC, not the accuracy, because it does not hang on one threshold and varies more smoothly
  * with the weights). Mirror-averaged embeddings, as `test` scores by default.
  * @module
@@ -55,7 +56,7 @@ export function chooseWeights(
   return best;
 }
 
-/** Logit of a probability (the head's scaled cosine back). */
+/** Logit of a probability (the head's logit back). */
 const logit = (p: number) => {
   const q = Math.min(Math.max(p, 1e-7), 1 - 1e-7);
   return Math.log(q / (1 - q));
@@ -121,7 +122,8 @@ export async function fitEnsemble(
         names.map((n, i) => `${n} ${chosen.weights[i].toFixed(2)}`).join(", ")
       } (validation AUC ${chosen.auc.toFixed(4)}; alone ${alone.join(", ")})`,
     );
-    // Unit embeddings scaled by sqrt(weight): the ensemble's cosine is their weighted mean.
+    // Unit embeddings scaled by sqrt(weight): the ensemble's cosine is the weighted mean of the
+    // members' cosines, and a fused head (ensemble_model.ts) squares them back.
     weights.variable(ENSEMBLE_WEIGHTS).assign(
       tf.tensor1d(chosen.weights.map((w) => Math.sqrt(w))),
     );

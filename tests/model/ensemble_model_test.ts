@@ -6,6 +6,7 @@ import { pairLogits } from "../../lib/evaluate/predict_pairs.ts";
 import { ENSEMBLE_WEIGHTS, memberParamName } from "../../lib/model/ensemble_model.ts";
 import { initialParamArrays, ModelParams } from "../../lib/model/model_params.ts";
 import { getModel } from "../../lib/model/registry.ts";
+import { comparesByCosine } from "../../lib/model/siamese_model.ts";
 import { INFERENCE_CONTEXT } from "../../lib/train/forward_context.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { Rng } from "../../lib/util/rng.ts";
@@ -13,8 +14,8 @@ import { Rng } from "../../lib/util/rng.ts";
 const NAME = "seed64_cosface+lbp_lda";
 
 /** The ensemble's parameters: its members' (random, trained-looking) and `weights`. */
-function ensembleParams(weights: number[]) {
-  const model = getModel(NAME);
+function ensembleParams(weights: number[], name = NAME) {
+  const model = getModel(name);
   const rng = new Rng(3);
   const values = initialParamArrays(model, rng);
   for (const [name, v] of values) {
@@ -95,4 +96,61 @@ Deno.test("members must compare embeddings and read faces of one size; unknown m
   refused("seed+lbp_lda", /member seed verifies pairs with a learnt head/);
   refused("seed_cosface+lbp_lda", /different sizes \(lbp_lda: 64, seed_cosface: 32\)/);
   refused("seed64_cosface+nope", /unknown model "nope"/);
+});
+
+Deno.test("with a member scored by its own head (lbp_jb), the ensemble's logit is the weighted sum of the members' logits; the export agrees", async () => {
+  await selectBackend("cpu", { log: () => {} });
+  const name = "seed64_cosface+lbp_jb";
+  const model = getModel(name);
+  assert.equal(comparesByCosine(model), false);
+  assert.equal(comparesByCosine(getModel(NAME)), true, "cosine members still fuse as one cosine");
+  const [w1, w2] = [0.3, 0.7];
+  const params = ensembleParams([Math.sqrt(w1), Math.sqrt(w2)], name);
+  const members = ["seed64_cosface", "lbp_jb"].map(getModel);
+  const [a, b] = [faces(6), faces(7)];
+  tf.tidy(() => {
+    const p = params.tensors();
+    const memberLogits = members.map((m, i) => {
+      const own = Object.fromEntries(m.params.map((s) => [s.name, p[memberParamName(i, s.name)]]));
+      return m.head(
+        own,
+        m.embed(own, a, INFERENCE_CONTEXT),
+        m.embed(own, b, INFERENCE_CONTEXT),
+        INFERENCE_CONTEXT,
+      );
+    });
+    const expected = tf.add(tf.mul(memberLogits[0], w1), tf.mul(memberLogits[1], w2));
+    const ours = pairLogits(params, { left: a, right: b }, { flip: false });
+    const gap = tf.max(tf.abs(tf.sub(ours, expected))).dataSync()[0];
+    assert.ok(gap < 1e-3, `gap ${gap}`);
+  });
+  // One member alone (the other's weight 0) scores as that member: how the fit scores them.
+  const alone = ensembleParams([0, 1], name);
+  tf.tidy(() => {
+    const p = alone.tensors();
+    const jb = members[1];
+    const own = Object.fromEntries(jb.params.map((s) => [s.name, p[memberParamName(1, s.name)]]));
+    const expected = jb.head(
+      own,
+      jb.embed(own, a, INFERENCE_CONTEXT),
+      jb.embed(own, b, INFERENCE_CONTEXT),
+      INFERENCE_CONTEXT,
+    );
+    const gap =
+      tf.max(tf.abs(tf.sub(pairLogits(alone, { left: a, right: b }, { flip: false }), expected)))
+        .dataSync()[0];
+    assert.ok(gap < 1e-3, `gap ${gap}`);
+  });
+  alone.dispose();
+  const exported = exportLayersModel(params);
+  const ours = tf.tidy(() =>
+    tf.sigmoid(pairLogits(params, { left: a, right: b }, { flip: false })).dataSync()
+  );
+  const theirs = tf.tidy(() => (exported.predict([a, b]) as tf.Tensor).dataSync());
+  for (let i = 0; i < 3; i++) {
+    assert.ok(Math.abs(ours[i] - theirs[i]) < 1e-4, `${ours[i]} vs ${theirs[i]}`);
+  }
+  exported.dispose();
+  tf.dispose([a, b]);
+  params.dispose();
 });

@@ -456,7 +456,7 @@ Deno.test("synthetic faces, lbp_jb: its Joint Bayesian head is fitted with the p
         backend: "wasm",
         log: () => {},
       }),
-    /--projection wccn: model lbp_jb scores pairs with its Joint Bayesian head/,
+    /--projection wccn: model lbp_jb scores pairs with a head fitted on the embeddings as they are/,
   );
 });
 
