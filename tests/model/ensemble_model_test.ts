@@ -154,3 +154,18 @@ Deno.test("with a member scored by its own head (lbp_jb), the ensemble's logit i
   tf.dispose([a, b]);
   params.dispose();
 });
+
+Deno.test("exporting an ensemble of two members of one model family is refused in one line, naming the model", async () => {
+  await selectBackend("cpu", { log: () => {} });
+  const model = getModel("seed64_cosface+seed64_cosface");
+  const params = new ModelParams(model, initialParamArrays(model, new Rng(1)));
+  assert.throws(
+    () => exportLayersModel(params),
+    (e: Error) =>
+      e instanceof UserError &&
+      /export: model seed64_cosface\+seed64_cosface: two of its members share layer names/.test(
+        e.message,
+      ) && !e.message.includes("\n"),
+  );
+  params.dispose();
+});
