@@ -85,6 +85,20 @@ function normalised(row: ArrayLike<number>): Float64Array {
 }
 
 /**
+ * The rows of each person (`people`: one id per row), in order of first appearance: the
+ * grouping every fit over training people (LDA, WCCN, Joint Bayesian) starts from.
+ */
+export function rowsByPerson(people: ArrayLike<number>): number[][] {
+  const byPerson = new Map<number, number[]>();
+  for (let i = 0; i < people.length; i++) {
+    const list = byPerson.get(people[i]);
+    if (list) list.push(i);
+    else byPerson.set(people[i], [i]);
+  }
+  return [...byPerson.values()];
+}
+
+/**
  * Fits WCCN on `embeddings` (N x `dim`, row-major) labelled by `people` (one id per row);
  * people with one image add to the mean only.
  */
@@ -101,16 +115,11 @@ export function fitWccn(
   );
   const mean = new Float64Array(dim);
   for (const r of rows) for (let k = 0; k < dim; k++) mean[k] += r[k] / n;
-  const byPerson = new Map<number, number[]>();
-  for (let i = 0; i < n; i++) {
-    const list = byPerson.get(people[i]) ?? [];
-    list.push(i);
-    byPerson.set(people[i], list);
-  }
+  const byPerson = rowsByPerson(people);
   const within = new Float64Array(dim * dim);
   let counted = 0;
   const d = new Float64Array(dim);
-  for (const members of byPerson.values()) {
+  for (const members of byPerson) {
     if (members.length < 2) continue;
     const centre = new Float64Array(dim);
     for (const i of members) for (let k = 0; k < dim; k++) centre[k] += rows[i][k] / members.length;
@@ -147,7 +156,7 @@ export function fitWccn(
     mean,
     matrix,
     images: counted,
-    people: [...byPerson.values()].filter((m) => m.length >= 2).length,
+    people: byPerson.filter((m) => m.length >= 2).length,
   };
 }
 

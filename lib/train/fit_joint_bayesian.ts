@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { symmetricEigen } from "../evaluate/embedding_projection.ts";
+import { rowsByPerson, symmetricEigen } from "../evaluate/embedding_projection.ts";
 import { UserError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 
@@ -64,9 +64,7 @@ export function fitJointBayesian(
     const norm = Math.sqrt(row.reduce((sum, v) => sum + v * v, 0)) || 1;
     return row.map((v) => v / norm);
   });
-  const members = new Map<number, number[]>();
-  for (let i = 0; i < n; i++) members.set(people[i], [...(members.get(people[i]) ?? []), i]);
-  const groups = [...members.values()].filter((m) => m.length >= 2);
+  const groups = rowsByPerson(people).filter((m) => m.length >= 2);
   if (groups.length < 2) {
     throw new UserError(
       "joint bayesian: fewer than two training people have two images to learn from",

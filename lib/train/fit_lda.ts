@@ -12,7 +12,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { symmetricEigen } from "../evaluate/embedding_projection.ts";
+import { rowsByPerson, symmetricEigen } from "../evaluate/embedding_projection.ts";
 import { faceInputs } from "../evaluate/predict_pairs.ts";
 import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
@@ -199,13 +199,7 @@ export function fitLdaProjection(
     const y = tf.matMul(centred, whiten).dataSync() as Float32Array; // n x d
 
     // LDA in the whitened space, on the people with at least two images.
-    const members = new Map<number, number[]>();
-    for (let i = 0; i < n; i++) {
-      const list = members.get(people[i]) ?? [];
-      list.push(i);
-      members.set(people[i], list);
-    }
-    const groups = [...members.values()].filter((m) => m.length >= 2);
+    const groups = rowsByPerson(people).filter((m) => m.length >= 2);
     if (groups.length < 2) {
       throw new UserError("lda: fewer than two training people have two images to learn from");
     }
