@@ -10,7 +10,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ModelParams } from "../model/model_params.ts";
 import { registerCustomLayers } from "../model/custom_layers.ts";
-import { UserError } from "../util/errors.ts";
 
 export { registerCustomLayers };
 
@@ -21,18 +20,7 @@ export function exportLayersModel(params: ModelParams): tf.LayersModel {
   const size = model.inputSize;
   const face = tf.input({ shape: [size, size, 1], name: "face" });
   const branch = model.layers.branch(face);
-  let branchModel: tf.LayersModel;
-  try {
-    branchModel = tf.model({ inputs: face, outputs: branch.output, name: "branch" });
-  } catch (error) {
-    // Each model names its layers; two ensemble members of one family name them alike.
-    if (/All layer names should be unique/.test(String(error))) {
-      throw new UserError(
-        `export: model ${model.name}: two of its members share layer names (members of one model family, such as two LBP models or two runs of one CNN), which one layers-format model cannot hold; test and compare work with it`,
-      );
-    }
-    throw error;
-  }
+  const branchModel = tf.model({ inputs: face, outputs: branch.output, name: "branch" });
   const left = tf.input({ shape: [size, size, 1], name: "left" });
   const right = tf.input({ shape: [size, size, 1], name: "right" });
   const head = model.layers.head(

@@ -82,27 +82,29 @@ export function bnCosfaceModel(options: {
     },
     head: (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE),
     layers: {
-      branch(face) {
+      branch(face, prefix = "") {
         let h = face;
         const weighted: LayersPart["weighted"] = [];
         for (const c of convs) {
           const conv = tf.layers.conv2d({
-            name: c.name,
+            name: prefix + c.name,
             filters: c.filters,
             kernelSize: 3,
             strides: c.stride,
             padding: "same",
             useBias: false,
           });
-          const bn = batchNormLayer(`${c.name}_bn`);
+          const bn = batchNormLayer(`${c.name}_bn`, prefix);
           weighted.push([conv, [`${c.name}/kernel`]], bn);
-          h = tf.layers.leakyReLU({ alpha: ALPHA, name: `${c.name}_leaky` }).apply(
+          h = tf.layers.leakyReLU({ alpha: ALPHA, name: `${prefix}${c.name}_leaky` }).apply(
             bn[0].apply(conv.apply(h)),
           ) as tf.SymbolicTensor;
         }
-        h = tf.layers.dropout({ rate: 0.25, name: "branch_dropout" }).apply(h) as tf.SymbolicTensor;
-        h = tf.layers.flatten({ name: "flatten" }).apply(h) as tf.SymbolicTensor;
-        const embed = denseBatchNormLayers(h, "embed", EMBEDDING);
+        h = tf.layers.dropout({ rate: 0.25, name: `${prefix}branch_dropout` }).apply(
+          h,
+        ) as tf.SymbolicTensor;
+        h = tf.layers.flatten({ name: `${prefix}flatten` }).apply(h) as tf.SymbolicTensor;
+        const embed = denseBatchNormLayers(h, "embed", EMBEDDING, prefix);
         return { output: embed.output, weighted: [...weighted, ...embed.weighted] };
       },
       head: scaledCosineLayers,

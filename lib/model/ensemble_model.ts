@@ -47,6 +47,11 @@ export function memberParamName(i: number, name: string): string {
   return `member${i + 1}/${name}`;
 }
 
+/** The prefix of member `i`'s (0-based) layer names in the export, inside `prefix`. */
+function memberPrefix(prefix: string, i: number): string {
+  return `${prefix}member${i + 1}_`;
+}
+
 /** The ensemble of `members` (at least two identity models of one input size). */
 export function ensembleModel(members: readonly SiameseModel[]): SiameseModel {
   const name = members.map((m) => m.name).join(ENSEMBLE_SEPARATOR);
@@ -130,9 +135,9 @@ export function ensembleModel(members: readonly SiameseModel[]): SiameseModel {
       ),
     head: byCosine ? (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE) : fusedLogits,
     layers: {
-      branch(face): LayersPart {
-        const parts = members.map((m) => m.layers.branch(face));
-        const concat = new WeightedUnitConcat({ name: "ensemble" });
+      branch(face, prefix = ""): LayersPart {
+        const parts = members.map((m, i) => m.layers.branch(face, memberPrefix(prefix, i)));
+        const concat = new WeightedUnitConcat({ name: `${prefix}ensemble` });
         return {
           output: concat.apply(parts.map((part) => part.output)) as tf.SymbolicTensor,
           weighted: [
@@ -145,24 +150,24 @@ export function ensembleModel(members: readonly SiameseModel[]): SiameseModel {
           ],
         };
       },
-      head: byCosine ? scaledCosineLayers : (left, right): LayersPart => {
+      head: byCosine ? scaledCosineLayers : (left, right, prefix = ""): LayersPart => {
         const heads = members.map((m, i) => {
           const slice = new ColumnSlice({
             begin: offsets[i],
             size: m.embeddingSize,
-            name: `member${i + 1}_part`,
+            name: `${memberPrefix(prefix, i)}part`,
           });
           const [l, r] = [slice.apply(left), slice.apply(right)] as tf.SymbolicTensor[];
           if (comparesByCosine(m)) {
             const cosine = new ScaledCosine({
               scale: COSINE_LOGIT_SCALE,
-              name: `member${i + 1}_cosine`,
+              name: `${memberPrefix(prefix, i)}cosine`,
             });
             return { output: cosine.apply([l, r]) as tf.SymbolicTensor, weighted: [] };
           }
-          return m.layers.head(l, r);
+          return m.layers.head(l, r, memberPrefix(prefix, i));
         });
-        const sum = new WeightedLogitSum({ name: "ensemble_logit" });
+        const sum = new WeightedLogitSum({ name: `${prefix}ensemble_logit` });
         return {
           output: sum.apply(heads.map((h) => h.output)) as tf.SymbolicTensor,
           weighted: [

@@ -105,13 +105,13 @@ function lbpModel(options: LbpModelOptions): SiameseModel {
         jointBayesianLogits(l, r, { a: p[LBP_JB_A], g: p[LBP_JB_G], bias: p[LBP_JB_BIAS] })
       : (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE),
     layers: {
-      branch(face) {
-        const dense = tf.layers.dense({ units: EMBEDDING, name: "lbp_projection" });
+      branch(face, prefix = "") {
+        const dense = tf.layers.dense({ units: EMBEDDING, name: `${prefix}lbp_projection` });
         const histograms = new LbpHistograms({
           radii: [...LBP_RADII],
           cell: LBP_CELL,
           ...(scales.length === 1 && scales[0] === 1 ? {} : { scales: [...scales] }),
-          name: "lbp",
+          name: `${prefix}lbp`,
         });
         return {
           output: dense.apply(histograms.apply(face)) as tf.SymbolicTensor,
@@ -119,8 +119,8 @@ function lbpModel(options: LbpModelOptions): SiameseModel {
         };
       },
       head: jointBayesian
-        ? (left, right): LayersPart => {
-          const score = new JointBayesianScore({ name: "joint_bayesian" });
+        ? (left, right, prefix = ""): LayersPart => {
+          const score = new JointBayesianScore({ name: `${prefix}joint_bayesian` });
           return {
             output: score.apply([left, right]) as tf.SymbolicTensor,
             weighted: [[score, [LBP_JB_A, LBP_JB_G, LBP_JB_BIAS]]],

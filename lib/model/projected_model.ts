@@ -44,12 +44,12 @@ export function withProjection(model: SiameseModel): SiameseModel {
     head: (p, left, right, ctx) => model.head(p, project(p, left), project(p, right), ctx),
     layers: {
       branch: model.layers.branch,
-      head(left, right) {
+      head(left, right, prefix = "") {
         // One instance of each layer serves both sides: the weights are shared.
-        const normalize = new L2Normalize({ name: "projection_normalize" });
-        const dense = tf.layers.dense({ units: d, name: "projection" });
+        const normalize = new L2Normalize({ name: `${prefix}projection_normalize` });
+        const dense = tf.layers.dense({ units: d, name: `${prefix}projection` });
         const side = (x: tf.SymbolicTensor) => dense.apply(normalize.apply(x)) as tf.SymbolicTensor;
-        const inner = model.layers.head(side(left), side(right));
+        const inner = model.layers.head(side(left), side(right), prefix);
         return {
           output: inner.output,
           weighted: [[dense, [PROJECTION_KERNEL, PROJECTION_BIAS]], ...inner.weighted],

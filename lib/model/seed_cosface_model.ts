@@ -10,10 +10,10 @@ import {
   BN_MOMENTUM,
   type ConvLayer,
   INPUT,
+  SEED_CONVS,
   seedBranch,
   seedBranchLayers,
   seedBranchParams,
-  SEED_CONVS,
 } from "./seed_model.ts";
 import type { LayersPart, SiameseModel } from "./siamese_model.ts";
 import { ScaledCosine } from "./custom_layers.ts";
@@ -35,10 +35,14 @@ export function scaledCosine(left: tf.Tensor2D, right: tf.Tensor2D, scale: numbe
   ) as tf.Tensor2D;
 }
 
-/** The cosine verification head from tfjs layers. */
-export function scaledCosineLayers(left: tf.SymbolicTensor, right: tf.SymbolicTensor): LayersPart {
+/** The cosine verification head from tfjs layers (its layer's name starts with `prefix`). */
+export function scaledCosineLayers(
+  left: tf.SymbolicTensor,
+  right: tf.SymbolicTensor,
+  prefix = "",
+): LayersPart {
   return {
-    output: new ScaledCosine({ scale: COSINE_LOGIT_SCALE, name: "scaled_cosine" }).apply([
+    output: new ScaledCosine({ scale: COSINE_LOGIT_SCALE, name: `${prefix}scaled_cosine` }).apply([
       left,
       right,
     ]) as tf.SymbolicTensor,
@@ -60,7 +64,7 @@ export const SEED_COSFACE_MODEL: SiameseModel = {
   embed: seedBranch,
   head: (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE),
   layers: {
-    branch: (face) => seedBranchLayers(face, { embedding: EMBEDDING, tanh: false }),
+    branch: (face, prefix) => seedBranchLayers(face, { embedding: EMBEDDING, tanh: false }, prefix),
     head: scaledCosineLayers,
   },
 };
@@ -86,8 +90,8 @@ export const SEED64_COSFACE_MODEL: SiameseModel = {
   params: seedBranchParams(EMBEDDING, SEED64_CONVS, 64),
   embed: (p, x, ctx) => seedBranch(p, x, ctx, SEED64_CONVS),
   layers: {
-    branch: (face) =>
-      seedBranchLayers(face, { embedding: EMBEDDING, tanh: false, convs: SEED64_CONVS }),
+    branch: (face, prefix) =>
+      seedBranchLayers(face, { embedding: EMBEDDING, tanh: false, convs: SEED64_CONVS }, prefix),
     head: scaledCosineLayers,
   },
 };

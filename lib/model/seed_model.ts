@@ -172,8 +172,12 @@ export function seedBranch(
 }
 
 /** A tfjs batch-norm layer for the parameters `name/gamma|beta|moving_mean|moving_variance`. */
-export function batchNormLayer(name: string): [tf.layers.Layer, string[]] {
-  const layer = tf.layers.batchNormalization({ name, epsilon: BN_EPSILON, momentum: BN_MOMENTUM });
+export function batchNormLayer(name: string, prefix = ""): [tf.layers.Layer, string[]] {
+  const layer = tf.layers.batchNormalization({
+    name: prefix + name,
+    epsilon: BN_EPSILON,
+    momentum: BN_MOMENTUM,
+  });
   return [layer, ["gamma", "beta", "moving_mean", "moving_variance"].map((w) => `${name}/${w}`)];
 }
 
@@ -182,41 +186,48 @@ export function denseBatchNormLayers(
   x: tf.SymbolicTensor,
   name: string,
   units: number,
+  prefix = "",
 ): LayersPart {
-  const layer = tf.layers.dense({ name, units });
-  const bn = batchNormLayer(`${name}_bn`);
+  const layer = tf.layers.dense({ name: prefix + name, units });
+  const bn = batchNormLayer(`${name}_bn`, prefix);
   return {
     output: bn[0].apply(layer.apply(x)) as tf.SymbolicTensor,
     weighted: [[layer, [`${name}/kernel`, `${name}/bias`]], bn],
   };
 }
 
-/** {@linkcode seedBranch} from tfjs layers: `embedding` units, tanh at the end or not. */
+/**
+ * {@linkcode seedBranch} from tfjs layers: `embedding` units, tanh at the end or not; layer
+ * names start with `prefix`.
+ */
 export function seedBranchLayers(
   face: tf.SymbolicTensor,
   options: { embedding: number; tanh: boolean; convs?: readonly ConvLayer[] },
+  prefix = "",
 ): LayersPart {
   let h = face;
   const weighted: LayersPart["weighted"] = [];
   for (const c of options.convs ?? SEED_CONVS) {
     const conv = tf.layers.conv2d({
-      name: c.name,
+      name: prefix + c.name,
       filters: c.filters,
       kernelSize: c.kernel,
       strides: c.stride,
       padding: c.pad,
     });
     weighted.push([conv, [`${c.name}/kernel`, `${c.name}/bias`]]);
-    h = tf.layers.leakyReLU({ alpha: ALPHA, name: `${c.name}_leaky` }).apply(
+    h = tf.layers.leakyReLU({ alpha: ALPHA, name: `${prefix}${c.name}_leaky` }).apply(
       conv.apply(h),
     ) as tf.SymbolicTensor;
   }
-  h = tf.layers.dropout({ rate: 0.25, name: "branch_dropout" }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.flatten({ name: "flatten" }).apply(h) as tf.SymbolicTensor;
-  const embed = denseBatchNormLayers(h, "embed", options.embedding);
+  h = tf.layers.dropout({ rate: 0.25, name: `${prefix}branch_dropout` }).apply(
+    h,
+  ) as tf.SymbolicTensor;
+  h = tf.layers.flatten({ name: `${prefix}flatten` }).apply(h) as tf.SymbolicTensor;
+  const embed = denseBatchNormLayers(h, "embed", options.embedding, prefix);
   weighted.push(...embed.weighted);
   const output = options.tanh
-    ? tf.layers.activation({ activation: "tanh", name: "embed_tanh" }).apply(
+    ? tf.layers.activation({ activation: "tanh", name: `${prefix}embed_tanh` }).apply(
       embed.output,
     ) as tf.SymbolicTensor
     : embed.output;
@@ -245,20 +256,26 @@ export const SEED_MODEL: SiameseModel = {
     return dense(h as tf.Tensor2D, p, "output");
   },
   layers: {
-    branch: (face) => seedBranchLayers(face, { embedding: EMBEDDING, tanh: true }),
-    head(left, right) {
-      let m = new AbsDifference({ name: "abs_difference" }).apply([
+    branch: (face, prefix) => seedBranchLayers(face, { embedding: EMBEDDING, tanh: true }, prefix),
+    head(left, right, prefix = "") {
+      let m = new AbsDifference({ name: `${prefix}abs_difference` }).apply([
         left,
         right,
       ]) as tf.SymbolicTensor;
-      m = tf.layers.gaussianNoise({ stddev: 0.5, name: "noise" }).apply(m) as tf.SymbolicTensor;
-      m = tf.layers.dropout({ rate: 0.2, name: "merge_dropout" }).apply(m) as tf.SymbolicTensor;
-      const hidden = denseBatchNormLayers(m, "hidden", HIDDEN);
-      m = tf.layers.leakyReLU({ alpha: ALPHA, name: "hidden_leaky" }).apply(
+      m = tf.layers.gaussianNoise({ stddev: 0.5, name: `${prefix}noise` }).apply(
+        m,
+      ) as tf.SymbolicTensor;
+      m = tf.layers.dropout({ rate: 0.2, name: `${prefix}merge_dropout` }).apply(
+        m,
+      ) as tf.SymbolicTensor;
+      const hidden = denseBatchNormLayers(m, "hidden", HIDDEN, prefix);
+      m = tf.layers.leakyReLU({ alpha: ALPHA, name: `${prefix}hidden_leaky` }).apply(
         hidden.output,
       ) as tf.SymbolicTensor;
-      m = tf.layers.dropout({ rate: 0.5, name: "hidden_dropout" }).apply(m) as tf.SymbolicTensor;
-      const output = tf.layers.dense({ name: "output", units: 1 });
+      m = tf.layers.dropout({ rate: 0.5, name: `${prefix}hidden_dropout` }).apply(
+        m,
+      ) as tf.SymbolicTensor;
+      const output = tf.layers.dense({ name: `${prefix}output`, units: 1 });
       return {
         output: output.apply(m) as tf.SymbolicTensor,
         weighted: [...hidden.weighted, [output, ["output/kernel", "output/bias"]]],

@@ -136,11 +136,13 @@ export interface SiameseModel {
   ): tf.Tensor2D;
   /**
    * The same network from tfjs layers (inference mode), for the TensorFlow.js export: the
-   * branch on one face, and the head from two embeddings to the same-person logit.
+   * branch on one face, and the head from two embeddings to the same-person logit. Every layer
+   * name starts with `prefix` (default none): one layers model needs unique layer names, and
+   * an ensemble may hold two members of one family (two runs of one CNN).
    */
   layers: {
-    branch(face: tf.SymbolicTensor): LayersPart;
-    head(left: tf.SymbolicTensor, right: tf.SymbolicTensor): LayersPart;
+    branch(face: tf.SymbolicTensor, prefix?: string): LayersPart;
+    head(left: tf.SymbolicTensor, right: tf.SymbolicTensor, prefix?: string): LayersPart;
   };
 }
 
