@@ -99,6 +99,77 @@ export function rowsByPerson(people: ArrayLike<number>): number[][] {
 }
 
 /**
+ * The within-person covariance of `dim`-value rows (`row(i)`: row i) grouped by person
+ * (`groups`: each person's row indices; people with fewer than two rows are left out): the mean
+ * outer product of each row's offset from its person's mean, over the rows counted. With the
+ * people's means, the starting point of every fit over training people (LDA's within scatter,
+ * WCCN, Joint Bayesian's variation covariance). Row-major, symmetric.
+ */
+export function withinPersonCovariance(
+  row: (i: number) => ArrayLike<number>,
+  dim: number,
+  groups: readonly number[][],
+): { covariance: Float64Array; means: Float64Array[]; rows: number } {
+  const covariance = new Float64Array(dim * dim);
+  const means: Float64Array[] = [];
+  const diff = new Float64Array(dim);
+  let rows = 0;
+  for (const group of groups) {
+    if (group.length < 2) continue;
+    const centre = new Float64Array(dim);
+    for (const i of group) {
+      const x = row(i);
+      for (let k = 0; k < dim; k++) centre[k] += x[k] / group.length;
+    }
+    means.push(centre);
+    for (const i of group) {
+      const x = row(i);
+      for (let k = 0; k < dim; k++) diff[k] = x[k] - centre[k];
+      for (let r = 0; r < dim; r++) {
+        const dr = diff[r];
+        if (dr === 0) continue;
+        for (let c = r; c < dim; c++) covariance[r * dim + c] += dr * diff[c];
+      }
+      rows++;
+    }
+  }
+  for (let r = 0; r < dim; r++) {
+    for (let c = r; c < dim; c++) {
+      covariance[c * dim + r] = covariance[r * dim + c] /= Math.max(rows, 1);
+    }
+  }
+  return { covariance, means, rows };
+}
+
+/**
+ * The covariance of `means` (`dim` values each) around their own mean, divided by their number
+ * less `ddof` (0: the population covariance, LDA's between scatter; 1: the sample covariance,
+ * Joint Bayesian's identity covariance). Row-major, symmetric.
+ */
+export function covarianceOfMeans(
+  means: readonly Float64Array[],
+  dim: number,
+  ddof: 0 | 1,
+): Float64Array {
+  const grand = new Float64Array(dim);
+  for (const m of means) for (let k = 0; k < dim; k++) grand[k] += m[k] / means.length;
+  const covariance = new Float64Array(dim * dim);
+  const diff = new Float64Array(dim);
+  for (const m of means) {
+    for (let k = 0; k < dim; k++) diff[k] = m[k] - grand[k];
+    for (let r = 0; r < dim; r++) {
+      for (let c = r; c < dim; c++) covariance[r * dim + c] += diff[r] * diff[c];
+    }
+  }
+  for (let r = 0; r < dim; r++) {
+    for (let c = r; c < dim; c++) {
+      covariance[c * dim + r] = covariance[r * dim + c] /= means.length - ddof;
+    }
+  }
+  return covariance;
+}
+
+/**
  * Fits WCCN on `embeddings` (N x `dim`, row-major) labelled by `people` (one id per row);
  * people with one image add to the mean only.
  */
@@ -116,27 +187,14 @@ export function fitWccn(
   const mean = new Float64Array(dim);
   for (const r of rows) for (let k = 0; k < dim; k++) mean[k] += r[k] / n;
   const byPerson = rowsByPerson(people);
-  const within = new Float64Array(dim * dim);
-  let counted = 0;
-  const d = new Float64Array(dim);
-  for (const members of byPerson) {
-    if (members.length < 2) continue;
-    const centre = new Float64Array(dim);
-    for (const i of members) for (let k = 0; k < dim; k++) centre[k] += rows[i][k] / members.length;
-    for (const i of members) {
-      for (let k = 0; k < dim; k++) d[k] = rows[i][k] - centre[k];
-      for (let r = 0; r < dim; r++) {
-        const dr = d[r];
-        if (dr === 0) continue;
-        for (let c = 0; c < dim; c++) within[r * dim + c] += dr * d[c];
-      }
-      counted++;
-    }
-  }
+  const { covariance: within, means, rows: counted } = withinPersonCovariance(
+    (i) => rows[i],
+    dim,
+    byPerson,
+  );
   if (counted === 0) {
     throw new UserError("--projection wccn: no training person has two images to learn from");
   }
-  for (let i = 0; i < within.length; i++) within[i] /= counted;
   for (let i = 0; i < dim; i++) within[i * dim + i] += options.lambda;
   const { values, vectors } = symmetricEigen(within, dim);
   // W = V diag(1 / sqrt(values)) V^T
@@ -156,7 +214,7 @@ export function fitWccn(
     mean,
     matrix,
     images: counted,
-    people: byPerson.filter((m) => m.length >= 2).length,
+    people: means.length,
   };
 }
 

@@ -17,7 +17,12 @@
  * ```
  * @module
  */
-import { rowsByPerson, symmetricEigen } from "../evaluate/embedding_projection.ts";
+import {
+  covarianceOfMeans,
+  rowsByPerson,
+  symmetricEigen,
+  withinPersonCovariance,
+} from "../evaluate/embedding_projection.ts";
 import { UserError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 
@@ -70,38 +75,10 @@ export function fitJointBayesian(
       "joint bayesian: fewer than two training people have two images to learn from",
     );
   }
-  const within = new Float64Array(dim * dim);
-  const means: Float64Array[] = [];
-  let counted = 0;
-  const diff = new Float64Array(dim);
-  for (const group of groups) {
-    const centre = new Float64Array(dim);
-    for (const i of group) for (let k = 0; k < dim; k++) centre[k] += rows[i][k] / group.length;
-    means.push(centre);
-    for (const i of group) {
-      for (let k = 0; k < dim; k++) diff[k] = rows[i][k] - centre[k];
-      for (let r = 0; r < dim; r++) {
-        for (let c = r; c < dim; c++) within[r * dim + c] += diff[r] * diff[c];
-      }
-      counted++;
-    }
-  }
-  const grand = new Float64Array(dim);
-  for (const m of means) for (let k = 0; k < dim; k++) grand[k] += m[k] / means.length;
-  const identity = new Float64Array(dim * dim);
-  for (const m of means) {
-    for (let r = 0; r < dim; r++) {
-      for (let c = r; c < dim; c++) identity[r * dim + c] += (m[r] - grand[r]) * (m[c] - grand[c]);
-    }
-  }
+  const { covariance: within, means } = withinPersonCovariance((i) => rows[i], dim, groups);
+  const identity = covarianceOfMeans(means, dim, 1);
   let trace = 0;
-  for (let r = 0; r < dim; r++) {
-    for (let c = r; c < dim; c++) {
-      within[c * dim + r] = within[r * dim + c] /= counted;
-      identity[c * dim + r] = identity[r * dim + c] /= means.length - 1;
-    }
-    trace += within[r * dim + r] + identity[r * dim + r];
-  }
+  for (let r = 0; r < dim; r++) trace += within[r * dim + r] + identity[r * dim + r];
   for (let r = 0; r < dim; r++) {
     within[r * dim + r] += RIDGE * trace / dim;
     identity[r * dim + r] += RIDGE * trace / dim;

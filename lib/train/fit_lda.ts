@@ -12,7 +12,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { rowsByPerson, symmetricEigen } from "../evaluate/embedding_projection.ts";
+import {
+  covarianceOfMeans,
+  rowsByPerson,
+  symmetricEigen,
+  withinPersonCovariance,
+} from "../evaluate/embedding_projection.ts";
 import { faceInputs } from "../evaluate/predict_pairs.ts";
 import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
@@ -203,35 +208,12 @@ export function fitLdaProjection(
     if (groups.length < 2) {
       throw new UserError("lda: fewer than two training people have two images to learn from");
     }
-    const within = new Float64Array(d * d);
-    const means: Float64Array[] = [];
-    const diff = new Float64Array(d);
-    let counted = 0;
-    for (const group of groups) {
-      const centre = new Float64Array(d);
-      for (const i of group) for (let k = 0; k < d; k++) centre[k] += y[i * d + k] / group.length;
-      means.push(centre);
-      for (const i of group) {
-        for (let k = 0; k < d; k++) diff[k] = y[i * d + k] - centre[k];
-        for (let r = 0; r < d; r++) {
-          const dr = diff[r];
-          for (let c = r; c < d; c++) within[r * d + c] += dr * diff[c];
-        }
-        counted++;
-      }
-    }
-    for (let r = 0; r < d; r++) {
-      for (let c = r; c < d; c++) within[c * d + r] = within[r * d + c] /= counted;
-    }
-    const grand = new Float64Array(d);
-    for (const m of means) for (let k = 0; k < d; k++) grand[k] += m[k] / means.length;
-    const between = new Float64Array(d * d);
-    for (const m of means) {
-      for (let r = 0; r < d; r++) {
-        const dr = m[r] - grand[r];
-        for (let c = 0; c < d; c++) between[r * d + c] += dr * (m[c] - grand[c]) / means.length;
-      }
-    }
+    const { covariance: within, means } = withinPersonCovariance(
+      (i) => y.subarray(i * d, (i + 1) * d),
+      d,
+      groups,
+    );
+    const between = covarianceOfMeans(means, d, 0);
     // S_w^(-1/2), then the leading eigenvectors of S_w^(-1/2) S_b S_w^(-1/2).
     const w = sortedEigen(within, d);
     const inverseRoot = new Float64Array(d * d);

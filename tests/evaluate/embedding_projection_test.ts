@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  covarianceOfMeans,
   fitWccn,
   project,
   projectedCosine,
   symmetricEigen,
+  withinPersonCovariance,
 } from "../../lib/evaluate/embedding_projection.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
@@ -58,8 +60,27 @@ Deno.test("WCCN shrinks the directions one person varies in: same-person cosines
     sameProjected += projectedCosine(wccn, row(4 * p), row(4 * p + 1));
     pairs++;
   }
-  assert.ok(sameProjected / pairs > samePlain / pairs + 0.1, `${sameProjected / pairs} vs ${samePlain / pairs}`);
+  assert.ok(
+    sameProjected / pairs > samePlain / pairs + 0.1,
+    `${sameProjected / pairs} vs ${samePlain / pairs}`,
+  );
   // Projections have unit length.
   const v = project(wccn, row(0));
   assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-9);
+});
+
+Deno.test("person covariances: within-person around each person's mean, between of the means", () => {
+  // Person 0: rows (1, 0), (3, 2); person 1: rows (0, 4), (0, 0), (0, 2); person 2: one row.
+  const rows = [[1, 0], [3, 2], [0, 4], [0, 0], [0, 2], [9, 9]];
+  const groups = [[0, 1], [2, 3, 4], [5]];
+  const { covariance, means, rows: counted } = withinPersonCovariance((i) => rows[i], 2, groups);
+  assert.equal(counted, 5, "the person with one image is left out");
+  assert.deepEqual(means.map((m) => [...m]), [[2, 1], [0, 2]]);
+  // Offsets: (-1, -1), (1, 1), (0, 2), (0, -2), (0, 0).
+  assert.deepEqual([...covariance], [2 / 5, 2 / 5, 2 / 5, 10 / 5]);
+  // Means (2, 1) and (0, 2) around (1, 1.5): offsets (+-1, -+0.5).
+  const near = (a: Float64Array, b: number[]) =>
+    a.every((x, i) => Math.abs(x - b[i]) < 1e-12) || assert.fail(`${[...a]} vs ${b}`);
+  near(covarianceOfMeans(means, 2, 0), [1, -0.5, -0.5, 0.25]);
+  near(covarianceOfMeans(means, 2, 1), [2, -1, -1, 0.5]);
 });
