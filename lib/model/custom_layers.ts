@@ -3,7 +3,8 @@
  * layers-format export: {@linkcode AbsDifference} (the seed's |left - right| merge),
  * {@linkcode ScaledCosine} (the cosine verification of identity models) and
  * {@linkcode L2Normalize} (unit embeddings before a learnt projection) and
- * {@linkcode LbpHistograms} (the LBP models' descriptor), {@linkcode WeightedUnitConcat}
+ * {@linkcode LbpHistograms} and {@linkcode GaborMagnitudes} (the descriptor models'
+ * descriptors), {@linkcode WeightedUnitConcat}
  * (an ensemble's embedding), {@linkcode JointBayesianScore} (the `lbp_jb` model's head) and
  * {@linkcode ColumnSlice} and {@linkcode WeightedLogitSum} (an ensemble's logit from its members'
  * heads). A loader registers them
@@ -13,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { jointBayesianLogits } from "./joint_bayesian.ts";
 import { multiScaleLbpHistograms } from "./lbp_histograms.ts";
+import { gaborMagnitudes } from "./gabor_magnitudes.ts";
 
 /** |a - b| of two inputs. */
 export class AbsDifference extends tf.layers.Layer {
@@ -112,6 +114,41 @@ export class LbpHistograms extends tf.layers.Layer {
 
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), radii: this.radii, cell: this.cell, scales: this.scales };
+  }
+}
+
+/** Gabor magnitude features of [batch, size, size, 1] faces (`gabor_magnitudes.ts`). */
+export class GaborMagnitudes extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "GaborMagnitudes";
+  readonly scales: number;
+  readonly orientations: number;
+  readonly stride: number;
+  readonly pool: number;
+
+  constructor(
+    config: { scales: number; orientations: number; stride: number; pool: number; name?: string },
+  ) {
+    super(config);
+    this.scales = config.scales;
+    this.orientations = config.orientations;
+    this.stride = config.stride;
+    this.pool = config.pool;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    const cells = Math.floor(Math.floor((inputShape[1] as number) / this.stride) / this.pool);
+    return [inputShape[0], this.scales * this.orientations * cells * cells];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return gaborMagnitudes(x, this);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const { scales, orientations, stride, pool } = this;
+    return { ...super.getConfig(), scales, orientations, stride, pool };
   }
 }
 
@@ -251,6 +288,7 @@ export function registerCustomLayers(): void {
   tf.serialization.registerClass(ScaledCosine);
   tf.serialization.registerClass(L2Normalize);
   tf.serialization.registerClass(LbpHistograms);
+  tf.serialization.registerClass(GaborMagnitudes);
   tf.serialization.registerClass(WeightedUnitConcat);
   tf.serialization.registerClass(JointBayesianScore);
   tf.serialization.registerClass(ColumnSlice);

@@ -7,6 +7,7 @@ import { SEED_MODEL } from "./seed_model.ts";
 import { SEED64_COSFACE_MODEL, SEED_COSFACE_MODEL } from "./seed_cosface_model.ts";
 import { BN64_COSFACE_MODEL, BN_COSFACE_MODEL } from "./bn_cosface_model.ts";
 import { LBP_JB_MODEL, LBP_LDA_MODEL } from "./lbp_model.ts";
+import { GABOR_JB_MODEL } from "./gabor_model.ts";
 import { ENSEMBLE_SEPARATOR, ensembleModel } from "./ensemble_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
@@ -19,6 +20,7 @@ export const MODELS: Readonly<Record<string, SiameseModel>> = {
   bn64_cosface: BN64_COSFACE_MODEL,
   lbp_lda: LBP_LDA_MODEL,
   lbp_jb: LBP_JB_MODEL,
+  gabor_jb: GABOR_JB_MODEL,
 };
 
 /**

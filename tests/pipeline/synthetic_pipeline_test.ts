@@ -460,14 +460,68 @@ Deno.test("synthetic faces, lbp_jb: its Joint Bayesian head is fitted with the p
   );
 });
 
+Deno.test("synthetic faces, gabor_jb: fitted like lbp_jb; fused with it (--members), test, compare and export use both", async () => {
+  const many = tempDir();
+  writePgmFolder(many, { people: 50, perPerson: 8 });
+  const fit = (name: string, model: string, extra: Partial<TrainOptions["params"]> = {}) => {
+    const base = options(name, model);
+    return {
+      ...base,
+      split: {
+        ...base.split,
+        prepare: { ...base.split.prepare, images: many },
+        params: { ...base.split.params, trainPairs: 200 },
+      },
+      params: { ...base.params, epochs: 1, ...extra },
+    };
+  };
+  lines.length = 0;
+  const fitted = await trainExperiment(store, fit("gabor_fitted", "gabor_jb"));
+  assert.equal(fitted.epochsDone, 1);
+  const one = (await loadCheckpoint(join(fitted.artifact!.dir, "checkpoint.bin")))!;
+  for (const name of ["gabor/jb_a", "gabor/jb_g", "gabor/jb_bias", "gabor/projection"]) {
+    assert.ok(one.weights.get(name)!.some((v) => v !== 0), `the fit fills ${name}`);
+  }
+  // 5 x 8 wavelets, 16 x 16 samples each.
+  assert.ok(lines.some((l) => /lda: 10240 descriptor values for \d+ images/.test(l)));
+  await testExperiment(store, {
+    name: "gabor_fitted",
+    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
+    backend: "wasm",
+    log: (l) => lines.push(l),
+  });
+  await usableEverywhere("gabor_fitted");
+  // The two descriptor models fused: both custom descriptor layers in one export.
+  await trainExperiment(store, fit("lbp_gabor_fitted", "lbp_jb"));
+  lines.length = 0;
+  const fused = await trainExperiment(
+    store,
+    fit("descriptors_fused", "lbp_jb+gabor_jb", {
+      members: ["lbp_gabor_fitted", "gabor_fitted"],
+      objective: { kind: "ensemble" },
+    }),
+  );
+  assert.equal(fused.epochsDone, 1);
+  assert.ok(
+    lines.some((l) => /ensemble weights chosen on \d+ validation pairs: lbp_gabor_fitted/.test(l)),
+  );
+  await testExperiment(store, {
+    name: "descriptors_fused",
+    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
+    backend: "wasm",
+    log: () => {},
+  });
+  await usableEverywhere("descriptors_fused");
+});
+
 Deno.test(
-  "compare page of an LBP export: its custom layers load in headless Chromium and it compares two photos",
+  "compare page of an export of fused LBP and Gabor models: its custom layers load in headless Chromium and it compares two photos",
   {
     ignore: needs("chromium"),
   },
   async () => {
     const outDir = tempDir();
-    await exportExperiment(store, "jb_fitted", { outDir, backend: "wasm" });
+    await exportExperiment(store, "descriptors_fused", { outDir, backend: "wasm" });
     for (const [file, seed] of [["a.jpg", 1], ["b.jpg", 2]] as const) {
       await sharp(noiseImage(250, 250, 3, seed), { raw: { width: 250, height: 250, channels: 3 } })
         .jpeg()

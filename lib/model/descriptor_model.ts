@@ -1,0 +1,131 @@
+/**
+ * Descriptor models: a fixed classical face descriptor (LBP histograms, Gabor magnitudes) with
+ * a learnt linear projection, no neural network. The descriptor is projected by PCA (whitened)
+ * then LDA over the training people, fitted in one pass (`lib/train/fit_lda.ts`), and two faces
+ * are compared by the cosine of their projections or by a Joint Bayesian log-likelihood ratio
+ * fitted on the same people (`joint_bayesian.ts`). It is the family that leads LFW's tables
+ * without outside data, and it fits in about a minute on a CPU. `lbp_model.ts` and
+ * `gabor_model.ts` make the named models.
+ *
+ * @example
+ * ```ts
+ * import { descriptorModel } from "./descriptor_model.ts";
+ * const model = descriptorModel({
+ *   name: "my_lbp", about: "uniform LBP histograms", params: "lbp", features: 5782,
+ *   descriptor: (images) => lbpHistograms(images, [1, 2], 8),
+ *   layer: (name) => new LbpHistograms({ radii: [1, 2], cell: 8, name }),
+ *   head: "joint-bayesian",
+ * });
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { JointBayesianScore } from "./custom_layers.ts";
+import { jointBayesianLogits } from "./joint_bayesian.ts";
+import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
+import type { LayersPart, SiameseModel } from "./siamese_model.ts";
+
+/** Side of the faces the descriptors read. */
+const INPUT = 64;
+/** Length of the projected descriptor (LDA components). */
+const EMBEDDING = 100;
+/** PCA components kept before the LDA. */
+const COMPONENTS = 400;
+
+/** How a descriptor model is made. */
+export interface DescriptorModelOptions {
+  name: string;
+  /** What the descriptor is, for the model's description. */
+  about: string;
+  /**
+   * The first part of its parameters' names (`<params>/projection`, ...) and of its layers'
+   * (`<params>`, `<params>_projection`).
+   */
+  params: string;
+  /** Length of the descriptor. */
+  features: number;
+  /** The descriptor of images [batch, 64, 64, 1]: [batch, features]. */
+  descriptor(images: tf.Tensor4D): tf.Tensor2D;
+  /** The same descriptor as a tfjs layer named `name`, for the export. */
+  layer(name: string): tf.layers.Layer;
+  /** The head: the cosine of the projections, or a Joint Bayesian ratio. */
+  head: "cosine" | "joint-bayesian";
+}
+
+/** A descriptor model (see the module's description). */
+export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
+  const { features, descriptor } = options;
+  const projection = `${options.params}/projection`;
+  const offset = `${options.params}/offset`;
+  const [a, g, bias] = ["jb_a", "jb_g", "jb_bias"].map((n) => `${options.params}/${n}`);
+  const jointBayesian = options.head === "joint-bayesian";
+  const fixed = (name: string, shape: number[], part: "branch" | "head") => ({
+    name,
+    shape,
+    init: "zeros" as const,
+    trainable: false,
+    part,
+  });
+  return {
+    name: options.name,
+    description:
+      `${options.about} (${features} values) projected by PCA (${COMPONENTS}, whitened) + LDA (${EMBEDDING}) fitted on the training people; ${
+        jointBayesian ? "Joint Bayesian verification" : "cosine verification"
+      }`,
+    inputSize: INPUT,
+    batchSize: 128,
+    embeddingSize: EMBEDDING,
+    movingAverageMomentum: 0,
+    objective: { kind: "lda", components: COMPONENTS },
+    verification: jointBayesian ? "learnt" : "cosine",
+    params: [
+      fixed(projection, [features, EMBEDDING], "branch"),
+      fixed(offset, [EMBEDDING], "branch"),
+      ...(jointBayesian
+        ? [
+          fixed(a, [EMBEDDING, EMBEDDING], "head"),
+          fixed(g, [EMBEDDING, EMBEDDING], "head"),
+          fixed(bias, [1], "head"),
+        ]
+        : []),
+    ],
+    fitted: {
+      descriptor,
+      projection,
+      offset,
+      ...(jointBayesian ? { jointBayesian: { a, g, bias } } : {}),
+    },
+    embed: (p, images) =>
+      tf.tidy(() =>
+        tf.add(
+          tf.matMul(descriptor(images), p[projection] as tf.Tensor2D),
+          p[offset],
+        ) as tf.Tensor2D
+      ),
+    head: jointBayesian
+      ? (p, l, r) => jointBayesianLogits(l, r, { a: p[a], g: p[g], bias: p[bias] })
+      : (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE),
+    layers: {
+      branch(face, prefix = "") {
+        const dense = tf.layers.dense({
+          units: EMBEDDING,
+          name: `${prefix}${options.params}_projection`,
+        });
+        const described = options.layer(`${prefix}${options.params}`);
+        return {
+          output: dense.apply(described.apply(face)) as tf.SymbolicTensor,
+          weighted: [[dense, [projection, offset]]],
+        };
+      },
+      head: jointBayesian
+        ? (left, right, prefix = ""): LayersPart => {
+          const score = new JointBayesianScore({ name: `${prefix}joint_bayesian` });
+          return {
+            output: score.apply([left, right]) as tf.SymbolicTensor,
+            weighted: [[score, [a, g, bias]]],
+          };
+        }
+        : scaledCosineLayers,
+    },
+  };
+}
