@@ -66,6 +66,29 @@ function options(name: string, model: string, extra: Partial<TrainOptions> = {})
 }
 
 /**
+ * {@linkcode options} for a one-pass fit (1 epoch) on the faces in `folder` (a descriptor's 100
+ * LDA directions need more than 100 training images: a larger synthetic set), with `params`.
+ */
+function fitOptions(
+  folder: string,
+  name: string,
+  model: string,
+  params: Partial<TrainOptions["params"]> = {},
+  extra: Partial<TrainOptions> = {},
+): TrainOptions {
+  const base = options(name, model, extra);
+  return {
+    ...base,
+    split: {
+      ...base.split,
+      prepare: { ...base.split.prepare, images: folder },
+      params: { ...base.split.params, trainPairs: 200 },
+    },
+    params: { ...base.params, epochs: 1, ...params },
+  };
+}
+
+/**
  * preprocessing.json's steps, implemented here from its description alone: the largest centred
  * square, the box scaled to it, a separable triangle filter of support max(1, reduction) with
  * coverage-weighted edge pixels, luma, then the same filter to the input size, / scale.
@@ -178,6 +201,16 @@ for (const model of ["seed", "seed_cosface"]) {
  * compare scores a pair of prepared-size faces symmetrically; export writes a model that a
  * third party scores like the project, from the exported files alone.
  */
+/** `test NAME` as the tests run it: no TTA, 16 training pairs, no galleries, mirror averaging. */
+async function quickTest(name: string): Promise<void> {
+  await testExperiment(store, {
+    name,
+    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
+    backend: "wasm",
+    log: (l) => lines.push(l),
+  });
+}
+
 async function usableEverywhere(name: string): Promise<void> {
   // compare scores a pair of prepared-size faces symmetrically; export writes a model.
   const comparer = await FaceComparer.open(store, name, { backend: "wasm" });
@@ -248,18 +281,8 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
   // Its 100 LDA directions need more than 100 training images: a larger synthetic set.
   const many = tempDir();
   writePgmFolder(many, { people: 50, perPerson: 8 });
-  const lbp = (name: string, extra: Partial<TrainOptions> = {}) => {
-    const base = options(name, "lbp_lda", extra);
-    return {
-      ...base,
-      split: {
-        ...base.split,
-        prepare: { ...base.split.prepare, images: many },
-        params: { ...base.split.params, trainPairs: 200 },
-      },
-      params: { ...base.params, epochs: 1 },
-    };
-  };
+  const lbp = (name: string, extra: Partial<TrainOptions> = {}) =>
+    fitOptions(many, name, "lbp_lda", {}, extra);
   const fitted = await trainExperiment(store, lbp("lbp_fitted"));
   assert.equal(fitted.epochsDone, 1);
   const again = await trainExperiment(store, lbp("lbp_again", { force: true }));
@@ -416,16 +439,7 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
 Deno.test("synthetic faces, lbp_jb: its Joint Bayesian head is fitted with the projection; test, compare and export use it", async () => {
   const many = tempDir();
   writePgmFolder(many, { people: 50, perPerson: 8 });
-  const base = options("jb_fitted", "lbp_jb");
-  const fitted = await trainExperiment(store, {
-    ...base,
-    split: {
-      ...base.split,
-      prepare: { ...base.split.prepare, images: many },
-      params: { ...base.split.params, trainPairs: 200 },
-    },
-    params: { ...base.params, epochs: 1 },
-  });
+  const fitted = await trainExperiment(store, fitOptions(many, "jb_fitted", "lbp_jb"));
   assert.equal(fitted.epochsDone, 1);
   const one = (await loadCheckpoint(join(fitted.artifact!.dir, "checkpoint.bin")))!;
   for (const name of ["lbp/jb_a", "lbp/jb_g", "lbp/jb_bias", "lbp/projection"]) {
@@ -434,12 +448,7 @@ Deno.test("synthetic faces, lbp_jb: its Joint Bayesian head is fitted with the p
   // 64x64 and 32x32: (2 x 49 + 2 x 9) cells of 59 bins.
   assert.ok(lines.some((l) => /lda: 6844 descriptor values for \d+ images/.test(l)));
   assert.ok(lines.some((l) => /joint bayesian: fitted/.test(l)));
-  await testExperiment(store, {
-    name: "jb_fitted",
-    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
-    backend: "wasm",
-    log: (l) => lines.push(l),
-  });
+  await quickTest("jb_fitted");
   await usableEverywhere("jb_fitted");
   // A projection of the embeddings would feed its head vectors it was not fitted on: refused.
   await assert.rejects(
@@ -463,18 +472,8 @@ Deno.test("synthetic faces, lbp_jb: its Joint Bayesian head is fitted with the p
 Deno.test("synthetic faces, gabor_jb: fitted like lbp_jb; fused with it (--members), test, compare and export use both", async () => {
   const many = tempDir();
   writePgmFolder(many, { people: 50, perPerson: 8 });
-  const fit = (name: string, model: string, extra: Partial<TrainOptions["params"]> = {}) => {
-    const base = options(name, model);
-    return {
-      ...base,
-      split: {
-        ...base.split,
-        prepare: { ...base.split.prepare, images: many },
-        params: { ...base.split.params, trainPairs: 200 },
-      },
-      params: { ...base.params, epochs: 1, ...extra },
-    };
-  };
+  const fit = (name: string, model: string, params: Partial<TrainOptions["params"]> = {}) =>
+    fitOptions(many, name, model, params);
   lines.length = 0;
   const fitted = await trainExperiment(store, fit("gabor_fitted", "gabor_jb"));
   assert.equal(fitted.epochsDone, 1);
@@ -484,12 +483,7 @@ Deno.test("synthetic faces, gabor_jb: fitted like lbp_jb; fused with it (--membe
   }
   // 5 x 8 wavelets, 16 x 16 samples each.
   assert.ok(lines.some((l) => /lda: 10240 descriptor values for \d+ images/.test(l)));
-  await testExperiment(store, {
-    name: "gabor_fitted",
-    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
-    backend: "wasm",
-    log: (l) => lines.push(l),
-  });
+  await quickTest("gabor_fitted");
   await usableEverywhere("gabor_fitted");
   // The two descriptor models fused: both custom descriptor layers in one export.
   await trainExperiment(store, fit("lbp_gabor_fitted", "lbp_jb"));
@@ -505,12 +499,7 @@ Deno.test("synthetic faces, gabor_jb: fitted like lbp_jb; fused with it (--membe
   assert.ok(
     lines.some((l) => /ensemble weights chosen on \d+ validation pairs: lbp_gabor_fitted/.test(l)),
   );
-  await testExperiment(store, {
-    name: "descriptors_fused",
-    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
-    backend: "wasm",
-    log: () => {},
-  });
+  await quickTest("descriptors_fused");
   await usableEverywhere("descriptors_fused");
 });
 
