@@ -77,7 +77,8 @@ export function symmetricEigen(
   return { values, vectors: v }; // column j of v is the vector of values[j]
 }
 
-function normalised(row: ArrayLike<number>): Float64Array {
+/** `row` scaled to unit length (a zero row stays zero), in float64. */
+export function normalised(row: ArrayLike<number>): Float64Array {
   let norm = 0;
   for (let k = 0; k < row.length; k++) norm += row[k] * row[k];
   const scale = 1 / (Math.sqrt(norm) || 1);

@@ -5,7 +5,7 @@
  * {@linkcode L2Normalize} (unit embeddings before a learnt projection) and
  * {@linkcode LbpHistograms} and {@linkcode GaborMagnitudes} (the descriptor models'
  * descriptors), {@linkcode WeightedUnitConcat}
- * (an ensemble's embedding), {@linkcode JointBayesianScore} (the `lbp_jb` model's head) and
+ * (an ensemble's embedding), {@linkcode JointBayesianScore} (the Joint Bayesian head of `lbp_jb` and `gabor_jb`) and
  * {@linkcode ColumnSlice} and {@linkcode WeightedLogitSum} (an ensemble's logit from its members'
  * heads). A loader registers them
  * with {@linkcode registerCustomLayers}; the browser page defines the same classes.

@@ -25,8 +25,8 @@ import { jointBayesianLogits } from "./joint_bayesian.ts";
 import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
 import type { LayersPart, SiameseModel } from "./siamese_model.ts";
 
-/** Side of the faces the descriptors read. */
-const INPUT = 64;
+/** Side of the faces the descriptor models read. */
+export const DESCRIPTOR_INPUT = 64;
 /** Length of the projected descriptor (LDA components). */
 const EMBEDDING = 100;
 /** PCA components kept before the LDA. */
@@ -44,7 +44,7 @@ export interface DescriptorModelOptions {
   params: string;
   /** Length of the descriptor. */
   features: number;
-  /** The descriptor of images [batch, 64, 64, 1]: [batch, features]. */
+  /** The descriptor of images [batch, DESCRIPTOR_INPUT, DESCRIPTOR_INPUT, 1]: [batch, features]. */
   descriptor(images: tf.Tensor4D): tf.Tensor2D;
   /** The same descriptor as a tfjs layer named `name`, for the export. */
   layer(name: string): tf.layers.Layer;
@@ -72,7 +72,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
       `${options.about} (${features} values) projected by PCA (${COMPONENTS}, whitened) + LDA (${EMBEDDING}) fitted on the training people; ${
         jointBayesian ? "Joint Bayesian verification" : "cosine verification"
       }`,
-    inputSize: INPUT,
+    inputSize: DESCRIPTOR_INPUT,
     batchSize: 128,
     embeddingSize: EMBEDDING,
     movingAverageMomentum: 0,

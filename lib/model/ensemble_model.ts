@@ -21,12 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../util/errors.ts";
-import {
-  ColumnSlice,
-  ScaledCosine,
-  WeightedLogitSum,
-  WeightedUnitConcat,
-} from "./custom_layers.ts";
+import { ColumnSlice, WeightedLogitSum, WeightedUnitConcat } from "./custom_layers.ts";
 import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
 import {
   comparesByCosine,
@@ -158,13 +153,6 @@ export function ensembleModel(members: readonly SiameseModel[]): SiameseModel {
             name: `${memberPrefix(prefix, i)}part`,
           });
           const [l, r] = [slice.apply(left), slice.apply(right)] as tf.SymbolicTensor[];
-          if (comparesByCosine(m)) {
-            const cosine = new ScaledCosine({
-              scale: COSINE_LOGIT_SCALE,
-              name: `${memberPrefix(prefix, i)}cosine`,
-            });
-            return { output: cosine.apply([l, r]) as tf.SymbolicTensor, weighted: [] };
-          }
           return m.layers.head(l, r, memberPrefix(prefix, i));
         });
         const sum = new WeightedLogitSum({ name: `${prefix}ensemble_logit` });

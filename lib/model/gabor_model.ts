@@ -14,7 +14,7 @@
  * @module
  */
 import { GaborMagnitudes } from "./custom_layers.ts";
-import { descriptorModel } from "./descriptor_model.ts";
+import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
 import { gaborFeatureSize, gaborMagnitudes, type GaborOptions } from "./gabor_magnitudes.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
@@ -29,7 +29,7 @@ export const GABOR_JB_MODEL: SiameseModel = descriptorModel({
   about:
     `Gabor magnitudes (${GABOR.scales} wavelengths from 4 pixels x ${GABOR.orientations} orientations, every ${GABOR.stride} pixels)`,
   params: "gabor",
-  features: gaborFeatureSize(64, GABOR),
+  features: gaborFeatureSize(DESCRIPTOR_INPUT, GABOR),
   descriptor: (images) => gaborMagnitudes(images, GABOR),
   layer: (name) => new GaborMagnitudes({ ...GABOR, name }),
   head: "joint-bayesian",

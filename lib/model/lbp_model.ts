@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { LbpHistograms } from "./custom_layers.ts";
-import { descriptorModel } from "./descriptor_model.ts";
+import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
 import { multiScaleLbpFeatureSize, multiScaleLbpHistograms } from "./lbp_histograms.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
@@ -20,7 +20,7 @@ import type { SiameseModel } from "./siamese_model.ts";
 const LBP_RADII: readonly number[] = [1, 2];
 /** Side of an LBP cell in pixels. */
 const LBP_CELL = 8;
-const INPUT = 64;
+const INPUT = DESCRIPTOR_INPUT;
 
 /** An LBP model: histograms of the faces at `scales` (1: as they are, 2: halved). */
 function lbpModel(

@@ -19,6 +19,7 @@
  */
 import {
   covarianceOfMeans,
+  normalised,
   rowsByPerson,
   symmetricEigen,
   withinPersonCovariance,
@@ -64,11 +65,10 @@ export function fitJointBayesian(
   people: ArrayLike<number>,
 ): JointBayesianFit {
   const n = people.length;
-  const rows = Array.from({ length: n }, (_, i) => {
-    const row = Float64Array.from(embeddings.subarray(i * dim, (i + 1) * dim));
-    const norm = Math.sqrt(row.reduce((sum, v) => sum + v * v, 0)) || 1;
-    return row.map((v) => v / norm);
-  });
+  const rows = Array.from(
+    { length: n },
+    (_, i) => normalised(embeddings.subarray(i * dim, (i + 1) * dim)),
+  );
   const groups = rowsByPerson(people).filter((m) => m.length >= 2);
   if (groups.length < 2) {
     throw new UserError(
