@@ -21,6 +21,7 @@ import * as resample from "../data/resample.ts";
 import {
   AbsDifference,
   ColumnSlice,
+  FisherVectors,
   GaborMagnitudes,
   JointBayesianScore,
   L2Normalize,
@@ -32,6 +33,12 @@ import {
 import { jointBayesianLogits, unitRows } from "../model/joint_bayesian.ts";
 import { lbpHistograms, multiScaleLbpHistograms } from "../model/lbp_histograms.ts";
 import { gaborBank, gaborMagnitudes } from "../model/gabor_magnitudes.ts";
+import {
+  encoderInputs,
+  fisherVectors,
+  localDescriptors,
+  mixturePosteriors,
+} from "../model/fisher_vectors.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 
 /** The module's source for an export described by `pre` (its preprocessing.json). */
@@ -42,7 +49,7 @@ export function exportModuleSource(pre: Preprocessing): string {
 // Registers the model's custom layers and prepares faces exactly as the project does; the
 // functions below are the project's own, copied from lib/data/resample.ts, lib/data/crop_box.ts,
 // lib/data/face_preprocessing.ts, lib/model/lbp_histograms.ts, lib/model/gabor_magnitudes.ts,
-// lib/model/joint_bayesian.ts and lib/model/custom_layers.ts. The steps are described in
+// lib/model/fisher_vectors.ts, lib/model/joint_bayesian.ts and lib/model/custom_layers.ts. The steps are described in
 // preprocessing.json (also exported here as \`preprocessing\`).
 
 /** preprocessing.json. */
@@ -91,6 +98,11 @@ export function registerLayers(tf) {
   ${gaborBank.toString().replace(/\n/g, "\n  ")}
   ${gaborMagnitudes.toString().replace(/\n/g, "\n  ")}
   ${GaborMagnitudes.toString().replace(/\n/g, "\n  ")}
+  ${localDescriptors.toString().replace(/\n/g, "\n  ")}
+  ${encoderInputs.toString().replace(/\n/g, "\n  ")}
+  ${mixturePosteriors.toString().replace(/\n/g, "\n  ")}
+  ${fisherVectors.toString().replace(/\n/g, "\n  ")}
+  ${FisherVectors.toString().replace(/\n/g, "\n  ")}
   ${WeightedUnitConcat.toString().replace(/\n/g, "\n  ")}
   ${unitRows.toString().replace(/\n/g, "\n  ")}
   ${jointBayesianLogits.toString().replace(/\n/g, "\n  ")}
@@ -102,6 +114,7 @@ export function registerLayers(tf) {
   tf.serialization.registerClass(L2Normalize);
   tf.serialization.registerClass(LbpHistograms);
   tf.serialization.registerClass(GaborMagnitudes);
+  tf.serialization.registerClass(FisherVectors);
   tf.serialization.registerClass(WeightedUnitConcat);
   tf.serialization.registerClass(JointBayesianScore);
   tf.serialization.registerClass(ColumnSlice);

@@ -3,9 +3,9 @@
  * layers-format export: {@linkcode AbsDifference} (the seed's |left - right| merge),
  * {@linkcode ScaledCosine} (the cosine verification of identity models) and
  * {@linkcode L2Normalize} (unit embeddings before a learnt projection) and
- * {@linkcode LbpHistograms} and {@linkcode GaborMagnitudes} (the descriptor models'
- * descriptors), {@linkcode WeightedUnitConcat}
- * (an ensemble's embedding), {@linkcode JointBayesianScore} (the Joint Bayesian head of `lbp_jb` and `gabor_jb`) and
+ * {@linkcode LbpHistograms}, {@linkcode GaborMagnitudes} and {@linkcode FisherVectors} (the
+ * descriptor models' descriptors), {@linkcode WeightedUnitConcat} (an ensemble's embedding),
+ * {@linkcode JointBayesianScore} (the Joint Bayesian head of the descriptor models) and
  * {@linkcode ColumnSlice} and {@linkcode WeightedLogitSum} (an ensemble's logit from its members'
  * heads). A loader registers them
  * with {@linkcode registerCustomLayers}; the browser page defines the same classes.
@@ -15,6 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import { jointBayesianLogits } from "./joint_bayesian.ts";
 import { multiScaleLbpHistograms } from "./lbp_histograms.ts";
 import { gaborMagnitudes } from "./gabor_magnitudes.ts";
+import { fisherVectors } from "./fisher_vectors.ts";
 
 /** |a - b| of two inputs. */
 export class AbsDifference extends tf.layers.Layer {
@@ -149,6 +150,70 @@ export class GaborMagnitudes extends tf.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     const { scales, orientations, stride, pool } = this;
     return { ...super.getConfig(), scales, orientations, stride, pool };
+  }
+}
+
+/**
+ * Fisher vectors of dense SIFT of [batch, size, size, 1] faces (`fisher_vectors.ts`); its
+ * weights are the fitted encoder: SIFT mean [128] and PCA basis [128, components], the
+ * Gaussians' means and variances [gaussians, components + 2] and weights [gaussians].
+ */
+export class FisherVectors extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "FisherVectors";
+  readonly cell: number;
+  readonly step: number;
+  readonly scales: number[];
+  readonly components: number;
+  readonly gaussians: number;
+  encoder: tf.LayerVariable[] = [];
+
+  constructor(
+    config: {
+      cell: number;
+      step: number;
+      scales: number[];
+      components: number;
+      gaussians: number;
+      name?: string;
+    },
+  ) {
+    super(config);
+    this.cell = config.cell;
+    this.step = config.step;
+    this.scales = config.scales;
+    this.components = config.components;
+    this.gaussians = config.gaussians;
+  }
+
+  override build(): void {
+    const k = this.components, g = this.gaussians;
+    const shapes: [string, number[]][] = [
+      ["sift_mean", [128]],
+      ["sift_basis", [128, k]],
+      ["means", [g, k + 2]],
+      ["variances", [g, k + 2]],
+      ["weights", [g]],
+    ];
+    this.encoder = shapes.map(([name, shape]) =>
+      this.addWeight(name, shape, "float32", tf.initializers.ones())
+    );
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    return [inputShape[0], 2 * this.gaussians * (this.components + 2)];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    const [siftMean, siftBasis, means, variances, weights] = this.encoder.map((v) => v.read());
+    return fisherVectors(x, { siftMean, siftBasis, means, variances, weights }, this);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const { cell, step, scales, components, gaussians } = this;
+    return { ...super.getConfig(), cell, step, scales, components, gaussians };
   }
 }
 
@@ -289,6 +354,7 @@ export function registerCustomLayers(): void {
   tf.serialization.registerClass(L2Normalize);
   tf.serialization.registerClass(LbpHistograms);
   tf.serialization.registerClass(GaborMagnitudes);
+  tf.serialization.registerClass(FisherVectors);
   tf.serialization.registerClass(WeightedUnitConcat);
   tf.serialization.registerClass(JointBayesianScore);
   tf.serialization.registerClass(ColumnSlice);

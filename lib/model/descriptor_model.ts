@@ -44,10 +44,28 @@ export interface DescriptorModelOptions {
   params: string;
   /** Length of the descriptor. */
   features: number;
-  /** The descriptor of images [batch, DESCRIPTOR_INPUT, DESCRIPTOR_INPUT, 1]: [batch, features]. */
-  descriptor(images: tf.Tensor4D): tf.Tensor2D;
-  /** The same descriptor as a tfjs layer named `name`, for the export. */
+  /**
+   * The descriptor of images [batch, DESCRIPTOR_INPUT, DESCRIPTOR_INPUT, 1]: [batch, features]
+   * (`params`: the model's parameters, the encoder's among them).
+   */
+  descriptor(images: tf.Tensor4D, params: Record<string, tf.Tensor>): tf.Tensor2D;
+  /**
+   * The same descriptor as a tfjs layer named `name`, for the export (its weights, if any, are
+   * the encoder's parameters in their order).
+   */
   layer(name: string): tf.layers.Layer;
+  /**
+   * A fitted descriptor's parameters (names and shapes; names start with `<params>/`) and their
+   * fit on training faces, done before the projection's.
+   */
+  encoder?: {
+    params: { name: string; shape: number[] }[];
+    fit(
+      faces: (start: number, count: number) => tf.Tensor4D,
+      count: number,
+      seed: number,
+    ): Promise<Map<string, Float32Array>>;
+  };
   /** The head: the cosine of the projections, or a Joint Bayesian ratio. */
   head: "cosine" | "joint-bayesian";
 }
@@ -79,6 +97,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
     objective: { kind: "lda", components: COMPONENTS },
     verification: jointBayesian ? "learnt" : "cosine",
     params: [
+      ...(options.encoder?.params ?? []).map((p) => fixed(p.name, p.shape, "branch")),
       fixed(projection, [features, EMBEDDING], "branch"),
       fixed(offset, [EMBEDDING], "branch"),
       ...(jointBayesian
@@ -91,6 +110,14 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
     ],
     fitted: {
       descriptor,
+      ...(options.encoder
+        ? {
+          encoder: {
+            params: options.encoder.params.map((p) => p.name),
+            fit: options.encoder.fit,
+          },
+        }
+        : {}),
       projection,
       offset,
       ...(jointBayesian ? { jointBayesian: { a, g, bias } } : {}),
@@ -98,7 +125,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
     embed: (p, images) =>
       tf.tidy(() =>
         tf.add(
-          tf.matMul(descriptor(images), p[projection] as tf.Tensor2D),
+          tf.matMul(descriptor(images, p), p[projection] as tf.Tensor2D),
           p[offset],
         ) as tf.Tensor2D
       ),
@@ -114,7 +141,15 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
         const described = options.layer(`${prefix}${options.params}`);
         return {
           output: dense.apply(described.apply(face)) as tf.SymbolicTensor,
-          weighted: [[dense, [projection, offset]]],
+          weighted: [
+            ...(options.encoder
+              ? [[described, options.encoder.params.map((p) => p.name)] as [
+                tf.layers.Layer,
+                string[],
+              ]]
+              : []),
+            [dense, [projection, offset]],
+          ],
         };
       },
       head: jointBayesian

@@ -8,6 +8,7 @@ import { SEED64_COSFACE_MODEL, SEED_COSFACE_MODEL } from "./seed_cosface_model.t
 import { BN64_COSFACE_MODEL, BN_COSFACE_MODEL } from "./bn_cosface_model.ts";
 import { LBP_JB_MODEL, LBP_LDA_MODEL } from "./lbp_model.ts";
 import { GABOR_JB_MODEL } from "./gabor_model.ts";
+import { FISHER_JB_MODEL } from "./fisher_model.ts";
 import { ENSEMBLE_SEPARATOR, ensembleModel } from "./ensemble_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
@@ -21,6 +22,7 @@ export const MODELS: Readonly<Record<string, SiameseModel>> = {
   lbp_lda: LBP_LDA_MODEL,
   lbp_jb: LBP_JB_MODEL,
   gabor_jb: GABOR_JB_MODEL,
+  fisher_jb: FISHER_JB_MODEL,
 };
 
 /**

@@ -103,12 +103,25 @@ export interface SiameseModel {
    */
   verification?: "cosine" | "learnt";
   /**
-   * Fitted models (`lda` objective) only: the fixed descriptor of images [batch, size, size, 1]
-   * (as `embed` receives them) and the parameters the fit fills, so that `embed` is
+   * Fitted models (`lda` objective) only: the descriptor of images [batch, size, size, 1]
+   * (as `embed` receives them; `params`: the model's parameters, of which an encoder's are
+   * read) and the parameters the fit fills, so that `embed` is
    * `descriptor(x) projection + offset`.
    */
   fitted?: {
-    descriptor(images: tf.Tensor4D): tf.Tensor2D;
+    descriptor(images: tf.Tensor4D, params: Record<string, tf.Tensor>): tf.Tensor2D;
+    /**
+     * A descriptor that is itself fitted (Fisher vectors: a Gaussian mixture): its parameters,
+     * fitted first on `count` training faces (`faces(start, n)`: [n, size, size, 1]).
+     */
+    encoder?: {
+      params: string[];
+      fit(
+        faces: (start: number, count: number) => tf.Tensor4D,
+        count: number,
+        seed: number,
+      ): Promise<Map<string, Float32Array>>;
+    };
     projection: string;
     offset: string;
     /**

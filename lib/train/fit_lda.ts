@@ -23,6 +23,7 @@ import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
 import { UserError } from "../util/errors.ts";
+import { Rng } from "../util/rng.ts";
 import { withObjective } from "./objective.ts";
 import { finishedFit, saveFit } from "./fitted_run.ts";
 import { fitJointBayesian } from "./fit_joint_bayesian.ts";
@@ -40,8 +41,11 @@ const PCA_OVERSAMPLING = 32;
 /** Added to the within-person covariance's eigenvalues (in whitened units) before inverting. */
 const WITHIN_RIDGE = 1e-3;
 
+/** Training faces a fitted descriptor's encoder is fitted on (a seeded sample). */
+const ENCODER_FACES = 1500;
+
 /** Images fed to the descriptor at once. */
-const DESCRIPTOR_BATCH = 256;
+const DESCRIPTOR_BATCH = 64;
 
 /** The descriptors of `images` (indices into `faces`), row-major [images, features]. */
 export async function describeImages(
@@ -49,6 +53,7 @@ export async function describeImages(
   faces: Uint8Array,
   size: number,
   images: ArrayLike<number>,
+  params: Record<string, tf.Tensor> = {},
 ): Promise<{ rows: Float32Array; features: number }> {
   const fitted = model.fitted!;
   const parts: Float32Array[] = [];
@@ -56,7 +61,9 @@ export async function describeImages(
   for (let start = 0; start < images.length; start += DESCRIPTOR_BATCH) {
     const count = Math.min(DESCRIPTOR_BATCH, images.length - start);
     const input = faceInputs(faces, size, images, start, count);
-    const out = tf.tidy(() => fitted.descriptor(tf.tensor4d(input, [count, size, size, 1])));
+    const out = tf.tidy(() =>
+      fitted.descriptor(tf.tensor4d(input, [count, size, size, 1]), params)
+    );
     features = out.shape[1];
     parts.push(await out.data() as Float32Array);
     out.dispose();
@@ -264,16 +271,45 @@ export async function fitLda(
   const classes = data.train.classes;
   if (!classes) throw new Error("fitLda: the training images need their people (classes)");
   const started = performance.now();
-  const { rows, features } = await describeImages(model, data.faces, data.size, data.train.a);
+  const values = new Map<string, Float32Array>();
+  const encoderParams: Record<string, tf.Tensor> = {};
+  const encoder = model.fitted.encoder;
+  if (encoder) {
+    // A seeded sample of the training faces is enough for the encoder's fit.
+    const sample = new Rng(params.seed).shuffle(Array.from(data.train.a))
+      .slice(0, ENCODER_FACES);
+    const fitted = await encoder.fit(
+      (start, count) =>
+        tf.tensor4d(faceInputs(data.faces, data.size, sample, start, count), [
+          count,
+          data.size,
+          data.size,
+          1,
+        ]),
+      sample.length,
+      params.seed,
+    );
+    const specs = new Map(model.params.map((p) => [p.name, p.shape]));
+    for (const name of encoder.params) {
+      values.set(name, fitted.get(name)!);
+      encoderParams[name] = tf.tensor(fitted.get(name)!, specs.get(name));
+    }
+    log(`train: lda: descriptor encoder fitted on ${sample.length} training faces`);
+  }
+  const { rows, features } = await describeImages(
+    model,
+    data.faces,
+    data.size,
+    data.train.a,
+    encoderParams,
+  );
+  tf.dispose(Object.values(encoderParams));
   log(`train: lda: ${features} descriptor values for ${data.train.a.length} images`);
   const fit = fitLdaProjection(rows, features, classes, {
     components: model.objective.components,
     embedding: model.embeddingSize,
   });
-  const values = new Map([
-    [model.fitted.projection, fit.projection],
-    [model.fitted.offset, fit.offset],
-  ]);
+  values.set(model.fitted.projection, fit.projection).set(model.fitted.offset, fit.offset);
   const jb = model.fitted.jointBayesian;
   if (jb) {
     const embeddings = tf.tidy(() =>

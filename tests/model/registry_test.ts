@@ -65,11 +65,14 @@ for (const name of Object.keys(MODELS)) {
       if (key.endsWith("moving_mean")) v.fill(0.1);
       if (key.endsWith("moving_variance")) v.fill(2);
     }
-    // A fitted model starts at zeros: give its projection values to carry.
+    // A fitted model starts at zeros: give its projection values to carry (a fitted encoder's
+    // variances and weights are positive).
     const fill = new Rng(9);
+    const encoder = new Set(model.fitted?.encoder?.params ?? []);
     for (const p of model.params) {
       if (p.init === "zeros" && !p.trainable && model.fitted) {
-        values.set(p.name, Float32Array.from(values.get(p.name)!, () => fill.nextFloat() - 0.5));
+        const low = encoder.has(p.name) ? -0.5 : 0.5;
+        values.set(p.name, Float32Array.from(values.get(p.name)!, () => fill.nextFloat() - low));
       }
     }
     const params = new ModelParams(model, values);
@@ -110,16 +113,14 @@ for (const name of Object.keys(MODELS).filter((n) => MODELS[n].fitted)) {
         Float32Array.from({ length: 4 * size * size }, () => rng.nextFloat()),
         [4, size, size, 1],
       );
-      const features = fitted.descriptor(faces).shape[1];
-      const shapes = new Map(model.params.map((p) => [p.name, p.shape]));
-      assert.deepEqual(shapes.get(fitted.projection), [features, model.embeddingSize]);
-      assert.deepEqual(shapes.get(fitted.offset), [model.embeddingSize]);
+      // A fitted encoder's values (variances, weights) are positive.
+      const encoder = new Set(fitted.encoder?.params ?? []);
       const values = new Map(
         model.params.map((p) => [
           p.name,
           Float32Array.from(
             { length: p.shape.reduce((a, b) => a * b, 1) },
-            () => rng.nextFloat() - 0.5,
+            () => rng.nextFloat() - (encoder.has(p.name) ? -0.5 : 0.5),
           ),
         ]),
       );
@@ -134,11 +135,17 @@ for (const name of Object.keys(MODELS).filter((n) => MODELS[n].fitted)) {
       }
       const params = new ModelParams(model, values);
       const p = params.tensors();
+      const described = fitted.descriptor(faces, p);
+      assert.ok(tf.all(tf.isFinite(described)).dataSync()[0]);
+      const features = described.shape[1];
+      const shapes = new Map(model.params.map((p) => [p.name, p.shape]));
+      assert.deepEqual(shapes.get(fitted.projection), [features, model.embeddingSize]);
+      assert.deepEqual(shapes.get(fitted.offset), [model.embeddingSize]);
       const e = model.embed(p, faces, INFERENCE_CONTEXT);
       assert.deepEqual(e.shape, [4, model.embeddingSize]);
       // embed = descriptor x projection + offset
       const expected = tf.add(
-        tf.matMul(fitted.descriptor(faces), p[fitted.projection] as tf.Tensor2D),
+        tf.matMul(described, p[fitted.projection] as tf.Tensor2D),
         p[fitted.offset],
       );
       assert.ok(tf.max(tf.abs(tf.sub(e, expected))).dataSync()[0] < 1e-4);

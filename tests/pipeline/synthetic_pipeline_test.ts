@@ -503,6 +503,28 @@ Deno.test("synthetic faces, gabor_jb: fitted like lbp_jb; fused with it (--membe
   await usableEverywhere("descriptors_fused");
 });
 
+Deno.test("synthetic faces, fisher_jb: its Fisher vector encoder is fitted before the projection and head; test, compare and export use it", async () => {
+  const many = tempDir();
+  writePgmFolder(many, { people: 50, perPerson: 8 });
+  lines.length = 0;
+  const fitted = await trainExperiment(store, fitOptions(many, "fisher_fitted", "fisher_jb"));
+  assert.equal(fitted.epochsDone, 1);
+  const one = (await loadCheckpoint(join(fitted.artifact!.dir, "checkpoint.bin")))!;
+  for (
+    const name of ["fisher/means", "fisher/sift_basis", "fisher/jb_a", "fisher/projection"]
+  ) {
+    assert.ok(one.weights.get(name)!.some((v) => v !== 0), `the fit fills ${name}`);
+  }
+  const weights = one.weights.get("fisher/weights")!;
+  assert.ok(Math.abs(weights.reduce((s, w) => s + w, 0) - 1) < 1e-4);
+  assert.ok(one.weights.get("fisher/variances")!.every((v) => v > 0));
+  assert.ok(lines.some((l) => /descriptor encoder fitted on \d+ training faces/.test(l)));
+  // 256 Gaussians x 2 x (64 PCA values + x and y).
+  assert.ok(lines.some((l) => /lda: 33792 descriptor values for \d+ images/.test(l)));
+  await quickTest("fisher_fitted");
+  await usableEverywhere("fisher_fitted");
+});
+
 Deno.test(
   "compare page of an export of fused LBP and Gabor models: its custom layers load in headless Chromium and it compares two photos",
   {

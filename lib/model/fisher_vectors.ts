@@ -1,0 +1,255 @@
+/**
+ * Fisher vectors of dense SIFT, the third classical face descriptor here, after "Fisher Vector
+ * Faces in the Wild" (Simonyan, Parkhi, Vedaldi & Zisserman 2013), the best LFW result without
+ * outside data before deep networks: every face is described by SIFT-like gradient histograms
+ * (4 x 4 cells of 8 orientations, `cell` pixels a cell) computed every `step` pixels at several
+ * `scales` of the face; each local descriptor is reduced by PCA and given its position in the
+ * face (x and y), and the set of them is encoded by its deviation from a Gaussian mixture
+ * fitted on training faces: for each Gaussian the weighted mean and variance of the
+ * descriptors it explains, relative to its own (Perronnin et al. 2010, improved Fisher vector:
+ * signed square root, unit length). Because the positions are part of the local descriptors,
+ * each Gaussian learns a facial part at a place, so the encoding is a soft, learnt alignment.
+ *
+ * Everything is tfjs operations, so the same functions run in training, `test`, `compare` and,
+ * copied into the export, in the browser. The fitted encoder (PCA and mixture) is a model
+ * parameter set (`FisherEncoder`); `lib/train/fit_fisher_encoder.ts` fits it.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { localDescriptors } from "./fisher_vectors.ts";
+ * const faces = tf.randomUniform([2, 64, 64, 1], 0, 255) as tf.Tensor4D;
+ * const [whole, smaller] = localDescriptors(faces, { cell: 3, step: 2, scales: [1, 0.75] });
+ * whole.sift.shape; // [2, 729, 128]; smaller.positions.shape: [361, 2]
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+
+/** Where and how the local descriptors are computed. */
+export interface DenseSiftOptions {
+  /** Side of a SIFT cell in pixels (a descriptor covers 4 x 4 cells). */
+  cell: number;
+  /** Pixels between neighbouring descriptors, down and across. */
+  step: number;
+  /** Sizes of the face, relative to the input, at which descriptors are computed. */
+  scales: number[];
+}
+
+/** A Fisher vector encoder: the local descriptors' PCA and the Gaussian mixture. */
+export interface FisherEncoder {
+  /** Mean of the SIFT descriptors [128]. */
+  siftMean: tf.Tensor;
+  /** PCA basis of the SIFT descriptors [128, components]. */
+  siftBasis: tf.Tensor;
+  /** Gaussians' means [gaussians, components + 2] (the last two: x and y). */
+  means: tf.Tensor;
+  /** Gaussians' diagonal variances [gaussians, components + 2]. */
+  variances: tf.Tensor;
+  /** Gaussians' mixing weights [gaussians]. */
+  weights: tf.Tensor;
+}
+
+/** Local descriptors of one scale of the faces. */
+export interface LocalDescriptors {
+  /** Root-SIFT descriptors [batch, places, 128]. */
+  sift: tf.Tensor3D;
+  /** Centre of each descriptor's patch [places, 2]: x and y from -0.5 to 0.5 of the face. */
+  positions: tf.Tensor2D;
+}
+
+/** Length of a Fisher vector of `gaussians` Gaussians over `dims`-value local descriptors. */
+export function fisherVectorSize(gaussians: number, dims: number): number {
+  return 2 * gaussians * dims;
+}
+
+/**
+ * Dense root-SIFT descriptors of faces [batch, size, size, 1], one part per scale of
+ * `options.scales`: `sift` [batch, places, 128] (each L2-normalised, clipped at 0.2, then
+ * L1-normalised and square-rooted: "root SIFT", Arandjelovic & Zisserman 2012) and `positions`.
+ */
+export function localDescriptors(
+  images: tf.Tensor4D,
+  options: DenseSiftOptions,
+): LocalDescriptors[] {
+  // tidy keeps the tensors of the returned objects.
+  return tf.tidy(() => {
+    const size = images.shape[1];
+    const cell = options.cell, step = options.step;
+    const patch = 4 * cell;
+    const parts: LocalDescriptors[] = [];
+    for (const scale of options.scales) {
+      const side = Math.round(size * scale);
+      const face = side === size
+        ? images
+        : tf.image.resizeBilinear(images, [side, side], false, true);
+      // Central differences, the border pixels repeated.
+      const padded = tf.mirrorPad(face, [[0, 0], [1, 1], [1, 1], [0, 0]], "symmetric");
+      const gx = tf.div(
+        tf.sub(
+          tf.slice(padded, [0, 1, 2, 0], [-1, side, side, 1]),
+          tf.slice(padded, [0, 1, 0, 0], [-1, side, side, 1]),
+        ),
+        2,
+      );
+      const gy = tf.div(
+        tf.sub(
+          tf.slice(padded, [0, 2, 1, 0], [-1, side, side, 1]),
+          tf.slice(padded, [0, 0, 1, 0], [-1, side, side, 1]),
+        ),
+        2,
+      );
+      const magnitude = tf.sqrt(tf.add(tf.square(gx), tf.square(gy)));
+      const angle = tf.atan2(gy, gx);
+      // Each gradient votes into its two nearest of 8 orientations, linearly.
+      const centres = tf.tensor1d(Array.from({ length: 8 }, (_, o) => (o * Math.PI) / 4));
+      const away = tf.abs(
+        tf.sub(tf.mod(tf.add(tf.sub(angle, centres), 3 * Math.PI), 2 * Math.PI), Math.PI),
+      );
+      const oriented = tf.mul(magnitude, tf.relu(tf.sub(1, tf.div(away, Math.PI / 4))));
+      // The 4 x 4 cells' means of every orientation at every `step`-th place, as one
+      // convolution (output channel (4 cy + cx) 8 + o averages orientation o over cell (cy, cx)):
+      // tfjs's strided slices and last-axis concatenations are far slower than its convolution.
+      const kernel = new Float32Array(patch * patch * 8 * 128);
+      for (let ky = 0; ky < patch; ky++) {
+        for (let kx = 0; kx < patch; kx++) {
+          const c = Math.floor(ky / cell) * 4 + Math.floor(kx / cell);
+          for (let o = 0; o < 8; o++) {
+            kernel[((ky * patch + kx) * 8 + o) * 128 + c * 8 + o] = 1 / (cell * cell);
+          }
+        }
+      }
+      const raw = tf.conv2d(
+        oriented as tf.Tensor4D,
+        tf.tensor4d(kernel, [patch, patch, 8, 128]),
+        step,
+        "valid",
+      );
+      const count = raw.shape[1];
+      const rows = tf.reshape(raw, [images.shape[0], count * count, 128]);
+      const unit = tf.div(rows, tf.add(tf.sqrt(tf.sum(tf.square(rows), 2, true)), 1e-6));
+      const clipped = tf.minimum(unit, 0.2);
+      const places: number[] = [];
+      for (let y = 0; y < count; y++) {
+        for (let x = 0; x < count; x++) {
+          places.push((x * step + patch / 2) / side - 0.5, (y * step + patch / 2) / side - 0.5);
+        }
+      }
+      parts.push({
+        sift: tf.sqrt(tf.div(clipped, tf.add(tf.sum(clipped, 2, true), 1e-6))) as tf.Tensor3D,
+        positions: tf.tensor2d(places, [count * count, 2]),
+      });
+    }
+    // Kept apart per scale: tfjs's concatenations are slow, and nothing needs them joined.
+    return parts as unknown as tf.TensorContainer;
+  }) as unknown as LocalDescriptors[];
+}
+
+/**
+ * The local descriptors `sift` [batch, places, 128] at `positions` [places, 2] as the mixture's
+ * inputs [batch, places, components + 2]: PCA-reduced SIFT, then x and y.
+ */
+export function encoderInputs(
+  sift: tf.Tensor3D,
+  positions: tf.Tensor2D,
+  encoder: Pick<FisherEncoder, "siftMean" | "siftBasis">,
+): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [batch, places] = sift.shape;
+    const components = encoder.siftBasis.shape[1] as number;
+    // [reduced, x, y] as a product with the basis widened by two zero columns plus the
+    // positions widened by `components` zero columns (no concatenation: slow in tfjs).
+    const reduced = tf.matMul(
+      tf.sub(tf.reshape(sift, [batch * places, 128]), encoder.siftMean),
+      tf.pad(encoder.siftBasis as tf.Tensor2D, [[0, 0], [0, 2]]),
+    );
+    const at = tf.pad(positions, [[0, 0], [components, 0]]);
+    return tf.add(tf.reshape(reduced, [batch, places, components + 2]), at) as tf.Tensor3D;
+  });
+}
+
+/**
+ * Posterior probabilities [rows, gaussians] of the mixture's Gaussians for `x` [rows, dims]
+ * (diagonal Gaussians; computed as log-likelihoods, then a softmax).
+ */
+export function mixturePosteriors(
+  x: tf.Tensor2D,
+  mixture: Pick<FisherEncoder, "means" | "variances" | "weights">,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const inverse = tf.reciprocal(mixture.variances) as tf.Tensor2D;
+    // -0.5 sum_d (x_d - mu_kd)^2 / var_kd, expanded into matrix products.
+    const quadratic = tf.add(
+      tf.sub(
+        tf.matMul(tf.square(x), inverse, false, true),
+        tf.mul(2, tf.matMul(x, tf.mul(mixture.means, inverse) as tf.Tensor2D, false, true)),
+      ),
+      tf.sum(tf.mul(tf.square(mixture.means), inverse), 1),
+    );
+    const logLikelihood = tf.add(
+      tf.mul(-0.5, quadratic),
+      tf.sub(tf.log(mixture.weights), tf.mul(0.5, tf.sum(tf.log(mixture.variances), 1))),
+    );
+    return tf.softmax(logLikelihood) as tf.Tensor2D;
+  });
+}
+
+/**
+ * Improved Fisher vectors [batch, 2 x gaussians x dims] of faces [batch, size, size, 1]: for each
+ * Gaussian k, the gradient of the descriptors' log-likelihood with respect to its mean
+ * (sum_t g_tk (x_t - mu_k) / sigma_k, divided by places x sqrt(w_k)) and its deviation
+ * (sum_t g_tk ((x_t - mu_k)^2 / sigma_k^2 - 1), divided by places x sqrt(2 w_k)); then the
+ * signed square root of every value, and unit length.
+ */
+export function fisherVectors(
+  images: tf.Tensor4D,
+  encoder: FisherEncoder,
+  options: DenseSiftOptions,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const gaussians = encoder.weights.shape[0] as number;
+    // Each Gaussian's zeroth, first and second moments of the descriptors it explains, summed
+    // over the scales.
+    let s0: tf.Tensor | undefined, s1: tf.Tensor | undefined, s2: tf.Tensor | undefined;
+    let places = 0;
+    for (const part of localDescriptors(images, options)) {
+      const x = encoderInputs(part.sift, part.positions, encoder);
+      const [batch, count, dims] = x.shape;
+      const posteriors = tf.reshape(
+        mixturePosteriors(tf.reshape(x, [batch * count, dims]), encoder),
+        [batch, count, gaussians],
+      );
+      const m0 = tf.expandDims(tf.sum(posteriors, 1), 2); // [batch, gaussians, 1]
+      const m1 = tf.matMul(posteriors, x, true, false); // [batch, gaussians, dims]
+      const m2 = tf.matMul(posteriors, tf.square(x), true, false);
+      s0 = s0 ? tf.add(s0, m0) : m0;
+      s1 = s1 ? tf.add(s1, m1) : m1;
+      s2 = s2 ? tf.add(s2, m2) : m2;
+      places += count;
+    }
+    const batch = images.shape[0];
+    const mu = encoder.means, variance = encoder.variances;
+    const sqrtWeights = tf.reshape(tf.sqrt(encoder.weights), [gaussians, 1]);
+    if (!s0 || !s1 || !s2) throw new Error("fisherVectors: no scales");
+    const meanPart = tf.div(
+      tf.div(tf.sub(s1, tf.mul(s0, mu)), tf.sqrt(variance)),
+      tf.mul(places, sqrtWeights),
+    );
+    const deviationPart = tf.div(
+      tf.sub(
+        tf.div(tf.add(tf.sub(s2, tf.mul(2, tf.mul(s1, mu))), tf.mul(s0, tf.square(mu))), variance),
+        s0,
+      ),
+      tf.mul(places * Math.SQRT2, sqrtWeights),
+    );
+    const fisher = tf.concat(
+      [tf.reshape(meanPart, [batch, -1]), tf.reshape(deviationPart, [batch, -1])],
+      1,
+    );
+    const rooted = tf.mul(tf.sign(fisher), tf.sqrt(tf.abs(fisher)));
+    return tf.div(
+      rooted,
+      tf.add(tf.sqrt(tf.sum(tf.square(rooted), 1, true)), 1e-12),
+    ) as tf.Tensor2D;
+  });
+}

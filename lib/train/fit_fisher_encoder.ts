@@ -1,0 +1,172 @@
+/**
+ * Fitting of a Fisher vector encoder (`lib/model/fisher_vectors.ts`) on training faces: the PCA
+ * of their dense SIFT descriptors, then a Gaussian mixture with diagonal covariances over the
+ * reduced descriptors and their positions, by expectation-maximisation (Dempster et al. 1977)
+ * started from randomly chosen descriptors. A seeded sample of the descriptors is enough (the
+ * mixture has tens of thousands of values; the sample has millions), and keeps the fit to a
+ * minute on a CPU.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { fitFisherEncoder } from "./fit_fisher_encoder.ts";
+ * const faces = tf.randomUniform([20, 64, 64, 1]) as tf.Tensor4D;
+ * const encoder = await fitFisherEncoder((start, count) => faces.slice(start, count), 20, {
+ *   cell: 3, step: 2, scales: [1], components: 16, gaussians: 8, iterations: 5,
+ *   descriptors: 10000, seed: 42,
+ * });
+ * encoder.means.length; // 8 * (16 + 2)
+ * ```
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { symmetricEigen } from "../evaluate/embedding_projection.ts";
+import {
+  type DenseSiftOptions,
+  encoderInputs,
+  localDescriptors,
+  mixturePosteriors,
+} from "../model/fisher_vectors.ts";
+import { Rng } from "../util/rng.ts";
+
+/** How the encoder is fitted. */
+export interface FisherEncoderFitOptions extends DenseSiftOptions {
+  /** PCA components kept of the 128 SIFT values. */
+  components: number;
+  /** Gaussians of the mixture. */
+  gaussians: number;
+  /** Expectation-maximisation steps. */
+  iterations: number;
+  /** Local descriptors sampled (evenly over the faces) to fit on. */
+  descriptors: number;
+  seed: number;
+}
+
+/** A fitted encoder's values, row-major (the shapes of `FisherEncoder`). */
+export interface FisherEncoderValues {
+  siftMean: Float32Array;
+  siftBasis: Float32Array;
+  means: Float32Array;
+  variances: Float32Array;
+  weights: Float32Array;
+}
+
+/** Faces fed to the descriptor at once. */
+const BATCH = 64;
+/** Smallest variance of a Gaussian, relative to the data's variance in that dimension. */
+const VARIANCE_FLOOR = 1e-4;
+
+/**
+ * Fits an encoder on `count` faces, `faces(start, n)` giving faces [n, size, size, 1].
+ */
+export async function fitFisherEncoder(
+  faces: (start: number, count: number) => tf.Tensor4D,
+  count: number,
+  options: FisherEncoderFitOptions,
+): Promise<FisherEncoderValues> {
+  const rng = new Rng(options.seed);
+  // A seeded sample of local descriptors, the same share of every batch's.
+  const siftRows: Float32Array[] = [];
+  const placeRows: Float32Array[] = [];
+  let sampled = 0;
+  for (let start = 0; start < count; start += BATCH) {
+    const n = Math.min(BATCH, count - start);
+    const batch = faces(start, n);
+    const parts = localDescriptors(batch, options);
+    batch.dispose();
+    // Rows [face, place] of every scale, numbered one scale after the other.
+    const sizes = parts.map((part) => part.positions.shape[0]);
+    const total = n * sizes.reduce((a, b) => a + b, 0);
+    const want = Math.min(total, Math.round((options.descriptors * (start + n)) / count) - sampled);
+    const all: Float32Array[] = [], where: Float32Array[] = [];
+    for (const part of parts) {
+      all.push(await part.sift.data() as Float32Array);
+      where.push(await part.positions.data() as Float32Array);
+      part.sift.dispose(), part.positions.dispose();
+    }
+    const chosen = new Float32Array(want * 128);
+    const at = new Float32Array(want * 2);
+    for (let i = 0; i < want; i++) {
+      let row = rng.nextInt(total), s = 0;
+      while (row >= n * sizes[s]) row -= n * sizes[s++];
+      chosen.set(all[s].subarray(row * 128, row * 128 + 128), i * 128);
+      const place = row % sizes[s];
+      at.set(where[s].subarray(place * 2, place * 2 + 2), i * 2);
+    }
+    siftRows.push(chosen), placeRows.push(at);
+    sampled += want;
+  }
+  const sift = tf.tensor2d(concatRows(siftRows), [sampled, 128]);
+  const positions = tf.tensor2d(concatRows(placeRows), [sampled, 2]);
+
+  // PCA of the SIFT values.
+  const siftMean = tf.mean(sift, 0);
+  const covariance = tf.tidy(() => {
+    const centred = tf.sub(sift, siftMean);
+    return tf.div(tf.matMul(centred, centred, true, false), sampled);
+  });
+  const { values, vectors } = symmetricEigen(new Float64Array(await covariance.data()), 128);
+  covariance.dispose();
+  const order = Array.from(values.keys()).sort((i, j) => values[j] - values[i]);
+  const k = options.components;
+  const basis = new Float32Array(128 * k);
+  for (let r = 0; r < 128; r++) {
+    for (let c = 0; c < k; c++) basis[r * k + c] = vectors[r * 128 + order[c]];
+  }
+  const siftBasis = tf.tensor2d(basis, [128, k]);
+  const x = tf.tidy(() =>
+    tf.reshape(
+      encoderInputs(
+        tf.reshape(sift, [1, sampled, 128]),
+        positions,
+        { siftMean, siftBasis },
+      ),
+      [sampled, k + 2],
+    ) as tf.Tensor2D
+  );
+  sift.dispose(), positions.dispose();
+
+  // Expectation-maximisation of a diagonal Gaussian mixture.
+  const gaussians = options.gaussians;
+  const starts = Int32Array.from(rng.shuffle(Array.from({ length: sampled }, (_, i) => i)))
+    .subarray(0, gaussians);
+  let means = tf.gather(x, starts) as tf.Tensor2D;
+  const dataVariance = tf.moments(x, 0).variance;
+  const floor = tf.mul(dataVariance, VARIANCE_FLOOR);
+  let variances = tf.tile(tf.expandDims(dataVariance, 0), [gaussians, 1]) as tf.Tensor2D;
+  let weights = tf.fill([gaussians], 1 / gaussians) as tf.Tensor1D;
+  const squares = tf.square(x) as tf.Tensor2D;
+  for (let i = 0; i < options.iterations; i++) {
+    const next = tf.tidy(() => {
+      const posteriors = mixturePosteriors(x, { means, variances, weights });
+      const mass = tf.add(tf.sum(posteriors, 0), 1e-6);
+      const column = tf.expandDims(mass, 1);
+      const m = tf.div(tf.matMul(posteriors, x, true, false), column);
+      const v = tf.maximum(
+        tf.sub(tf.div(tf.matMul(posteriors, squares, true, false), column), tf.square(m)),
+        floor,
+      );
+      return [m, v, tf.maximum(tf.div(mass, sampled), 1e-8)] as tf.Tensor[];
+    });
+    means.dispose(), variances.dispose(), weights.dispose();
+    [means, variances, weights] = next as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    // Lets the event loop run (progress, signals) between steps.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  const result: FisherEncoderValues = {
+    siftMean: await siftMean.data() as Float32Array,
+    siftBasis: basis,
+    means: await means.data() as Float32Array,
+    variances: await variances.data() as Float32Array,
+    weights: await weights.data() as Float32Array,
+  };
+  tf.dispose([x, squares, siftMean, siftBasis, means, variances, weights, dataVariance, floor]);
+  return result;
+}
+
+function concatRows(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) out.set(part, at), at += part.length;
+  return out;
+}

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../../lib/backend/select_backend.ts";
+import { localDescriptors } from "../../lib/model/fisher_vectors.ts";
+import { fitFisherEncoder } from "../../lib/train/fit_fisher_encoder.ts";
+import { Rng } from "../../lib/util/rng.ts";
+
+/**
+ * Faces of two kinds: a horizontal ramp in the top half (plain bottom), or a vertical ramp in the
+ * bottom half (plain top), with a little noise: their local descriptors form clusters by place
+ * and orientation that a mixture should find.
+ */
+function twoKindsOfFaces(n: number, size: number, seed: number): tf.Tensor4D {
+  const rng = new Rng(seed);
+  const values: number[] = [];
+  for (let f = 0; f < n; f++) {
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const top = y < size / 2;
+        const v = f % 2 === 0 ? (top ? x / size : 0.5) : (top ? 0.5 : y / size);
+        values.push(v + 0.01 * rng.nextFloat());
+      }
+    }
+  }
+  return tf.tensor4d(values, [n, size, size, 1]);
+}
+
+const OPTIONS = {
+  cell: 2,
+  step: 4,
+  scales: [1, 0.5],
+  components: 8,
+  gaussians: 4,
+  iterations: 15,
+  descriptors: 2000,
+  seed: 42,
+};
+
+Deno.test("Fisher encoder fit: an orthonormal SIFT basis, a proper mixture, the same for the same seed", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const faces = twoKindsOfFaces(40, 32, 1);
+  const fit = () => fitFisherEncoder((start, count) => faces.slice(start, count), 40, OPTIONS);
+  const encoder = await fit();
+  const k = OPTIONS.components, g = OPTIONS.gaussians;
+  assert.equal(encoder.siftMean.length, 128);
+  assert.equal(encoder.siftBasis.length, 128 * k);
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      let dot = 0;
+      for (let r = 0; r < 128; r++) {
+        dot += encoder.siftBasis[r * k + a] * encoder.siftBasis[r * k + b];
+      }
+      assert.ok(Math.abs(dot - (a === b ? 1 : 0)) < 1e-4, `basis columns ${a}, ${b}: ${dot}`);
+    }
+  }
+  assert.equal(encoder.means.length, g * (k + 2));
+  assert.ok(Math.abs(encoder.weights.reduce((s, w) => s + w, 0) - 1) < 1e-4);
+  assert.ok(encoder.variances.every((v) => v > 0 && Number.isFinite(v)));
+  assert.ok(encoder.means.every(Number.isFinite));
+  // The SIFT mean is the mean of the faces' descriptors (a sample of them: close to it).
+  const parts = localDescriptors(faces, OPTIONS);
+  const all = tf.concat(parts.map((p) => tf.reshape(p.sift, [-1, 128])), 0);
+  const mean = tf.mean(all, 0).dataSync();
+  for (let i = 0; i < 128; i++) assert.ok(Math.abs(mean[i] - encoder.siftMean[i]) < 0.02);
+  tf.dispose([all, ...parts.flatMap((p) => [p.sift, p.positions])]);
+  // Seeded: the same sample, start and result.
+  assert.deepEqual(await fit(), encoder);
+  faces.dispose();
+});
+
+Deno.test("Fisher encoder fit: the mixture's Gaussians sit where the descriptors are (positions of both kinds' ramps)", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const faces = twoKindsOfFaces(40, 32, 2);
+  const encoder = await fitFisherEncoder(
+    (start, count) => faces.slice(start, count),
+    40,
+    OPTIONS,
+  );
+  // The last two values of each mean are its position: x, then y.
+  const k = OPTIONS.components;
+  const ys = Array.from(
+    { length: OPTIONS.gaussians },
+    (_, j) => encoder.means[j * (k + 2) + k + 1],
+  );
+  // Both halves of the face hold Gaussians with weight.
+  const heavy = ys.filter((_, j) => encoder.weights[j] > 0.05);
+  assert.ok(heavy.some((y) => y < 0) && heavy.some((y) => y > 0), `Gaussians' y: ${ys}`);
+  faces.dispose();
+});
