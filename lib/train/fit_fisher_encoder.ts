@@ -146,7 +146,9 @@ export async function fitFisherEncoder(
         tf.sub(tf.div(tf.matMul(posteriors, squares, true, false), column), tf.square(m)),
         floor,
       );
-      return [m, v, tf.maximum(tf.div(mass, sampled), 1e-8)] as tf.Tensor[];
+      // Normalised by their own sum (float32 sums of many posteriors drift from `sampled`).
+      const w = tf.maximum(mass, 1e-8 * sampled);
+      return [m, v, tf.div(w, tf.sum(w))] as tf.Tensor[];
     });
     means.dispose(), variances.dispose(), weights.dispose();
     [means, variances, weights] = next as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];

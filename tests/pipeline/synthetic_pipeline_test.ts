@@ -516,7 +516,8 @@ Deno.test("synthetic faces, fisher_jb: its Fisher vector encoder is fitted befor
     assert.ok(one.weights.get(name)!.some((v) => v !== 0), `the fit fills ${name}`);
   }
   const weights = one.weights.get("fisher/weights")!;
-  assert.ok(Math.abs(weights.reduce((s, w) => s + w, 0) - 1) < 1e-4);
+  const total = weights.reduce((s, w) => s + w, 0);
+  assert.ok(Math.abs(total - 1) < 1e-4, `mixing weights sum to ${total}`);
   assert.ok(one.weights.get("fisher/variances")!.every((v) => v > 0));
   assert.ok(lines.some((l) => /descriptor encoder fitted on \d+ training faces/.test(l)));
   // 256 Gaussians x 2 x (64 PCA values + x and y).
