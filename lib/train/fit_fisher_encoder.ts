@@ -3,8 +3,8 @@
  * of their dense SIFT descriptors, then a Gaussian mixture with diagonal covariances over the
  * reduced descriptors and their positions, by expectation-maximisation (Dempster et al. 1977)
  * started from randomly chosen descriptors. A seeded sample of the descriptors is enough (the
- * mixture has tens of thousands of values; the sample has millions), and keeps the fit to a
- * minute on a CPU.
+ * training faces have millions; the mixture has tens of thousands of values, a sample of
+ * 200,000 pins them down), and keeps the fit to about a minute on a CPU.
  *
  * @example
  * ```ts
@@ -131,7 +131,9 @@ export async function fitFisherEncoder(
   const starts = Int32Array.from(rng.shuffle(Array.from({ length: sampled }, (_, i) => i)))
     .subarray(0, gaussians);
   let means = tf.gather(x, starts) as tf.Tensor2D;
-  const dataVariance = tf.moments(x, 0).variance;
+  const moments = tf.moments(x, 0);
+  const dataVariance = moments.variance;
+  moments.mean.dispose();
   const floor = tf.mul(dataVariance, VARIANCE_FLOOR);
   let variances = tf.tile(tf.expandDims(dataVariance, 0), [gaussians, 1]) as tf.Tensor2D;
   let weights = tf.fill([gaussians], 1 / gaussians) as tf.Tensor1D;
