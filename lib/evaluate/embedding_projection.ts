@@ -331,3 +331,21 @@ export function embedPreparedFaces(
   }
   return out;
 }
+
+/** Eigenpairs of a symmetric matrix sorted by decreasing value (vectors as columns). */
+export function sortedEigen(
+  matrix: Float64Array,
+  n: number,
+): { values: number[]; vectors: number[][] } {
+  // Products computed in float32 are symmetric only up to rounding; the solver needs symmetry.
+  const symmetric = Float64Array.from(
+    matrix,
+    (v, k) => (v + matrix[(k % n) * n + Math.floor(k / n)]) / 2,
+  );
+  const { values, vectors } = symmetricEigen(symmetric, n);
+  const order = Array.from(values.keys()).sort((i, j) => values[j] - values[i]);
+  return {
+    values: order.map((i) => values[i]),
+    vectors: order.map((i) => Array.from({ length: n }, (_, r) => vectors[r * n + i])),
+  };
+}

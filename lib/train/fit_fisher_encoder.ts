@@ -20,7 +20,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { symmetricEigen } from "../evaluate/embedding_projection.ts";
+import { sortedEigen } from "../evaluate/embedding_projection.ts";
 import {
   type DenseSiftOptions,
   encoderInputs,
@@ -105,13 +105,12 @@ export async function fitFisherEncoder(
     const centred = tf.sub(sift, siftMean);
     return tf.div(tf.matMul(centred, centred, true, false), sampled);
   });
-  const { values, vectors } = symmetricEigen(new Float64Array(await covariance.data()), 128);
+  const { vectors } = sortedEigen(new Float64Array(await covariance.data()), 128);
   covariance.dispose();
-  const order = Array.from(values.keys()).sort((i, j) => values[j] - values[i]);
   const k = options.components;
   const basis = new Float32Array(128 * k);
   for (let r = 0; r < 128; r++) {
-    for (let c = 0; c < k; c++) basis[r * k + c] = vectors[r * 128 + order[c]];
+    for (let c = 0; c < k; c++) basis[r * k + c] = vectors[c][r];
   }
   const siftBasis = tf.tensor2d(basis, [128, k]);
   const x = tf.tidy(() =>

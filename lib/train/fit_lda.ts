@@ -15,7 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   covarianceOfMeans,
   rowsByPerson,
-  symmetricEigen,
+  sortedEigen,
   withinPersonCovariance,
 } from "../evaluate/embedding_projection.ts";
 import { faceInputs } from "../evaluate/predict_pairs.ts";
@@ -85,21 +85,6 @@ function multiply(a: Float64Array, b: Float64Array, n: number, m: number): Float
     }
   }
   return out;
-}
-
-/** Eigenpairs of a symmetric matrix sorted by decreasing value (vectors as columns). */
-function sortedEigen(matrix: Float64Array, n: number): { values: number[]; vectors: number[][] } {
-  // Products computed in float32 are symmetric only up to rounding; the solver needs symmetry.
-  const symmetric = Float64Array.from(
-    matrix,
-    (v, k) => (v + matrix[(k % n) * n + Math.floor(k / n)]) / 2,
-  );
-  const { values, vectors } = symmetricEigen(symmetric, n);
-  const order = Array.from(values.keys()).sort((i, j) => values[j] - values[i]);
-  return {
-    values: order.map((i) => values[i]),
-    vectors: order.map((i) => Array.from({ length: n }, (_, r) => vectors[r * n + i])),
-  };
 }
 
 /**
