@@ -11,14 +11,12 @@
  */
 import { join } from "node:path";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
-import { EVAL_BATCH_PAIRS, type SplitParams, type TestParams } from "../config/defaults.ts";
+import { type SplitParams, type TestParams } from "../config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import { faceId } from "../data/face_file_name.ts";
 import { parsePairsFile } from "../data/lfw_protocol.ts";
 import type { Pair } from "../data/sample_pairs.ts";
 import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
-import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
-import { projectedParams } from "../evaluate/embedding_projection.ts";
 import {
   equalErrorRate,
   negativeCount,
@@ -38,7 +36,9 @@ import { loadPairSets, loadSplitPeople } from "./split_stage.ts";
 import { openTrainedExperiment, type TrainedExperiment } from "./trained_experiment.ts";
 import { stage } from "./stages.ts";
 import { sameContent } from "./same_outputs.ts";
-import { checkProjection, fitProjection } from "./test_stage.ts";
+import { checkProjection } from "./test_stage.ts";
+import { scoreFold, scoreFoldInWorker } from "./fold_scores.ts";
+import { mapLimit } from "../util/concurrency.ts";
 
 /** Number of View 2 folds. */
 export const FOLDS = 10;
@@ -274,7 +274,7 @@ export async function testTenFold(
       inputs,
     },
     async (dir) => {
-      await selectBackend(options.backend, { log });
+      const backend = await selectBackend(options.backend, { log });
       const faces = await loadFaceArray(prepared.dir);
       const indexOf = new Map(faces.entries.map((e, i) => [faceId(e.person, e.number), i]));
       const pairs: (Pair & { fold: number })[] = [];
@@ -291,37 +291,60 @@ export async function testTenFold(
       const pooledScores: number[] = [], pooledLabels: number[] = [];
       const predictions: Record<string, number[]> = {};
       const resized = new Map<number, Uint8Array>();
-      for (let k = 1; k <= FOLDS; k++) {
-        const { params, model } = trained[k - 1];
-        let weights = await trained[k - 1].loadWeights();
+      const entries = faces.entries.map((e) => ({ person: e.person }));
+      // The folds are independent: on the CPU backends, one worker per core scores a fold.
+      const parallel = backend.name === "wasm" || backend.name === "cpu";
+      const limit = parallel ? Math.min(FOLDS, navigator.hardwareConcurrency || 1) : 1;
+      if (limit > 1) log(`test: scoring ${limit} folds at a time, one worker each`);
+      const scored = await mapLimit(trained, async (fold, index) => {
+        const k = index + 1;
         const started = performance.now();
         // One resize per input size, shared by the folds.
-        let small = resized.get(model.inputSize);
-        if (!small) resized.set(model.inputSize, small = resizeFaceArray(faces, model.inputSize));
-        if (options.params.projection === "wccn") {
-          // Each fold's projection is fitted on that fold model's own training people.
-          const projection = await fitProjection(
-            trained[k - 1],
-            weights,
-            small,
-            faces.entries,
-            options.params,
-            log,
-          );
-          weights = await projectedParams(weights, projection);
+        let small = resized.get(fold.model.inputSize);
+        if (!small) {
+          resized.set(fold.model.inputSize, small = resizeFaceArray(faces, fold.model.inputSize));
         }
         // One pass over all protocol pairs and the fold's validation pairs: fold k's are its test
         // pairs, the validation pairs choose its threshold, the others the protocol's threshold.
         const validation = (await loadPairSets(foldSplits[k - 1].dir)).val;
-        const { probabilities } = await predictPairsAsync(weights, {
+        const request = {
           faces: small,
-          size: model.inputSize,
+          entries,
           pairs: pairColumns([...pairs, ...validation]),
-          batchSize: EVAL_BATCH_PAIRS,
-          seed: params.seed,
-          augment: null,
-        }, { tta: options.params.tta, flip: options.params.flip });
-        weights.dispose();
+          params: options.params,
+        };
+        const probabilities = limit > 1
+          ? await scoreFoldInWorker(
+            {
+              ...request,
+              artifacts: store.root,
+              fold: record.folds[k - 1],
+              backend: backend.name === "cpu" ? "cpu" : "wasm",
+            },
+            log,
+          )
+          : await scoreFold(fold, request, log);
+        const result = foldResult(k, probabilities, validation);
+        log(
+          `test: fold ${k}: accuracy ${(100 * result.accuracy).toFixed(2)}% (threshold ${
+            result.threshold.toFixed(3)
+          } from held-out validation people; ${
+            (100 * result.protocolAccuracy).toFixed(2)
+          }% at the protocol's threshold), ${((performance.now() - started) / 1000).toFixed(1)}s`,
+        );
+        return { result, probabilities };
+      }, { limit });
+      for (const { result, probabilities } of scored) {
+        const own = pairs.map((_, i) => i).filter((i) => pairs[i].fold === result.fold);
+        const scores = own.map((i) => probabilities[i]);
+        folds.push(result);
+        pooledScores.push(...scores);
+        pooledLabels.push(...own.map((i) => labels[i]));
+        predictions[`fold${result.fold}`] = scores.map((x) => Number(x.toFixed(6)));
+      }
+
+      /** Fold k's thresholds and accuracies from its scores of the protocol and validation pairs. */
+      function foldResult(k: number, probabilities: Float32Array, validation: Pair[]): FoldResult {
         const inFold = (i: number) => pairs[i].fold === k;
         const other = pairs.map((_, i) => i).filter((i) => !inFold(i));
         const own = pairs.map((_, i) => i).filter(inFold);
@@ -334,28 +357,16 @@ export async function testTenFold(
           other.map((i) => labels[i]),
         );
         const scores = own.map((i) => probabilities[i]), y = own.map((i) => labels[i]);
-        const accuracy = classificationMetrics(scores, y, { threshold }).accuracy;
-        const protocolAccuracy =
-          classificationMetrics(scores, y, { threshold: protocolThreshold }).accuracy;
-        folds.push({
+        return {
           fold: k,
           threshold,
           pairs: own.length,
-          accuracy,
+          accuracy: classificationMetrics(scores, y, { threshold }).accuracy,
           protocolThreshold,
-          protocolAccuracy,
+          protocolAccuracy:
+            classificationMetrics(scores, y, { threshold: protocolThreshold }).accuracy,
           auc: rocAuc(rocCurve(scores, y)),
-        });
-        pooledScores.push(...scores);
-        pooledLabels.push(...y);
-        predictions[`fold${k}`] = scores.map((x) => Number(x.toFixed(6)));
-        log(
-          `test: fold ${k}: accuracy ${(100 * accuracy).toFixed(2)}% (threshold ${
-            threshold.toFixed(3)
-          } from held-out validation people; ${
-            (100 * protocolAccuracy).toFixed(2)
-          }% at the protocol's threshold), ${((performance.now() - started) / 1000).toFixed(1)}s`,
-        );
+        };
       }
       const summary = summariseFolds(folds.map((f) => f.accuracy));
       const protocolSummary = summariseFolds(folds.map((f) => f.protocolAccuracy));

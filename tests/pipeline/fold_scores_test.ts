@@ -1,0 +1,73 @@
+/**
+ * A fold's scores in a worker of their own equal those computed in this thread (the ten-fold
+ * evaluation scores folds in parallel this way), and a worker's failure reaches the caller.
+ */
+import assert from "node:assert/strict";
+import { AUGMENT_DEFAULTS } from "../../lib/augment/affine_augmenter.ts";
+import { selectBackend } from "../../lib/backend/select_backend.ts";
+import { PREPARE_DEFAULTS, SPLIT_DEFAULTS, TEST_DEFAULTS } from "../../lib/config/defaults.ts";
+import { loadFaceArray, resizeFaceArray } from "../../lib/data/face_array.ts";
+import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
+import { scoreFold, scoreFoldInWorker } from "../../lib/pipeline/fold_scores.ts";
+import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
+import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
+import { openTrainedExperiment } from "../../lib/pipeline/trained_experiment.ts";
+import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
+import { pairColumns } from "../../lib/train/pair_batches.ts";
+import { UserError } from "../../lib/util/errors.ts";
+import { tempDir, writePgmFolder } from "../helpers/fixtures.ts";
+
+Deno.test("a fold scored in a worker gives exactly the scores of this thread; its errors come back", async () => {
+  const images = tempDir();
+  writePgmFolder(images, { people: 24, perPerson: 8 });
+  const store = new ArtifactStore(tempDir(), { log: () => {}, warn: () => {} });
+  await trainExperiment(store, {
+    name: "fold_like",
+    split: {
+      prepare: { images, params: PREPARE_DEFAULTS },
+      params: { ...SPLIT_DEFAULTS, trainPairs: 48, valPairs: 16, testPairs: 16 },
+      protocolFiles: { pairs: "", people: "", pairsDevTest: "", peopleDevTrain: "" },
+    },
+    params: {
+      model: "seed",
+      epochs: 1,
+      batchSize: 16,
+      seed: 3,
+      augment: AUGMENT_DEFAULTS,
+      adam: ADAM_DEFAULTS,
+      schedule: "constant",
+      warmupEpochs: 0,
+      minImagesPerPerson: 2,
+    },
+    backend: "wasm",
+    progress: false,
+    log: () => {},
+  });
+  await selectBackend("wasm", { log: () => {} });
+  const trained = await openTrainedExperiment(store, "fold_like");
+  const faces = await loadFaceArray(trained.prepared.dir);
+  const sets = await loadPairSets(trained.split.dir);
+  const request = {
+    faces: resizeFaceArray(faces, trained.model.inputSize),
+    entries: faces.entries.map((e) => ({ person: e.person })),
+    pairs: pairColumns([...sets.test, ...sets.val]),
+    params: { ...TEST_DEFAULTS, flip: true },
+  };
+  const here = await scoreFold(trained, request, () => {});
+  const there = await scoreFoldInWorker(
+    { ...request, artifacts: store.root, fold: "fold_like", backend: "wasm" },
+    () => {},
+  );
+  assert.equal(here.length, 32);
+  assert.ok(new Set(here).size > 1, "the pairs get different scores");
+  assert.deepEqual(there, here);
+
+  await assert.rejects(
+    () =>
+      scoreFoldInWorker(
+        { ...request, artifacts: store.root, fold: "no_such_fold", backend: "wasm" },
+        () => {},
+      ),
+    (error: Error) => error instanceof UserError && /no_such_fold/.test(error.message),
+  );
+});
