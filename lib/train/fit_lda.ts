@@ -21,12 +21,12 @@ import {
 import { faceInputs } from "../evaluate/predict_pairs.ts";
 import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
-import type { SiameseModel } from "../model/siamese_model.ts";
 import { UserError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 import { withObjective } from "./objective.ts";
 import { finishedFit, saveFit } from "./fitted_run.ts";
 import { fitJointBayesian } from "./fit_joint_bayesian.ts";
+import { describeFaces, type DescriptorParams } from "./describe_faces.ts";
 import {
   type TrainData,
   type TrainParams,
@@ -43,36 +43,6 @@ const WITHIN_RIDGE = 1e-3;
 
 /** Training faces a fitted descriptor's encoder is fitted on (a seeded sample). */
 const ENCODER_FACES = 1500;
-
-/** Images fed to the descriptor at once. */
-const DESCRIPTOR_BATCH = 64;
-
-/** The descriptors of `images` (indices into `faces`), row-major [images, features]. */
-export async function describeImages(
-  model: SiameseModel,
-  faces: Uint8Array,
-  size: number,
-  images: ArrayLike<number>,
-  params: Record<string, tf.Tensor> = {},
-): Promise<{ rows: Float32Array; features: number }> {
-  const fitted = model.fitted!;
-  const parts: Float32Array[] = [];
-  let features = 0;
-  for (let start = 0; start < images.length; start += DESCRIPTOR_BATCH) {
-    const count = Math.min(DESCRIPTOR_BATCH, images.length - start);
-    const input = faceInputs(faces, size, images, start, count);
-    const out = tf.tidy(() =>
-      fitted.descriptor(tf.tensor4d(input, [count, size, size, 1]), params)
-    );
-    features = out.shape[1];
-    parts.push(await out.data() as Float32Array);
-    out.dispose();
-  }
-  const rows = new Float32Array(images.length * features);
-  let at = 0;
-  for (const part of parts) rows.set(part, at), at += part.length;
-  return { rows, features };
-}
 
 /** `a` (n x n, row-major) times `b` (n x m). */
 function multiply(a: Float64Array, b: Float64Array, n: number, m: number): Float64Array {
@@ -272,7 +242,7 @@ export async function fitLda(
   if (!classes) throw new Error("fitLda: the training images need their people (classes)");
   const started = performance.now();
   const values = new Map<string, Float32Array>();
-  const encoderParams: Record<string, tf.Tensor> = {};
+  const encoderParams: DescriptorParams = new Map();
   const encoder = model.fitted.encoder;
   if (encoder) {
     // A seeded sample of the training faces is enough for the encoder's fit.
@@ -292,18 +262,17 @@ export async function fitLda(
     const specs = new Map(model.params.map((p) => [p.name, p.shape]));
     for (const name of encoder.params) {
       values.set(name, fitted.get(name)!);
-      encoderParams[name] = tf.tensor(fitted.get(name)!, specs.get(name));
+      encoderParams.set(name, { values: fitted.get(name)!, shape: specs.get(name)! });
     }
     log(`train: lda: descriptor encoder fitted on ${sample.length} training faces`);
   }
-  const { rows, features } = await describeImages(
+  const { rows, features } = await describeFaces(
     model,
     data.faces,
     data.size,
     data.train.a,
     encoderParams,
   );
-  tf.dispose(Object.values(encoderParams));
   log(`train: lda: ${features} descriptor values for ${data.train.a.length} images`);
   const fit = fitLdaProjection(rows, features, classes, {
     components: model.objective.components,
