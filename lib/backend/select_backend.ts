@@ -73,6 +73,9 @@ export type WebGpuProbe =
 
 let probed: Promise<WebGpuProbe> | undefined;
 
+/** The graphics APIs WebGPU adapters are looked for on, unless DENO_WEBGPU_BACKEND says. */
+export const NATIVE_GPU_APIS = "vulkan,metal,dx12";
+
 /** Vendor names of the PCI ids Deno's WebGPU reports in decimal (65541 = 0x10005, Mesa). */
 const PCI_VENDORS: Record<string, string> = {
   "4318": "NVIDIA",
@@ -97,6 +100,13 @@ export function probeWebGpu(): Promise<WebGpuProbe> {
       };
     }
     let adapter: GPUAdapter | null;
+    // Deno reads DENO_WEBGPU_BACKEND when the first adapter is requested. Unless the user set
+    // it, only the native graphics APIs are asked: wgpu's OpenGL backend, which tfjs's WebGPU
+    // backend does not use, starts an EGL display and with Mesa a second software renderer
+    // (llvmpipe, its threads and shader-cache thread) in every process that merely probes, and
+    // such threads still running while the libraries' exit handlers run are a crash risk.
+    const before = Deno.env.get("DENO_WEBGPU_BACKEND");
+    if (before === undefined) Deno.env.set("DENO_WEBGPU_BACKEND", NATIVE_GPU_APIS);
     try {
       adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
     } catch (error) {
@@ -104,6 +114,9 @@ export function probeWebGpu(): Promise<WebGpuProbe> {
         adapter: undefined,
         reason: `requesting an adapter failed (${String((error as Error).message).split("\n")[0]})`,
       };
+    } finally {
+      // Put back for the programs this one starts.
+      if (before === undefined) Deno.env.delete("DENO_WEBGPU_BACKEND");
     }
     if (!adapter) {
       return {
