@@ -111,6 +111,8 @@ export async function describeInThread(
       features = out.shape[1];
       parts.push(await out.data() as Float32Array);
       out.dispose();
+      // Lets the event loop run (Ctrl-C, progress) between batches.
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
   } finally {
     tf.dispose(Object.values(tensors));

@@ -95,6 +95,8 @@ export async function fitFisherEncoder(
     }
     siftRows.push(chosen), placeRows.push(at);
     sampled += want;
+    // Lets the event loop run (Ctrl-C, progress) between batches.
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
   const sift = tf.tensor2d(concatRows(siftRows), [sampled, 128]);
   const positions = tf.tensor2d(concatRows(placeRows), [sampled, 2]);
