@@ -101,10 +101,10 @@ export function probeWebGpu(): Promise<WebGpuProbe> {
     }
     let adapter: GPUAdapter | null;
     // Deno reads DENO_WEBGPU_BACKEND when the first adapter is requested. Unless the user set
-    // it, only the native graphics APIs are asked: wgpu's OpenGL backend, which tfjs's WebGPU
-    // backend does not use, starts an EGL display and with Mesa a second software renderer
-    // (llvmpipe, its threads and shader-cache thread) in every process that merely probes, and
-    // such threads still running while the libraries' exit handlers run are a crash risk.
+    // it, only the native graphics APIs are asked: wgpu's OpenGL backend starts an EGL display
+    // and, with Mesa, a second software renderer (llvmpipe, its threads and shader-cache thread)
+    // in every process that merely probes, and such threads still running while the libraries'
+    // exit handlers run are a crash risk. DENO_WEBGPU_BACKEND=gl asks OpenGL too.
     const before = Deno.env.get("DENO_WEBGPU_BACKEND");
     if (before === undefined) Deno.env.set("DENO_WEBGPU_BACKEND", NATIVE_GPU_APIS);
     try {
@@ -122,7 +122,9 @@ export function probeWebGpu(): Promise<WebGpuProbe> {
       return {
         adapter: undefined,
         reason:
-          "no WebGPU adapter (no Vulkan driver found; Debian: apt-get install mesa-vulkan-drivers for a software one, or the GPU vendor's driver)",
+          `no WebGPU adapter (no Vulkan driver found; Debian: apt-get install mesa-vulkan-drivers for a software one, or the GPU vendor's driver${
+            before === undefined ? "; DENO_WEBGPU_BACKEND=gl tries OpenGL too" : ""
+          })`,
       };
     }
     const info = (adapter as { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }).info;

@@ -8,8 +8,8 @@
  * @example
  * ```ts
  * const scores = await scoreFoldInWorker({
- *   artifacts: "artifacts", fold: "v2_fold1", faces, entries, pairs, params: TEST_DEFAULTS,
- *   backend: "wasm",
+ *   artifacts: "artifacts", fold: "v2_fold1", key: trained.key, faces, entries, pairs,
+ *   params: TEST_DEFAULTS, backend: "wasm",
  * }, console.log);
  * ```
  * @module
@@ -18,17 +18,18 @@ import { EVAL_BATCH_PAIRS, type TestParams } from "../config/defaults.ts";
 import { projectedParams } from "../evaluate/embedding_projection.ts";
 import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
 import type { PairColumns } from "../train/pair_batches.ts";
-import type { BackendChoice } from "../backend/select_backend.ts";
-import { fitProjection } from "./test_stage.ts";
+import { fitProjection } from "./test_projection.ts";
 import type { TrainedExperiment } from "./trained_experiment.ts";
-import { UserError } from "../util/errors.ts";
+import { callWorker } from "../util/worker_call.ts";
 
-/** What a fold is scored on: everything a worker needs, as plain, transferable data. */
+/** What a fold is scored on: everything a worker needs, as plain data. */
 export interface FoldScoreRequest {
   /** The artifact store's root folder. */
   artifacts: string;
   /** The fold experiment's name. */
   fold: string;
+  /** The key of its trained model, as the evaluation recorded it. */
+  key: string;
   /** The prepared faces at the fold model's input size, N x size x size bytes. */
   faces: Uint8Array;
   /** Each face's person (a projection is fitted on the fold's training people). */
@@ -36,8 +37,8 @@ export interface FoldScoreRequest {
   /** The pairs to score (indices into `faces`). */
   pairs: PairColumns;
   params: TestParams;
-  /** The backend the worker starts. */
-  backend: BackendChoice;
+  /** The backend the worker starts (the CPU ones: each worker has its own instance). */
+  backend: "wasm" | "cpu";
 }
 
 /**
@@ -48,7 +49,7 @@ export interface FoldScoreRequest {
  */
 export async function scoreFold(
   trained: TrainedExperiment,
-  request: Omit<FoldScoreRequest, "artifacts" | "fold" | "backend">,
+  request: Omit<FoldScoreRequest, "artifacts" | "fold" | "key" | "backend">,
   log: (line: string) => void,
 ): Promise<Float32Array> {
   const { params, faces } = request;
@@ -56,9 +57,8 @@ export async function scoreFold(
   try {
     if (params.projection === "wccn") {
       const projection = await fitProjection(trained, weights, faces, request.entries, params, log);
-      const projected = await projectedParams(weights, projection);
-      weights.dispose();
-      weights = projected;
+      // projectedParams frees the weights it is given.
+      weights = await projectedParams(weights, projection);
     }
     const { probabilities } = await predictPairsAsync(weights, {
       faces,
@@ -74,38 +74,19 @@ export async function scoreFold(
   }
 }
 
-/** Messages from the fold worker: log lines, then the scores or an error. */
-export type FoldWorkerMessage =
-  | { log: string }
-  | { probabilities: Float32Array }
-  | { error: string; user: boolean };
-
 /**
- * {@linkcode scoreFold} in a worker of its own (which opens the fold experiment from the store
- * by name and starts `request.backend`); its log lines come through `log`. The worker ends with
- * the call, also when it fails.
+ * {@linkcode scoreFold} in a worker of its own, which starts `request.backend`, opens the fold
+ * experiment from the store and checks that it is still the model `request.key` names. Its log
+ * lines come through `log`, prefixed with the fold's name.
  */
 export function scoreFoldInWorker(
   request: FoldScoreRequest,
   log: (line: string) => void,
 ): Promise<Float32Array> {
-  const worker = new Worker(new URL("./fold_worker.ts", import.meta.url).href, {
-    type: "module",
-  });
-  return new Promise<Float32Array>((resolve, reject) => {
-    worker.onmessage = (event: MessageEvent<FoldWorkerMessage>) => {
-      const message = event.data;
-      if ("log" in message) return log(message.log);
-      worker.terminate();
-      if ("probabilities" in message) resolve(message.probabilities);
-      // A worker's UserError is rethrown as one here (a one-line message for the user).
-      else reject(message.user ? new UserError(message.error) : new Error(message.error));
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      worker.terminate();
-      reject(new Error(`fold worker for "${request.fold}": ${event.message}`));
-    };
-    worker.postMessage(request);
-  });
+  // Cloned, not transferred: the folds share one array of resized faces.
+  return callWorker<FoldScoreRequest, Float32Array>(
+    new URL("./fold_worker.ts", import.meta.url),
+    request,
+    { label: `scoring fold "${request.fold}"`, log: (line) => log(`${request.fold}: ${line}`) },
+  );
 }

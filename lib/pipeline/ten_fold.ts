@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
-import { type SplitParams, type TestParams } from "../config/defaults.ts";
+import type { SplitParams, TestParams } from "../config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import { faceId } from "../data/face_file_name.ts";
 import { parsePairsFile } from "../data/lfw_protocol.ts";
@@ -36,7 +36,7 @@ import { loadPairSets, loadSplitPeople } from "./split_stage.ts";
 import { openTrainedExperiment, type TrainedExperiment } from "./trained_experiment.ts";
 import { stage } from "./stages.ts";
 import { sameContent } from "./same_outputs.ts";
-import { checkProjection } from "./test_stage.ts";
+import { checkProjection } from "./test_projection.ts";
 import { scoreFold, scoreFoldInWorker } from "./fold_scores.ts";
 import { mapLimit } from "../util/concurrency.ts";
 
@@ -292,9 +292,13 @@ export async function testTenFold(
       const predictions: Record<string, number[]> = {};
       const resized = new Map<number, Uint8Array>();
       const entries = faces.entries.map((e) => ({ person: e.person }));
-      // The folds are independent: on the CPU backends, one worker per core scores a fold.
+      // The folds are independent: on the CPU backends, a worker per core (per backend
+      // instance's threads) scores a fold; WebGPU and the native TensorFlow score one by one.
       const parallel = backend.name === "wasm" || backend.name === "cpu";
-      const limit = parallel ? Math.min(FOLDS, navigator.hardwareConcurrency || 1) : 1;
+      const cores = navigator.hardwareConcurrency || 1;
+      const limit = parallel
+        ? Math.min(FOLDS, Math.max(1, Math.floor(cores / backend.threads)))
+        : 1;
       if (limit > 1) log(`test: scoring ${limit} folds at a time, one worker each`);
       const scored = await mapLimit(trained, async (fold, index) => {
         const k = index + 1;
@@ -319,6 +323,7 @@ export async function testTenFold(
               ...request,
               artifacts: store.root,
               fold: record.folds[k - 1],
+              key: fold.key,
               backend: backend.name === "cpu" ? "cpu" : "wasm",
             },
             log,

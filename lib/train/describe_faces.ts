@@ -14,6 +14,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { faceInputs } from "../evaluate/predict_pairs.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
+import { mapLimit } from "../util/concurrency.ts";
+import { callWorker, yieldToEventLoop } from "../util/worker_call.ts";
 
 /** Images fed to the descriptor at once. */
 export const DESCRIPTOR_BATCH = 64;
@@ -59,10 +61,12 @@ export async function describeFaces(
     );
     return pickFaces(faces, size, images, from, to);
   });
-  const parts = await Promise.all(
-    shares.map((share) =>
-      describeInWorker({ model: model.name, backend: cpuBackend, faces: share, size, params })
-    ),
+  // mapLimit waits for every worker before it reports a failure: none outlives the fit.
+  const parts = await mapLimit(
+    shares,
+    (share) =>
+      describeInWorker({ model: model.name, backend: cpuBackend, faces: share, size, params }),
+    { limit: workers },
   );
   const features = parts[0].features;
   const rows = new Float32Array(images.length * features);
@@ -111,8 +115,7 @@ export async function describeInThread(
       features = out.shape[1];
       parts.push(await out.data() as Float32Array);
       out.dispose();
-      // Lets the event loop run (Ctrl-C, progress) between batches.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToEventLoop(); // Ctrl-C, progress
     }
   } finally {
     tf.dispose(Object.values(tensors));
@@ -123,29 +126,12 @@ export async function describeInThread(
   return { rows, features };
 }
 
-/** Messages from a describing worker. */
-export type DescribeWorkerMessage =
-  | { rows: Float32Array; features: number }
-  | { error: string };
-
+/** {@linkcode describeInThread} of `request`'s faces in a worker of its own. */
 function describeInWorker(
   request: DescribeRequest,
 ): Promise<{ rows: Float32Array; features: number }> {
-  const worker = new Worker(new URL("./describe_worker.ts", import.meta.url).href, {
-    type: "module",
-  });
-  return new Promise((resolve, reject) => {
-    worker.onmessage = (event: MessageEvent<DescribeWorkerMessage>) => {
-      worker.terminate();
-      const message = event.data;
-      if ("error" in message) reject(new Error(`describing faces: ${message.error}`));
-      else resolve(message);
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      worker.terminate();
-      reject(new Error(`describing faces: ${event.message}`));
-    };
-    worker.postMessage(request, [request.faces.buffer as ArrayBuffer]);
+  return callWorker(new URL("./describe_worker.ts", import.meta.url), request, {
+    label: "describing faces",
+    transfer: [request.faces.buffer as ArrayBuffer],
   });
 }

@@ -28,6 +28,7 @@ import {
   mixturePosteriors,
 } from "../model/fisher_vectors.ts";
 import { Rng } from "../util/rng.ts";
+import { yieldToEventLoop } from "../util/worker_call.ts";
 
 /** How the encoder is fitted. */
 export interface FisherEncoderFitOptions extends DenseSiftOptions {
@@ -95,8 +96,7 @@ export async function fitFisherEncoder(
     }
     siftRows.push(chosen), placeRows.push(at);
     sampled += want;
-    // Lets the event loop run (Ctrl-C, progress) between batches.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToEventLoop(); // Ctrl-C, progress
   }
   const sift = tf.tensor2d(concatRows(siftRows), [sampled, 128]);
   const positions = tf.tensor2d(concatRows(placeRows), [sampled, 2]);
@@ -155,8 +155,7 @@ export async function fitFisherEncoder(
     });
     means.dispose(), variances.dispose(), weights.dispose();
     [means, variances, weights] = next as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-    // Lets the event loop run (progress, signals) between steps.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToEventLoop(); // Ctrl-C, progress
   }
   const result: FisherEncoderValues = {
     siftMean: await siftMean.data() as Float32Array,

@@ -10,6 +10,12 @@ import { needs, probeWebGpuRequirement } from "../helpers/tiers.ts";
 
 await probeWebGpuRequirement();
 
+function withoutBackendVariable(): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.DENO_WEBGPU_BACKEND;
+  return env;
+}
+
 async function probeInProcess(env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -19,11 +25,13 @@ async function probeInProcess(env: Record<string, string>) {
       "--unstable-webgpu",
       fileURLToPath(new URL("../helpers/probe_threads.ts", import.meta.url)),
     ],
-    env,
+    // The machine's own DENO_WEBGPU_BACKEND, if any, is left out.
+    clearEnv: true,
+    env: { ...withoutBackendVariable(), ...env },
     stdout: "piped",
-    stderr: "null",
+    stderr: "piped",
   }).output();
-  assert.ok(out.success, "the probe program ran");
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
   return JSON.parse(new TextDecoder().decode(out.stdout)) as {
     adapter: string | null;
     threads: string[];

@@ -21,28 +21,30 @@ Deno.test("a fold scored in a worker gives exactly the scores of this thread; it
   const images = tempDir();
   writePgmFolder(images, { people: 24, perPerson: 8 });
   const store = new ArtifactStore(tempDir(), { log: () => {}, warn: () => {} });
-  await trainExperiment(store, {
-    name: "fold_like",
-    split: {
-      prepare: { images, params: PREPARE_DEFAULTS },
-      params: { ...SPLIT_DEFAULTS, trainPairs: 48, valPairs: 16, testPairs: 16 },
-      protocolFiles: { pairs: "", people: "", pairsDevTest: "", peopleDevTrain: "" },
-    },
-    params: {
-      model: "seed",
-      epochs: 1,
-      batchSize: 16,
-      seed: 3,
-      augment: AUGMENT_DEFAULTS,
-      adam: ADAM_DEFAULTS,
-      schedule: "constant",
-      warmupEpochs: 0,
-      minImagesPerPerson: 2,
-    },
-    backend: "wasm",
-    progress: false,
-    log: () => {},
-  });
+  const train = (name: string, model: string) =>
+    trainExperiment(store, {
+      name,
+      split: {
+        prepare: { images, params: PREPARE_DEFAULTS },
+        params: { ...SPLIT_DEFAULTS, trainPairs: 48, valPairs: 16, testPairs: 16 },
+        protocolFiles: { pairs: "", people: "", pairsDevTest: "", peopleDevTrain: "" },
+      },
+      params: {
+        model,
+        epochs: 1,
+        batchSize: 16,
+        seed: 3,
+        augment: AUGMENT_DEFAULTS,
+        adam: ADAM_DEFAULTS,
+        schedule: "constant",
+        warmupEpochs: 0,
+        minImagesPerPerson: 2,
+      },
+      backend: "wasm",
+      progress: false,
+      log: () => {},
+    });
+  await train("fold_like", "seed");
   await selectBackend("wasm", { log: () => {} });
   const trained = await openTrainedExperiment(store, "fold_like");
   const faces = await loadFaceArray(trained.prepared.dir);
@@ -55,7 +57,7 @@ Deno.test("a fold scored in a worker gives exactly the scores of this thread; it
   };
   const here = await scoreFold(trained, request, () => {});
   const there = await scoreFoldInWorker(
-    { ...request, artifacts: store.root, fold: "fold_like", backend: "wasm" },
+    { ...request, artifacts: store.root, fold: "fold_like", key: trained.key, backend: "wasm" },
     () => {},
   );
   assert.equal(here.length, 32);
@@ -65,9 +67,41 @@ Deno.test("a fold scored in a worker gives exactly the scores of this thread; it
   await assert.rejects(
     () =>
       scoreFoldInWorker(
-        { ...request, artifacts: store.root, fold: "no_such_fold", backend: "wasm" },
+        {
+          ...request,
+          artifacts: store.root,
+          fold: "no_such_fold",
+          key: trained.key,
+          backend: "wasm",
+        },
         () => {},
       ),
     (error: Error) => error instanceof UserError && /no_such_fold/.test(error.message),
+  );
+  // A model other than the one the evaluation recorded is refused.
+  await assert.rejects(
+    () =>
+      scoreFoldInWorker(
+        { ...request, artifacts: store.root, fold: "fold_like", key: "another", backend: "wasm" },
+        () => {},
+      ),
+    (error: Error) =>
+      error instanceof UserError && /changed while it was being evaluated/.test(error.message),
+  );
+
+  // An identity model with the WCCN projection fitted in the worker: the same scores too.
+  await train("fold_cosine", "seed_cosface");
+  const cosine = await openTrainedExperiment(store, "fold_cosine");
+  const projected = { ...request, params: { ...request.params, projection: "wccn" as const } };
+  const lines: string[] = [];
+  const inThread = await scoreFold(cosine, projected, () => {});
+  const inWorker = await scoreFoldInWorker(
+    { ...projected, artifacts: store.root, fold: "fold_cosine", key: cosine.key, backend: "wasm" },
+    (line) => lines.push(line),
+  );
+  assert.deepEqual(inWorker, inThread);
+  assert.ok(
+    lines.some((l) => /^fold_cosine: test: WCCN projection fitted/.test(l)),
+    lines.join("\n"),
   );
 });

@@ -12,6 +12,7 @@ import {
   type DescriptorParams,
 } from "../../lib/train/describe_faces.ts";
 import { Rng } from "../../lib/util/rng.ts";
+import { UserError } from "../../lib/util/errors.ts";
 
 await selectBackend("wasm", { log: () => {} });
 
@@ -49,10 +50,10 @@ for (const name of ["lbp_jb", "fisher_jb"]) {
   });
 }
 
-Deno.test("a describing worker's failure is an error naming it", async () => {
+Deno.test("a describing worker's failure reaches the caller, a user's error as one", async () => {
   const model = { ...getModel("lbp_jb"), name: "no_such_model" };
   await assert.rejects(
     () => describeFaces(model, faces, SIZE, images, new Map(), { workers: 2 }),
-    /describing faces: .*no_such_model/,
+    (error: Error) => error instanceof UserError && /no_such_model/.test(error.message),
   );
 });

@@ -1,0 +1,92 @@
+/**
+ * One call in a worker of its own: the caller sends a request and gets a promise of the result;
+ * the worker may send log lines first. A worker's failure comes back as the caller's error, a
+ * user's error (`UserError`, one line) as a `UserError`, anything else with the worker's stack.
+ * The worker ends with the call, also when it fails.
+ *
+ * @example
+ * ```ts
+ * // in the worker module:
+ * serveCall<number[], number>(async (numbers, log) => {
+ *   log(`adding ${numbers.length} numbers`);
+ *   return { result: numbers.reduce((a, b) => a + b, 0) };
+ * });
+ * // in the caller:
+ * const sum = await callWorker<number[], number>(new URL("./sum_worker.ts", import.meta.url),
+ *   [1, 2, 3], { label: "sum", log: console.log });
+ * ```
+ * @module
+ */
+import { UserError } from "./errors.ts";
+
+/** What a call's worker posts: log lines, then the result or the error. */
+export type WorkerReply<T> =
+  | { log: string }
+  | { result: T }
+  | { error: string; user: boolean; stack?: string };
+
+/**
+ * Runs one call of the worker module at `url` with `request` (`transfer`: buffers moved, not
+ * copied). Its log lines go to `options.log`; an internal error is prefixed with `label`.
+ */
+export function callWorker<Request, Result>(
+  url: URL,
+  request: Request,
+  options: { label: string; log?: (line: string) => void; transfer?: Transferable[] },
+): Promise<Result> {
+  const worker = new Worker(url.href, { type: "module" });
+  return new Promise<Result>((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<WorkerReply<Result>>) => {
+      const reply = event.data;
+      if ("log" in reply) return options.log?.(reply.log);
+      worker.terminate();
+      if ("result" in reply) return resolve(reply.result);
+      if (reply.user) return reject(new UserError(reply.error));
+      const error = new Error(`${options.label}: ${reply.error}`);
+      if (reply.stack) error.stack = `${error.message}\n(in the worker) ${reply.stack}`;
+      reject(error);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      worker.terminate();
+      reject(new Error(`${options.label}: ${event.message}`));
+    };
+    worker.postMessage(request, options.transfer ?? []);
+  });
+}
+
+/**
+ * Makes this worker serve one {@linkcode callWorker} call with `handler`, which may log and
+ * returns the result with the buffers to move rather than copy.
+ */
+export function serveCall<Request, Result>(
+  handler: (
+    request: Request,
+    log: (line: string) => void,
+  ) => Promise<{ result: Result; transfer?: Transferable[] }>,
+): void {
+  const scope = globalThis as unknown as {
+    onmessage: ((event: MessageEvent<Request>) => void) | null;
+    postMessage(message: WorkerReply<Result>, transfer?: Transferable[]): void;
+  };
+  scope.onmessage = async (event) => {
+    try {
+      const { result, transfer } = await handler(
+        event.data,
+        (line) => scope.postMessage({ log: line }),
+      );
+      scope.postMessage({ result }, transfer ?? []);
+    } catch (error) {
+      scope.postMessage({
+        error: error instanceof Error ? error.message : String(error),
+        user: error instanceof UserError,
+        stack: error instanceof Error ? error.stack : undefined,
+      });
+    }
+  };
+}
+
+/** Lets the event loop run (Ctrl-C, timers, progress) in the middle of long synchronous work. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

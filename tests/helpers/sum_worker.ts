@@ -1,0 +1,17 @@
+/**
+ * Test worker for `worker_call.ts`: sums numbers, logging first; a negative number is a user's
+ * error, a NaN an internal one.
+ * @module
+ */
+import { UserError } from "../../lib/util/errors.ts";
+import { serveCall } from "../../lib/util/worker_call.ts";
+
+serveCall<Float64Array, Float64Array>((numbers, log) => {
+  log(`adding ${numbers.length} numbers`);
+  if (numbers.some((x) => x < 0)) {
+    throw new UserError(`negative number ${numbers.find((x) => x < 0)}`);
+  }
+  if (numbers.some(Number.isNaN)) throw new TypeError("not a number");
+  const sum = Float64Array.of(numbers.reduce((a, b) => a + b, 0));
+  return Promise.resolve({ result: sum, transfer: [sum.buffer] });
+});
