@@ -107,15 +107,18 @@ function openWithCore(path: string, cpuinfo: string): {
   const setting = Deno.env.get("FACE_COMPARER_BLAS_CORE");
   const core = openBlasCoreSetting(setting, cpuinfo);
   const before = Deno.env.get("OPENBLAS_CORETYPE");
-  if (core) Deno.env.set("OPENBLAS_CORETYPE", core);
+  // Workers open the library at the same time: one that finds the value another has just set
+  // leaves it alone, so that no one puts back a value that was never the machine's.
+  const change = core !== undefined && core !== before;
+  if (change) Deno.env.set("OPENBLAS_CORETYPE", core);
   try {
     return {
       symbols: Deno.dlopen(path, SYMBOLS).symbols,
       requestedCore: core !== undefined && core === setting?.trim() ? core : undefined,
     };
   } finally {
-    if (before === undefined) Deno.env.delete("OPENBLAS_CORETYPE");
-    else Deno.env.set("OPENBLAS_CORETYPE", before);
+    if (change && before === undefined) Deno.env.delete("OPENBLAS_CORETYPE");
+    else if (change) Deno.env.set("OPENBLAS_CORETYPE", before!);
   }
 }
 
