@@ -22,18 +22,13 @@ import { Rng } from "../../lib/util/rng.ts";
 import { relativeError } from "../helpers/array_compare.ts";
 import { needs, probeWebGpuRequirement } from "../helpers/tiers.ts";
 import { join } from "node:path";
-import {
-  AUGMENT_DEFAULTS,
-  PREPARE_DEFAULTS,
-  SPLIT_DEFAULTS,
-  TEST_DEFAULTS,
-} from "../../lib/config/defaults.ts";
+import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment } from "../../lib/pipeline/test_stage.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { readFaceImage } from "../../lib/compare/face_image.ts";
-import { tempDir, writePgmFolder } from "../helpers/fixtures.ts";
+import { tempDir, tinyTrainOptions, writePgmFolder } from "../helpers/fixtures.ts";
 
 const MODEL = getModel("seed");
 const KEY = { seed: 7, epoch: 1, batch: 0 };
@@ -254,28 +249,7 @@ Deno.test({
     const images = tempDir();
     writePgmFolder(images, { people: 24, perPerson: 8 });
     const store = new ArtifactStore(tempDir(), { log: () => {}, warn: () => {} });
-    await trainExperiment(store, {
-      name: "tiny",
-      split: {
-        prepare: { images, params: PREPARE_DEFAULTS },
-        params: { ...SPLIT_DEFAULTS, trainPairs: 48, valPairs: 16, testPairs: 16 },
-        protocolFiles: { pairs: "", people: "", pairsDevTest: "", peopleDevTrain: "" },
-      },
-      params: {
-        model: "seed",
-        epochs: 1,
-        batchSize: 16,
-        seed: 3,
-        augment: AUGMENT_DEFAULTS,
-        adam: ADAM_DEFAULTS,
-        schedule: "constant",
-        warmupEpochs: 0,
-        minImagesPerPerson: 2,
-      },
-      backend: "wasm",
-      progress: false,
-      log: () => {},
-    });
+    await trainExperiment(store, tinyTrainOptions(images, "tiny", "seed"));
     const params = { ...TEST_DEFAULTS, trainEvalPairs: 8, galleryPairs: 0 };
     const predictions = async (backend: BackendChoice) => {
       const tested = await testExperiment(store, {

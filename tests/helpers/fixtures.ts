@@ -9,6 +9,10 @@ import { encodePgm } from "../../lib/data/pgm.ts";
 import { detectImageSource } from "../../lib/data/image_source.ts";
 import type { FaceEntry } from "../../lib/data/face_array.ts";
 import { Rng } from "../../lib/util/rng.ts";
+import { AUGMENT_DEFAULTS } from "../../lib/augment/affine_augmenter.ts";
+import { PREPARE_DEFAULTS, SPLIT_DEFAULTS } from "../../lib/config/defaults.ts";
+import type { TrainOptions } from "../../lib/pipeline/train_stage.ts";
+import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
 
 /** Makes a temporary folder and returns its path. */
 export function tempDir(prefix = "fc_test_"): string {
@@ -77,4 +81,34 @@ export function lfwEntries(): FaceEntry[] {
     number,
   }));
   return lfwCache;
+}
+
+/**
+ * Options that train `model` for one short epoch on the generated faces in `images` (seed
+ * protocol, 48 training pairs, wasm, quiet): a real trained experiment in seconds.
+ */
+export function tinyTrainOptions(images: string, name: string, model: string): TrainOptions {
+  return {
+    name,
+    split: {
+      prepare: { images, params: PREPARE_DEFAULTS },
+      params: { ...SPLIT_DEFAULTS, trainPairs: 48, valPairs: 16, testPairs: 16 },
+      // Not read by the seed protocol.
+      protocolFiles: { pairs: "", people: "", pairsDevTest: "", peopleDevTrain: "" },
+    },
+    params: {
+      model,
+      epochs: 1,
+      batchSize: 16,
+      seed: 3,
+      augment: AUGMENT_DEFAULTS,
+      adam: ADAM_DEFAULTS,
+      schedule: "constant",
+      warmupEpochs: 0,
+      minImagesPerPerson: 2,
+    },
+    backend: "wasm",
+    progress: false,
+    log: () => {},
+  };
 }

@@ -3,47 +3,24 @@
  * evaluation scores folds in parallel this way), and a worker's failure reaches the caller.
  */
 import assert from "node:assert/strict";
-import { AUGMENT_DEFAULTS } from "../../lib/augment/affine_augmenter.ts";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
-import { PREPARE_DEFAULTS, SPLIT_DEFAULTS, TEST_DEFAULTS } from "../../lib/config/defaults.ts";
+import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../../lib/data/face_array.ts";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { scoreFold, scoreFoldInWorker } from "../../lib/pipeline/fold_scores.ts";
 import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
 import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
 import { openTrainedExperiment } from "../../lib/pipeline/trained_experiment.ts";
-import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
 import { pairColumns } from "../../lib/train/pair_batches.ts";
 import { UserError } from "../../lib/util/errors.ts";
-import { tempDir, writePgmFolder } from "../helpers/fixtures.ts";
+import { tempDir, tinyTrainOptions, writePgmFolder } from "../helpers/fixtures.ts";
 
 Deno.test("a fold scored in a worker gives exactly the scores of this thread; its errors come back", async () => {
   const images = tempDir();
   writePgmFolder(images, { people: 24, perPerson: 8 });
   const store = new ArtifactStore(tempDir(), { log: () => {}, warn: () => {} });
   const train = (name: string, model: string) =>
-    trainExperiment(store, {
-      name,
-      split: {
-        prepare: { images, params: PREPARE_DEFAULTS },
-        params: { ...SPLIT_DEFAULTS, trainPairs: 48, valPairs: 16, testPairs: 16 },
-        protocolFiles: { pairs: "", people: "", pairsDevTest: "", peopleDevTrain: "" },
-      },
-      params: {
-        model,
-        epochs: 1,
-        batchSize: 16,
-        seed: 3,
-        augment: AUGMENT_DEFAULTS,
-        adam: ADAM_DEFAULTS,
-        schedule: "constant",
-        warmupEpochs: 0,
-        minImagesPerPerson: 2,
-      },
-      backend: "wasm",
-      progress: false,
-      log: () => {},
-    });
+    trainExperiment(store, tinyTrainOptions(images, name, model));
   await train("fold_like", "seed");
   await selectBackend("wasm", { log: () => {} });
   const trained = await openTrainedExperiment(store, "fold_like");

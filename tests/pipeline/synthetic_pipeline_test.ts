@@ -5,14 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { AUGMENT_DEFAULTS } from "../../lib/augment/affine_augmenter.ts";
-import { PREPARE_DEFAULTS, SPLIT_DEFAULTS } from "../../lib/config/defaults.ts";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { ExperimentIndex } from "../../lib/pipeline/experiments.ts";
 import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { trainExperiment, type TrainOptions } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment, type TestMetrics } from "../../lib/pipeline/test_stage.ts";
-import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
 import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { exportExperiment } from "../../lib/compare/export_experiment.ts";
@@ -22,7 +19,7 @@ import { openTrainedExperiment } from "../../lib/pipeline/trained_experiment.ts"
 import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
 import { loadFaceArray } from "../../lib/data/face_array.ts";
 import { resampleRect } from "../../lib/data/resample.ts";
-import { noiseImage, tempDir, writePgmFolder } from "../helpers/fixtures.ts";
+import { noiseImage, tempDir, tinyTrainOptions, writePgmFolder } from "../helpers/fixtures.ts";
 import { runChromium } from "../helpers/chromium.ts";
 import { needs } from "../helpers/tiers.ts";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -39,27 +36,10 @@ const store = new ArtifactStore(tempDir(), {
 });
 
 function options(name: string, model: string, extra: Partial<TrainOptions> = {}): TrainOptions {
+  const tiny = tinyTrainOptions(images, name, model);
   return {
-    name,
-    split: {
-      prepare: { images, params: PREPARE_DEFAULTS },
-      params: { ...SPLIT_DEFAULTS, trainPairs: 48, valPairs: 16, testPairs: 16 },
-      // Not read by the seed protocol.
-      protocolFiles: { pairs: "", people: "", pairsDevTest: "", peopleDevTrain: "" },
-    },
-    params: {
-      model,
-      epochs: 2,
-      batchSize: 16,
-      seed: 7,
-      augment: AUGMENT_DEFAULTS,
-      adam: ADAM_DEFAULTS,
-      schedule: "constant",
-      warmupEpochs: 0,
-      minImagesPerPerson: 2,
-    },
-    backend: "wasm",
-    progress: false,
+    ...tiny,
+    params: { ...tiny.params, epochs: 2, seed: 7 },
     log: (l) => lines.push(l),
     ...extra,
   };
