@@ -329,7 +329,7 @@ export async function testTenFold(
             log,
           )
           : await scoreFold(fold, request, log);
-        const result = foldResult(k, probabilities, validation);
+        const { result, scores, y } = foldResult(k, probabilities, validation);
         log(
           `test: fold ${k}: accuracy ${(100 * result.accuracy).toFixed(2)}% (threshold ${
             result.threshold.toFixed(3)
@@ -337,19 +337,20 @@ export async function testTenFold(
             (100 * result.protocolAccuracy).toFixed(2)
           }% at the protocol's threshold), ${((performance.now() - started) / 1000).toFixed(1)}s`,
         );
-        return { result, probabilities };
+        return { result, scores, y };
       }, { limit });
-      for (const { result, probabilities } of scored) {
-        const own = pairs.map((_, i) => i).filter((i) => pairs[i].fold === result.fold);
-        const scores = own.map((i) => probabilities[i]);
+      for (const { result, scores, y } of scored) {
         folds.push(result);
         pooledScores.push(...scores);
-        pooledLabels.push(...own.map((i) => labels[i]));
+        pooledLabels.push(...y);
         predictions[`fold${result.fold}`] = scores.map((x) => Number(x.toFixed(6)));
       }
 
-      /** Fold k's thresholds and accuracies from its scores of the protocol and validation pairs. */
-      function foldResult(k: number, probabilities: Float32Array, validation: Pair[]): FoldResult {
+      /**
+       * Fold k's thresholds and accuracies from its scores of the protocol and validation pairs,
+       * with its own test pairs' scores and labels.
+       */
+      function foldResult(k: number, probabilities: Float32Array, validation: Pair[]) {
         const inFold = (i: number) => pairs[i].fold === k;
         const other = pairs.map((_, i) => i).filter((i) => !inFold(i));
         const own = pairs.map((_, i) => i).filter(inFold);
@@ -362,7 +363,7 @@ export async function testTenFold(
           other.map((i) => labels[i]),
         );
         const scores = own.map((i) => probabilities[i]), y = own.map((i) => labels[i]);
-        return {
+        const result: FoldResult = {
           fold: k,
           threshold,
           pairs: own.length,
@@ -372,6 +373,7 @@ export async function testTenFold(
             classificationMetrics(scores, y, { threshold: protocolThreshold }).accuracy,
           auc: rocAuc(rocCurve(scores, y)),
         };
+        return { result, scores, y };
       }
       const summary = summariseFolds(folds.map((f) => f.accuracy));
       const protocolSummary = summariseFolds(folds.map((f) => f.protocolAccuracy));

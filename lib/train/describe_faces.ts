@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { faceInputs } from "../evaluate/predict_pairs.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
+import { concatRows } from "../util/concat_rows.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { callWorker, yieldToEventLoop } from "../util/worker_call.ts";
 
@@ -68,11 +69,7 @@ export async function describeFaces(
       describeInWorker({ model: model.name, backend: cpuBackend, faces: share, size, params }),
     { limit: workers },
   );
-  const features = parts[0].features;
-  const rows = new Float32Array(images.length * features);
-  let at = 0;
-  for (const part of parts) rows.set(part.rows, at), at += part.rows.length;
-  return { rows, features };
+  return { rows: concatRows(parts.map((part) => part.rows)), features: parts[0].features };
 }
 
 /** The bytes of faces `images[from .. to)`, back to back. */
@@ -120,10 +117,7 @@ export async function describeInThread(
   } finally {
     tf.dispose(Object.values(tensors));
   }
-  const rows = new Float32Array(images.length * features);
-  let at = 0;
-  for (const part of parts) rows.set(part, at), at += part.length;
-  return { rows, features };
+  return { rows: concatRows(parts), features };
 }
 
 /** {@linkcode describeInThread} of `request`'s faces in a worker of its own. */

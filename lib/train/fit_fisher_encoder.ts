@@ -29,6 +29,7 @@ import {
 } from "../model/fisher_vectors.ts";
 import { Rng } from "../util/rng.ts";
 import { yieldToEventLoop } from "../util/worker_call.ts";
+import { concatRows } from "../util/concat_rows.ts";
 
 /** How the encoder is fitted. */
 export interface FisherEncoderFitOptions extends DenseSiftOptions {
@@ -166,11 +167,4 @@ export async function fitFisherEncoder(
   };
   tf.dispose([x, squares, siftMean, siftBasis, means, variances, weights, dataVariance, floor]);
   return result;
-}
-
-function concatRows(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) out.set(part, at), at += part.length;
-  return out;
 }
