@@ -32,6 +32,7 @@ import {
   stringOption,
   validateExperimentName,
 } from "../lib/util/cli.ts";
+import { getModel } from "../lib/model/registry.ts";
 import { UserError } from "../lib/util/errors.ts";
 import { formatSeconds } from "../lib/util/progress.ts";
 
@@ -81,14 +82,21 @@ await runTask("train", async () => {
     }
   }
   const trainSplit = members ? await memberSplit(index, members[0], split) : split;
+  const params = readTrainParams(
+    args,
+    trainSplit.params.seed,
+    members && await memberModels(index, members),
+  );
+  // A model that reads larger faces than the default gets them prepared at its size by default
+  // (smaller ones read the shared default faces, resized down).
+  const inputSize = getModel(params.model).inputSize;
+  if (!members && args.values.size === undefined && inputSize > split.prepare.params.size) {
+    split.prepare.params.size = inputSize;
+  }
   const trainOptions: TrainOptions = {
     name,
     split: trainSplit,
-    params: readTrainParams(
-      args,
-      trainSplit.params.seed,
-      members && await memberModels(index, members),
-    ),
+    params,
     backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,
     timeBudgetSeconds: budget === undefined ? undefined : parseDuration(budget, "time-budget"),
     load,

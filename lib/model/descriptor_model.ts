@@ -25,7 +25,7 @@ import { jointBayesianLogits } from "./joint_bayesian.ts";
 import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
 import type { LayersPart, SiameseModel } from "./siamese_model.ts";
 
-/** Side of the faces the descriptor models read. */
+/** Side of the faces the descriptor models read, unless a model says otherwise. */
 export const DESCRIPTOR_INPUT = 64;
 /** Length of the projected descriptor (LDA components). */
 const EMBEDDING = 100;
@@ -44,8 +44,10 @@ export interface DescriptorModelOptions {
   params: string;
   /** Length of the descriptor. */
   features: number;
+  /** Side of the faces the descriptor reads (default {@linkcode DESCRIPTOR_INPUT}). */
+  inputSize?: number;
   /**
-   * The descriptor of images [batch, DESCRIPTOR_INPUT, DESCRIPTOR_INPUT, 1]: [batch, features]
+   * The descriptor of images [batch, inputSize, inputSize, 1]: [batch, features]
    * (`params`: the model's parameters, the encoder's among them).
    */
   descriptor(images: tf.Tensor4D, params: Record<string, tf.Tensor>): tf.Tensor2D;
@@ -90,7 +92,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
       `${options.about} (${features} values) projected by PCA (${COMPONENTS}, whitened) + LDA (${EMBEDDING}) fitted on the training people; ${
         jointBayesian ? "Joint Bayesian verification" : "cosine verification"
       }`,
-    inputSize: DESCRIPTOR_INPUT,
+    inputSize: options.inputSize ?? DESCRIPTOR_INPUT,
     batchSize: 128,
     embeddingSize: EMBEDDING,
     movingAverageMomentum: 0,

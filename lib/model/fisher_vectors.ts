@@ -107,24 +107,27 @@ export function localDescriptors(
         tf.sub(tf.mod(tf.add(tf.sub(angle, centres), 3 * Math.PI), 2 * Math.PI), Math.PI),
       );
       const oriented = tf.mul(magnitude, tf.relu(tf.sub(1, tf.div(away, Math.PI / 4))));
-      // The 4 x 4 cells' means of every orientation at every `step`-th place, as one
-      // convolution (output channel (4 cy + cx) 8 + o averages orientation o over cell (cy, cx)):
-      // tfjs's strided slices and last-axis concatenations are far slower than its convolution.
-      const kernel = new Float32Array(patch * patch * 8 * 128);
-      for (let ky = 0; ky < patch; ky++) {
-        for (let kx = 0; kx < patch; kx++) {
-          const c = Math.floor(ky / cell) * 4 + Math.floor(kx / cell);
-          for (let o = 0; o < 8; o++) {
-            kernel[((ky * patch + kx) * 8 + o) * 128 + c * 8 + o] = 1 / (cell * cell);
-          }
-        }
+      // The 4 x 4 cells' means of every orientation at every `step`-th place (channel
+      // (4 cy + cx) 8 + o: orientation o averaged over cell (cy, cx)), in three cheap passes
+      // rather than one convolution with a 4-cell-square kernel (mostly zeros, its cost grows
+      // with the cell's area): every cell's mean at every pixel, then its four neighbours
+      // `cell` pixels apart across (channel 8 cx + o), then down. tfjs's strided slices and
+      // last-axis concatenations are far slower than its convolutions.
+      const cellMeans = tf.avgPool(oriented as tf.Tensor4D, [cell, cell], 1, "valid");
+      const span = 3 * cell + 1;
+      const across = new Float32Array(span * 8 * 32);
+      const down = new Float32Array(span * 32 * 128);
+      for (let k = 0; k < 4; k++) {
+        for (let o = 0; o < 8; o++) across[(k * cell * 8 + o) * 32 + k * 8 + o] = 1;
+        for (let c = 0; c < 32; c++) down[(k * cell * 32 + c) * 128 + k * 32 + c] = 1;
       }
-      const raw = tf.conv2d(
-        oriented as tf.Tensor4D,
-        tf.tensor4d(kernel, [patch, patch, 8, 128]),
-        step,
+      const rowsOfCells = tf.conv2d(
+        cellMeans as tf.Tensor4D,
+        tf.tensor4d(across, [1, span, 8, 32]),
+        [1, step],
         "valid",
       );
+      const raw = tf.conv2d(rowsOfCells, tf.tensor4d(down, [span, 1, 32, 128]), [step, 1], "valid");
       const count = raw.shape[1];
       const rows = tf.reshape(raw, [images.shape[0], count * count, 128]);
       const unit = tf.div(rows, tf.add(tf.sqrt(tf.sum(tf.square(rows), 2, true)), 1e-6));

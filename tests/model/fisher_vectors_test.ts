@@ -53,6 +53,74 @@ Deno.test("dense root-SIFT of a ramp: all gradient mass in the ramp's orientatio
   }
 });
 
+/**
+ * Root-SIFT of one image [size][size] at place (left, top) by its definition: central-difference
+ * gradients (the border pixel repeated), each voting into its two nearest of 8 orientations, the
+ * means of 4 x 4 cells of `cell` pixels (value (4 cy + cx) 8 + o), then L2 unit length, clipped at
+ * 0.2, L1 unit length, square root.
+ */
+function siftByLoops(image: number[][], cell: number, left: number, top: number): number[] {
+  const size = image.length;
+  const at = (x: number, y: number) =>
+    image[Math.min(size - 1, Math.max(0, y))][Math.min(size - 1, Math.max(0, x))];
+  const values = new Array(128).fill(0);
+  for (let cy = 0; cy < 4; cy++) {
+    for (let cx = 0; cx < 4; cx++) {
+      for (let py = 0; py < cell; py++) {
+        for (let px = 0; px < cell; px++) {
+          const x = left + cx * cell + px, y = top + cy * cell + py;
+          const gx = (at(x + 1, y) - at(x - 1, y)) / 2, gy = (at(x, y + 1) - at(x, y - 1)) / 2;
+          const magnitude = Math.hypot(gx, gy);
+          for (let o = 0; o < 8; o++) {
+            let away = Math.abs(Math.atan2(gy, gx) - (o * Math.PI) / 4) % (2 * Math.PI);
+            away = Math.min(away, 2 * Math.PI - away);
+            const vote = Math.max(0, 1 - away / (Math.PI / 4));
+            values[(cy * 4 + cx) * 8 + o] += (magnitude * vote) / (cell * cell);
+          }
+        }
+      }
+    }
+  }
+  const length = Math.sqrt(values.reduce((sum, v) => sum + v * v, 0)) + 1e-6;
+  const clipped = values.map((v) => Math.min(v / length, 0.2));
+  const total = clipped.reduce((sum, v) => sum + v, 0) + 1e-6;
+  return clipped.map((v) => Math.sqrt(v / total));
+}
+
+Deno.test("dense root-SIFT equals its definition computed by loops, cell by cell, at every place", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const rng = new Rng(3);
+  const size = 31;
+  const image = Array.from(
+    { length: size },
+    () => Array.from({ length: size }, () => rng.uniform(0, 1)),
+  );
+  // A step that divides the cell and one that does not; places across: (31 - 4 cell) / step + 1.
+  for (const [cell, step, across] of [[3, 2, 10], [5, 3, 4]]) {
+    const sift = tf.tidy(() =>
+      localDescriptors(tf.tensor4d(image.flat(), [1, size, size, 1]), {
+        cell,
+        step,
+        scales: [1],
+      })[0]
+        .sift.arraySync()[0]
+    );
+    assert.equal(sift.length, across * across);
+    for (const [place, descriptor] of sift.entries()) {
+      const left = (place % across) * step, top = Math.floor(place / across) * step;
+      const expected = siftByLoops(image, cell, left, top);
+      for (let i = 0; i < 128; i++) {
+        assert.ok(
+          Math.abs(descriptor[i] - expected[i]) < 1e-4,
+          `cell ${cell}, step ${step}, place ${place}, value ${i}: ${descriptor[i]} against ${
+            expected[i]
+          }`,
+        );
+      }
+    }
+  }
+});
+
 Deno.test("dense SIFT at several scales: one part per scale, places from each scale's size", async () => {
   await selectBackend("wasm", { log: () => {} });
   tf.tidy(() => {
