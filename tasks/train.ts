@@ -18,6 +18,7 @@ import { trainExperiment, type TrainOptions } from "../lib/pipeline/train_stage.
 import { FOLDS, trainTenFold } from "../lib/pipeline/ten_fold.ts";
 import {
   memberNames,
+  preparedSize,
   readTrainParams,
   TRAIN_HELP,
   TRAIN_OPTIONS,
@@ -32,7 +33,6 @@ import {
   stringOption,
   validateExperimentName,
 } from "../lib/util/cli.ts";
-import { getModel } from "../lib/model/registry.ts";
 import { UserError } from "../lib/util/errors.ts";
 import { formatSeconds } from "../lib/util/progress.ts";
 
@@ -87,11 +87,8 @@ await runTask("train", async () => {
     trainSplit.params.seed,
     members && await memberModels(index, members),
   );
-  // A model that reads larger faces than the default gets them prepared at its size by default
-  // (smaller ones read the shared default faces, resized down).
-  const inputSize = getModel(params.model).inputSize;
-  if (!members && args.values.size === undefined && inputSize > split.prepare.params.size) {
-    split.prepare.params.size = inputSize;
+  if (!members) {
+    split.prepare.params.size = preparedSize(args, split.prepare.params.size, params.model);
   }
   const trainOptions: TrainOptions = {
     name,

@@ -161,3 +161,14 @@ export function readTrainParams(
     ...(members ? { members } : {}),
   };
 }
+
+/**
+ * The size to prepare faces at for `model`: `--size` when given, else the larger of the
+ * prepared default (`size`) and the model's input size, so that a model reading larger faces
+ * (`fisher100_jb`) gets them without `--size`, while smaller ones share the default faces and
+ * resize them down.
+ */
+export function preparedSize(args: ParsedArgs, size: number, model: string): number {
+  if (args.values.size !== undefined) return size;
+  return Math.max(size, getModel(model).inputSize);
+}

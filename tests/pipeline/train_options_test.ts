@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { ADAM_DEFAULTS, AUGMENT_DEFAULTS, TRAIN_DEFAULTS } from "../../lib/config/defaults.ts";
 import { getModel } from "../../lib/model/registry.ts";
-import { readTrainParams, TRAIN_OPTIONS } from "../../lib/pipeline/train_options.ts";
+import { PREPARE_OPTIONS } from "../../lib/pipeline/stage_options.ts";
+import { preparedSize, readTrainParams, TRAIN_OPTIONS } from "../../lib/pipeline/train_options.ts";
 import { parseTaskArgs } from "../../lib/util/cli.ts";
 import { UserError } from "../../lib/util/errors.ts";
 
@@ -151,4 +152,15 @@ Deno.test("--members: the ensemble of the members' models, fitted in one pass; b
     ["--members", "cnn,lbp", "--epochs", "3"],
     /--epochs 3: model seed64_cosface\+lbp_lda is fitted in one pass/,
   );
+});
+
+Deno.test("faces are prepared at a model's input size when it is larger than the default, unless --size says otherwise", () => {
+  const size = (args: string[], model: string) =>
+    preparedSize(parseTaskArgs(args, { ...TRAIN_OPTIONS, ...PREPARE_OPTIONS }), 64, model);
+  assert.equal(getModel("fisher100_jb").inputSize, 100);
+  assert.equal(size([], "fisher100_jb"), 100);
+  assert.equal(size(["--size", "64"], "fisher100_jb"), 64);
+  // Models reading smaller faces resize the shared default ones.
+  assert.equal(size([], "seed"), 64);
+  assert.equal(size([], "fisher_jb"), 64);
 });
