@@ -205,12 +205,30 @@ export function mixturePosteriors(
  * (sum_t g_tk (x_t - mu_k) / sigma_k, divided by places x sqrt(w_k)) and its deviation
  * (sum_t g_tk ((x_t - mu_k)^2 / sigma_k^2 - 1), divided by places x sqrt(2 w_k)); then the
  * signed square root of every value, and unit length.
+ *
+ * At most 32 faces are encoded at once: a face's posteriors (places x gaussians, 720,000 values
+ * for 100x100 faces) would otherwise outgrow the wasm backend's 4 GB in an evaluation's batch of
+ * 512 faces. Each face's values do not depend on the others in its batch.
  */
 export function fisherVectors(
   images: tf.Tensor4D,
   encoder: FisherEncoder,
   options: DenseSiftOptions,
 ): tf.Tensor2D {
+  const most = 32;
+  const total = images.shape[0];
+  if (total > most) {
+    return tf.tidy(() => {
+      const parts: tf.Tensor2D[] = [];
+      for (let start = 0; start < total; start += most) {
+        const count = Math.min(most, total - start);
+        parts.push(
+          fisherVectors(tf.slice(images, [start, 0, 0, 0], [count, -1, -1, -1]), encoder, options),
+        );
+      }
+      return tf.concat(parts, 0) as tf.Tensor2D;
+    });
+  }
   return tf.tidy(() => {
     const gaussians = encoder.weights.shape[0] as number;
     // Each Gaussian's zeroth, first and second moments of the descriptors it explains, summed

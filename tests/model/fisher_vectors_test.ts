@@ -231,6 +231,25 @@ Deno.test("Fisher vectors equal the definition computed by loops, over every sca
   }
 });
 
+Deno.test("Fisher vectors of a batch larger than is encoded at once: each face's values as when encoded alone", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const encoder = randomEncoder(4, 3, 11);
+  const options = { cell: 2, step: 3, scales: [1, 0.7] };
+  const faces = tf.randomUniform([70, 20, 20, 1], 0, 1, "float32", 5) as tf.Tensor4D;
+  const together = fisherVectors(faces, encoder, options);
+  assert.deepEqual(together.shape, [70, fisherVectorSize(3, 6)]);
+  const rows = together.arraySync();
+  for (const i of [0, 31, 32, 33, 64, 69]) {
+    const alone = tf.tidy(() =>
+      fisherVectors(tf.slice(faces, [i, 0, 0, 0], [1, -1, -1, -1]), encoder, options).arraySync()[0]
+    );
+    for (let j = 0; j < alone.length; j++) {
+      assert.ok(Math.abs(rows[i][j] - alone[j]) < 1e-6, `face ${i}, value ${j}`);
+    }
+  }
+  tf.dispose([faces, together, ...Object.values(encoder)]);
+});
+
 Deno.test("FisherVectors layer: the encoder as its weights, the same values as fisherVectors", async () => {
   await selectBackend("wasm", { log: () => {} });
   const options = { cell: 2, step: 4, scales: [1, 0.5] };
