@@ -38,6 +38,10 @@ import {
 const PCA_ITERATIONS = 6;
 /** Extra vectors iterated beside the components kept, for faster convergence. */
 const PCA_OVERSAMPLING = 32;
+/** Rows of the data given to the backend at once by the PCA. */
+const PCA_BLOCK_ROWS = 1024;
+/** Longest descriptor whose covariance (features x features) the PCA may form. */
+const MAX_COVARIANCE_FEATURES = 16_384;
 /** Added to the within-person covariance's eigenvalues (in whitened units) before inverting. */
 const WITHIN_RIDGE = 1e-3;
 
@@ -104,13 +108,14 @@ export function orthonormalizer(gram: Float64Array, n: number): Float32Array {
 
 /**
  * The projection [features, embedding] and offset [embedding] of PCA (`components`, whitened)
- * then LDA for descriptors `rows` of people `people` (one id per row).
+ * then LDA for descriptors `rows` of people `people` (one id per row). The rows reach the backend
+ * `blockRows` at a time (default 1,024).
  */
 export function fitLdaProjection(
   rows: Float32Array,
   features: number,
   people: ArrayLike<number>,
-  options: { components: number; embedding: number },
+  options: { components: number; embedding: number; blockRows?: number },
 ): { projection: Float32Array; offset: Float32Array } {
   const n = people.length;
   const d = Math.min(options.components, features, n - 1);
@@ -121,101 +126,155 @@ export function fitLdaProjection(
       } training images and descriptor values (got ${n} and ${features})`,
     );
   }
-  // Centred here rather than by tfjs, so that the backend's memory (4 GB at most for wasm) holds
-  // the descriptors once, not twice (Fisher vectors of 10,000 faces are 1.4 GB).
   const sums = new Float64Array(features);
   for (let i = 0; i < n; i++) {
     const row = rows.subarray(i * features, (i + 1) * features);
     for (let j = 0; j < features; j++) sums[j] += row[j];
   }
   const meanValues = Float32Array.from(sums, (v) => v / n);
-  // A plain loop: TypedArray.from with a mapping function builds a JS array first, which cannot
-  // hold hundreds of millions of values.
-  const centredRows = new Float32Array(rows.length);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0, k = i * features; j < features; j++, k++) {
-      centredRows[k] = rows[k] - meanValues[j];
+  const mean = tf.tensor2d(meanValues, [1, features]);
+  // The data reach the backend a block of rows at a time, centred there: the backend's memory
+  // (4 GB at most for wasm) never holds them all (Fisher vectors of 10,000 faces are 1.4 GB).
+  const blockRows = options.blockRows ?? PCA_BLOCK_ROWS;
+  const eachBlock = (use: (centred: tf.Tensor2D, first: number) => void) => {
+    for (let first = 0; first < n; first += blockRows) {
+      const count = Math.min(blockRows, n - first);
+      tf.tidy(() =>
+        use(
+          tf.sub(
+            tf.tensor2d(rows.subarray(first * features, (first + count) * features), [
+              count,
+              features,
+            ]),
+            mean,
+          ),
+          first,
+        )
+      );
     }
-  }
-  return tf.tidy(() => {
-    const mean = tf.tensor2d(meanValues, [1, features]);
-    const centred = tf.tensor2d(centredRows, [n, features]);
-    // The covariance times a basis: through the data when it has fewer rows than half the
-    // features (cheaper than forming the features x features covariance), else formed once.
-    const covariance = 2 * n < features
-      ? undefined
-      : tf.div(tf.matMul(centred, centred, true, false), n) as tf.Tensor2D;
-    const timesCovariance = (q: tf.Tensor2D): tf.Tensor2D =>
-      covariance
-        ? tf.matMul(covariance, q)
-        : tf.div(tf.matMul(centred, tf.matMul(centred, q), true, false), n) as tf.Tensor2D;
-    // PCA by subspace iteration, each step made orthonormal by a Cholesky QR of its (small)
-    // Gram matrix, then Rayleigh-Ritz for the components and their variances.
-    // No wider than the centred data's rank (n - 1): the rest would be noise.
-    const width = Math.min(d + PCA_OVERSAMPLING, features, n - 1);
-    let basis = tf.randomNormal([features, width], 0, 1, "float32", 42) as tf.Tensor2D;
-    const orthonormal = (z: tf.Tensor2D) =>
-      tf.matMul(
-        z,
-        tf.tensor2d(
-          orthonormalizer(new Float64Array(tf.matMul(z, z, true, false).dataSync()), width),
-          [
-            width,
-            width,
-          ],
-        ),
-      ) as tf.Tensor2D;
-    for (let i = 0; i < PCA_ITERATIONS; i++) basis = orthonormal(timesCovariance(basis));
-    const ritz = new Float64Array(
-      tf.matMul(basis, timesCovariance(basis), true, false).dataSync(),
-    );
-    const pca = sortedEigen(ritz, width);
-    // Whitened PCA: features x d, column j = component j / sqrt(variance j).
-    const rotation = new Float32Array(width * d);
-    for (let r = 0; r < width; r++) {
-      for (let c = 0; c < d; c++) {
-        rotation[r * d + c] = pca.vectors[c][r] / Math.sqrt(Math.max(pca.values[c], 1e-12));
+  };
+  /** The mean over the rows of `part(block)` summed over the blocks (each the same shape). */
+  const averageOfBlocks = (part: (centred: tf.Tensor2D) => tf.Tensor): tf.Tensor2D => {
+    let total: tf.Tensor | undefined;
+    eachBlock((centred) => {
+      const sum = total ? tf.add(total, part(centred)) : part(centred);
+      total?.dispose();
+      // Kept out of the block's tidy; disposed once added to the next or divided below.
+      total = tf.keep(sum);
+    });
+    const average = tf.div(total!, n) as tf.Tensor2D;
+    total!.dispose();
+    return average;
+  };
+  try {
+    return tf.tidy(() => {
+      // The covariance times a basis: through the data when it has fewer rows than half the
+      // features or its covariance would be too large (cheaper than forming the features x
+      // features covariance), else formed once.
+      const covariance = 2 * n < features || features > MAX_COVARIANCE_FEATURES
+        ? undefined
+        : averageOfBlocks((c) => tf.matMul(c, c, true, false));
+      const timesCovariance = (q: tf.Tensor2D): tf.Tensor2D =>
+        covariance
+          ? tf.matMul(covariance, q)
+          : averageOfBlocks((c) => tf.matMul(c, tf.matMul(c, q), true, false));
+      // PCA by subspace iteration, each step made orthonormal by a Cholesky QR of its (small)
+      // Gram matrix, then Rayleigh-Ritz for the components and their variances.
+      // No wider than the centred data's rank (n - 1): the rest would be noise.
+      const width = Math.min(d + PCA_OVERSAMPLING, features, n - 1);
+      let basis = tf.randomNormal([features, width], 0, 1, "float32", 42) as tf.Tensor2D;
+      const orthonormal = (z: tf.Tensor2D) =>
+        tf.matMul(
+          z,
+          tf.tensor2d(
+            orthonormalizer(new Float64Array(tf.matMul(z, z, true, false).dataSync()), width),
+            [width, width],
+          ),
+        ) as tf.Tensor2D;
+      for (let i = 0; i < PCA_ITERATIONS; i++) basis = orthonormal(timesCovariance(basis));
+      const ritz = new Float64Array(
+        tf.matMul(basis, timesCovariance(basis), true, false).dataSync(),
+      );
+      const pca = sortedEigen(ritz, width);
+      // Whitened PCA: features x d, column j = component j / sqrt(variance j).
+      const rotation = new Float32Array(width * d);
+      for (let r = 0; r < width; r++) {
+        for (let c = 0; c < d; c++) {
+          rotation[r * d + c] = pca.vectors[c][r] / Math.sqrt(Math.max(pca.values[c], 1e-12));
+        }
       }
-    }
-    const whiten = tf.matMul(basis, tf.tensor2d(rotation, [width, d]));
-    const y = tf.matMul(centred, whiten).dataSync() as Float32Array; // n x d
+      const whiten = tf.matMul(basis, tf.tensor2d(rotation, [width, d]));
+      const y = new Float32Array(n * d); // n x d
+      eachBlock((centred, first) => y.set(tf.matMul(centred, whiten).dataSync(), first * d));
 
-    // LDA in the whitened space, on the people with at least two images.
-    const groups = rowsByPerson(people).filter((m) => m.length >= 2);
-    if (groups.length < 2) {
-      throw new UserError("lda: fewer than two training people have two images to learn from");
-    }
-    const { covariance: within, means } = withinPersonCovariance(
-      (i) => y.subarray(i * d, (i + 1) * d),
-      d,
-      groups,
-    );
-    const between = covarianceOfMeans(means, d, 0);
-    // S_w^(-1/2), then the leading eigenvectors of S_w^(-1/2) S_b S_w^(-1/2).
-    const w = sortedEigen(within, d);
-    const inverseRoot = new Float64Array(d * d);
-    for (let j = 0; j < d; j++) {
-      const s = 1 / Math.sqrt(w.values[j] + WITHIN_RIDGE);
-      const v = w.vectors[j];
-      for (let r = 0; r < d; r++) {
-        for (let c = 0; c < d; c++) inverseRoot[r * d + c] += v[r] * s * v[c];
+      // LDA in the whitened space, on the people with at least two images.
+      const groups = rowsByPerson(people).filter((m) => m.length >= 2);
+      if (groups.length < 2) {
+        throw new UserError("lda: fewer than two training people have two images to learn from");
       }
+      const { covariance: within, means } = withinPersonCovariance(
+        (i) => y.subarray(i * d, (i + 1) * d),
+        d,
+        groups,
+      );
+      const between = covarianceOfMeans(means, d, 0);
+      // S_w^(-1/2), then the leading eigenvectors of S_w^(-1/2) S_b S_w^(-1/2).
+      const w = sortedEigen(within, d);
+      const inverseRoot = new Float64Array(d * d);
+      for (let j = 0; j < d; j++) {
+        const s = 1 / Math.sqrt(w.values[j] + WITHIN_RIDGE);
+        const v = w.vectors[j];
+        for (let r = 0; r < d; r++) {
+          for (let c = 0; c < d; c++) inverseRoot[r * d + c] += v[r] * s * v[c];
+        }
+      }
+      const scatter = multiply(inverseRoot, multiply(between, inverseRoot, d, d), d, d);
+      const lda = sortedEigen(scatter, d);
+      const k = options.embedding;
+      const directions = new Float64Array(d * k);
+      for (let c = 0; c < k; c++) {
+        for (let r = 0; r < d; r++) directions[r * k + c] = lda.vectors[c][r];
+      }
+      const inner = Float32Array.from(multiply(inverseRoot, directions, d, k));
+      const projection = tf.matMul(whiten, tf.tensor2d(inner, [d, k]));
+      const offset = tf.neg(tf.matMul(mean, projection));
+      return {
+        projection: projection.dataSync() as Float32Array,
+        offset: offset.dataSync() as Float32Array,
+      };
+    });
+  } finally {
+    mean.dispose();
+  }
+}
+
+/**
+ * `rows` [n, features] times `projection` [features, embedding] plus `offset`, given to the
+ * backend a block of rows at a time (as the PCA's data).
+ */
+export function projectedRows(
+  rows: Float32Array,
+  features: number,
+  fit: { projection: Float32Array; offset: Float32Array },
+  embedding: number,
+): Float32Array {
+  const n = rows.length / features;
+  const out = new Float32Array(n * embedding);
+  tf.tidy(() => {
+    const projection = tf.tensor2d(fit.projection, [features, embedding]);
+    const offset = tf.tensor1d(fit.offset);
+    for (let first = 0; first < n; first += PCA_BLOCK_ROWS) {
+      const count = Math.min(PCA_BLOCK_ROWS, n - first);
+      tf.tidy(() => {
+        const block = tf.tensor2d(rows.subarray(first * features, (first + count) * features), [
+          count,
+          features,
+        ]);
+        out.set(tf.add(tf.matMul(block, projection), offset).dataSync(), first * embedding);
+      });
     }
-    const scatter = multiply(inverseRoot, multiply(between, inverseRoot, d, d), d, d);
-    const lda = sortedEigen(scatter, d);
-    const k = options.embedding;
-    const directions = new Float64Array(d * k);
-    for (let c = 0; c < k; c++) {
-      for (let r = 0; r < d; r++) directions[r * k + c] = lda.vectors[c][r];
-    }
-    const inner = Float32Array.from(multiply(inverseRoot, directions, d, k));
-    const projection = tf.matMul(whiten, tf.tensor2d(inner, [d, k]));
-    const offset = tf.neg(tf.matMul(mean, projection));
-    return {
-      projection: projection.dataSync() as Float32Array,
-      offset: offset.dataSync() as Float32Array,
-    };
   });
+  return out;
 }
 
 /**
@@ -281,15 +340,7 @@ export async function fitLda(
   values.set(model.fitted.projection, fit.projection).set(model.fitted.offset, fit.offset);
   const jb = model.fitted.jointBayesian;
   if (jb) {
-    const embeddings = tf.tidy(() =>
-      tf.add(
-        tf.matMul(
-          tf.tensor2d(rows, [data.train.a.length, features]),
-          tf.tensor2d(fit.projection, [features, model.embeddingSize]),
-        ),
-        tf.tensor1d(fit.offset),
-      ).dataSync() as Float32Array
-    );
+    const embeddings = projectedRows(rows, features, fit, model.embeddingSize);
     const scorer = fitJointBayesian(embeddings, model.embeddingSize, classes);
     values.set(jb.a, scorer.a).set(jb.g, scorer.g).set(jb.bias, Float32Array.of(scorer.bias));
     log(`train: joint bayesian: fitted on the ${model.embeddingSize}-value projections`);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
-import { fitLdaProjection } from "../../lib/train/fit_lda.ts";
+import * as tf from "@tensorflow/tfjs";
+import { fitLdaProjection, projectedRows } from "../../lib/train/fit_lda.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
@@ -128,4 +129,48 @@ Deno.test("fewer images than descriptor values: the PCA stays within the data's 
   });
   assert.ok(projection.every(Number.isFinite) && offset.every(Number.isFinite));
   assert.ok(projection.some((v) => v !== 0));
+});
+
+Deno.test("the PCA's data given to the backend in blocks of rows: the same fit as at once, no tensor left behind", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  // More rows than half the features (the covariance is formed), then fewer (through the data).
+  for (const [people, features, blockRows] of [[60, 40, 70], [14, 150, 16]]) {
+    const { rows, labels } = synthetic(people, 5, features, 4);
+    const options = { components: 24, embedding: 8 };
+    const before = tf.memory().numTensors;
+    const whole = fitLdaProjection(rows, features, labels, { ...options, blockRows: 10_000 });
+    // The last block is shorter than the others.
+    const blocks = fitLdaProjection(rows, features, labels, { ...options, blockRows });
+    assert.equal(tf.memory().numTensors, before);
+    // The same directions up to sign, each column compared as a whole.
+    for (let c = 0; c < options.embedding; c++) {
+      const column = (p: Float32Array) => Array.from({ length: features }, (_, r) => p[r * 8 + c]);
+      const a = column(whole.projection), b = column(blocks.projection);
+      const dot = a.reduce((s, v, i) => s + v * b[i], 0);
+      const cosine = Math.abs(dot) / (Math.hypot(...a) * Math.hypot(...b));
+      assert.ok(cosine > 0.9999, `${features} features, direction ${c}: cosine ${cosine}`);
+    }
+  }
+});
+
+Deno.test("projectedRows: every row times the projection plus the offset, block by block", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const rng = new Rng(8);
+  const n = 2_500, features = 6, embedding = 3;
+  const rows = Float32Array.from({ length: n * features }, () => rng.uniform(-1, 1));
+  const fit = {
+    projection: Float32Array.from({ length: features * embedding }, () => rng.uniform(-1, 1)),
+    offset: Float32Array.of(0.5, -1, 2),
+  };
+  const out = projectedRows(rows, features, fit, embedding);
+  assert.equal(out.length, n * embedding);
+  for (const i of [0, 1023, 1024, 2047, 2048, n - 1]) {
+    for (let k = 0; k < embedding; k++) {
+      let v = fit.offset[k];
+      for (let f = 0; f < features; f++) {
+        v += rows[i * features + f] * fit.projection[f * embedding + k];
+      }
+      assert.ok(Math.abs(out[i * embedding + k] - v) < 1e-5, `row ${i}, value ${k}`);
+    }
+  }
 });
