@@ -40,8 +40,11 @@ const PCA_ITERATIONS = 6;
 const PCA_OVERSAMPLING = 32;
 /** Rows of the data given to the backend at once by the PCA. */
 const PCA_BLOCK_ROWS = 1024;
-/** Longest descriptor whose covariance (features x features) the PCA may form. */
-const MAX_COVARIANCE_FEATURES = 16_384;
+/**
+ * Longest descriptor whose covariance (features x features) the PCA may form: summing it over
+ * the blocks holds three such matrices (0.8 GB at this length; the wasm backend has 4 GB).
+ */
+const MAX_COVARIANCE_FEATURES = 8_192;
 /** Added to the within-person covariance's eigenvalues (in whitened units) before inverting. */
 const WITHIN_RIDGE = 1e-3;
 
@@ -136,6 +139,7 @@ export function fitLdaProjection(
   // The data reach the backend a block of rows at a time, centred there: the backend's memory
   // (4 GB at most for wasm) never holds them all (Fisher vectors of 10,000 faces are 1.4 GB).
   const blockRows = options.blockRows ?? PCA_BLOCK_ROWS;
+  if (!(blockRows >= 1)) throw new Error(`fitLdaProjection: blockRows ${blockRows} is not >= 1`);
   const eachBlock = (use: (centred: tf.Tensor2D, first: number) => void) => {
     for (let first = 0; first < n; first += blockRows) {
       const count = Math.min(blockRows, n - first);
@@ -156,12 +160,17 @@ export function fitLdaProjection(
   /** The mean over the rows of `part(block)` summed over the blocks (each the same shape). */
   const averageOfBlocks = (part: (centred: tf.Tensor2D) => tf.Tensor): tf.Tensor2D => {
     let total: tf.Tensor | undefined;
-    eachBlock((centred) => {
-      const sum = total ? tf.add(total, part(centred)) : part(centred);
+    try {
+      eachBlock((centred) => {
+        const sum = total ? tf.add(total, part(centred)) : part(centred);
+        total?.dispose();
+        // Kept out of the block's tidy; disposed once added to the next or divided below.
+        total = tf.keep(sum);
+      });
+    } catch (error) {
       total?.dispose();
-      // Kept out of the block's tidy; disposed once added to the next or divided below.
-      total = tf.keep(sum);
-    });
+      throw error;
+    }
     const average = tf.div(total!, n) as tf.Tensor2D;
     total!.dispose();
     return average;
@@ -169,8 +178,8 @@ export function fitLdaProjection(
   try {
     return tf.tidy(() => {
       // The covariance times a basis: through the data when it has fewer rows than half the
-      // features or its covariance would be too large (cheaper than forming the features x
-      // features covariance), else formed once.
+      // features (cheaper than forming the features x features covariance) or when that
+      // covariance would not fit the backend's memory, else formed once.
       const covariance = 2 * n < features || features > MAX_COVARIANCE_FEATURES
         ? undefined
         : averageOfBlocks((c) => tf.matMul(c, c, true, false));
