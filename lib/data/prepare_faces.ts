@@ -9,11 +9,15 @@ import type { PrepareParams } from "../config/defaults.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { UserError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
+import { WorkerCode } from "../pipeline/worker_code.ts";
 import type { FaceArray, FaceEntry } from "./face_array.ts";
 import type { ImageSource } from "./image_source.ts";
 import { prepareFace } from "./face_preprocessing.ts";
 import { jpegDecoder } from "./native_jpeg.ts";
 import type { PrepareJob, PrepareMessage } from "./prepare_worker.ts";
+
+/** The preparing workers' module (its code checked before each starts). */
+const PREPARE_WORKER = new WorkerCode(new URL("./prepare_worker.ts", import.meta.url));
 
 /** An image that could not be used, with the reason. */
 export interface SkippedImage {
@@ -46,7 +50,10 @@ export async function decodeFace(
 }
 
 /** Bytes a prepared face set takes in memory (and on disk): faces x size x size x channels. */
-export function preparedBytes(images: number, params: Pick<PrepareParams, "size" | "grey">): number {
+export function preparedBytes(
+  images: number,
+  params: Pick<PrepareParams, "size" | "grey">,
+): number {
   return images * params.size * params.size * (params.grey ? 1 : 3);
 }
 
@@ -99,9 +106,7 @@ async function prepareInWorkers(
         pixels: options.pixels,
         perImage: options.perImage,
       };
-      const worker = new Worker(new URL("./prepare_worker.ts", import.meta.url), {
-        type: "module",
-      });
+      const worker = PREPARE_WORKER.start();
       return new Promise<{ fallback: number[]; errors: { index: number; reason: string }[] }>(
         (resolve, reject) => {
           worker.onmessage = (event: MessageEvent<PrepareMessage>) => {

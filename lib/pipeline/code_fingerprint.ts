@@ -13,7 +13,8 @@
  */
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { canonicalJson, sha256Hex } from "../util/hash.ts";
+import { createHash } from "node:crypto";
+import { canonicalJson } from "../util/hash.ts";
 
 /** A stage's code: one hash and the hash of each file (paths relative to the project root). */
 export interface CodeFingerprint {
@@ -36,21 +37,32 @@ const cache = new Map<string, Promise<CodeFingerprint>>();
 export function codeFingerprint(entries: readonly URL[]): Promise<CodeFingerprint> {
   const id = entries.map((u) => u.href).sort().join("\n");
   let found = cache.get(id);
-  if (!found) cache.set(id, found = compute(entries));
+  if (!found) {
+    try {
+      found = Promise.resolve(readCodeFingerprint(entries));
+    } catch (error) {
+      found = Promise.reject(error);
+    }
+    cache.set(id, found);
+  }
   return found;
 }
 
-async function compute(entries: readonly URL[]): Promise<CodeFingerprint> {
+/**
+ * {@linkcode codeFingerprint} read from disk now, not cached, and synchronously (so that a
+ * worker's code can be checked where the worker is made, see `worker_code.ts`).
+ */
+export function readCodeFingerprint(entries: readonly URL[]): CodeFingerprint {
   const seen = new Map<string, string>();
   const queue = [...entries];
   while (queue.length > 0) {
     const url = queue.pop()!;
     if (seen.has(url.href)) continue;
-    const text = await Deno.readTextFile(url);
+    const text = Deno.readTextFileSync(url);
     // Of a JSON import (deno.json) only the pinned packages are code; its tasks are not.
     seen.set(
       url.href,
-      await sha256Hex(
+      sha256HexSync(
         url.pathname.endsWith(".json") ? canonicalJson(JSON.parse(text).imports ?? {}) : text,
       ),
     );
@@ -66,9 +78,14 @@ async function compute(entries: readonly URL[]): Promise<CodeFingerprint> {
     files[relative(ROOT, fileURLToPath(href))] = seen.get(href)!;
   }
   return {
-    hash: await sha256Hex(Object.entries(files).map(([f, h]) => `${h}  ${f}`).join("\n")),
+    hash: sha256HexSync(Object.entries(files).map(([f, h]) => `${h}  ${f}`).join("\n")),
     files,
   };
+}
+
+/** The SHA-256 of a text's UTF-8 bytes, in hex (as `sha256Hex`, synchronously). */
+function sha256HexSync(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 /** The git commit of the project and whether its tree differs from it (undefined outside git). */

@@ -21,6 +21,10 @@ import type { PairColumns } from "../train/pair_batches.ts";
 import { fitProjection } from "./test_projection.ts";
 import type { TrainedExperiment } from "./trained_experiment.ts";
 import { callWorker } from "../util/worker_call.ts";
+import { WorkerCode } from "./worker_code.ts";
+
+/** The fold workers' module (its code checked before each starts). */
+const FOLD_WORKER = new WorkerCode(new URL("./fold_worker.ts", import.meta.url));
 
 /** What a fold is scored on: everything a worker needs, as plain data. */
 export interface FoldScoreRequest {
@@ -85,7 +89,7 @@ export function scoreFoldInWorker(
 ): Promise<Float32Array> {
   // Cloned, not transferred: the folds share one array of resized faces.
   return callWorker<FoldScoreRequest, Float32Array>(
-    new URL("./fold_worker.ts", import.meta.url),
+    FOLD_WORKER,
     request,
     { label: `scoring fold "${request.fold}"`, log: (line) => log(`${request.fold}: ${line}`) },
   );

@@ -3,6 +3,10 @@
  * @module
  */
 import type { Batch, BatchSourceInput } from "./pair_batches.ts";
+import { WorkerCode } from "../pipeline/worker_code.ts";
+
+/** The batch workers' module (its code checked before each starts). */
+const BATCH_WORKER = new WorkerCode(new URL("./batch_worker.ts", import.meta.url));
 
 /** Requests batches of an epoch in order from a worker, keeping `depth` of them in flight. */
 export class BatchPrefetcher {
@@ -17,9 +21,7 @@ export class BatchPrefetcher {
   /** Starts the worker with the batch source `input`. */
   constructor(input: BatchSourceInput, options: { depth?: number } = {}) {
     this.#depth = options.depth ?? 3;
-    this.#worker = new Worker(new URL("./batch_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
+    this.#worker = BATCH_WORKER.start();
     this.#worker.onmessage = (event: MessageEvent) => {
       const { epoch, index, batch } = event.data;
       this.#pending.get(`${epoch}/${index}`)?.resolve(batch);

@@ -17,6 +17,10 @@ import type { SiameseModel } from "../model/siamese_model.ts";
 import { concatRows } from "../util/concat_rows.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { callWorker, yieldToEventLoop } from "../util/worker_call.ts";
+import { WorkerCode } from "../pipeline/worker_code.ts";
+
+/** The describing workers' module (its code checked before each starts). */
+const DESCRIBE_WORKER = new WorkerCode(new URL("./describe_worker.ts", import.meta.url));
 
 /** Images fed to the descriptor at once. */
 export const DESCRIPTOR_BATCH = 64;
@@ -124,7 +128,7 @@ export async function describeInThread(
 function describeInWorker(
   request: DescribeRequest,
 ): Promise<{ rows: Float32Array; features: number }> {
-  return callWorker(new URL("./describe_worker.ts", import.meta.url), request, {
+  return callWorker(DESCRIBE_WORKER, request, {
     label: "describing faces",
     transfer: [request.faces.buffer as ArrayBuffer],
   });

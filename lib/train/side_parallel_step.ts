@@ -7,6 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { copyTensorValues } from "../backend/tensor_copy.ts";
+import { WorkerCode } from "../pipeline/worker_code.ts";
 import type { ModelParams } from "../model/model_params.ts";
 import type { Adam } from "./adam.ts";
 import type { BranchInit, BranchStep } from "./branch_worker.ts";
@@ -24,6 +25,9 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
+
+/** The branch workers' module (its code checked before each starts). */
+const BRANCH_WORKER = new WorkerCode(new URL("./branch_worker.ts", import.meta.url));
 
 /** One branch worker and the memory it shares with the main thread. */
 class BranchThread {
@@ -46,9 +50,7 @@ class BranchThread {
     this.weightGradients = new Float32Array(
       new SharedArrayBuffer(init.weights.byteLength),
     );
-    this.worker = new Worker(new URL("./branch_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
+    this.worker = BRANCH_WORKER.start();
     this.worker.onmessage = (event: MessageEvent) => {
       const next = this.#waiting.shift();
       if (!next) return;

@@ -12,11 +12,15 @@
  *   return { result: numbers.reduce((a, b) => a + b, 0) };
  * });
  * // in the caller:
- * const sum = await callWorker<number[], number>(new URL("./sum_worker.ts", import.meta.url),
- *   [1, 2, 3], { label: "sum", log: console.log });
+ * const SUM_WORKER = new WorkerCode(new URL("./sum_worker.ts", import.meta.url));
+ * const sum = await callWorker<number[], number>(SUM_WORKER, [1, 2, 3], {
+ *   label: "sum",
+ *   log: console.log,
+ * });
  * ```
  * @module
  */
+import type { WorkerCode } from "../pipeline/worker_code.ts";
 import { UserError } from "./errors.ts";
 
 /** What a call's worker posts: log lines, then the result or the error. */
@@ -26,15 +30,21 @@ export type WorkerReply<T> =
   | { error: string; user: boolean; stack?: string };
 
 /**
- * Runs one call of the worker module at `url` with `request` (`transfer`: buffers moved, not
- * copied). Its log lines go to `options.log`; an internal error is prefixed with `label`.
+ * Runs one call of the worker module `code` with `request` (`transfer`: buffers moved, not
+ * copied). Its log lines go to `options.log`; an internal error is prefixed with `label`. A
+ * UserError, before any worker starts, if the worker's code changed since the caller loaded.
  */
 export function callWorker<Request, Result>(
-  url: URL,
+  code: WorkerCode,
   request: Request,
   options: { label: string; log?: (line: string) => void; transfer?: Transferable[] },
 ): Promise<Result> {
-  const worker = new Worker(url.href, { type: "module" });
+  let worker: Worker;
+  try {
+    worker = code.start();
+  } catch (error) {
+    return Promise.reject(error);
+  }
   return new Promise<Result>((resolve, reject) => {
     worker.onmessage = (event: MessageEvent<WorkerReply<Result>>) => {
       const reply = event.data;

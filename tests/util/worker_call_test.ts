@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { UserError } from "../../lib/util/errors.ts";
 import { callWorker } from "../../lib/util/worker_call.ts";
+import { WorkerCode } from "../../lib/pipeline/worker_code.ts";
 
-const SUM = new URL("../helpers/sum_worker.ts", import.meta.url);
+const SUM = new WorkerCode(new URL("../helpers/sum_worker.ts", import.meta.url));
 const sum = (numbers: number[], log?: (line: string) => void) => {
   const request = Float64Array.from(numbers);
   return callWorker<Float64Array, Float64Array>(SUM, request, {

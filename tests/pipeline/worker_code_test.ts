@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { WorkerCode } from "../../lib/pipeline/worker_code.ts";
+import { UserError } from "../../lib/util/errors.ts";
+import { callWorker } from "../../lib/util/worker_call.ts";
+
+/**
+ * A worker module in a temporary folder that imports a second module (its answer), the way the
+ * project's workers import the rest of the code; the worker serves one call with the answer.
+ */
+async function workerModules(): Promise<{ dir: string; worker: URL; answer: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "worker_code_test_" });
+  const serve = pathToFileURL(join(Deno.cwd(), "lib/util/worker_call.ts")).href;
+  await Deno.writeTextFile(
+    join(dir, "answer_worker.ts"),
+    `import { serveCall } from "${serve}";\nimport { answer } from "./answer.ts";\n` +
+      `serveCall(() => Promise.resolve({ result: answer }));\n`,
+  );
+  const answer = join(dir, "answer.ts");
+  await Deno.writeTextFile(answer, "export const answer = 42;\n");
+  return { dir, worker: pathToFileURL(join(dir, "answer_worker.ts")), answer };
+}
+
+Deno.test("a worker whose code is unchanged since its caller loaded starts and answers", async () => {
+  const { dir, worker } = await workerModules();
+  try {
+    const code = new WorkerCode(worker);
+    assert.equal(await callWorker(code, null, { label: "answer" }), 42);
+    assert.equal(await callWorker(code, null, { label: "answer" }), 42);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a module the worker imports changed on disk after its caller loaded: a UserError naming it, no worker started", async () => {
+  const { dir, worker, answer } = await workerModules();
+  try {
+    const code = new WorkerCode(worker);
+    await Deno.writeTextFile(answer, "export const answer = 43;\n");
+    await assert.rejects(
+      () => callWorker(code, null, { label: "answer" }),
+      (error: Error) =>
+        error instanceof UserError &&
+        /^the code changed while this run was under way \(.*answer\.ts\): .*rerun the command/
+          .test(error.message) &&
+        !error.message.includes("\n"),
+    );
+    // Also where a worker is made directly (the training's branch and batch workers).
+    assert.throws(() => code.start(), UserError);
+    // Put back as it was, the code is the caller's again.
+    await Deno.writeTextFile(answer, "export const answer = 42;\n");
+    assert.equal(await callWorker(code, null, { label: "answer" }), 42);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a module the worker imports is gone: a UserError naming it", async () => {
+  const { dir, worker, answer } = await workerModules();
+  try {
+    const code = new WorkerCode(worker);
+    await Deno.remove(answer);
+    assert.throws(
+      () => code.assertUnchanged(),
+      (error: Error) =>
+        error instanceof UserError && error.message.includes("answer.ts") &&
+        error.message.startsWith("the code changed while this run was under way"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
