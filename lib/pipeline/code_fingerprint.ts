@@ -50,25 +50,35 @@ export function codeFingerprint(entries: readonly URL[]): Promise<CodeFingerprin
 
 /**
  * {@linkcode codeFingerprint} read from disk now, not cached, and synchronously (so that a
- * worker's code can be checked where the worker is made, see `worker_code.ts`).
+ * worker's code can be checked where the worker is made, see `worker_code.ts`);
+ * `ignoreComments` hashes the modules without their comments, indentation and blank lines (not for
+ * artifact keys: those record the files as they are).
  */
-export function readCodeFingerprint(entries: readonly URL[]): CodeFingerprint {
+export function readCodeFingerprint(
+  entries: readonly URL[],
+  options: { ignoreComments?: boolean } = {},
+): CodeFingerprint {
   const seen = new Map<string, string>();
   const queue = [...entries];
   while (queue.length > 0) {
     const url = queue.pop()!;
     if (seen.has(url.href)) continue;
     const text = Deno.readTextFileSync(url);
+    const script = url.pathname.endsWith(".ts") || url.pathname.endsWith(".js");
+    // Comments may show imports in examples; only code counts.
+    const code = script ? text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "") : text;
     // Of a JSON import (deno.json) only the pinned packages are code; its tasks are not.
     seen.set(
       url.href,
       sha256HexSync(
-        url.pathname.endsWith(".json") ? canonicalJson(JSON.parse(text).imports ?? {}) : text,
+        url.pathname.endsWith(".json")
+          ? canonicalJson(JSON.parse(text).imports ?? {})
+          : options.ignoreComments && script
+          ? code.split("\n").map((line) => line.trim()).filter((line) => line !== "").join("\n")
+          : text,
       ),
     );
-    if (!url.pathname.endsWith(".ts") && !url.pathname.endsWith(".js")) continue;
-    // Comments may show imports in examples; only code counts.
-    const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    if (!script) continue;
     for (const pattern of IMPORT_PATTERNS) {
       for (const match of code.matchAll(pattern)) queue.push(new URL(match[1], url));
     }

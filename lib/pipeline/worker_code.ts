@@ -4,9 +4,11 @@
  * edit or a `git pull` during a long run, new workers would run new code beside the old (a
  * changed message format fails, a changed descriptor silently mixes two models in one fit).
  * The worker's code (its module and everything of this project it loads, as
- * `code_fingerprint.ts` finds them) is read when the caller's module loads, with the rest of
- * the process, and again before each worker is made; a difference stops the run with a
- * one-line error naming the changed files, before any work of the new code is done.
+ * `code_fingerprint.ts` finds them, without their comments, and the packages deno.json pins)
+ * is read when the caller's module loads, with the rest of the process, and again before each
+ * worker is made; a difference stops the run with a one-line error naming the changed files,
+ * before any work of the new code is done. (Finished epochs and folds are kept: the rerun goes
+ * on from them.)
  *
  * @example
  * ```ts
@@ -18,6 +20,9 @@
 import { type CodeFingerprint, readCodeFingerprint } from "./code_fingerprint.ts";
 import { UserError } from "../util/errors.ts";
 
+/** The project's deno.json: its pinned packages are code the workers load too. */
+const DENO_JSON = new URL("../../deno.json", import.meta.url);
+
 /** A worker module whose code is checked before each worker is made. */
 export class WorkerCode {
   /** The worker module. */
@@ -27,7 +32,12 @@ export class WorkerCode {
   /** Reads the code of the worker module at `url` (call it when the caller's module loads). */
   constructor(url: URL) {
     this.url = url;
-    this.#atLoad = readCodeFingerprint([url]);
+    this.#atLoad = this.#read();
+  }
+
+  /** The worker's code now: its modules without comments, and the pinned packages. */
+  #read(): CodeFingerprint {
+    return readCodeFingerprint([this.url, DENO_JSON], { ignoreComments: true });
   }
 
   /**
@@ -37,11 +47,12 @@ export class WorkerCode {
   assertUnchanged(): void {
     let now: CodeFingerprint;
     try {
-      now = readCodeFingerprint([this.url]);
+      now = this.#read();
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      // A module gone, or deno.json half written.
+      if (!(error instanceof Deno.errors.NotFound) && !(error instanceof SyntaxError)) throw error;
       throw new UserError(
-        `the code changed while this run was under way (${error.message}); rerun the command (finished work is kept)`,
+        `the code changed while this run was under way (${error.message}); rerun the command`,
       );
     }
     if (now.hash === this.#atLoad.hash) return;
@@ -51,7 +62,7 @@ export class WorkerCode {
     const shown = changed.slice(0, 3).join(", ") +
       (changed.length > 3 ? ` and ${changed.length - 3} more` : "");
     throw new UserError(
-      `the code changed while this run was under way (${shown}): a new worker would run it beside the old; rerun the command (finished work is kept)`,
+      `the code changed while this run was under way (${shown}): a new worker would run it beside the old; rerun the command`,
     );
   }
 

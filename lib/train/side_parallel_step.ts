@@ -126,10 +126,13 @@ export class SideParallelStepRunner implements StepRunner {
       weights: this.#weights.buffer as SharedArrayBuffer,
       names: this.#branchNames,
     };
-    this.#threads = [
-      new BranchThread(init, options.maxBatch * embedding),
-      new BranchThread(init, options.maxBatch * embedding),
-    ];
+    const first = new BranchThread(init, options.maxBatch * embedding);
+    try {
+      this.#threads = [first, new BranchThread(init, options.maxBatch * embedding)];
+    } catch (error) {
+      first.worker.terminate();
+      throw error;
+    }
     this.#ready = Promise.all(this.#threads.map((t) => t.next()));
   }
 

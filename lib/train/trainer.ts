@@ -174,9 +174,16 @@ export async function runTraining(
     seed: params.seed,
     augment: params.augment,
   });
-  const runner: StepRunner = (options.threads ?? 1) >= 2
-    ? new SideParallelStepRunner(state.weights, state.adam, { maxBatch: params.batchSize })
-    : new LocalStepRunner(state.weights, state.adam);
+  let runner: StepRunner;
+  try {
+    runner = (options.threads ?? 1) >= 2
+      ? new SideParallelStepRunner(state.weights, state.adam, { maxBatch: params.batchSize })
+      : new LocalStepRunner(state.weights, state.adam);
+  } catch (error) {
+    // Its workers may refuse to start (their code changed): the batch worker ends too.
+    prefetcher.close();
+    throw error;
+  }
   let epochsThisCall = 0;
   try {
     while (state.epoch < params.epochs) {

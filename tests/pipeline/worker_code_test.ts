@@ -56,6 +56,20 @@ Deno.test("a module the worker imports changed on disk after its caller loaded: 
   }
 });
 
+Deno.test("an edit of comments only changes no code a worker runs: the worker starts", async () => {
+  const { dir, worker, answer } = await workerModules();
+  try {
+    const code = new WorkerCode(worker);
+    await Deno.writeTextFile(
+      answer,
+      "/**\n * The answer.\n */\n\n  export const answer = 42;\n// unchanged\n",
+    );
+    assert.equal(await callWorker(code, null, { label: "answer" }), 42);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a module the worker imports is gone: a UserError naming it", async () => {
   const { dir, worker, answer } = await workerModules();
   try {
