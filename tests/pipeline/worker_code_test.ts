@@ -6,10 +6,13 @@ import { UserError } from "../../lib/util/errors.ts";
 import { callWorker } from "../../lib/util/worker_call.ts";
 
 /**
- * A worker module in a temporary folder that imports a second module (its answer), the way the
- * project's workers import the rest of the code; the worker serves one call with the answer.
+ * Runs `use` with a worker module in a temporary folder that imports a second module (its
+ * answer, at path `answer`), the way the project's workers import the rest of the code; the
+ * worker serves one call with the answer. `code` was made before `use` runs, as a caller's is.
  */
-async function workerModules(): Promise<{ dir: string; worker: URL; answer: string }> {
+async function withWorker(
+  use: (code: WorkerCode, answer: string) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "worker_code_test_" });
   const serve = pathToFileURL(join(Deno.cwd(), "lib/util/worker_call.ts")).href;
   await Deno.writeTextFile(
@@ -19,24 +22,22 @@ async function workerModules(): Promise<{ dir: string; worker: URL; answer: stri
   );
   const answer = join(dir, "answer.ts");
   await Deno.writeTextFile(answer, "export const answer = 42;\n");
-  return { dir, worker: pathToFileURL(join(dir, "answer_worker.ts")), answer };
-}
-
-Deno.test("a worker whose code is unchanged since its caller loaded starts and answers", async () => {
-  const { dir, worker } = await workerModules();
   try {
-    const code = new WorkerCode(worker);
-    assert.equal(await callWorker(code, null, { label: "answer" }), 42);
-    assert.equal(await callWorker(code, null, { label: "answer" }), 42);
+    await use(new WorkerCode(pathToFileURL(join(dir, "answer_worker.ts"))), answer);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("a worker whose code is unchanged since its caller loaded starts and answers", async () => {
+  await withWorker(async (code) => {
+    assert.equal(await callWorker(code, null, { label: "answer" }), 42);
+    assert.equal(await callWorker(code, null, { label: "answer" }), 42);
+  });
 });
 
 Deno.test("a module the worker imports changed on disk after its caller loaded: a UserError naming it, no worker started", async () => {
-  const { dir, worker, answer } = await workerModules();
-  try {
-    const code = new WorkerCode(worker);
+  await withWorker(async (code, answer) => {
     await Deno.writeTextFile(answer, "export const answer = 43;\n");
     await assert.rejects(
       () => callWorker(code, null, { label: "answer" }),
@@ -51,29 +52,21 @@ Deno.test("a module the worker imports changed on disk after its caller loaded: 
     // Put back as it was, the code is the caller's again.
     await Deno.writeTextFile(answer, "export const answer = 42;\n");
     assert.equal(await callWorker(code, null, { label: "answer" }), 42);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("an edit of comments only changes no code a worker runs: the worker starts", async () => {
-  const { dir, worker, answer } = await workerModules();
-  try {
-    const code = new WorkerCode(worker);
+  await withWorker(async (code, answer) => {
     await Deno.writeTextFile(
       answer,
       "/**\n * The answer.\n */\n\n  export const answer = 42;\n// unchanged\n",
     );
     assert.equal(await callWorker(code, null, { label: "answer" }), 42);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a module the worker imports is gone: a UserError naming it", async () => {
-  const { dir, worker, answer } = await workerModules();
-  try {
-    const code = new WorkerCode(worker);
+  await withWorker(async (code, answer) => {
     await Deno.remove(answer);
     assert.throws(
       () => code.assertUnchanged(),
@@ -81,7 +74,5 @@ Deno.test("a module the worker imports is gone: a UserError naming it", async ()
         error instanceof UserError && error.message.includes("answer.ts") &&
         error.message.startsWith("the code changed while this run was under way"),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
