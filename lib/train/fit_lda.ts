@@ -140,23 +140,8 @@ export function fitLdaProjection(
   // (4 GB at most for wasm) never holds them all (Fisher vectors of 10,000 faces are 1.4 GB).
   const blockRows = options.blockRows ?? PCA_BLOCK_ROWS;
   if (!(blockRows >= 1)) throw new Error(`fitLdaProjection: blockRows ${blockRows} is not >= 1`);
-  const eachBlock = (use: (centred: tf.Tensor2D, first: number) => void) => {
-    for (let first = 0; first < n; first += blockRows) {
-      const count = Math.min(blockRows, n - first);
-      tf.tidy(() =>
-        use(
-          tf.sub(
-            tf.tensor2d(rows.subarray(first * features, (first + count) * features), [
-              count,
-              features,
-            ]),
-            mean,
-          ),
-          first,
-        )
-      );
-    }
-  };
+  const eachBlock = (use: (centred: tf.Tensor2D, first: number) => void) =>
+    forEachRowBlock(rows, features, blockRows, (block, first) => use(tf.sub(block, mean), first));
   /** The mean over the rows of `part(block)` summed over the blocks (each the same shape). */
   const averageOfBlocks = (part: (centred: tf.Tensor2D) => tf.Tensor): tf.Tensor2D => {
     let total: tf.Tensor | undefined;
@@ -272,18 +257,33 @@ export function projectedRows(
   tf.tidy(() => {
     const projection = tf.tensor2d(fit.projection, [features, embedding]);
     const offset = tf.tensor1d(fit.offset);
-    for (let first = 0; first < n; first += PCA_BLOCK_ROWS) {
-      const count = Math.min(PCA_BLOCK_ROWS, n - first);
-      tf.tidy(() => {
-        const block = tf.tensor2d(rows.subarray(first * features, (first + count) * features), [
-          count,
-          features,
-        ]);
-        out.set(tf.add(tf.matMul(block, projection), offset).dataSync(), first * embedding);
-      });
-    }
+    forEachRowBlock(rows, features, PCA_BLOCK_ROWS, (block, first) => {
+      out.set(tf.add(tf.matMul(block, projection), offset).dataSync(), first * embedding);
+    });
   });
   return out;
+}
+
+/**
+ * Calls `use` with each block of `blockRows` rows of `rows` [n, features] as a tensor (the last
+ * block may be shorter) and the index of its first row, inside a tidy of its own.
+ */
+function forEachRowBlock(
+  rows: Float32Array,
+  features: number,
+  blockRows: number,
+  use: (block: tf.Tensor2D, first: number) => void,
+): void {
+  const n = rows.length / features;
+  for (let first = 0; first < n; first += blockRows) {
+    const count = Math.min(blockRows, n - first);
+    tf.tidy(() =>
+      use(
+        tf.tensor2d(rows.subarray(first * features, (first + count) * features), [count, features]),
+        first,
+      )
+    );
+  }
 }
 
 /**
