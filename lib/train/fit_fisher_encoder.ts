@@ -59,6 +59,52 @@ const BATCH = 64;
 const VARIANCE_FLOOR = 1e-4;
 
 /**
+ * Rows of the descriptors whose posteriors are computed at once in an expectation step: all
+ * 200,000 sampled rows against 512 Gaussians need several 400 MB tensors at once, beyond the wasm
+ * backend's 4 GB; blocks of 16,384 rows need about 35 MB each.
+ */
+export const POSTERIOR_BLOCK_ROWS = 16_384;
+
+/**
+ * The expectation step's sums over the rows of `x` [rows, dims]: each Gaussian's posterior
+ * `mass` [gaussians], `first` moment (sum of posterior x row) and `second` moment (of the squared
+ * row) [gaussians, dims], computed `blockRows` rows at a time.
+ */
+export function posteriorMoments(
+  x: tf.Tensor2D,
+  mixture: Parameters<typeof mixturePosteriors>[1],
+  blockRows = POSTERIOR_BLOCK_ROWS,
+): { mass: tf.Tensor1D; first: tf.Tensor2D; second: tf.Tensor2D } {
+  if (!(Number.isInteger(blockRows) && blockRows > 0)) {
+    throw new RangeError(`posteriorMoments: block of ${blockRows} rows`);
+  }
+  return tf.tidy(() => {
+    const [rows, dims] = x.shape;
+    let mass: tf.Tensor = tf.zeros([mixture.weights.shape[0]]);
+    let first: tf.Tensor = tf.zeros([mixture.weights.shape[0], dims]);
+    let second: tf.Tensor = tf.zeros([mixture.weights.shape[0], dims]);
+    for (let start = 0; start < rows; start += blockRows) {
+      const sums = tf.tidy(() => {
+        const block = tf.slice(x, [start, 0], [Math.min(blockRows, rows - start), dims]);
+        const posteriors = mixturePosteriors(block, mixture);
+        return [
+          tf.add(mass, tf.sum(posteriors, 0)),
+          tf.add(first, tf.matMul(posteriors, block, true, false)),
+          tf.add(second, tf.matMul(posteriors, tf.square(block), true, false)),
+        ];
+      });
+      tf.dispose([mass, first, second]);
+      [mass, first, second] = sums;
+    }
+    return { mass, first, second } as {
+      mass: tf.Tensor1D;
+      first: tf.Tensor2D;
+      second: tf.Tensor2D;
+    };
+  });
+}
+
+/**
  * Fits an encoder on `count` faces, `faces(start, n)` giving faces [n, size, size, 1].
  */
 export async function fitFisherEncoder(
@@ -139,19 +185,14 @@ export async function fitFisherEncoder(
   const floor = tf.mul(dataVariance, VARIANCE_FLOOR);
   let variances = tf.tile(tf.expandDims(dataVariance, 0), [gaussians, 1]) as tf.Tensor2D;
   let weights = tf.fill([gaussians], 1 / gaussians) as tf.Tensor1D;
-  const squares = tf.square(x) as tf.Tensor2D;
   for (let i = 0; i < options.iterations; i++) {
     const next = tf.tidy(() => {
-      const posteriors = mixturePosteriors(x, { means, variances, weights });
-      const mass = tf.add(tf.sum(posteriors, 0), 1e-6);
-      const column = tf.expandDims(mass, 1);
-      const m = tf.div(tf.matMul(posteriors, x, true, false), column);
-      const v = tf.maximum(
-        tf.sub(tf.div(tf.matMul(posteriors, squares, true, false), column), tf.square(m)),
-        floor,
-      );
+      const { mass, first, second } = posteriorMoments(x, { means, variances, weights });
+      const column = tf.expandDims(tf.add(mass, 1e-6), 1);
+      const m = tf.div(first, column);
+      const v = tf.maximum(tf.sub(tf.div(second, column), tf.square(m)), floor);
       // Normalised by their own sum (float32 sums of many posteriors drift from `sampled`).
-      const w = tf.maximum(mass, 1e-8 * sampled);
+      const w = tf.maximum(tf.add(mass, 1e-6), 1e-8 * sampled);
       return [m, v, tf.div(w, tf.sum(w))] as tf.Tensor[];
     });
     means.dispose(), variances.dispose(), weights.dispose();
@@ -165,6 +206,6 @@ export async function fitFisherEncoder(
     variances: await variances.data() as Float32Array,
     weights: await weights.data() as Float32Array,
   };
-  tf.dispose([x, squares, siftMean, siftBasis, means, variances, weights, dataVariance, floor]);
+  tf.dispose([x, siftMean, siftBasis, means, variances, weights, dataVariance, floor]);
   return result;
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
-import { localDescriptors } from "../../lib/model/fisher_vectors.ts";
-import { fitFisherEncoder } from "../../lib/train/fit_fisher_encoder.ts";
+import { localDescriptors, mixturePosteriors } from "../../lib/model/fisher_vectors.ts";
+import { fitFisherEncoder, posteriorMoments } from "../../lib/train/fit_fisher_encoder.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
 /**
@@ -86,4 +86,58 @@ Deno.test("Fisher encoder fit: the mixture's Gaussians sit where the descriptors
   const heavy = ys.filter((_, j) => encoder.weights[j] > 0.05);
   assert.ok(heavy.some((y) => y < 0) && heavy.some((y) => y > 0), `Gaussians' y: ${ys}`);
   faces.dispose();
+});
+
+Deno.test("Fisher encoder fit: the expectation step's sums by blocks of rows equal those over all rows at once", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const rng = new Rng(7);
+  const rows = 50, dims = 3, gaussians = 4;
+  const x = tf.tensor2d(Array.from({ length: rows * dims }, () => rng.nextFloat() * 4 - 2), [
+    rows,
+    dims,
+  ]);
+  const mixture = {
+    means: tf.tensor2d(Array.from({ length: gaussians * dims }, () => rng.nextFloat() * 2 - 1), [
+      gaussians,
+      dims,
+    ]),
+    variances: tf.tensor2d(Array.from({ length: gaussians * dims }, () => 0.5 + rng.nextFloat()), [
+      gaussians,
+      dims,
+    ]),
+    weights: tf.tensor1d([0.1, 0.2, 0.3, 0.4]),
+  };
+  const before = tf.memory().numTensors;
+  // Every sum by its definition: a loop over rows of the posteriors computed all at once.
+  const posteriorTensor = mixturePosteriors(x, mixture);
+  const posteriors = posteriorTensor.arraySync();
+  posteriorTensor.dispose();
+  const values = x.arraySync();
+  const mass = new Array(gaussians).fill(0);
+  const first = Array.from({ length: gaussians }, () => new Array(dims).fill(0));
+  const second = Array.from({ length: gaussians }, () => new Array(dims).fill(0));
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < gaussians; k++) {
+      mass[k] += posteriors[r][k];
+      for (let d = 0; d < dims; d++) {
+        first[k][d] += posteriors[r][k] * values[r][d];
+        second[k][d] += posteriors[r][k] * values[r][d] ** 2;
+      }
+    }
+  }
+  // 7 does not divide 50: the last block is short.
+  for (const blockRows of [7, 50, 1000]) {
+    const sums = posteriorMoments(x, mixture, blockRows);
+    const close = (got: number[], want: number[]) =>
+      got.forEach((g, i) =>
+        assert.ok(Math.abs(g - want[i]) < 1e-4, `block ${blockRows}: ${g} != ${want[i]}`)
+      );
+    close(Array.from(sums.mass.dataSync()), mass);
+    close(Array.from(sums.first.dataSync()), first.flat());
+    close(Array.from(sums.second.dataSync()), second.flat());
+    tf.dispose([sums.mass, sums.first, sums.second]);
+  }
+  assert.equal(tf.memory().numTensors, before, "no tensor left behind");
+  assert.throws(() => posteriorMoments(x, mixture, 0), /block of 0 rows/);
+  tf.dispose([x, mixture.means, mixture.variances, mixture.weights]);
 });
