@@ -37,7 +37,9 @@ import {
   encoderInputs,
   fisherVectors,
   localDescriptors,
+  logLikelihoodWeights,
   mixturePosteriors,
+  withSquares,
 } from "../model/fisher_vectors.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 
@@ -100,6 +102,8 @@ export function registerLayers(tf) {
   ${GaborMagnitudes.toString().replace(/\n/g, "\n  ")}
   ${localDescriptors.toString().replace(/\n/g, "\n  ")}
   ${encoderInputs.toString().replace(/\n/g, "\n  ")}
+  ${withSquares.toString().replace(/\n/g, "\n  ")}
+  ${logLikelihoodWeights.toString().replace(/\n/g, "\n  ")}
   ${mixturePosteriors.toString().replace(/\n/g, "\n  ")}
   ${fisherVectors.toString().replace(/\n/g, "\n  ")}
   ${FisherVectors.toString().replace(/\n/g, "\n  ")}

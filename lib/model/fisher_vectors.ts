@@ -172,31 +172,55 @@ export function encoderInputs(
 }
 
 /**
- * Posterior probabilities [rows, gaussians] of the mixture's Gaussians for `x` [rows, dims]
- * (diagonal Gaussians; computed as log-likelihoods, then a softmax).
+ * The mixture's inputs `x` [rows, dims] widened to [rows, 2 dims + 1]: [x², x, 1]. One matrix
+ * product of these with {@linkcode logLikelihoodWeights} gives every Gaussian's log-likelihood,
+ * and one with the posteriors every Gaussian's second, first and zeroth moments: two products on
+ * OpenBLAS instead of a dozen element-wise passes over [rows, gaussians] (3-4x faster for 512
+ * Gaussians).
  */
-export function mixturePosteriors(
-  x: tf.Tensor2D,
+export function withSquares(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.concat([tf.square(x), x, tf.ones([x.shape[0], 1])], 1) as tf.Tensor2D);
+}
+
+/**
+ * The diagonal Gaussians' log-likelihoods (less the shared constant) as weights
+ * [2 dims + 1, gaussians] of {@linkcode withSquares}'s rows: log w_k - 0.5 sum_d (log var_kd +
+ * (x_d - mu_kd)^2 / var_kd), expanded into x_d^2 (-0.5 / var_kd) + x_d (mu_kd / var_kd) + a
+ * constant per Gaussian.
+ */
+export function logLikelihoodWeights(
   mixture: Pick<FisherEncoder, "means" | "variances" | "weights">,
 ): tf.Tensor2D {
   return tf.tidy(() => {
-    const inverse = tf.reciprocal(mixture.variances) as tf.Tensor2D;
-    // -0.5 sum_d (x_d - mu_kd)^2 / var_kd, expanded into matrix products.
-    const quadratic = tf.add(
-      tf.sub(
-        tf.matMul(tf.square(x), inverse, false, true),
-        tf.mul(2, tf.matMul(x, tf.mul(mixture.means, inverse) as tf.Tensor2D, false, true)),
+    const gaussians = mixture.weights.shape[0] as number;
+    const inverse = tf.reciprocal(mixture.variances);
+    const constant = tf.sub(
+      tf.log(mixture.weights),
+      tf.mul(
+        0.5,
+        tf.add(
+          tf.sum(tf.log(mixture.variances), 1),
+          tf.sum(tf.mul(tf.square(mixture.means), inverse), 1),
+        ),
       ),
-      tf.sum(tf.mul(tf.square(mixture.means), inverse), 1),
     );
-    const logLikelihood = tf.add(
-      tf.mul(-0.5, quadratic),
-      tf.sub(tf.log(mixture.weights), tf.mul(0.5, tf.sum(tf.log(mixture.variances), 1))),
-    );
-    // The softmax by hand: tfjs's wasm softmax kernel was measured twice as slow.
-    const shifted = tf.exp(tf.sub(logLikelihood, tf.max(logLikelihood, 1, true)));
-    return tf.div(shifted, tf.sum(shifted, 1, true)) as tf.Tensor2D;
+    return tf.transpose(
+      tf.concat([
+        tf.mul(-0.5, inverse),
+        tf.mul(mixture.means, inverse),
+        tf.reshape(constant, [gaussians, 1]),
+      ], 1),
+    ) as tf.Tensor2D;
   });
+}
+
+/**
+ * Posterior probabilities [rows, gaussians] of the mixture's Gaussians for the rows of
+ * {@linkcode withSquares} `inputs` [rows, 2 dims + 1], given `weights` =
+ * {@linkcode logLikelihoodWeights} (a softmax of the log-likelihoods).
+ */
+export function mixturePosteriors(inputs: tf.Tensor2D, weights: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.softmax(tf.matMul(inputs, weights)) as tf.Tensor2D);
 }
 
 /**
@@ -231,29 +255,33 @@ export function fisherVectors(
   }
   return tf.tidy(() => {
     const gaussians = encoder.weights.shape[0] as number;
-    // Each Gaussian's zeroth, first and second moments of the descriptors it explains, summed
-    // over the scales.
-    let s0: tf.Tensor | undefined, s1: tf.Tensor | undefined, s2: tf.Tensor | undefined;
-    let places = 0;
+    const weights = logLikelihoodWeights(encoder);
+    // Each Gaussian's second, first and zeroth moments of the descriptors it explains
+    // [batch, gaussians, 2 dims + 1], summed over the scales.
+    let sums: tf.Tensor | undefined;
+    let places = 0, dims = 0;
     for (const part of localDescriptors(images, options)) {
       const x = encoderInputs(part.sift, part.positions, encoder);
-      const [batch, count, dims] = x.shape;
-      const posteriors = tf.reshape(
-        mixturePosteriors(tf.reshape(x, [batch * count, dims]), encoder),
-        [batch, count, gaussians],
+      const [batch, count] = x.shape;
+      dims = x.shape[2];
+      const inputs = withSquares(tf.reshape(x, [batch * count, dims]));
+      const posteriors = tf.reshape(mixturePosteriors(inputs, weights), [batch, count, gaussians]);
+      const moments = tf.matMul(
+        posteriors,
+        tf.reshape(inputs, [batch, count, 2 * dims + 1]),
+        true,
+        false,
       );
-      const m0 = tf.expandDims(tf.sum(posteriors, 1), 2); // [batch, gaussians, 1]
-      const m1 = tf.matMul(posteriors, x, true, false); // [batch, gaussians, dims]
-      const m2 = tf.matMul(posteriors, tf.square(x), true, false);
-      s0 = s0 ? tf.add(s0, m0) : m0;
-      s1 = s1 ? tf.add(s1, m1) : m1;
-      s2 = s2 ? tf.add(s2, m2) : m2;
+      sums = sums ? tf.add(sums, moments) : moments;
       places += count;
     }
+    if (!sums) throw new Error("fisherVectors: no scales");
+    const s2 = tf.slice(sums, [0, 0, 0], [-1, -1, dims]);
+    const s1 = tf.slice(sums, [0, 0, dims], [-1, -1, dims]);
+    const s0 = tf.slice(sums, [0, 0, 2 * dims], [-1, -1, 1]);
     const batch = images.shape[0];
     const mu = encoder.means, variance = encoder.variances;
     const sqrtWeights = tf.reshape(tf.sqrt(encoder.weights), [gaussians, 1]);
-    if (!s0 || !s1 || !s2) throw new Error("fisherVectors: no scales");
     const meanPart = tf.div(
       tf.div(tf.sub(s1, tf.mul(s0, mu)), tf.sqrt(variance)),
       tf.mul(places, sqrtWeights),

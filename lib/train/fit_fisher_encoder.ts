@@ -25,7 +25,9 @@ import {
   type DenseSiftOptions,
   encoderInputs,
   localDescriptors,
+  logLikelihoodWeights,
   mixturePosteriors,
+  withSquares,
 } from "../model/fisher_vectors.ts";
 import { Rng } from "../util/rng.ts";
 import { yieldToEventLoop } from "../util/worker_call.ts";
@@ -72,7 +74,7 @@ export const POSTERIOR_BLOCK_ROWS = 16_384;
  */
 export function posteriorMoments(
   x: tf.Tensor2D,
-  mixture: Parameters<typeof mixturePosteriors>[1],
+  mixture: Parameters<typeof logLikelihoodWeights>[0],
   blockRows = POSTERIOR_BLOCK_ROWS,
 ): { mass: tf.Tensor1D; first: tf.Tensor2D; second: tf.Tensor2D } {
   if (!(Number.isInteger(blockRows) && blockRows > 0)) {
@@ -80,27 +82,24 @@ export function posteriorMoments(
   }
   return tf.tidy(() => {
     const [rows, dims] = x.shape;
-    let mass: tf.Tensor = tf.zeros([mixture.weights.shape[0]]);
-    let first: tf.Tensor = tf.zeros([mixture.weights.shape[0], dims]);
-    let second: tf.Tensor = tf.zeros([mixture.weights.shape[0], dims]);
+    const weights = logLikelihoodWeights(mixture);
+    // [gaussians, 2 dims + 1]: second moments, first moments, mass.
+    let sums: tf.Tensor = tf.zeros([mixture.weights.shape[0], 2 * dims + 1]);
     for (let start = 0; start < rows; start += blockRows) {
-      const sums = tf.tidy(() => {
+      const next = tf.tidy(() => {
         const block = tf.slice(x, [start, 0], [Math.min(blockRows, rows - start), dims]);
-        const posteriors = mixturePosteriors(block, mixture);
-        return [
-          tf.add(mass, tf.sum(posteriors, 0)),
-          tf.add(first, tf.matMul(posteriors, block, true, false)),
-          tf.add(second, tf.matMul(posteriors, tf.square(block), true, false)),
-        ];
+        const inputs = withSquares(block);
+        return tf.add(sums, tf.matMul(mixturePosteriors(inputs, weights), inputs, true, false));
       });
-      tf.dispose([mass, first, second]);
-      [mass, first, second] = sums;
+      sums.dispose();
+      sums = next;
     }
-    return { mass, first, second } as {
-      mass: tf.Tensor1D;
-      first: tf.Tensor2D;
-      second: tf.Tensor2D;
-    };
+    const gaussians = mixture.weights.shape[0] as number;
+    return {
+      second: tf.slice(sums, [0, 0], [gaussians, dims]),
+      first: tf.slice(sums, [0, dims], [gaussians, dims]),
+      mass: tf.reshape(tf.slice(sums, [0, 2 * dims], [gaussians, 1]), [gaussians]),
+    } as { mass: tf.Tensor1D; first: tf.Tensor2D; second: tf.Tensor2D };
   });
 }
 

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
-import { localDescriptors, mixturePosteriors } from "../../lib/model/fisher_vectors.ts";
+import {
+  localDescriptors,
+  logLikelihoodWeights,
+  mixturePosteriors,
+  withSquares,
+} from "../../lib/model/fisher_vectors.ts";
 import { fitFisherEncoder, posteriorMoments } from "../../lib/train/fit_fisher_encoder.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
@@ -109,7 +114,9 @@ Deno.test("Fisher encoder fit: the expectation step's sums by blocks of rows equ
   };
   const before = tf.memory().numTensors;
   // Every sum by its definition: a loop over rows of the posteriors computed all at once.
-  const posteriorTensor = mixturePosteriors(x, mixture);
+  const posteriorTensor = tf.tidy(() =>
+    mixturePosteriors(withSquares(x), logLikelihoodWeights(mixture))
+  );
   const posteriors = posteriorTensor.arraySync();
   posteriorTensor.dispose();
   const values = x.arraySync();
