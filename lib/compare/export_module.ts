@@ -39,6 +39,7 @@ import {
   localDescriptors,
   logLikelihoodWeights,
   mixturePosteriors,
+  splitMoments,
   withSquares,
 } from "../model/fisher_vectors.ts";
 import type { Preprocessing } from "./export_experiment.ts";
@@ -105,6 +106,7 @@ export function registerLayers(tf) {
   ${withSquares.toString().replace(/\n/g, "\n  ")}
   ${logLikelihoodWeights.toString().replace(/\n/g, "\n  ")}
   ${mixturePosteriors.toString().replace(/\n/g, "\n  ")}
+  ${splitMoments.toString().replace(/\n/g, "\n  ")}
   ${fisherVectors.toString().replace(/\n/g, "\n  ")}
   ${FisherVectors.toString().replace(/\n/g, "\n  ")}
   ${WeightedUnitConcat.toString().replace(/\n/g, "\n  ")}

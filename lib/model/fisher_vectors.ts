@@ -224,6 +224,24 @@ export function mixturePosteriors(inputs: tf.Tensor2D, weights: tf.Tensor2D): tf
 }
 
 /**
+ * The parts of moments summed over {@linkcode withSquares}'s rows, `sums` [..., 2 dims + 1]
+ * (posteriors x rows): the `second` moments [..., dims] (of the squared rows), the `first`
+ * [..., dims] and the `mass` [..., 1] (the posteriors' sum), split along the last axis. The
+ * Fisher vectors and the encoder's expectation step both read their moments through it.
+ */
+export function splitMoments(
+  sums: tf.Tensor,
+): { second: tf.Tensor; first: tf.Tensor; mass: tf.Tensor } {
+  const width = sums.shape[sums.rank - 1];
+  if (width % 2 !== 1) {
+    throw new RangeError(`splitMoments: last axis of ${width} is not 2 dims + 1`);
+  }
+  const dims = (width - 1) / 2;
+  const [second, first, mass] = tf.split(sums, [dims, dims, 1], sums.rank - 1);
+  return { second, first, mass };
+}
+
+/**
  * Improved Fisher vectors [batch, 2 x gaussians x dims] of faces [batch, size, size, 1]: for each
  * Gaussian k, the gradient of the descriptors' log-likelihood with respect to its mean
  * (sum_t g_tk (x_t - mu_k) / sigma_k, divided by places x sqrt(w_k)) and its deviation
@@ -259,11 +277,10 @@ export function fisherVectors(
     // Each Gaussian's second, first and zeroth moments of the descriptors it explains
     // [batch, gaussians, 2 dims + 1], summed over the scales.
     let sums: tf.Tensor | undefined;
-    let places = 0, dims = 0;
+    let places = 0;
     for (const part of localDescriptors(images, options)) {
       const x = encoderInputs(part.sift, part.positions, encoder);
-      const [batch, count] = x.shape;
-      dims = x.shape[2];
+      const [batch, count, dims] = x.shape;
       const inputs = withSquares(tf.reshape(x, [batch * count, dims]));
       const posteriors = tf.reshape(mixturePosteriors(inputs, weights), [batch, count, gaussians]);
       const moments = tf.matMul(
@@ -276,9 +293,7 @@ export function fisherVectors(
       places += count;
     }
     if (!sums) throw new Error("fisherVectors: no scales");
-    const s2 = tf.slice(sums, [0, 0, 0], [-1, -1, dims]);
-    const s1 = tf.slice(sums, [0, 0, dims], [-1, -1, dims]);
-    const s0 = tf.slice(sums, [0, 0, 2 * dims], [-1, -1, 1]);
+    const { second: s2, first: s1, mass: s0 } = splitMoments(sums);
     const batch = images.shape[0];
     const mu = encoder.means, variance = encoder.variances;
     const sqrtWeights = tf.reshape(tf.sqrt(encoder.weights), [gaussians, 1]);

@@ -27,6 +27,7 @@ import {
   localDescriptors,
   logLikelihoodWeights,
   mixturePosteriors,
+  splitMoments,
   withSquares,
 } from "../model/fisher_vectors.ts";
 import { Rng } from "../util/rng.ts";
@@ -94,12 +95,12 @@ export function posteriorMoments(
       sums.dispose();
       sums = next;
     }
-    const gaussians = mixture.weights.shape[0] as number;
-    return {
-      second: tf.slice(sums, [0, 0], [gaussians, dims]),
-      first: tf.slice(sums, [0, dims], [gaussians, dims]),
-      mass: tf.reshape(tf.slice(sums, [0, 2 * dims], [gaussians, 1]), [gaussians]),
-    } as { mass: tf.Tensor1D; first: tf.Tensor2D; second: tf.Tensor2D };
+    const { second, first, mass } = splitMoments(sums);
+    return { second, first, mass: tf.squeeze(mass, [1]) } as {
+      mass: tf.Tensor1D;
+      first: tf.Tensor2D;
+      second: tf.Tensor2D;
+    };
   });
 }
 

@@ -8,6 +8,8 @@ import {
   fisherVectors,
   fisherVectorSize,
   localDescriptors,
+  splitMoments,
+  withSquares,
 } from "../../lib/model/fisher_vectors.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
@@ -248,6 +250,38 @@ Deno.test("Fisher vectors of a batch larger than is encoded at once: each face's
     }
   }
   tf.dispose([faces, together, ...Object.values(encoder)]);
+});
+
+Deno.test("splitMoments: posteriors x withSquares rows split into second, first moments and mass, for rank 2 and 3", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  // Two rows of 2 dims, posteriors over 2 Gaussians: the sums by hand.
+  const rows = tf.tensor2d([[1, 2], [3, -1]]);
+  const posteriors = tf.tensor2d([[0.25, 0.75], [0.5, 0.5]]);
+  const sums = tf.matMul(posteriors, withSquares(rows), true, false);
+  const { second, first, mass } = splitMoments(sums);
+  const expected = {
+    // Gaussian 0: 0.25 x row 0 + 0.5 x row 1; Gaussian 1: 0.75 x row 0 + 0.5 x row 1.
+    second: [[0.25 * 1 + 0.5 * 9, 0.25 * 4 + 0.5 * 1], [0.75 * 1 + 0.5 * 9, 0.75 * 4 + 0.5 * 1]],
+    first: [[0.25 * 1 + 0.5 * 3, 0.25 * 2 - 0.5], [0.75 * 1 + 0.5 * 3, 0.75 * 2 - 0.5]],
+    mass: [[0.75], [1.25]],
+  };
+  for (const [name, part] of Object.entries({ second, first, mass })) {
+    const values = part.arraySync() as number[][];
+    const want = expected[name as keyof typeof expected];
+    assert.deepEqual(part.shape, [2, want[0].length], name);
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < want[i].length; j++) {
+        assert.ok(Math.abs(values[i][j] - want[i][j]) < 1e-6, `${name}[${i}][${j}]`);
+      }
+    }
+  }
+  // A batch of such sums [batch, gaussians, 2 dims + 1] splits along its last axis alike.
+  const batched = splitMoments(tf.stack([sums, tf.mul(sums, 2)]));
+  assert.deepEqual(batched.second.shape, [2, 2, 2]);
+  assert.deepEqual(batched.mass.shape, [2, 2, 1]);
+  assert.deepEqual((batched.mass.arraySync() as number[][][])[1], [[1.5], [2.5]]);
+  assert.throws(() => splitMoments(tf.zeros([2, 4])), /last axis of 4/);
+  tf.dispose([rows, posteriors, sums, second, first, mass, ...Object.values(batched)]);
 });
 
 Deno.test("FisherVectors layer: the encoder as its weights, the same values as fisherVectors", async () => {
