@@ -18,6 +18,7 @@ import { trainExperiment, type TrainOptions } from "../lib/pipeline/train_stage.
 import { FOLDS, trainTenFold } from "../lib/pipeline/ten_fold.ts";
 import {
   memberNames,
+  preparedBox,
   preparedSize,
   readTrainParams,
   TRAIN_HELP,
@@ -45,7 +46,10 @@ Trains experiment NAME; rerun the same command to resume after an interruption.
   --force          retrain from scratch even if NAME exists with other parameters
 ${TRAIN_HELP}
 ${SPLIT_HELP}
-${PREPARE_HELP}`;
+${PREPARE_HELP}
+  train prepares the faces at the model's input size when it is larger than --size's default,
+  and from the model's own crop when it has one and --box is not given (the README's model
+  table says which models have one)`;
 
 await runTask("train", async () => {
   const args = parseTaskArgs(Deno.args, {
@@ -89,6 +93,7 @@ await runTask("train", async () => {
   );
   if (!members) {
     split.prepare.params.size = preparedSize(args, split.prepare.params.size, params.model);
+    split.prepare.params.box = preparedBox(args, split.prepare.params.box, params.model);
   }
   const trainOptions: TrainOptions = {
     name,

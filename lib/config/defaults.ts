@@ -44,10 +44,24 @@ export function defaultProtocolFiles(): {
   };
 }
 
+/** A crop of LFW's 250x250 frame: [left, top, right, bottom], right and bottom exclusive. */
+export type FaceBox = [number, number, number, number];
+
+/**
+ * The crops the models here were measured with. `lfwcrop` is LFWcrop's (the original's faces,
+ * eyebrows to mouth, 83x83); `face100` a 100x100 square a little wider (forehead to chin), read by
+ * the descriptor models; `head` 126x150 with hair, ears and chin, read by `fisher100_512_jb`.
+ */
+export const FACE_BOXES: Readonly<Record<"lfwcrop" | "face100" | "head", Readonly<FaceBox>>> = {
+  lfwcrop: [83, 92, 166, 175],
+  face100: [75, 84, 175, 184],
+  head: [62, 52, 188, 202],
+};
+
 /** Parameters of the `prepare` stage. */
 export interface PrepareParams {
-  /** The LFWcrop box in the 250x250 frame: [left, top, right, bottom], right/bottom exclusive. */
-  box: [number, number, number, number];
+  /** The crop of the 250x250 frame. */
+  box: FaceBox;
   /** Output side length in pixels. */
   size: number;
   /** true: one grey channel; false: three colour channels. */
@@ -56,9 +70,12 @@ export interface PrepareParams {
   skipBad: boolean;
 }
 
-/** Defaults of `prepare`: LFWcrop_grey's box, 64x64, greyscale. */
+/**
+ * Defaults of `prepare`: LFWcrop_grey's box, 64x64, greyscale (`train` takes a model's own
+ * crop, `SiameseModel.preparedBox`, when it has one).
+ */
 export const PREPARE_DEFAULTS: PrepareParams = {
-  box: [83, 92, 166, 175],
+  box: [...FACE_BOXES.lfwcrop],
   size: 64,
   grey: true,
   skipBad: false,

@@ -20,6 +20,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { FaceBox } from "../config/defaults.ts";
 import { JointBayesianScore } from "./custom_layers.ts";
 import { jointBayesianLogits } from "./joint_bayesian.ts";
 import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
@@ -46,6 +47,8 @@ export interface DescriptorModelOptions {
   features: number;
   /** Side of the faces the descriptor reads (default {@linkcode DESCRIPTOR_INPUT}). */
   inputSize?: number;
+  /** The crop its faces are prepared from by default (`SiameseModel.preparedBox`). */
+  preparedBox?: Readonly<FaceBox>;
   /**
    * The descriptor of images [batch, inputSize, inputSize, 1]: [batch, features]
    * (`params`: the model's parameters, the encoder's among them).
@@ -93,6 +96,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
         jointBayesian ? "Joint Bayesian verification" : "cosine verification"
       }`,
     inputSize: options.inputSize ?? DESCRIPTOR_INPUT,
+    ...(options.preparedBox ? { preparedBox: options.preparedBox } : {}),
     batchSize: 128,
     embeddingSize: EMBEDDING,
     movingAverageMomentum: 0,

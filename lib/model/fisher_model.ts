@@ -16,6 +16,7 @@
  * ```
  * @module
  */
+import { FACE_BOXES, type FaceBox } from "../config/defaults.ts";
 import { fitFisherEncoder } from "../train/fit_fisher_encoder.ts";
 import { FisherVectors } from "./custom_layers.ts";
 import { descriptorModel } from "./descriptor_model.ts";
@@ -40,6 +41,8 @@ export interface FisherModelOptions {
   sift: DenseSiftOptions;
   /** Gaussians of the mixture (a Fisher vector has 2 x gaussians x 66 values). */
   gaussians: number;
+  /** The crop of LFW's frame it was measured with (`SiameseModel.preparedBox`). */
+  box: Readonly<FaceBox>;
 }
 
 /** A Fisher vector model with a Joint Bayesian head (see the module's description). */
@@ -60,6 +63,7 @@ export function fisherModel(options: FisherModelOptions): SiameseModel {
       } of their size; PCA ${COMPONENTS} + position; ${gaussians} Gaussians fitted on training faces)`,
     params: options.params,
     inputSize,
+    preparedBox: options.box,
     features: fisherVectorSize(gaussians, COMPONENTS + 2),
     descriptor: (images, p) =>
       fisherVectors(images, {
@@ -104,6 +108,7 @@ export const FISHER_JB_MODEL: SiameseModel = fisherModel({
   inputSize: 64,
   sift: { cell: 3, step: 2, scales: [1, 0.75, 0.56] },
   gaussians: 256,
+  box: FACE_BOXES.face100,
 });
 
 /** `fisher100_jb`: the same on 100x100 faces, with 5-pixel cells. */
@@ -113,6 +118,7 @@ export const FISHER100_JB_MODEL: SiameseModel = fisherModel({
   inputSize: 100,
   sift: { cell: 5, step: 2, scales: [1, 0.75, 0.56] },
   gaussians: 256,
+  box: FACE_BOXES.face100,
 });
 
 /**
@@ -126,4 +132,5 @@ export const FISHER100_512_JB_MODEL: SiameseModel = fisherModel({
   inputSize: 100,
   sift: { cell: 5, step: 2, scales: [1, 0.75, 0.56] },
   gaussians: 512,
+  box: FACE_BOXES.face100,
 });

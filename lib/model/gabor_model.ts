@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { FACE_BOXES } from "../config/defaults.ts";
 import { GaborMagnitudes } from "./custom_layers.ts";
 import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
 import { gaborFeatureSize, gaborMagnitudes, type GaborOptions } from "./gabor_magnitudes.ts";
@@ -29,6 +30,7 @@ export const GABOR_JB_MODEL: SiameseModel = descriptorModel({
   about:
     `Gabor magnitudes (${GABOR.scales} wavelengths from 4 pixels x ${GABOR.orientations} orientations, every ${GABOR.stride} pixels)`,
   params: "gabor",
+  preparedBox: FACE_BOXES.face100,
   features: gaborFeatureSize(DESCRIPTOR_INPUT, GABOR),
   descriptor: (images) => gaborMagnitudes(images, GABOR),
   layer: (name) => new GaborMagnitudes({ ...GABOR, name }),

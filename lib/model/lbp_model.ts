@@ -11,6 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { FACE_BOXES } from "../config/defaults.ts";
 import { LbpHistograms } from "./custom_layers.ts";
 import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
 import { multiScaleLbpFeatureSize, multiScaleLbpHistograms } from "./lbp_histograms.ts";
@@ -36,6 +37,7 @@ function lbpModel(
     about: `uniform LBP histograms (radii ${LBP_RADII.join(", ")}; 8x8 cells; ${scaleText})`,
     // Named before other descriptors existed: kept, as checkpoints store parameters by name.
     params: "lbp",
+    preparedBox: FACE_BOXES.face100,
     features: multiScaleLbpFeatureSize(INPUT, scales, LBP_RADII, LBP_CELL),
     descriptor: (images: tf.Tensor4D) =>
       multiScaleLbpHistograms(images, scales, LBP_RADII, LBP_CELL),

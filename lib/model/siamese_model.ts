@@ -4,6 +4,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
+import type { FaceBox } from "../config/defaults.ts";
 
 /** How a parameter starts. */
 export type Initializer = "orthogonal" | "zeros" | "ones";
@@ -87,6 +88,11 @@ export interface SiameseModel {
   description: string;
   /** Side of the square grey input images. */
   inputSize: number;
+  /**
+   * The crop of LFW's frame the model was measured with: `train` prepares its faces from it when
+   * `--box` is not given (without it, `PREPARE_DEFAULTS.box`, LFWcrop's).
+   */
+  preparedBox?: Readonly<FaceBox>;
   /** Training batch size (pairs) the model was designed for. */
   batchSize: number;
   /** Length of the branch's embedding vector. */

@@ -9,7 +9,12 @@
  * ```
  * @module
  */
-import { ADAM_DEFAULTS, AUGMENT_DEFAULTS, TRAIN_DEFAULTS } from "../config/defaults.ts";
+import {
+  ADAM_DEFAULTS,
+  AUGMENT_DEFAULTS,
+  type FaceBox,
+  TRAIN_DEFAULTS,
+} from "../config/defaults.ts";
 import { scaledAugmentParams } from "../augment/affine_augmenter.ts";
 import { ENSEMBLE_SEPARATOR } from "../model/ensemble_model.ts";
 import { getModel, MODELS } from "../model/registry.ts";
@@ -160,6 +165,16 @@ export function readTrainParams(
       : {}),
     ...(members ? { members } : {}),
   };
+}
+
+/**
+ * The crop to prepare faces from for `model`: `--box` when given, else the model's own
+ * (`preparedBox`, the crop it was measured with), else `box` (the prepared default).
+ */
+export function preparedBox(args: ParsedArgs, box: FaceBox, model: string): FaceBox {
+  if (args.values.box !== undefined) return box;
+  const own = getModel(model).preparedBox;
+  return own ? [...own] : box;
 }
 
 /**

@@ -1,8 +1,19 @@
 import assert from "node:assert/strict";
-import { ADAM_DEFAULTS, AUGMENT_DEFAULTS, TRAIN_DEFAULTS } from "../../lib/config/defaults.ts";
+import {
+  ADAM_DEFAULTS,
+  AUGMENT_DEFAULTS,
+  FACE_BOXES,
+  PREPARE_DEFAULTS,
+  TRAIN_DEFAULTS,
+} from "../../lib/config/defaults.ts";
 import { getModel } from "../../lib/model/registry.ts";
-import { PREPARE_OPTIONS } from "../../lib/pipeline/stage_options.ts";
-import { preparedSize, readTrainParams, TRAIN_OPTIONS } from "../../lib/pipeline/train_options.ts";
+import { PREPARE_OPTIONS, readPrepareOptions } from "../../lib/pipeline/stage_options.ts";
+import {
+  preparedBox,
+  preparedSize,
+  readTrainParams,
+  TRAIN_OPTIONS,
+} from "../../lib/pipeline/train_options.ts";
 import { parseTaskArgs } from "../../lib/util/cli.ts";
 import { UserError } from "../../lib/util/errors.ts";
 
@@ -163,4 +174,26 @@ Deno.test("faces are prepared at a model's input size when it is larger than the
   // Models reading smaller faces resize the shared default ones.
   assert.equal(size([], "seed"), 64);
   assert.equal(size([], "fisher_jb"), 64);
+});
+
+Deno.test("faces are prepared from a model's own crop when it has one, unless --box says otherwise", () => {
+  const box = (args: string[], model: string) => {
+    const parsed = parseTaskArgs(args, { ...TRAIN_OPTIONS, ...PREPARE_OPTIONS });
+    return preparedBox(parsed, readPrepareOptions(parsed).params.box, model);
+  };
+  // The descriptor models were measured on the wider 100x100 crop.
+  for (const model of ["lbp_jb", "gabor_jb", "fisher_jb", "fisher100_jb"]) {
+    assert.deepEqual(getModel(model).preparedBox, FACE_BOXES.face100, model);
+    assert.deepEqual(box([], model), [...FACE_BOXES.face100], model);
+  }
+  assert.deepEqual(box(["--box", "10,20,110,120"], "fisher_jb"), [10, 20, 110, 120]);
+  // Models without a crop of their own keep the prepared default, LFWcrop's.
+  assert.equal(getModel("seed").preparedBox, undefined);
+  assert.deepEqual(box([], "seed"), [...FACE_BOXES.lfwcrop]);
+  assert.deepEqual(PREPARE_DEFAULTS.box, [...FACE_BOXES.lfwcrop]);
+  // A copy: the prepared parameters never alias the model's constant.
+  const own = box([], "lbp_jb");
+  own[0] = 0;
+  assert.deepEqual(getModel("lbp_jb").preparedBox, FACE_BOXES.face100);
+  assert.equal(FACE_BOXES.face100[0], 75);
 });
