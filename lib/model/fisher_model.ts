@@ -4,7 +4,7 @@
  * of the face, reduced to 64 values by PCA plus their position, encoded against a mixture of 256
  * Gaussians fitted on training faces (33,792 values); then the same PCA + LDA + Joint Bayesian
  * fit as `lbp_jb` and `gabor_jb`. `fisher_jb` reads the 64x64 faces every model here can share;
- * `fisher100_jb` reads 100x100 faces (prepare them with `--size 100`) with cells of 5 pixels
+ * `fisher100_jb` reads 100x100 faces (`train` prepares them at that size) with cells of 5 pixels
  * instead of 3, so a descriptor covers about the same share of the face, sampled more finely: measured
  * on three View 2 folds (a scratch probe), it ranks pairs better than `fisher_jb` on every fold.
  *

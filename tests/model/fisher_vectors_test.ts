@@ -257,7 +257,7 @@ Deno.test("splitMoments: posteriors x withSquares rows split into second, first 
   // Two rows of 2 dims, posteriors over 2 Gaussians: the sums by hand.
   const rows = tf.tensor2d([[1, 2], [3, -1]]);
   const posteriors = tf.tensor2d([[0.25, 0.75], [0.5, 0.5]]);
-  const sums = tf.matMul(posteriors, withSquares(rows), true, false);
+  const sums = tf.tidy(() => tf.matMul(posteriors, withSquares(rows), true, false));
   const { second, first, mass } = splitMoments(sums);
   const expected = {
     // Gaussian 0: 0.25 x row 0 + 0.5 x row 1; Gaussian 1: 0.75 x row 0 + 0.5 x row 1.
@@ -276,12 +276,13 @@ Deno.test("splitMoments: posteriors x withSquares rows split into second, first 
     }
   }
   // A batch of such sums [batch, gaussians, 2 dims + 1] splits along its last axis alike.
-  const batched = splitMoments(tf.stack([sums, tf.mul(sums, 2)]));
+  const stacked = tf.tidy(() => tf.stack([sums, tf.mul(sums, 2)]));
+  const batched = splitMoments(stacked);
   assert.deepEqual(batched.second.shape, [2, 2, 2]);
   assert.deepEqual(batched.mass.shape, [2, 2, 1]);
   assert.deepEqual((batched.mass.arraySync() as number[][][])[1], [[1.5], [2.5]]);
   assert.throws(() => splitMoments(tf.zeros([2, 4])), /last axis of 4/);
-  tf.dispose([rows, posteriors, sums, second, first, mass, ...Object.values(batched)]);
+  tf.dispose([rows, posteriors, sums, second, first, mass, stacked, ...Object.values(batched)]);
 });
 
 Deno.test("FisherVectors layer: the encoder as its weights, the same values as fisherVectors", async () => {
