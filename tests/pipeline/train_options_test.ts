@@ -186,6 +186,8 @@ Deno.test("faces are prepared from a model's own crop when it has one, unless --
     assert.deepEqual(getModel(model).preparedBox, FACE_BOXES.face100, model);
     assert.deepEqual(box([], model), [...FACE_BOXES.face100], model);
   }
+  // fisher100_512_jb was measured better on the wider head crop.
+  assert.deepEqual(box([], "fisher100_512_jb"), [...FACE_BOXES.head]);
   assert.deepEqual(box(["--box", "10,20,110,120"], "fisher_jb"), [10, 20, 110, 120]);
   // Models without a crop of their own keep the prepared default, LFWcrop's.
   assert.equal(getModel("seed").preparedBox, undefined);
