@@ -52,12 +52,11 @@ export type FaceBox = [number, number, number, number];
  * eyebrows to mouth, 83x83); `face100` a 100x100 square a little wider (forehead to chin), read by
  * the descriptor models; `head` 126x150 with hair, ears and chin, read by `fisher100_512_jb`.
  */
-export const FACE_BOXES: Readonly<Record<"lfwcrop" | "face100" | "head", Readonly<FaceBox>>> =
-  Object.freeze({
-    lfwcrop: Object.freeze([83, 92, 166, 175]),
-    face100: Object.freeze([75, 84, 175, 184]),
-    head: Object.freeze([62, 52, 188, 202]),
-  }) as Readonly<Record<"lfwcrop" | "face100" | "head", Readonly<FaceBox>>>;
+export const FACE_BOXES = Object.freeze({
+  lfwcrop: Object.freeze([83, 92, 166, 175] as const),
+  face100: Object.freeze([75, 84, 175, 184] as const),
+  head: Object.freeze([62, 52, 188, 202] as const),
+});
 
 /** Parameters of the `prepare` stage. */
 export interface PrepareParams {
