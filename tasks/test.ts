@@ -15,9 +15,13 @@ import {
   intOption,
   parseTaskArgs,
   runTask,
+  stringOption,
   validateExperimentName,
 } from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
+import { CHOSEN_BY, makeResultRecord, saveResultRecord } from "../lib/pipeline/result_record.ts";
+import type { Artifact } from "../lib/pipeline/artifact_store.ts";
+import * as tf from "@tensorflow/tfjs";
 
 const HELP = `Usage: deno task test NAME [options]
 Evaluates experiment NAME on its training sample, validation and test pairs.
@@ -32,7 +36,13 @@ Evaluates experiment NAME on its training sample, validation and test pairs.
                         (lambda ${TEST_DEFAULTS.wccnLambda}; default ${TEST_DEFAULTS.projection}); saved with the
                         evaluation, so compare and export score through it too; ten-fold
                         experiments fit one per fold on that fold's training people
-  --force               re-evaluate even if cached`;
+  --chosen-by D         what chose this experiment's design (model, options, crop): ${
+  CHOSEN_BY.join(" | ")
+}
+                        (default unstated); written to the result record, never a parameter
+  --chosen-in REF       where it was chosen (a probe's record id, a document)
+  --force               re-evaluate even if cached
+Every test writes a result record (artifacts/results/NAME@KEY.json): \`deno task results\` lists them.`;
 
 /** Rates in percent (n/a where the data cannot support them); AUC stays a 0-1 number. */
 const pct = (x: number | null) => (x === null ? "n/a" : (100 * x).toFixed(2)).padStart(6);
@@ -46,6 +56,8 @@ await runTask("test", async () => {
     force: { type: "boolean" },
     "no-flip": { type: "boolean" },
     projection: { type: "string" },
+    "chosen-by": { type: "string" },
+    "chosen-in": { type: "string" },
   });
   if (args.values.help) return console.log(HELP);
   if (args.positionals.length > 1) {
@@ -65,6 +77,18 @@ await runTask("test", async () => {
   };
   const backend = choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend;
   const force = Boolean(args.values.force);
+  const chosenBy = choiceOption(args, "chosen-by", CHOSEN_BY) ?? "unstated";
+  const chosenIn = stringOption(args, "chosen-in");
+  /** Writes the result record of the evaluation `artifact` and says where. */
+  const record = async (artifact: Artifact) => {
+    const result = await makeResultRecord(store, name, artifact, {
+      testCommand: ["deno task test", ...Deno.args.map(shellWord)].join(" "),
+      chosenBy,
+      chosenIn,
+      testBackend: tf.getBackend() ?? "none",
+    });
+    console.log(`test: result record ${await saveResultRecord(store.root, result)}`);
+  };
   if ((await new ExperimentIndex(store.root).require(name)).kind === "ten-fold") {
     const artifact = await testTenFold(store, { name, params, backend, force });
     const m: TenFoldMetrics = JSON.parse(
@@ -98,6 +122,7 @@ await runTask("test", async () => {
         pct(m.pooled.eer)
       }%; results in ${artifact.dir}`,
     );
+    await record(artifact);
     return;
   }
   const artifact = await testExperiment(store, { name, params, backend, force });
@@ -111,9 +136,7 @@ await runTask("test", async () => {
       metrics.projection
         ? `, ${metrics.projection.method.toUpperCase()} projection (${metrics.projection.images} training images)`
         : ""
-    }${
-      metrics.unfinished ? `; UNFINISHED run: its checkpoint after epoch ${metrics.epochs}` : ""
-    }`,
+    }${metrics.unfinished ? `; UNFINISHED run: its checkpoint after epoch ${metrics.epochs}` : ""}`,
   );
   console.log(
     "set      pairs  acc@thr  acc@0.5  recall  precis.    F1     AUC     EER  TAR@1%  TAR@.1%  (%, AUC 0-1)",
@@ -135,4 +158,10 @@ await runTask("test", async () => {
     );
   }
   console.log(`test: results in ${artifact.dir}`);
+  await record(artifact);
 });
+
+/** `word` as a shell reads it back (quoted when it holds anything but plain characters). */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}

@@ -164,3 +164,14 @@ Deno.test("the README types no accuracy figure: its results table is generated b
     .map((m) => m[0]);
   assert.deepEqual(typed, [], "README.md states figures by hand; they belong in result records");
 });
+
+Deno.test("the README's results table is the one generated from the committed records", async () => {
+  const { readResultRecords } = await import("../../lib/pipeline/result_record.ts");
+  const { markdownTable, markedTable } = await import("../../lib/pipeline/results_table.ts");
+  const expected = markdownTable(await readResultRecords(join(ROOT, "results")));
+  assert.equal(
+    markedTable(Deno.readTextFileSync(README)),
+    expected,
+    "README.md's results table differs from results/*.json: run `deno task results --update-readme`",
+  );
+});

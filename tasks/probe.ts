@@ -1,0 +1,98 @@
+/**
+ * `deno task probe FILE`: runs a design probe declared in FILE (see lib/pipeline/probe.ts): each
+ * candidate is trained and tested on LFW View 1 through `deno task train` and `deno task test`
+ * (cached: finished candidates are not redone), ranked by the figure the file names, and the
+ * winner's frozen commands are written to the probe record and printed; `--run-frozen` then runs
+ * them.
+ * @module
+ */
+import { join } from "node:path";
+import { artifactsRoot } from "../lib/config/defaults.ts";
+import { gitState } from "../lib/pipeline/code_fingerprint.ts";
+import { frozenCommands, parseProbe, rankCandidates, SELECT_BY } from "../lib/pipeline/probe.ts";
+import { readResultRecords, type ResultRecord, resultsDir } from "../lib/pipeline/result_record.ts";
+import { writeJsonAtomic } from "../lib/util/atomic.ts";
+import { parseTaskArgs, runTask } from "../lib/util/cli.ts";
+import { UserError } from "../lib/util/errors.ts";
+
+const HELP = `Usage: deno task probe FILE [--run-frozen]
+Runs the design probe declared in FILE (JSON: name, question, selectBy, base, test, candidates,
+then): trains and tests every candidate on LFW View 1 (cached), ranks them by selectBy
+(${SELECT_BY.join(" | ")}), and writes artifacts/probes/NAME.json with the ranking and the frozen
+commands of the winner (its options with "then"'s). probes/ holds the project's probes.
+  --run-frozen   then run the frozen train and test commands (View 2 is run once, for the winner)`;
+
+await runTask("probe", async () => {
+  const args = parseTaskArgs(Deno.args, { "run-frozen": { type: "boolean" } });
+  if (args.values.help) return console.log(HELP);
+  const [file, extra] = args.positionals;
+  if (file === undefined) throw new UserError("name a probe file (e.g. probes/blind_view1.json)");
+  if (extra !== undefined) throw new UserError(`unexpected argument "${extra}"`);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    throw new UserError(`probe file ${file} cannot be read (${(error as Error).message})`);
+  }
+  const probe = parseProbe(text, file);
+  console.log(`probe: ${probe.name}: ${probe.question}`);
+  for (const [name, options] of Object.entries(probe.candidates)) {
+    await task("train", [name, ...probe.base, ...options]);
+    await task("test", [
+      name,
+      ...probe.test,
+      "--chosen-by",
+      "none",
+      "--chosen-in",
+      `probe:${probe.name}`,
+    ]);
+  }
+  const latest = new Map<string, ResultRecord>();
+  for (const { record } of await readResultRecords(resultsDir(artifactsRoot()))) {
+    const seen = latest.get(record.experiment);
+    if (!seen || seen.createdAt < record.createdAt) latest.set(record.experiment, record);
+  }
+  const ranking = rankCandidates(probe, latest);
+  const winner = ranking[0].experiment;
+  const frozen = frozenCommands(probe, winner);
+  const path = join(artifactsRoot(), "probes", `${probe.name}.json`);
+  await writeJsonAtomic(path, {
+    probe,
+    file,
+    ranking,
+    winner,
+    frozen: frozen && {
+      train: `deno task train ${frozen.train.join(" ")}`,
+      test: `deno task test ${frozen.test.join(" ")}`,
+    },
+    git: await gitState(),
+    createdAt: new Date().toISOString(),
+  });
+  console.log(`probe: ${probe.name}: ranked by View 1 ${probe.selectBy}:`);
+  for (const [i, r] of ranking.entries()) {
+    console.log(
+      `  ${i + 1}. ${r.experiment.padEnd(32)} test acc ${(100 * r.testAccuracy).toFixed(2)}% AUC ${
+        r.testAuc.toFixed(4)
+      } | validation acc ${(100 * r.valAccuracy).toFixed(2)}% AUC ${r.valAuc.toFixed(4)}`,
+    );
+  }
+  console.log(`probe: winner ${winner}; record ${path}`);
+  if (!frozen) return;
+  console.log(`probe: frozen: deno task train ${frozen.train.join(" ")}`);
+  console.log(`probe: then:   deno task test ${frozen.test.join(" ")}`);
+  if (!args.values["run-frozen"]) return;
+  await task("train", frozen.train);
+  await task("test", frozen.test);
+});
+
+/** Runs `deno task NAME ARGS` with this terminal; a failure stops the probe. */
+async function task(name: string, words: string[]): Promise<void> {
+  console.log(`probe: deno task ${name} ${words.join(" ")}`);
+  const status = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", name, ...words],
+    stdin: "null",
+  }).spawn().status;
+  if (!status.success) {
+    throw new UserError(`\`deno task ${name} ${words.join(" ")}\` failed (exit ${status.code})`);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * `deno task results`: lists and filters the result records that `test` writes, promotes one
+ * into the repository's `results/` folder, and regenerates the README's results table from the
+ * promoted records.
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { artifactsRoot } from "../lib/config/defaults.ts";
+import {
+  CHOSEN_BY,
+  promotedName,
+  readResultRecords,
+  type ResultRecord,
+  resultsDir,
+  type StoredResult,
+} from "../lib/pipeline/result_record.ts";
+import { markdownTable, replaceMarkedTable, textTable } from "../lib/pipeline/results_table.ts";
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../lib/util/atomic.ts";
+import { choiceOption, parseTaskArgs, runTask, stringOption } from "../lib/util/cli.ts";
+import { UserError } from "../lib/util/errors.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+/** The committed records, which the README's table is made from. */
+export const COMMITTED_RESULTS = join(ROOT, "results");
+
+const HELP = `Usage: deno task results [options]
+Lists the result records: those \`deno task test\` wrote on this machine (in the artifact
+store) and those committed in results/ (marked *).
+  --experiment S    only records whose experiment name contains S
+  --model S         only records of model S
+  --protocol P      only records of protocol P (seed | lfw-view1 | lfw-view2)
+  --chosen-by D     only records whose design was chosen on D (${CHOSEN_BY.join(" | ")})
+  --committed       only the committed records (results/)
+  --json            print the records as JSON
+  --markdown        print the Markdown results table
+  --promote ID      copy the store's record ID (NAME@KEY) into results/ as NAME.json
+  --as NAME         with --promote: the file name in results/ (default: the experiment's)
+  --force           with --promote: replace a committed record of another result
+  --update-readme   regenerate the README's results table from results/*.json`;
+
+await runTask("results", async () => {
+  const args = parseTaskArgs(Deno.args, {
+    experiment: { type: "string" },
+    model: { type: "string" },
+    protocol: { type: "string" },
+    "chosen-by": { type: "string" },
+    committed: { type: "boolean" },
+    json: { type: "boolean" },
+    markdown: { type: "boolean" },
+    promote: { type: "string" },
+    as: { type: "string" },
+    force: { type: "boolean" },
+    "update-readme": { type: "boolean" },
+  });
+  if (args.values.help) return console.log(HELP);
+  if (args.positionals.length > 0) {
+    throw new UserError(`unexpected argument "${args.positionals[0]}" (see --help)`);
+  }
+  const promote = stringOption(args, "promote");
+  if (stringOption(args, "as") !== undefined && promote === undefined) {
+    throw new UserError("--as goes with --promote");
+  }
+  if (promote !== undefined) return await promoteRecord(promote, args);
+  if (args.values["update-readme"]) return await updateReadme();
+
+  const stored = args.values.committed ? [] : await readResultRecords(resultsDir(artifactsRoot()));
+  const committed = await readResultRecords(COMMITTED_RESULTS);
+  const chosenBy = choiceOption(args, "chosen-by", CHOSEN_BY);
+  const filters: ((r: ResultRecord) => boolean)[] = [];
+  const experiment = stringOption(args, "experiment");
+  if (experiment) filters.push((r) => r.experiment.includes(experiment));
+  const model = stringOption(args, "model");
+  if (model) filters.push((r) => r.model === model);
+  const protocol = stringOption(args, "protocol");
+  if (protocol) filters.push((r) => r.protocol === protocol);
+  if (chosenBy) filters.push((r) => r.chosenBy === chosenBy);
+  const keep = (list: StoredResult[]) => list.filter((s) => filters.every((f) => f(s.record)));
+  const committedIds = new Set(committed.map((c) => c.record.id));
+  const all = [
+    ...keep(committed),
+    ...keep(stored).filter((s) => !committedIds.has(s.record.id)),
+  ];
+  if (args.values.json) return console.log(JSON.stringify(all.map((s) => s.record), null, 2));
+  if (args.values.markdown) return console.log(markdownTable(all));
+  console.log(
+    textTable(all).split("\n").map((line, i) =>
+      i === 0 ? `  ${line}` : `${committedIds.has(line.split(" ")[0]) ? "*" : " "} ${line}`
+    ).join("\n"),
+  );
+});
+
+/** Copies the store's record `id` into results/. */
+async function promoteRecord(id: string, args: ReturnType<typeof parseTaskArgs>): Promise<void> {
+  const stored = await readResultRecords(resultsDir(artifactsRoot()));
+  const found = stored.find((s) => s.record.id === id || s.record.experiment === id);
+  const same = stored.filter((s) => s.record.experiment === id);
+  if (!found) {
+    throw new UserError(
+      `--promote ${id}: no such result record in ${
+        resultsDir(artifactsRoot())
+      } (\`deno task results\` lists them)`,
+    );
+  }
+  if (found.record.id !== id && same.length > 1) {
+    throw new UserError(
+      `--promote ${id}: ${same.length} records of that experiment; name one: ${
+        same.map((s) => s.record.id).join(", ")
+      }`,
+    );
+  }
+  const file = promotedName(stringOption(args, "as") ?? found.record.experiment);
+  const target = join(COMMITTED_RESULTS, file);
+  const existing = await readJsonIfExists<ResultRecord>(target).catch(() => undefined);
+  if (existing && existing.id !== found.record.id && !args.values.force) {
+    throw new UserError(
+      `results/${file} holds another result (${
+        existing.id ?? "not a record"
+      }); use --as NAME, or --force to replace it`,
+    );
+  }
+  await writeJsonAtomic(target, found.record);
+  console.log(
+    `results: ${found.record.id} -> results/${file}; \`deno task results --update-readme\` puts it in the README's table`,
+  );
+}
+
+/** Rewrites the README's results table from the committed records. */
+async function updateReadme(): Promise<void> {
+  const path = join(ROOT, "README.md");
+  const text = await Deno.readTextFile(path);
+  const updated = replaceMarkedTable(
+    text,
+    markdownTable(await readResultRecords(COMMITTED_RESULTS)),
+  );
+  if (updated === text) return console.log("results: the README's table is up to date");
+  await writeFileAtomic(path, new TextEncoder().encode(updated));
+  console.log(`results: README.md's results table regenerated from results/*.json`);
+}

@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import {
+  frozenCommands,
+  parseProbe,
+  rankCandidates,
+  selectionScore,
+} from "../../lib/pipeline/probe.ts";
+import type { ResultRecord } from "../../lib/pipeline/result_record.ts";
+import { UserError } from "../../lib/util/errors.ts";
+
+const probe = {
+  name: "p",
+  question: "which crop?",
+  selectBy: "test-auc",
+  base: ["--images", "imgs", "--protocol", "lfw-view1", "--val-pairs", "1000"],
+  test: ["--train-eval-pairs", "0"],
+  candidates: { a: ["--box", "1,2,3,4"], b: ["--box", "5,6,7,8"], c: ["--box", "9,9,19,19"] },
+  then: { name: "v2", train: ["--protocol", "lfw-view2", "--val-pairs", "600"], test: [] },
+};
+
+function record(experiment: string, testAuc: number, valAuc: number, protocol = "lfw-view1") {
+  return {
+    id: `${experiment}@k`,
+    experiment,
+    protocol,
+    metrics: {
+      test: {
+        pairs: 1000,
+        accuracy: testAuc - 0.05,
+        auc: testAuc,
+        eer: 0.1,
+        tarAtFar1: null,
+        tarAtFar01: null,
+      },
+      val: {
+        pairs: 1000,
+        accuracy: valAuc - 0.05,
+        auc: valAuc,
+        eer: 0.1,
+        tarAtFar1: null,
+        tarAtFar01: null,
+      },
+    },
+  } as unknown as ResultRecord;
+}
+
+Deno.test("a probe file is read, and one that would choose on View 2 is refused", () => {
+  const parsed = parseProbe(JSON.stringify(probe), "p.json");
+  assert.equal(parsed.selectBy, "test-auc");
+  assert.deepEqual(Object.keys(parsed.candidates), ["a", "b", "c"]);
+  const bad = (change: Record<string, unknown>, pattern: RegExp) =>
+    assert.throws(
+      () => parseProbe(JSON.stringify({ ...probe, ...change }), "p.json"),
+      (e) => e instanceof UserError && /p\.json/.test(e.message) && pattern.test(e.message),
+    );
+  bad({ base: ["--protocol", "lfw-view2"] }, /never on View 2's test folds/);
+  bad({ selectBy: "view2-auc" }, /selectBy/);
+  bad({ candidates: { a: [] } }, /two configurations/);
+  bad({ candidates: { a: [], b: ["--protocol", "seed"] } }, /may not change --protocol/);
+  bad({ base: "--protocol lfw-view1" }, /list of command-line words/);
+  assert.throws(() => parseProbe("{", "p.json"), /p\.json is not JSON/);
+});
+
+Deno.test("candidates are ranked by the declared figure, ties by validation AUC", () => {
+  const parsed = parseProbe(JSON.stringify(probe), "p.json");
+  const records = new Map([
+    ["a", record("a", 0.97, 0.98)],
+    ["b", record("b", 0.98, 0.97)],
+    ["c", record("c", 0.97, 0.99)],
+  ]);
+  assert.deepEqual(rankCandidates(parsed, records).map((r) => r.experiment), ["b", "c", "a"]);
+  const byVal = { ...parsed, selectBy: "val-auc" as const };
+  assert.deepEqual(rankCandidates(byVal, records).map((r) => r.experiment), ["c", "a", "b"]);
+  assert.equal(selectionScore(records.get("a")!, "test-accuracy"), 0.97 - 0.05);
+  records.delete("c");
+  assert.throws(() => rankCandidates(parsed, records), /"c" has no result record/);
+  records.set("c", record("c", 0.99, 0.99, "lfw-view2"));
+  assert.throws(() => rankCandidates(parsed, records), /not measured on View 1/);
+});
+
+Deno.test("the frozen run takes the winner's options, the shared ones and then's", () => {
+  const parsed = parseProbe(JSON.stringify(probe), "p.json");
+  assert.deepEqual(frozenCommands(parsed, "b"), {
+    train: [
+      "v2",
+      "--images",
+      "imgs",
+      "--box",
+      "5,6,7,8",
+      "--protocol",
+      "lfw-view2",
+      "--val-pairs",
+      "600",
+    ],
+    test: ["v2", "--chosen-by", "view1", "--chosen-in", "probe:p"],
+  });
+  assert.equal(frozenCommands({ ...parsed, then: undefined }, "b"), undefined);
+});
