@@ -15,6 +15,7 @@ import {
   intOption,
   parseTaskArgs,
   runTask,
+  shellWord,
   stringOption,
   validateExperimentName,
 } from "../lib/util/cli.ts";
@@ -160,8 +161,3 @@ await runTask("test", async () => {
   console.log(`test: results in ${artifact.dir}`);
   await record(artifact);
 });
-
-/** `word` as a shell reads it back (quoted when it holds anything but plain characters). */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
-}

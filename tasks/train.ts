@@ -36,6 +36,7 @@ import {
 } from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
 import { formatSeconds } from "../lib/util/progress.ts";
+import { shellWord } from "../lib/util/cli.ts";
 
 const HELP = `Usage: deno task train NAME [options]
 Trains experiment NAME; rerun the same command to resume after an interruption.
@@ -104,6 +105,7 @@ await runTask("train", async () => {
     load,
     threads: intOption(args, "threads", { min: 1, max: 2 }),
     force: Boolean(args.values.force),
+    command: ["deno task train", ...Deno.args.map(shellWord)].join(" "),
     log: (line) => {
       watchEpochs(line);
       console.log(line);

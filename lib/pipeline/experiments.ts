@@ -21,6 +21,8 @@ export interface ExperimentRecord {
   keys: { prepare: string; split: string; train: string; test?: string };
   /** The options the experiment was trained with, for display and comparison. */
   options: Record<string, unknown>;
+  /** The `train` command that made it, as typed (absent in older records). */
+  command?: string;
 }
 
 /**
@@ -36,6 +38,8 @@ export interface TenFoldRecord {
   /** Names of the ten fold experiments, fold 1 first. */
   folds: string[];
   options: Record<string, unknown>;
+  /** The `train` command that made it, as typed (absent in older records). */
+  command?: string;
   /** Key of the ten-fold evaluation, once `deno task test NAME` ran. */
   testKey?: string;
 }

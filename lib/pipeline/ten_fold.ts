@@ -88,6 +88,7 @@ export async function trainTenFold(
       train: options.params,
       images: options.split.prepare.images,
     },
+    ...(options.command ? { command: options.command } : {}),
   };
   await index.put(record);
   const started = performance.now();

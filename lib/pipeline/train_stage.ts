@@ -63,6 +63,8 @@ export interface TrainOptions {
   threads?: number;
   /** Status lines (default console.log). */
   log?: (line: string) => void;
+  /** The command that asked for this training, recorded with the experiment. */
+  command?: string;
 }
 
 /** What {@linkcode trainExperiment} did. */
@@ -303,6 +305,7 @@ export async function trainExperiment(
     status: "training",
     keys: { prepare: prepared.key, split: split.key, train: key },
     options: described,
+    ...(options.command ? { command: options.command } : {}),
   };
   // A damaged artifact is not an error here: this is the stage that repairs it (ensure keeps
   // its intact checkpoint, so only the damaged files are rewritten).

@@ -185,3 +185,16 @@ export function validateExperimentName(name: string | undefined): string {
   }
   return name;
 }
+
+/**
+ * `word` as a shell reads it back: as it is when it holds only plain characters, else quoted
+ * (for recording the command that made a result).
+ *
+ * @example
+ * ```ts
+ * ["deno task train", ...Deno.args.map(shellWord)].join(" ");
+ * ```
+ */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}

@@ -3,6 +3,7 @@ import {
   intOption,
   parseDuration,
   parseTaskArgs,
+  shellWord,
   validateExperimentName,
 } from "../../lib/util/cli.ts";
 import { UserError } from "../../lib/util/errors.ts";
@@ -84,4 +85,13 @@ Deno.test("output paths: a folder where a file goes, or a file where a folder go
   );
   assertFilePath(`${dir}/new/report.html`, "--out");
   assertNoFileAbove(`${dir}/new/folder`, "OUT_DIR");
+});
+
+Deno.test("shellWord quotes what a shell would split or expand", () => {
+  assert.equal(shellWord("--box"), "--box");
+  assert.equal(shellWord("62,52,188,202"), "62,52,188,202");
+  assert.equal(shellWord("../shared/lfw"), "../shared/lfw");
+  assert.equal(shellWord("a b"), "'a b'");
+  assert.equal(shellWord("it's"), "'it'\\''s'");
+  assert.equal(shellWord("$HOME"), "'$HOME'");
 });
