@@ -85,6 +85,42 @@ const PCI_VENDORS: Record<string, string> = {
 };
 
 /**
+ * Makes sure XDG_RUNTIME_DIR names a folder before wgpu enumerates adapters: Mesa's Vulkan
+ * drivers look for a Wayland display then, and where the variable is unset (or not an absolute
+ * path) libwayland prints "error: XDG_RUNTIME_DIR is invalid or not set in the environment." to
+ * stderr, twice, on every headless machine, container or cron job, for nothing the user did.
+ * Unset, it is set to a private, empty folder of this user's (mode 0700, so no one else can put
+ * a display socket there), where libwayland finds no display and says nothing. It stays set
+ * for the rest of the process: tfjs's WebGPU backend asks for an adapter again, workers probe in
+ * parallel (one putting the variable back would expose another's probe), and the programs this
+ * one starts probe quietly too. A user's valid XDG_RUNTIME_DIR is left as it is.
+ */
+export async function ensureRuntimeDir(): Promise<void> {
+  if (Deno.env.get("XDG_RUNTIME_DIR")?.startsWith("/")) return;
+  // Wayland is a Unix display protocol; elsewhere the variable means nothing.
+  if (Deno.build.os === "windows" || Deno.build.os === "darwin") return;
+  const uid = Deno.uid();
+  if (uid === null) return;
+  try {
+    // One folder per user, made once and reused, instead of a new temporary folder per run.
+    const tmp = (Deno.env.get("TMPDIR") ?? "").startsWith("/") ? Deno.env.get("TMPDIR")! : "/tmp";
+    let folder = `${tmp.replace(/\/+$/, "")}/face-comparer-runtime-${uid}`;
+    await Deno.mkdir(folder, { mode: 0o700 }).catch((error) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    });
+    // A folder of that name that is a link, someone else's or open to others is not used.
+    const info = await Deno.lstat(folder);
+    if (!info.isDirectory || info.uid !== uid || ((info.mode ?? 0) & 0o077) !== 0) {
+      folder = await Deno.makeTempDir({ prefix: "face-comparer-runtime-" });
+    }
+    // Set only now: a concurrent probe sees either no variable or a folder that exists.
+    if (!Deno.env.get("XDG_RUNTIME_DIR")?.startsWith("/")) Deno.env.set("XDG_RUNTIME_DIR", folder);
+  } catch {
+    // No folder could be made: the probe still runs, with libwayland's lines.
+  }
+}
+
+/**
  * Asks `navigator.gpu` for an adapter (once per process, with the high-performance preference
  * tfjs's WebGPU backend uses) and describes it: vendor, architecture and description as the
  * driver gives them, and whether it is a software (fallback) adapter such as Mesa's lavapipe.
@@ -108,6 +144,7 @@ export function probeWebGpu(): Promise<WebGpuProbe> {
     const before = Deno.env.get("DENO_WEBGPU_BACKEND");
     if (before === undefined) Deno.env.set("DENO_WEBGPU_BACKEND", NATIVE_GPU_APIS);
     try {
+      await ensureRuntimeDir();
       adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
     } catch (error) {
       return {
