@@ -175,6 +175,25 @@ export interface RocMarker {
   tpr: number;
 }
 
+/** Steps per power of ten of the chance curve on a log false-accept axis. */
+const CHANCE_STEPS_PER_DECADE = 30;
+
+/**
+ * The chance line y = x: its two ends on a linear axis; from `logFloor` to 1 on a log axis, as
+ * points evenly spaced in log(fpr) (straight segments between them stay within 0.1% of y = x).
+ */
+export function chanceLine(logFloor?: number): { fpr: number; tpr: number }[] {
+  if (logFloor === undefined) return [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }];
+  const steps = Math.ceil(-Math.log10(logFloor) * CHANCE_STEPS_PER_DECADE);
+  return Array.from({ length: steps + 1 }, (_, i) => {
+    // Rounded so that the powers of ten are exact (10 ** -1 is 0.1, not 0.10000000000000002).
+    const fpr = i === steps
+      ? 1
+      : Number((logFloor * 10 ** (i / CHANCE_STEPS_PER_DECADE)).toPrecision(12));
+    return { fpr, tpr: fpr };
+  });
+}
+
 /**
  * ROC curves: true-accept rate against false-accept rate, with the chance diagonal and the
  * chosen thresholds marked. `logFar` draws the false-accept axis on a log scale from 0.1%, where
@@ -184,7 +203,11 @@ export interface RocMarker {
 export function rocChart(
   series: readonly RocSeries[],
   title: string,
-  options: { markers?: readonly RocMarker[]; logFar?: boolean; colours?: { domain: string[]; range: string[] } } = {},
+  options: {
+    markers?: readonly RocMarker[];
+    logFar?: boolean;
+    colours?: { domain: string[]; range: string[] };
+  } = {},
 ): VegaLiteSpec {
   const floor = 1e-3;
   const rows = series.flatMap((s) =>
@@ -215,12 +238,11 @@ export function rocChart(
   };
   const layers: Record<string, unknown>[] = [
     {
-      // Chance: a model that guesses accepts as many different pairs as same ones.
-      data: {
-        values: options.logFar
-          ? [{ fpr: floor, tpr: floor }, { fpr: 1, tpr: 1 }]
-          : [{ fpr: 0, tpr: 0 }, { fpr: 1, tpr: 1 }],
-      },
+      // Chance: a model that guesses accepts as many different pairs as same ones (y = x). On
+      // the log axis that is a curve, drawn through points spaced evenly on the axis (each
+      // power of ten included); a straight line from corner to corner there would read 0.67 at
+      // 10% false accepts instead of 0.10.
+      data: { values: chanceLine(options.logFar ? floor : undefined) },
       mark: { type: "line", strokeDash: [4, 4], color: "#999", strokeWidth: 1 },
       encoding: { x, y },
     },
@@ -246,12 +268,22 @@ export function rocChart(
   if (markers.length > 0) {
     layers.push({
       data: { values: markers.map((m) => ({ ...m, curve: m.label, kind: "chosen threshold" })) },
-      mark: { type: "point", shape: "diamond", size: 90, filled: true, stroke: "#000", strokeWidth: 1 },
+      mark: {
+        type: "point",
+        shape: "diamond",
+        size: 90,
+        filled: true,
+        stroke: "#000",
+        strokeWidth: 1,
+      },
       encoding: {
         x,
         y,
         color: { ...colour, legend: null },
-        tooltip: [{ field: "label" }, { field: "fpr", format: ".3f" }, { field: "tpr", format: ".3f" }],
+        tooltip: [{ field: "label" }, { field: "fpr", format: ".3f" }, {
+          field: "tpr",
+          format: ".3f",
+        }],
       },
     });
   }

@@ -24,17 +24,21 @@ Deno.test("ROC files are parsed tolerantly: comments, extra columns, NaN rows, e
   );
 });
 
-Deno.test("the shared published curves load with their accuracies", { ignore: needs("lfw") }, async () => {
-  const published = await loadPublishedRocs(join(lfwDataRoot(), "published-roc"));
-  assert.ok(published.length >= 12);
-  const withCurves = published.filter((p) => p.points.length > 0);
-  assert.equal(withCurves.length, 12);
-  for (const p of withCurves) {
-    assert.ok(p.meanAccuracy > 0.5 && p.meanAccuracy < 1, p.method);
-    assert.ok(p.points.every(([f, t]) => f >= 0 && f <= 1 && t >= 0 && t <= 1), p.method);
-  }
-  await assert.rejects(() => loadPublishedRocs("/no/such/dir"), /no readable index\.tsv/);
-});
+Deno.test(
+  "the shared published curves load with their accuracies",
+  { ignore: needs("lfw") },
+  async () => {
+    const published = await loadPublishedRocs(join(lfwDataRoot(), "published-roc"));
+    assert.ok(published.length >= 12);
+    const withCurves = published.filter((p) => p.points.length > 0);
+    assert.equal(withCurves.length, 12);
+    for (const p of withCurves) {
+      assert.ok(p.meanAccuracy > 0.5 && p.meanAccuracy < 1, p.method);
+      assert.ok(p.points.every(([f, t]) => f >= 0 && f <= 1 && t >= 0 && t <= 1), p.method);
+    }
+    await assert.rejects(() => loadPublishedRocs("/no/such/dir"), /no readable index\.tsv/);
+  },
+);
 
 Deno.test("the moving average trails over the window", () => {
   assert.deepEqual(movingAverage([1, 2, 3, 4], 2), [1, 1.5, 2.5, 3.5]);
@@ -180,6 +184,60 @@ function figures(html: string): string[] {
   return [...html.matchAll(/<figure class="chart"[^>]*>([\s\S]*?)<\/figure>/g)].map((m) => m[1]);
 }
 
+/** The vega-lite specification embedded beside a figure's SVG. */
+function specOf(figure: string): Record<string, any> {
+  const json = figure.match(
+    /<script type="application\/json" class="vega-lite-spec">([\s\S]*?)<\/script>/,
+  );
+  assert.ok(json, "the figure embeds its specification");
+  return JSON.parse(json[1]);
+}
+
+/** The points of an SVG path made of M and L commands, in plot pixels. */
+function pathPoints(d: string): [number, number][] {
+  return [...d.matchAll(/[ML]\s*(-?[\d.]+)[,\s](-?[\d.]+)/g)].map((
+    m,
+  ) => [Number(m[1]), Number(m[2])]);
+}
+
+/** The height of a polyline at `x` (pixels), interpolated between its points. */
+function heightAt(points: [number, number][], x: number): number {
+  for (let i = 1; i < points.length; i++) {
+    const [x0, y0] = points[i - 1], [x1, y1] = points[i];
+    if ((x0 - x) * (x1 - x) <= 0 && x0 !== x1) return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+  }
+  throw new Error(`the path does not reach x = ${x}`);
+}
+
+Deno.test("the low-false-accept ROC draws chance as y = x on its log axis: 0.10 at 10% false accepts", async () => {
+  const html = await buildReport([await syntheticExperiment("first", 1)]);
+  const figure = figures(html).find((f) => /ROC, low false-accept rates/.test(f));
+  assert.ok(figure, "the log-FAR ROC chart");
+  const spec = specOf(figure);
+  const [floor, top] = spec.layer[0].encoding.x.scale.domain as [number, number];
+  assert.equal(spec.layer[0].encoding.x.scale.type, "log");
+  // The chance line is the dashed grey path.
+  const d = figure.match(/<path[^>]* d="([^"]+)"[^>]*stroke="#999"[^>]*stroke-dasharray/)?.[1];
+  assert.ok(d, "a dashed chance line");
+  const points = pathPoints(d);
+  const { width, height } = spec as { width: number; height: number };
+  const xOf = (fpr: number) => width * Math.log10(fpr / floor) / Math.log10(top / floor);
+  const tprAt = (fpr: number) => 1 - heightAt(points, xOf(fpr)) / height;
+  for (const fpr of [0.001, 0.002, 0.01, 0.03, 0.1, 0.25, 0.5, 1]) {
+    assert.ok(
+      Math.abs(tprAt(fpr) - fpr) < 0.002 * Math.max(fpr, 0.01) + 0.0015,
+      `chance at ${fpr}: ${tprAt(fpr)}`,
+    );
+  }
+  assert.equal(tprAt(0.1).toFixed(2), "0.10");
+  // The linear chart's chance line is the straight diagonal.
+  const linear = figures(html).find((f) => /: ROC<\/text>|"title":"first: ROC"/.test(f))!;
+  const straight = pathPoints(
+    linear.match(/<path[^>]* d="([^"]+)"[^>]*stroke="#999"[^>]*stroke-dasharray/)![1],
+  );
+  assert.equal(straight.length, 2);
+});
+
 Deno.test("several experiments: overlaid curves and ROC in one colour per experiment, differing options, statuses", async () => {
   const html = await buildReport([
     await syntheticExperiment("first", 1),
@@ -188,7 +246,10 @@ Deno.test("several experiments: overlaid curves and ROC in one colour per experi
   const comparison = html.slice(html.indexOf('<section class="comparison">'));
   assert.ok(html.includes('<section class="comparison">'));
   // The table names the differing option and never mixes sets in a column.
-  assert.match(comparison, /<th>train\.adam\.learningRate<\/th><th>status<\/th><th>validation accuracy \(AUC\)<\/th><th>test accuracy \(AUC\)<\/th>/);
+  assert.match(
+    comparison,
+    /<th>train\.adam\.learningRate<\/th><th>status<\/th><th>validation accuracy \(AUC\)<\/th><th>test accuracy \(AUC\)<\/th>/,
+  );
   assert.match(comparison, /second<\/th><td>0\.01<\/td><td>interrupted at epoch 30 of 50<\/td>/);
   assert.match(html, /protocol lfw-view2; interrupted at epoch 30 of 50\./);
   // The first two figures are the comparison's: each experiment's colour is in both.
