@@ -109,49 +109,72 @@ export function historyChart(history: readonly EpochRecord[], title: string): Ve
   };
 }
 
+/**
+ * The skew chart's groups in order, each with a fixed colour (the history chart's training red
+ * and validation blue, test green, the whole data set grey), so that a group has the same colour
+ * in every experiment whichever groups it has.
+ */
+export const SKEW_GROUPS: readonly { set: string; group: string; colour: string }[] = [
+  { set: "dataset", group: "whole data set", colour: "#7f7f7f" },
+  { set: "train", group: "training pairs", colour: SET_COLOURS.range[0] },
+  { set: "val", group: "validation pairs", colour: SET_COLOURS.range[1] },
+  { set: "test", group: "test pairs", colour: "#2ca02c" },
+];
+
 /** People per image-count bucket: over the whole data set, and within each set of pairs. */
 export function skewChart(stats: SplitStats, title: string): VegaLiteSpec {
   const rows: Record<string, unknown>[] = [];
   const buckets = Object.keys(stats.dataset.peoplePerBucket);
+  const groupOf = (set: string) => SKEW_GROUPS.find((g) => g.set === set)?.group ?? set;
   for (const [bucket, people] of Object.entries(stats.dataset.peoplePerBucket)) {
-    rows.push({ bucket, group: "whole data set", people });
+    rows.push({ bucket, group: groupOf("dataset"), people });
   }
-  const names: Record<string, string> = {
-    train: "training pairs",
-    val: "validation pairs",
-    test: "test pairs",
-  };
   for (const [set, s] of Object.entries(stats.sets)) {
     if (s.pairs === 0) continue;
     for (const [bucket, people] of Object.entries(s.peoplePerBucket)) {
-      rows.push({ bucket, group: names[set] ?? set, people });
+      rows.push({ bucket, group: groupOf(set), people });
     }
   }
+  const shown = rows.filter((r) => (r.people as number) > 0);
+  // The groups present, in the fixed order (a set this table does not know goes last, grey).
+  const present = new Set(shown.map((r) => r.group as string));
+  const groups = [
+    ...SKEW_GROUPS.filter((g) => present.has(g.group)),
+    ...[...present].filter((g) => !SKEW_GROUPS.some((k) => k.group === g))
+      .map((group) => ({ set: group, group, colour: "#bab0ac" })),
+  ];
   // Counts span 1 to thousands: a log axis with ticks at powers of ten, and each bar labelled
-  // with its count, so small buckets stay readable.
+  // with its count, so small buckets stay readable. Bars rise from the axis's floor (half a
+  // person): from 0, which a log scale cannot place, they would have no height.
+  const floor = 0.5;
   const max = Math.max(1, ...rows.map((r) => r.people as number));
   const ticks = Array.from({ length: Math.ceil(Math.log10(max)) + 1 }, (_, i) => 10 ** i);
   const encoding = {
     x: { field: "bucket", type: "ordinal", sort: buckets, title: "images per person" },
-    xOffset: { field: "group", type: "nominal", sort: Object.values(names) },
+    xOffset: { field: "group", type: "nominal", sort: groups.map((g) => g.group) },
     y: {
       field: "people",
       type: "quantitative",
-      scale: { type: "log", domain: [0.8, ticks[ticks.length - 1] * 1.5] },
+      scale: { type: "log", domain: [floor, ticks[ticks.length - 1] * 1.5] },
       axis: { values: ticks, format: "~s" },
       title: "people (log scale)",
     },
-    color: { field: "group", type: "nominal", title: null },
+    color: {
+      field: "group",
+      type: "nominal",
+      title: null,
+      scale: { domain: groups.map((g) => g.group), range: groups.map((g) => g.colour) },
+    },
     tooltip: [{ field: "group" }, { field: "bucket" }, { field: "people" }],
   };
   return {
     $schema: SCHEMA,
     title,
-    data: { values: rows.filter((r) => (r.people as number) > 0) },
+    data: { values: shown },
     width: 560,
     height: 220,
     layer: [
-      { mark: "bar", encoding },
+      { mark: "bar", encoding: { ...encoding, y2: { datum: floor } } },
       {
         mark: { type: "text", dy: -4, fontSize: 8, baseline: "bottom" },
         encoding: { ...encoding, text: { field: "people", type: "quantitative" } },

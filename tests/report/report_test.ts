@@ -238,6 +238,47 @@ Deno.test("the low-false-accept ROC draws chance as y = x on its log axis: 0.10 
   assert.equal(straight.length, 2);
 });
 
+Deno.test("dataset skew: every bar has a height, and each group keeps its colour across experiments", async () => {
+  const first = await syntheticExperiment("first", 1);
+  const second = await syntheticExperiment("second", 2);
+  // The second has test pairs too, and no training pairs: other groups, same colours.
+  second.stats = {
+    ...second.stats,
+    sets: { val: first.stats.sets.val, test: { ...first.stats.sets.val, pairs: 300 } },
+  };
+  const html = await buildReport([first, second]);
+  const skews = figures(html).filter((f) => /people per number of images/.test(f));
+  assert.equal(skews.length, 2);
+  const colours = skews.map((svg) => {
+    const bars = [
+      ...svg.matchAll(
+        /<path aria-label="([^"]*)"[^>]*aria-roledescription="bar" d="([^"]+)" fill="([^"]+)"/g,
+      ),
+    ];
+    assert.ok(bars.length >= 10, `${bars.length} bars`);
+    const byGroup = new Map<string, string>();
+    for (const [, label, d, fill] of bars) {
+      // Vega draws a bar as M x,y h width v height h -width Z.
+      const height = Number(d.match(/v(-?[\d.e]+)/)?.[1]);
+      assert.ok(height > 0, `bar ${label}: height ${height}`);
+      const group = label.match(/group: ([^;]+)/)![1];
+      assert.ok(!byGroup.has(group) || byGroup.get(group) === fill, `one colour for ${group}`);
+      byGroup.set(group, fill);
+    }
+    return byGroup;
+  });
+  assert.deepEqual([...colours[0].keys()], [
+    "whole data set",
+    "training pairs",
+    "validation pairs",
+  ]);
+  assert.deepEqual([...colours[1].keys()], ["whole data set", "validation pairs", "test pairs"]);
+  for (const group of ["whole data set", "validation pairs"]) {
+    assert.equal(colours[0].get(group), colours[1].get(group), group);
+  }
+  assert.notEqual(colours[1].get("test pairs"), colours[0].get("training pairs"));
+});
+
 Deno.test("several experiments: overlaid curves and ROC in one colour per experiment, differing options, statuses", async () => {
   const html = await buildReport([
     await syntheticExperiment("first", 1),
