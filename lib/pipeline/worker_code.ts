@@ -37,7 +37,7 @@ export class WorkerCode {
 
   /** The worker's code now: its modules without comments, and the pinned packages. */
   #read(): CodeFingerprint {
-    return readCodeFingerprint([this.url, DENO_JSON], { ignoreComments: true });
+    return readCodeFingerprint([this.url, DENO_JSON]);
   }
 
   /**
