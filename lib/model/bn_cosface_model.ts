@@ -16,7 +16,7 @@ import {
   denseBatchNormLayers,
   layerParams,
 } from "./seed_model.ts";
-import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
+import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./scaled_cosine.ts";
 import type { LayersPart, ParamSpec, SiameseModel } from "./siamese_model.ts";
 
 /** One stage: `filters` wide, two 3x3 convolutions, the second with stride 2. */
@@ -69,6 +69,7 @@ export function bnCosfaceModel(options: {
     embeddingSize: EMBEDDING,
     movingAverageMomentum: BN_MOMENTUM,
     objective: { kind: "cosface", scale: 30, margin: 0.35 },
+    code: [new URL(import.meta.url)],
     params,
     embed(p, x, ctx) {
       let h: tf.Tensor4D = x;

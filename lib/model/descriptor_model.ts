@@ -23,7 +23,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { FaceBox } from "../config/defaults.ts";
 import { JointBayesianScore } from "./custom_layers.ts";
 import { jointBayesianLogits } from "./joint_bayesian.ts";
-import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
+import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./scaled_cosine.ts";
 import type { LayersPart, SiameseModel } from "./siamese_model.ts";
 
 /** Side of the faces the descriptor models read, unless a model says otherwise. */
@@ -36,6 +36,8 @@ const COMPONENTS = 400;
 /** How a descriptor model is made. */
 export interface DescriptorModelOptions {
   name: string;
+  /** The modules that define it (`SiameseModel.code`): the calling model's module. */
+  code: readonly URL[];
   /** What the descriptor is, for the model's description. */
   about: string;
   /**
@@ -101,6 +103,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
     embeddingSize: EMBEDDING,
     movingAverageMomentum: 0,
     objective: { kind: "lda", components: COMPONENTS },
+    code: options.code,
     verification: jointBayesian ? "learnt" : "cosine",
     params: [
       ...(options.encoder?.params ?? []).map((p) => fixed(p.name, p.shape, "branch")),

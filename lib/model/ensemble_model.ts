@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../util/errors.ts";
 import { ColumnSlice, WeightedLogitSum, WeightedUnitConcat } from "./custom_layers.ts";
-import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./seed_cosface_model.ts";
+import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./scaled_cosine.ts";
 import {
   comparesByCosine,
   type ForwardContext,
@@ -115,6 +115,12 @@ export function ensembleModel(members: readonly SiameseModel[]): SiameseModel {
     embeddingSize: members.reduce((sum, m) => sum + m.embeddingSize, 0),
     movingAverageMomentum: 0,
     objective: { kind: "ensemble" },
+    // This module and each member's own.
+    code: [
+      ...new Map(
+        [new URL(import.meta.url), ...members.flatMap((m) => m.code)].map((u) => [u.href, u]),
+      ).values(),
+    ],
     params,
     embed: (p, images, ctx) =>
       tf.tidy(() =>

@@ -57,6 +57,7 @@ export function fisherModel(options: FisherModelOptions): SiameseModel {
   } as const;
   return descriptorModel({
     name: options.name,
+    code: [new URL(import.meta.url)],
     about:
       `Fisher vectors of dense root-SIFT on ${inputSize}x${inputSize} faces (every ${sift.step} pixels, ${sift.cell}-pixel cells, faces at ${
         sift.scales.join(", ")

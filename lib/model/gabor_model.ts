@@ -27,6 +27,7 @@ const GABOR: GaborOptions = { scales: 5, orientations: 8, stride: 4, pool: 1 };
 /** `gabor_jb`: Gabor magnitudes, PCA + LDA, Joint Bayesian verification. */
 export const GABOR_JB_MODEL: SiameseModel = descriptorModel({
   name: "gabor_jb",
+  code: [new URL(import.meta.url)],
   about:
     `Gabor magnitudes (${GABOR.scales} wavelengths from 4 pixels x ${GABOR.orientations} orientations, every ${GABOR.stride} pixels)`,
   params: "gabor",

@@ -34,6 +34,7 @@ function lbpModel(
     : `the faces at ${scales.map((s) => `${INPUT / s}x${INPUT / s}`).join(" and ")}`;
   return descriptorModel({
     name,
+    code: [new URL(import.meta.url)],
     about: `uniform LBP histograms (radii ${LBP_RADII.join(", ")}; 8x8 cells; ${scaleText})`,
     // Named before other descriptors existed: kept, as checkpoints store parameters by name.
     params: "lbp",

@@ -5,7 +5,6 @@
  * Verification is the cosine similarity of the two embeddings, scaled into a logit.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import {
   BN_MOMENTUM,
   type ConvLayer,
@@ -15,40 +14,10 @@ import {
   seedBranchLayers,
   seedBranchParams,
 } from "./seed_model.ts";
-import type { LayersPart, SiameseModel } from "./siamese_model.ts";
-import { ScaledCosine } from "./custom_layers.ts";
+import type { SiameseModel } from "./siamese_model.ts";
+import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./scaled_cosine.ts";
 
 const EMBEDDING = 256;
-/**
- * Verification logit = this x cosine similarity. Any positive factor ranks pairs the same; 10
- * keeps sigmoid(logit) away from 0 and 1 over the cosines faces give, so predictions stay
- * distinguishable at 6 decimals. The decision threshold is chosen on validation.
- */
-export const COSINE_LOGIT_SCALE = 10;
-
-/** Cosine similarity of matching rows, scaled: [batch, 1]. */
-export function scaledCosine(left: tf.Tensor2D, right: tf.Tensor2D, scale: number): tf.Tensor2D {
-  const norm = (x: tf.Tensor2D) => tf.sqrt(tf.add(tf.sum(tf.square(x), 1, true), 1e-12));
-  return tf.mul(
-    tf.div(tf.sum(tf.mul(left, right), 1, true), tf.mul(norm(left), norm(right))),
-    scale,
-  ) as tf.Tensor2D;
-}
-
-/** The cosine verification head from tfjs layers (its layer's name starts with `prefix`). */
-export function scaledCosineLayers(
-  left: tf.SymbolicTensor,
-  right: tf.SymbolicTensor,
-  prefix = "",
-): LayersPart {
-  return {
-    output: new ScaledCosine({ scale: COSINE_LOGIT_SCALE, name: `${prefix}scaled_cosine` }).apply([
-      left,
-      right,
-    ]) as tf.SymbolicTensor,
-    weighted: [],
-  };
-}
 
 /** The `seed_cosface` model. */
 export const SEED_COSFACE_MODEL: SiameseModel = {
@@ -60,6 +29,7 @@ export const SEED_COSFACE_MODEL: SiameseModel = {
   embeddingSize: EMBEDDING,
   movingAverageMomentum: BN_MOMENTUM,
   objective: { kind: "cosface", scale: 30, margin: 0.35 },
+  code: [new URL(import.meta.url)],
   params: seedBranchParams(EMBEDDING),
   embed: seedBranch,
   head: (_p, l, r) => scaledCosine(l, r, COSINE_LOGIT_SCALE),

@@ -243,6 +243,7 @@ export const SEED_MODEL: SiameseModel = {
   embeddingSize: EMBEDDING,
   movingAverageMomentum: BN_MOMENTUM,
   objective: { kind: "pair" },
+  code: [new URL(import.meta.url)],
   params: buildParams(),
   // The shared branch runs once per side, as Keras' shared layers do, so batch-norm statistics
   // are computed (and moving averages updated) per side.

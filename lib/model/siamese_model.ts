@@ -102,6 +102,13 @@ export interface SiameseModel {
   /** What the model learns from. */
   objective: ObjectiveSpec;
   /**
+   * The modules that define the model (its own: `new URL(import.meta.url)`): they and what they
+   * import are the model's code in the key of each stage that runs it, beside the training code
+   * of its objective's kind (`stageCode` in `lib/pipeline/stages.ts`). The registry, which loads
+   * every model, is no part of it: an edit of one model leaves the others' artifacts current.
+   */
+  code: readonly URL[];
+  /**
    * How an identity model's head compares two embeddings: "cosine" (the default: a scaled
    * cosine, so a projection may go before it and ensembles fuse members' cosines into one) or
    * "learnt" (a head with fitted parameters of its own, such as a Joint Bayesian one). Pair

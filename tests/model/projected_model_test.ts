@@ -19,7 +19,7 @@ import {
   withProjection,
 } from "../../lib/model/projected_model.ts";
 import { getModel } from "../../lib/model/registry.ts";
-import { COSINE_LOGIT_SCALE } from "../../lib/model/seed_cosface_model.ts";
+import { COSINE_LOGIT_SCALE } from "../../lib/model/scaled_cosine.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
 const MODEL = getModel("seed_cosface");
