@@ -10,16 +10,10 @@ import { bestThreshold, classificationMetrics } from "../evaluate/classification
 import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
 import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import type { ModelParams } from "../model/model_params.ts";
-import { Adam } from "./adam.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
-import {
-  TRAIN_FILES,
-  type TrainData,
-  type TrainParams,
-  type TrainRunOptions,
-  type TrainRunResult,
-} from "./trainer.ts";
+import type { TrainData, TrainParams, TrainRunOptions, TrainRunResult } from "./trainer.ts";
+import { TRAIN_FILES } from "./train_files.ts";
 
 /** The result of a fit already written in `options.workDir`, if any. */
 export async function finishedFit(options: TrainRunOptions): Promise<TrainRunResult | undefined> {
@@ -64,7 +58,8 @@ export async function saveFit(
     model: weights.model.name,
     epoch: 1,
     weights: await weights.readArrays(),
-    optimizer: await new Adam(params.adam).readState(),
+    // An optimiser that took no step (no gradient training: the training loop is not its code).
+    optimizer: { step: 0, m: new Map(), v: new Map() },
     meta: { seed: params.seed, history },
   });
   await writeHistory(options.workDir, history);
