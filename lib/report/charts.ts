@@ -51,19 +51,57 @@ export function movingAverage(values: readonly number[], window: number): number
 /** The history chart's two line kinds, as its legend names them. */
 const RAW = "per epoch", AVERAGE = "moving average (20 epochs)";
 
+/** An objective's kind: "pair", "cosface" (identities), "lda" or "ensemble" (fitted). */
+export type ObjectiveKind = string;
+
+/** Whether models of this objective kind are fitted in one pass (no epochs, no training loss). */
+export function isFitted(kind: ObjectiveKind | undefined): boolean {
+  return kind === "lda" || kind === "ensemble";
+}
+
+/** The name of an identity objective in chart titles ("cosface" reads CosFace). */
+function objectiveName(kind: ObjectiveKind): string {
+  return kind === "cosface" ? "CosFace" : kind;
+}
+
+/**
+ * The panels of a history chart: [panel name, set, field]. A pair model's training and
+ * validation figures are the same quantities (the pair loss, pair accuracy) and share a panel;
+ * an identity model (any objective other than `pair`) trains on identities, so its training
+ * loss and identity accuracy each get a panel of their own, apart from the validation pairs'.
+ */
+export function historyPanels(kind: ObjectiveKind = "pair"): [string, string, keyof EpochRecord][] {
+  if (kind === "pair") {
+    return [
+      ["loss", "training", "trainLoss"],
+      ["loss", "validation", "valLoss"],
+      ["accuracy", "training", "trainAccuracy"],
+      ["accuracy", "validation", "valAccuracy"],
+    ];
+  }
+  const name = objectiveName(kind);
+  return [
+    [`training loss (identities, ${name})`, "training", "trainLoss"],
+    ["training accuracy (identities)", "training", "trainAccuracy"],
+    ["validation loss (pairs)", "validation", "valLoss"],
+    ["validation accuracy (pairs)", "validation", "valAccuracy"],
+  ];
+}
+
 /**
  * Loss and accuracy per epoch, training red and validation blue: raw values light, the
- * 20-epoch moving average solid (the legend says which is which).
+ * 20-epoch moving average solid (the legend says which is which). `objective` (the model's
+ * objective kind, default "pair") decides which figures share a panel: see
+ * {@linkcode historyPanels}. Each panel has its own y scale.
  */
-export function historyChart(history: readonly EpochRecord[], title: string): VegaLiteSpec {
+export function historyChart(
+  history: readonly EpochRecord[],
+  title: string,
+  options: { objective?: ObjectiveKind } = {},
+): VegaLiteSpec {
+  const panels = historyPanels(options.objective);
   const rows: Record<string, unknown>[] = [];
-  const series: [string, string, keyof EpochRecord][] = [
-    ["loss", "training", "trainLoss"],
-    ["loss", "validation", "valLoss"],
-    ["accuracy", "training", "trainAccuracy"],
-    ["accuracy", "validation", "valAccuracy"],
-  ];
-  for (const [metric, set, field] of series) {
+  for (const [metric, set, field] of panels) {
     const raw = history.map((h) => h[field] as number);
     const average = movingAverage(raw, 20);
     history.forEach((h, i) => {
@@ -82,13 +120,13 @@ export function historyChart(history: readonly EpochRecord[], title: string): Ve
       title: null,
     },
   };
+  const names = [...new Set(panels.map(([metric]) => metric))];
   return {
     $schema: SCHEMA,
     title,
     data: { values: rows },
-    facet: {
-      column: { field: "metric", type: "nominal", title: null, sort: ["loss", "accuracy"] },
-    },
+    facet: { field: "metric", type: "nominal", title: null, sort: names },
+    columns: 2,
     spec: {
       width: 300,
       height: 180,
@@ -317,38 +355,53 @@ export function rocChart(
 export interface ExperimentHistory {
   name: string;
   history: readonly EpochRecord[];
+  /** The model's objective kind (default "pair"): training losses of two kinds are not compared. */
+  objective?: ObjectiveKind;
 }
 
 /**
- * The experiments' curves overlaid, one panel per metric (validation accuracy and AUC, training
- * and validation loss), one colour per experiment (`colours`, the page's).
+ * The experiments' curves overlaid, one panel per quantity (validation accuracy, AUC and loss,
+ * all on pairs; the training loss in one panel per objective, since a pair loss and an identity
+ * loss are different quantities), one colour per experiment (`colours`, the page's). Fitted
+ * experiments have no epochs and are left out.
  */
 export function comparisonChart(
   runs: readonly ExperimentHistory[],
   title: string,
   colours: { domain: string[]; range: string[] },
 ): VegaLiteSpec {
+  const trained = runs.filter((r) => !isFitted(r.objective) && r.history.length > 0);
+  const trainingLoss = (kind: ObjectiveKind) =>
+    kind === "pair"
+      ? "training loss (pairs)"
+      : `training loss (identities, ${objectiveName(kind)})`;
   const metrics: [string, keyof EpochRecord][] = [
     ["validation accuracy", "valAccuracy"],
     ["validation AUC", "valAuc"],
-    ["training loss", "trainLoss"],
-    ["validation loss", "valLoss"],
+    ["validation loss (pairs)", "valLoss"],
   ];
-  const rows = runs.flatMap((r) =>
-    metrics.flatMap(([metric, field]) =>
-      r.history.map((h) => ({ experiment: r.name, metric, epoch: h.epoch, value: h[field] }))
-    )
+  const kinds = [...new Set(trained.map((r) => r.objective ?? "pair"))];
+  const rows = trained.flatMap((r) =>
+    [...metrics, [trainingLoss(r.objective ?? "pair"), "trainLoss"] as [string, keyof EpochRecord]]
+      .flatMap(([metric, field]) =>
+        r.history.map((h) => ({ experiment: r.name, metric, epoch: h.epoch, value: h[field] }))
+      )
   );
   return {
     $schema: SCHEMA,
     title,
     data: { values: rows },
-    facet: { field: "metric", type: "nominal", title: null, sort: metrics.map(([m]) => m) },
+    facet: {
+      field: "metric",
+      type: "nominal",
+      title: null,
+      sort: [...metrics.map(([m]) => m), ...kinds.map(trainingLoss)],
+    },
     columns: 2,
     spec: {
       width: 300,
       height: 170,
-      mark: { type: "line", point: runs.every((r) => r.history.length < 30) },
+      mark: { type: "line", point: trained.every((r) => r.history.length < 30) },
       encoding: {
         x: { field: "epoch", type: "quantitative", axis: EPOCH_AXIS },
         y: { field: "value", type: "quantitative", scale: { zero: false }, title: null },

@@ -9,6 +9,8 @@ import {
   comparisonChart,
   experimentColours,
   historyChart,
+  isFitted,
+  type ObjectiveKind,
   rocChart,
   type RocMarker,
   type RocSeries,
@@ -17,7 +19,7 @@ import {
 import { differingParams, flattenOptions } from "../pipeline/experiment_summary.ts";
 import type { ExperimentData, TenFoldData } from "./experiment_data.ts";
 import type { PublishedRoc } from "./published_roc.ts";
-import { MODELS } from "../model/registry.ts";
+import { getModel, MODELS } from "../model/registry.ts";
 import type { BackendInfo } from "../backend/select_backend.ts";
 import { renderSvg, type VegaLiteSpec } from "./render_chart.ts";
 import type { SetMetrics } from "../pipeline/test_stage.ts";
@@ -102,13 +104,86 @@ function gallery(
     `<details><summary>pairs (row by row)</summary><ol class="plain">${items}</ol></details>`;
 }
 
+/** The objective kind an experiment was trained with: the recorded one, else its model's. */
+function objectiveOf(e: ExperimentData | TenFoldData): ObjectiveKind | undefined {
+  const train = e.record.options.train as
+    | { model?: string; objective?: { kind?: string } }
+    | undefined;
+  return train?.objective?.kind ?? MODELS[train?.model ?? ""]?.objective.kind;
+}
+
+/**
+ * What a fitted model (no gradient steps) has instead of a training history: the steps of its
+ * fit, as its model defines them, and the validation figures the fit recorded.
+ */
+function fitSection(e: ExperimentData, kind: ObjectiveKind): string {
+  const train = e.record.options.train as
+    | { model?: string; members?: string[]; objective?: { components?: number } }
+    | undefined;
+  const info = (e.train?.manifest.info ?? {}) as {
+    classes?: number;
+    trainingExamples?: number;
+    trainingSeconds?: number;
+  };
+  let model;
+  try {
+    model = getModel(train?.model ?? "");
+  } catch {
+    model = undefined;
+  }
+  const count = (n: number | undefined, what: string) => n === undefined ? what : `${n} ${what}`;
+  const steps: string[] = [];
+  if (kind === "lda") {
+    if (model?.fitted?.encoder) {
+      steps.push("the descriptor's own encoder fitted on a sample of the training faces");
+    }
+    steps.push(
+      `descriptors of ${count(info.trainingExamples, "training images")} (${
+        count(info.classes, "people")
+      })`,
+      `PCA to ${train?.objective?.components ?? "?"} whitened components, then LDA to ${
+        model?.embeddingSize ?? "?"
+      } dimensions`,
+      model?.fitted?.jointBayesian
+        ? "a Joint Bayesian head fitted on the training people's projections (it scores pairs)"
+        : "pairs scored by the cosine of their projections",
+    );
+  } else {
+    steps.push(
+      `the trained members' unit embeddings${
+        train?.members?.length ? ` (${train.members.join(", ")})` : ""
+      }, concatenated`,
+      "the members' weights chosen on the validation pairs",
+    );
+  }
+  steps.push("the validation pairs scored, the threshold chosen on them");
+  const fit = e.history[0];
+  const figure = (label: string, value: string) =>
+    `<tr><th>${esc(label)}</th><td>${value}</td></tr>`;
+  const rows = fit
+    ? [
+      figure("validation pairs", String(e.stats.sets.val?.pairs ?? "–")),
+      figure("validation accuracy", pct(fit.valAccuracy)),
+      figure("validation AUC", fit.valAuc?.toFixed(4) ?? "–"),
+      figure("validation loss", Number.isFinite(fit.valLoss) ? fit.valLoss.toFixed(4) : "–"),
+      figure("fitting time", `${((info.trainingSeconds ?? fit.seconds) / 60).toFixed(1)} min`),
+    ]
+    : [];
+  return `<p class="note">A fitted model: no gradient steps and no epochs, so no training curve. Its fit, in order:</p>` +
+    `<ol class="plain">${steps.map((x) => `<li>${esc(x)}</li>`).join("")}</ol>` +
+    (rows.length
+      ? `<table class="metrics fit"><tbody>${rows.join("")}</tbody></table>` +
+        `<p class="note">Validation accuracy at the threshold chosen on the validation pairs.</p>`
+      : `<p class="note">Not fitted yet.</p>`);
+}
+
 function facts(e: ExperimentData): string {
   const info = (e.train?.manifest.info ?? {}) as Record<string, unknown>;
   const backend = info.backend as { name?: string; provider?: string } | undefined;
   const rows: [string, unknown][] = [
     ["status", e.statusText],
     ["model", (e.record.options.train as { model?: string })?.model],
-    ["epochs done", e.history.length],
+    ["epochs done", isFitted(objectiveOf(e)) ? "none (fitted)" : e.history.length],
     ["backend", backend ? `${backend.name} (${backend.provider})` : "–"],
     ["training threads", info.threads ?? "–"],
     ["hardware", info.hardware ? JSON.stringify(info.hardware) : "–"],
@@ -164,12 +239,19 @@ async function experimentSection(e: ExperimentData, options: ReportOptions): Pro
       ? metricsTable(e.metrics.sets, e.metrics.threshold)
       : `<p class="note">Not evaluated yet: run <code>deno task test ${esc(name)}</code>.</p>`,
   );
-  parts.push("<h3>Training history</h3>");
-  parts.push(
-    e.history.length
-      ? await chart(historyChart(e.history, `${name}: loss and accuracy per epoch`))
-      : `<p class="note">No epoch finished yet.</p>`,
-  );
+  const objective = objectiveOf(e);
+  if (isFitted(objective)) {
+    parts.push("<h3>Fit</h3>", fitSection(e, objective!));
+  } else {
+    parts.push("<h3>Training history</h3>");
+    parts.push(
+      e.history.length
+        ? await chart(
+          historyChart(e.history, `${name}: loss and accuracy per epoch`, { objective }),
+        )
+        : `<p class="note">No epoch finished yet.</p>`,
+    );
+  }
   if (e.roc) {
     const series: RocSeries[] = Object.entries(e.roc).map(([set, points]) => ({
       label: `${name}: ${SET_NAMES[set] ?? set} (AUC ${
@@ -196,7 +278,9 @@ async function experimentSection(e: ExperimentData, options: ReportOptions): Pro
         e.metrics?.threshold.toFixed(3) ?? "?"
       }); dashed: chance.</p>`,
       await chart(rocChart(series, `${name}: ROC`, { markers })),
-      await chart(rocChart(series, `${name}: ROC, low false-accept rates`, { markers, logFar: true })),
+      await chart(
+        rocChart(series, `${name}: ROC, low false-accept rates`, { markers, logFar: true }),
+      ),
     );
   }
   parts.push(
@@ -255,24 +339,39 @@ async function comparisonSection(runs: ExperimentData[]): Promise<string> {
   };
   const swatch = (i: number) =>
     `<span class="swatch" style="background:${colours.range[i]}"></span>`;
-  const table = `<div class="scroll"><table class="metrics comparison"><thead><tr><th>experiment</th>${
-    keys.map((k) => `<th>${esc(k)}</th>`).join("")
-  }<th>status</th><th>validation accuracy (AUC)</th><th>test accuracy (AUC)</th></tr></thead><tbody>${
-    runs.map((e, i) =>
-      `<tr><th>${swatch(i)}${esc(e.record.name)}</th>${
-        keys.map((k) => `<td>${esc(JSON.stringify(flat[i][k] ?? null))}</td>`).join("")
-      }<td>${esc(e.statusText)}</td><td>${metric(e, "val")}</td><td>${metric(e, "test")}</td></tr>`
-    ).join("")
-  }</tbody></table></div><p class="note">Columns before "status": the options that differ between these experiments. Accuracy at each experiment's validation-chosen threshold; validation and test figures are never mixed in one column.</p>`;
-  const parts = [
-    `<section class="comparison"><h2>Comparison</h2>`,
-    table,
-    await chart(comparisonChart(
-      runs.map((e) => ({ name: e.record.name, history: e.history })),
-      "Training curves, one colour per experiment",
-      colours,
-    )),
-  ];
+  const table =
+    `<div class="scroll"><table class="metrics comparison"><thead><tr><th>experiment</th>${
+      keys.map((k) => `<th>${esc(k)}</th>`).join("")
+    }<th>status</th><th>validation accuracy (AUC)</th><th>test accuracy (AUC)</th></tr></thead><tbody>${
+      runs.map((e, i) =>
+        `<tr><th>${swatch(i)}${esc(e.record.name)}</th>${
+          keys.map((k) => `<td>${esc(JSON.stringify(flat[i][k] ?? null))}</td>`).join("")
+        }<td>${esc(e.statusText)}</td><td>${metric(e, "val")}</td><td>${
+          metric(e, "test")
+        }</td></tr>`
+      ).join("")
+    }</tbody></table></div><p class="note">Columns before "status": the options that differ between these experiments. Accuracy at each experiment's validation-chosen threshold; validation and test figures are never mixed in one column.</p>`;
+  const parts = [`<section class="comparison"><h2>Comparison</h2>`, table];
+  const histories = runs.map((e) => ({
+    name: e.record.name,
+    history: e.history,
+    objective: objectiveOf(e),
+  }));
+  const trained = histories.filter((h) => !isFitted(h.objective) && h.history.length > 0);
+  if (trained.length > 0) {
+    parts.push(
+      await chart(
+        comparisonChart(histories, "Training curves, one colour per experiment", colours),
+      ),
+    );
+    if (trained.length < histories.length) {
+      parts.push(
+        `<p class="note">Not drawn (no epochs): ${
+          esc(histories.filter((h) => !trained.includes(h)).map((h) => h.name).join(", "))
+        }.</p>`,
+      );
+    }
+  }
   const rocRuns = runs.filter((e) => mainSet(e) !== undefined);
   if (rocRuns.length > 0) {
     const series: RocSeries[] = rocRuns.map((e) => {
@@ -293,10 +392,12 @@ async function comparisonSection(runs: ExperimentData[]): Promise<string> {
       thresholdMarkers({ ...e, roc: { [mainSet(e)!]: e.roc![mainSet(e)!] } }, () => series[i].label)
     );
     parts.push(
-      await chart(rocChart(series, "ROC of each experiment (test set, or validation when untested)", {
-        markers,
-        colours: rocColours,
-      })),
+      await chart(
+        rocChart(series, "ROC of each experiment (test set, or validation when untested)", {
+          markers,
+          colours: rocColours,
+        }),
+      ),
     );
   }
   parts.push("</section>");
@@ -405,11 +506,18 @@ async function tenFoldSection(t: TenFoldData, options: ReportOptions): Promise<s
   }
   const firstFold = t.folds[0];
   if (firstFold?.history.length) {
+    const objective = objectiveOf(firstFold);
     parts.push(
-      "<h3>Training history (fold 1)</h3>",
-      await chart(
-        historyChart(firstFold.history, `${firstFold.record.name}: loss and accuracy per epoch`),
-      ),
+      ...(isFitted(objective) ? ["<h3>Fit (fold 1)</h3>", fitSection(firstFold, objective!)] : [
+        "<h3>Training history (fold 1)</h3>",
+        await chart(
+          historyChart(
+            firstFold.history,
+            `${firstFold.record.name}: loss and accuracy per epoch`,
+            { objective },
+          ),
+        ),
+      ]),
     );
     parts.push(
       "<h3>Dataset skew (fold 1)</h3>",
@@ -443,8 +551,7 @@ function resultRow(e: ExperimentData | TenFoldData): string {
   };
   const modelName = options.train?.model ?? "?";
   // The recorded objective (an ensemble's model is not in the registry's list), else the model's.
-  const objective = (options.train as { objective?: { kind?: string } } | undefined)?.objective
-    ?.kind ?? MODELS[modelName]?.objective.kind ?? "?";
+  const objective = objectiveOf(e) ?? "?";
   const images = String(options.images ?? "").split("/").filter(Boolean).pop() ?? "";
   const cell = (x: string) => `<td>${x}</td>`;
   let accuracy = "–", validation = "–", auc = "–", minutes = 0, epochs = "", backend = "–";
@@ -475,9 +582,11 @@ function resultRow(e: ExperimentData | TenFoldData): string {
     minutes = (x.history.reduce((s, h) => s + h.seconds, 0) +
       ((x.train?.manifest.info as { membersTrainingSeconds?: number } | undefined)
         ?.membersTrainingSeconds ?? 0)) / 60;
-    epochs = `${x.history.length} of ${options.train?.epochs ?? "?"}${
-      x.metrics?.unfinished ? " (unfinished)" : ""
-    }`;
+    epochs = isFitted(objective)
+      ? (x.history.length ? "fitted" : "not fitted yet")
+      : `${x.history.length} of ${options.train?.epochs ?? "?"}${
+        x.metrics?.unfinished ? " (unfinished)" : ""
+      }`;
     const info = x.train?.manifest.info as { backend?: BackendInfo } | undefined;
     if (info?.backend) {
       backend = [info.backend.name, info.backend.kernels].filter(Boolean).join(", ");

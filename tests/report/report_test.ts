@@ -48,7 +48,7 @@ Deno.test("the moving average trails over the window", () => {
 async function syntheticExperiment(
   name: string,
   seed: number,
-  options: { interrupted?: boolean; lr?: number } = {},
+  options: { interrupted?: boolean; lr?: number; model?: string } = {},
 ): Promise<ExperimentData> {
   const rng = new Rng(seed);
   const labels = Array.from({ length: 200 }, (_, i) => i % 2);
@@ -118,7 +118,11 @@ async function syntheticExperiment(
       keys: { prepare: "p", split: "s", train: "t", test: "x" },
       options: {
         split: { protocol: "lfw-view2" },
-        train: { model: "seed", epochs: 30, adam: { learningRate: options.lr ?? 0.001 } },
+        train: {
+          model: options.model ?? "seed",
+          epochs: 30,
+          adam: { learningRate: options.lr ?? 0.001 },
+        },
       },
     },
     statusText: options.interrupted ? "interrupted at epoch 30 of 50" : "done",
@@ -277,6 +281,103 @@ Deno.test("dataset skew: every bar has a height, and each group keeps its colour
     assert.equal(colours[0].get(group), colours[1].get(group), group);
   }
   assert.notEqual(colours[1].get("test pairs"), colours[0].get("training pairs"));
+});
+
+/** The section of experiment `name` on a report page. */
+function sectionOf(html: string, name: string): string {
+  const start = html.indexOf(`<section class="experiment"><h2>${name}</h2>`);
+  assert.ok(start >= 0, `a section for ${name}`);
+  return html.slice(start, html.indexOf("</section>", start));
+}
+
+/** A fitted (lda) experiment: one history record with validation figures only. */
+async function fittedExperiment(name: string, seed: number): Promise<ExperimentData> {
+  const e = await syntheticExperiment(name, seed, { model: "fisher_jb" });
+  (e.record.options.train as Record<string, unknown>).epochs = 1;
+  (e.record.options.train as Record<string, unknown>).objective = { kind: "lda", components: 400 };
+  e.train!.manifest.info = { ...e.train!.manifest.info, classes: 3634, trainingExamples: 8732 };
+  e.history = [{
+    epoch: 1,
+    trainLoss: null as unknown as number,
+    trainAccuracy: null as unknown as number,
+    valLoss: 0.2239,
+    valAccuracy: 0.925,
+    valAuc: 0.9751,
+    seconds: 190,
+    pairsPerSecond: 47,
+  }];
+  return e;
+}
+
+Deno.test("an identity model's history: each quantity in a panel of its own, named", async () => {
+  const e = await syntheticExperiment("cosface", 3, { model: "seed_cosface" });
+  e.history = e.history.map((h) => ({ ...h, trainLoss: 20 - h.epoch * 0.1, trainAccuracy: 0 }));
+  const html = await buildReport([e]);
+  const history = figures(html).find((f) => /loss and accuracy per epoch/.test(f))!;
+  const spec = specOf(history);
+  const panels = new Map<string, Set<string>>();
+  for (const row of spec.data.values as { metric: string; set: string }[]) {
+    panels.set(row.metric, (panels.get(row.metric) ?? new Set()).add(row.set));
+  }
+  assert.deepEqual([...panels.keys()], [
+    "training loss (identities, CosFace)",
+    "training accuracy (identities)",
+    "validation loss (pairs)",
+    "validation accuracy (pairs)",
+  ]);
+  for (const [metric, sets] of panels) assert.equal(sets.size, 1, `${metric}: one set`);
+  assert.deepEqual(spec.resolve, { scale: { y: "independent" } });
+  // The rendered chart names each panel.
+  for (const metric of panels.keys()) {
+    assert.ok(history.includes(`>${metric}</text>`), `a panel titled ${metric}`);
+  }
+  // A pair model keeps its training and validation figures together: the same quantities.
+  const pair = specOf(
+    figures(await buildReport([await syntheticExperiment("pair", 1)]))
+      .find((f) => /loss and accuracy per epoch/.test(f))!,
+  );
+  assert.deepEqual(pair.facet.sort, ["loss", "accuracy"]);
+});
+
+Deno.test("a fitted model shows its fit's steps and validation figures, not an empty epoch chart", async () => {
+  const html = await buildReport([await fittedExperiment("fisher", 4)]);
+  const section = sectionOf(html, "fisher");
+  assert.doesNotMatch(section, /per epoch|Training history/);
+  assert.match(section, /<h3>Fit<\/h3>/);
+  assert.match(section, /descriptors of 8732 training images \(3634 people\)/);
+  assert.match(section, /PCA to 400 whitened components, then LDA to \d+ dimensions/);
+  assert.match(section, /Joint Bayesian head/);
+  assert.match(section, /<th>validation accuracy<\/th><td>92\.50%<\/td>/);
+  assert.match(section, /<th>validation AUC<\/th><td>0\.9751<\/td>/);
+  assert.match(section, /<dt>epochs done<\/dt><dd>none \(fitted\)<\/dd>/);
+  assert.match(html, /<td>fitted<\/td>/, "the results table says fitted, not 1 of 1");
+});
+
+Deno.test("the comparison's training curves: a training loss per objective, fitted models left out", async () => {
+  const cosface = await syntheticExperiment("cosface", 3, { model: "seed_cosface" });
+  cosface.history = cosface.history.map((h) => ({ ...h, trainLoss: 20 }));
+  const html = await buildReport([
+    await syntheticExperiment("pair", 1),
+    cosface,
+    await fittedExperiment("fisher", 4),
+  ]);
+  const spec = specOf(figures(html)[0]);
+  assert.deepEqual(spec.facet.sort, [
+    "validation accuracy",
+    "validation AUC",
+    "validation loss (pairs)",
+    "training loss (pairs)",
+    "training loss (identities, CosFace)",
+  ]);
+  const rows = spec.data.values as { experiment: string; metric: string }[];
+  assert.ok(!rows.some((r) => r.experiment === "fisher"), "no fitted curve");
+  assert.ok(
+    rows.filter((r) => r.metric.startsWith("training loss")).every((r) =>
+      r.metric ===
+        (r.experiment === "pair" ? "training loss (pairs)" : "training loss (identities, CosFace)")
+    ),
+  );
+  assert.match(html, /Not drawn \(no epochs\): fisher\./);
 });
 
 Deno.test("several experiments: overlaid curves and ROC in one colour per experiment, differing options, statuses", async () => {
