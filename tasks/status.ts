@@ -1,7 +1,7 @@
 /**
  * `deno task status [NAME...]`: which stages of each experiment are cached and which would run
- * again, and why (changed code files, changed input data, unfinished, missing or damaged),
- * without running or changing anything.
+ * again, and why (the code files, parameters or inputs that changed, unfinished, missing or
+ * damaged), without running or changing anything.
  * @module
  */
 import { artifactsRoot } from "../lib/config/defaults.ts";
@@ -13,8 +13,9 @@ import { UserError } from "../lib/util/errors.ts";
 
 const HELP = `Usage: deno task status [NAME...]
 For each experiment (all single experiments by default): each stage cached, unfinished, missing,
-damaged or would rerun, with the reason (code files changed since it was built, changed images or
-protocol files). Runs nothing.`;
+damaged or would rerun, with the reason: what changed since it was built among the code it runs for
+that experiment's model (which files; comments do not count), its parameters (which), its inputs
+(an earlier stage's artifact, the backend, the images or protocol files). Runs nothing.`;
 
 await runTask("status", async () => {
   const args = parseTaskArgs(Deno.args, {});

@@ -1,6 +1,7 @@
 /**
  * The content-addressed artifact store. A stage run is keyed by the SHA-256 of its stage name,
- * code (a hash of the source files it runs), parameters (canonical JSON) and the keys of its inputs; its outputs live in
+ * code (a hash of the source files it runs, see `stageCode` in `stages.ts`), parameters
+ * (canonical JSON) and the keys of its inputs (those its stage declares); its outputs live in
  * `<root>/<stage>/<key>/` beside a `manifest.json` that lists every output file with its hash.
  *
  * Outputs are built in a temporary folder and renamed into place, so an interrupted run leaves
@@ -12,7 +13,7 @@
 import { join, relative } from "node:path";
 import { UserError } from "../util/errors.ts";
 import { canonicalJson, sha256File, sha256Hex } from "../util/hash.ts";
-import { declarationOf } from "./stages.ts";
+import { checkInputs, declarationOf, isStageCode, type StageCode } from "./stages.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { toolVersions } from "./tool_versions.ts";
 import { type CodeFingerprint, codeFingerprint, gitState } from "./code_fingerprint.ts";
@@ -22,10 +23,12 @@ export interface StageSpec {
   /** Stage name, e.g. "prepare". */
   stage: string;
   /**
-   * The stage's entry modules: they and every project module they load are hashed into the key
-   * (see `code_fingerprint.ts`), so changed code never reuses an old artifact.
+   * The code of a declared stage's run (`stageCode(stage, models)`: its own modules, the model's
+   * and the model's training code), or entry modules: they and every project module they load
+   * are hashed into the key (see `code_fingerprint.ts`), so changed code never reuses an old
+   * artifact.
    */
-  code: readonly URL[];
+  code: readonly URL[] | StageCode;
   /** The stage's parameters (JSON). */
   params: unknown;
   /** Keys of the stage's inputs: other artifacts' keys or raw data content hashes. */
@@ -107,11 +110,20 @@ export interface EnsureResult {
 
 const MANIFEST = "manifest.json";
 
-/** Computes the key of a stage run. */
+/** The code of a stage run (see {@linkcode StageSpec.code}). */
+export function specCode(spec: StageSpec): Promise<CodeFingerprint> {
+  return codeFingerprint(isStageCode(spec.code) ? spec.code.parts : spec.code);
+}
+
+/**
+ * Computes the key of a stage run; a declared stage's inputs must be those it declares (an
+ * Error otherwise: the table and the stage module disagree).
+ */
 export async function stageKey(spec: StageSpec): Promise<string> {
+  if (isStageCode(spec.code)) checkInputs(spec.code.stage, spec.inputs);
   return await sha256Hex(canonicalJson({
     stage: spec.stage,
-    code: (await codeFingerprint(spec.code)).hash,
+    code: (await specCode(spec)).hash,
     params: spec.params,
     inputs: spec.inputs,
   }));
@@ -311,13 +323,15 @@ export class ArtifactStore {
     if (missing.length > 0) {
       if (!options.resumable) await Deno.remove(workDir, { recursive: true }).catch(() => {});
       throw new Error(
-        `${declared!.name}: the build wrote no ${missing.join(", ")} (declared in lib/pipeline/stages.ts)`,
+        `${declared!.name}: the build wrote no ${
+          missing.join(", ")
+        } (declared in lib/pipeline/stages.ts)`,
       );
     }
     const manifest: Manifest = {
       stage: spec.stage,
       key,
-      code: await codeFingerprint(spec.code),
+      code: await specCode(spec),
       git: await gitState(),
       params: spec.params,
       inputs: spec.inputs,

@@ -9,12 +9,11 @@ import { assertFolder, detectImageSource } from "../data/image_source.ts";
 import { prepareFaces } from "../data/prepare_faces.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashFolder } from "./content_hash.ts";
-import { stage } from "./stages.ts";
+import { stage, stageCode } from "./stages.ts";
 import { jpegDecoderName } from "../data/face_preprocessing.ts";
 
-/** The code of the stage (with everything it imports; see `code_fingerprint.ts`). */
-/** The code of the stage (see `stages.ts`). */
-export const PREPARE_CODE: readonly URL[] = stage("prepare").code;
+/** The code of the stage, as declared (see `stages.ts`). */
+export const PREPARE_CODE = stage("prepare").code;
 
 /** Options of {@linkcode ensurePrepared}. */
 export interface PrepareOptions {
@@ -42,7 +41,7 @@ export async function ensurePrepared(
   const { artifact } = await store.ensure(
     {
       stage: "prepare",
-      code: PREPARE_CODE,
+      code: stageCode("prepare"),
       params: options.params,
       // The JPEG decoder changes pixels by rounding (libjpeg's grey plane or sharp's colour).
       inputs: { images: imagesHash, decoder },

@@ -20,10 +20,10 @@ import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashInputFile } from "./content_hash.ts";
 import { ensurePrepared, type PrepareOptions } from "./prepare_stage.ts";
-import { SPLIT_FILES, stage } from "./stages.ts";
+import { SPLIT_FILES, stage, stageCode } from "./stages.ts";
 
 /** The code of the stage (with everything it imports; see `code_fingerprint.ts`). */
-export const SPLIT_CODE: readonly URL[] = stage("split").code;
+export const SPLIT_CODE = stage("split").code;
 
 /** Paths of the official protocol files. */
 export interface ProtocolFiles {
@@ -136,7 +136,7 @@ export async function ensureSplit(
     inputs[role] = await hashInputFile(path, `protocol ${role} file`);
   }
   const { artifact } = await store.ensure(
-    { stage: "split", code: SPLIT_CODE, params, inputs },
+    { stage: "split", code: stageCode("split"), params, inputs },
     async (dir) => {
       const { entries } = await loadFaceIndex(prepared.dir);
       const protocol = await readProtocol(params, files);

@@ -34,7 +34,7 @@ import { ExperimentIndex, type TenFoldRecord } from "./experiments.ts";
 import { trainExperiment, type TrainOptions, type TrainOutcome } from "./train_stage.ts";
 import { loadPairSets, loadSplitPeople } from "./split_stage.ts";
 import { openTrainedExperiment, type TrainedExperiment } from "./trained_experiment.ts";
-import { stage } from "./stages.ts";
+import { stage, stageCode } from "./stages.ts";
 import { sameContent } from "./same_outputs.ts";
 import { checkProjection } from "./test_projection.ts";
 import { scoreFold, scoreFoldInWorker } from "./fold_scores.ts";
@@ -43,8 +43,8 @@ import { mapLimit } from "../util/concurrency.ts";
 /** Number of View 2 folds. */
 export const FOLDS = 10;
 
-/** The code of the ten-fold evaluation (with everything it imports). */
-export const TEN_FOLD_TEST_CODE: readonly URL[] = stage("ten-fold test").code;
+/** The code of the ten-fold evaluation, as declared; a run's is `stageCode(..., foldModels)`. */
+export const TEN_FOLD_TEST_CODE = stage("ten-fold test").code;
 
 /** The fold experiments' names. */
 export function foldNames(name: string): string[] {
@@ -270,7 +270,7 @@ export async function testTenFold(
   const { artifact } = await store.ensure(
     {
       stage: "test",
-      code: TEN_FOLD_TEST_CODE,
+      code: stageCode("ten-fold test", trained.map((t) => t.model)),
       params: { ...options.params, tenFold: true },
       inputs,
     },

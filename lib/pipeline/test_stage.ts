@@ -35,10 +35,10 @@ import { ExperimentIndex } from "./experiments.ts";
 import { openTrainedExperiment } from "./trained_experiment.ts";
 import { loadPairSets } from "./split_stage.ts";
 import { checkProjection, fitProjection } from "./test_projection.ts";
-import { stage, TEST_FILES } from "./stages.ts";
+import { stage, stageCode, TEST_FILES } from "./stages.ts";
 
-/** The code of the stage (with everything it imports). */
-export const TEST_CODE: readonly URL[] = stage("test").code;
+/** The code of the stage, as declared; a run's is `stageCode("test", [model])`. */
+export const TEST_CODE = stage("test").code;
 
 /** File names inside a test artifact. */
 export { TEST_FILES };
@@ -106,7 +106,7 @@ export async function testExperiment(
   const { artifact } = await store.ensure(
     {
       stage: "test",
-      code: TEST_CODE,
+      code: stageCode("test", [trained.model]),
       params: options.params,
       inputs: { train: trained.key, split: split.key, faces: prepared.key },
     },

@@ -30,11 +30,11 @@ import { fitEnsemble } from "../train/fit_ensemble.ts";
 import { loadMembers, membersData } from "./ensemble_members.ts";
 import { sameOutputs } from "./same_outputs.ts";
 import { canonicalJson } from "../util/hash.ts";
-import { stage } from "./stages.ts";
+import { stage, stageCode } from "./stages.ts";
 import { defaultTrainingThreads } from "../config/defaults.ts";
 
-/** The code of the stage (with everything it imports, workers included). */
-export const TRAIN_CODE: readonly URL[] = stage("train").code;
+/** The code of the stage, as declared; a run's is `stageCode("train", [model])`. */
+export const TRAIN_CODE = stage("train").code;
 
 /** Options of {@linkcode trainExperiment}. */
 export interface TrainOptions {
@@ -199,7 +199,7 @@ export async function trainExperiment(
   members?.keys.forEach((key, i) => inputs[`member${i + 1}`] = key);
   const spec: StageSpec = {
     stage: "train",
-    code: TRAIN_CODE,
+    code: stageCode("train", [model]),
     params: options.params,
     inputs,
   };

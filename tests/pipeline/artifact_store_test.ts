@@ -221,8 +221,11 @@ Deno.test("the key follows the code: an edit to an imported module gives a new k
 
 Deno.test("the project's train stage code covers its workers and the native kernels", async () => {
   const { codeFingerprint } = await import("../../lib/pipeline/code_fingerprint.ts");
-  const { TRAIN_CODE } = await import("../../lib/pipeline/train_stage.ts");
-  const files = Object.keys((await codeFingerprint(TRAIN_CODE)).files);
+  const { stageCode } = await import("../../lib/pipeline/stages.ts");
+  const { getModel } = await import("../../lib/model/registry.ts");
+  const files = Object.keys(
+    (await codeFingerprint(stageCode("train", [getModel("seed")]).parts)).files,
+  );
   for (
     const f of [
       "lib/train/branch_worker.ts",

@@ -7,7 +7,8 @@ import { TRAIN_CODE } from "../../lib/pipeline/train_stage.ts";
 import { TEST_CODE, TEST_FILES } from "../../lib/pipeline/test_stage.ts";
 import { TEN_FOLD_TEST_CODE } from "../../lib/pipeline/ten_fold.ts";
 import { STORE_STAGES } from "../../lib/pipeline/clean.ts";
-import { STAGE_TABLE, stage } from "../../lib/pipeline/stages.ts";
+import { stage, STAGE_TABLE, stageCode } from "../../lib/pipeline/stages.ts";
+import { getModel } from "../../lib/model/registry.ts";
 import { codeFingerprint } from "../../lib/pipeline/code_fingerprint.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 
@@ -28,13 +29,21 @@ Deno.test("the stage modules take their code and output names from the declared 
   ]);
   assert.deepEqual(STORE_STAGES, ["prepare", "split", "train", "test"]);
   for (const s of STAGE_TABLE) {
-    for (const url of s.code) assert.ok(Deno.statSync(url).isFile, `${s.name}: ${url}`);
+    const { entries, boundaries, model } = s.code;
+    for (const url of [...entries, ...boundaries, ...Object.values(model ?? {}).flat()]) {
+      assert.ok(Deno.statSync(url).isFile, `${s.name}: ${url}`);
+    }
   }
 });
 
 Deno.test("a build of a declared stage that misses a declared output fails and caches nothing", async () => {
   const store = new ArtifactStore(tempDir(), { log: () => {}, warn: () => {} });
-  const spec = { stage: "split", code: SPLIT_CODE, params: { x: 1 }, inputs: {} };
+  const spec = {
+    stage: "split",
+    code: stageCode("split"),
+    params: { x: 1 },
+    inputs: { faces: "f" },
+  };
   await assert.rejects(
     () =>
       store.ensure(spec, async (dir) => {
@@ -53,11 +62,16 @@ Deno.test("a build of a declared stage that misses a declared output fails and c
 
 Deno.test("the data stages' code keys hold the data code, not the models or the training", async () => {
   for (const name of ["prepare", "split"] as const) {
-    const files = Object.keys((await codeFingerprint(stage(name).code)).files);
+    const files = Object.keys((await codeFingerprint(stageCode(name).parts)).files);
     assert.ok(files.includes(`lib/pipeline/${name}_stage.ts`), files.join(" "));
-    const foreign = files.filter((f) => f.startsWith("lib/model/") || f.startsWith("lib/train/trainer"));
+    const foreign = files.filter((f) =>
+      f.startsWith("lib/model/") || f.startsWith("lib/train/trainer")
+    );
     assert.deepEqual(foreign, [], `${name}: a model change would rebuild its faces`);
   }
-  const train = Object.keys((await codeFingerprint(stage("train").code)).files);
-  assert.ok(train.includes("lib/model/registry.ts") && train.includes("lib/train/trainer.ts"));
+  const train = Object.keys(
+    (await codeFingerprint(stageCode("train", [getModel("seed")]).parts)).files,
+  );
+  assert.ok(train.includes("lib/model/seed_model.ts") && train.includes("lib/train/trainer.ts"));
+  assert.ok(!train.includes("lib/model/registry.ts"), "the registry loads every model");
 });
