@@ -318,39 +318,87 @@ function thresholdMarkers(e: ExperimentData, labelOf: (set: string) => string): 
   });
 }
 
-/** The curve of a single experiment's test set, else its validation set, for overlays. */
-function mainSet(e: ExperimentData): string | undefined {
-  return e.roc?.test ? "test" : e.roc?.val ? "val" : undefined;
+/** An experiment's split protocol ("seed" when none is recorded, as older records have). */
+function protocolOf(e: ExperimentData): string {
+  return (e.record.options.split as { protocol?: string } | undefined)?.protocol ?? "seed";
+}
+
+/** Protocols as the comparison names them. */
+const PROTOCOL_NAMES: Record<string, string> = {
+  seed: "seed protocol",
+  "lfw-view1": "LFW View 1",
+  "lfw-view2": "LFW View 2",
+};
+const protocolName = (protocol: string) => PROTOCOL_NAMES[protocol] ?? protocol;
+
+/** Options as the comparison table names them (others: their words, see `optionLabel`). */
+const OPTION_LABELS: Record<string, string> = {
+  "split.protocol": "protocol",
+  "train.model": "model",
+  "train.objective.kind": "objective",
+  "train.adam.learningRate": "learning rate",
+  "prepare.box": "crop box",
+  "prepare.size": "face size",
+  "prepare.grey": "grey faces",
+  images: "image folder",
+  compute: "backend, kernels",
+};
+
+/**
+ * A readable name for a flattened option ("train.augment.rotationDegrees" reads "augment
+ * rotation degrees"): the stage's name dropped, camel case split into words.
+ */
+export function optionLabel(key: string): string {
+  if (OPTION_LABELS[key]) return OPTION_LABELS[key];
+  const parts = key.split(".");
+  if (parts.length > 1 && ["prepare", "split", "train"].includes(parts[0])) parts.shift();
+  return parts.map((p) => p.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase()).join(" ");
+}
+
+/** An option's value as text: strings bare, lists joined, booleans yes/no, unset "–". */
+export function optionValue(key: string, value: unknown): string {
+  if (value === null || value === undefined) return key === "split.protocol" ? "seed" : "–";
+  if (Array.isArray(value)) return value.map((v) => optionValue("", v)).join(", ");
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
 }
 
 /**
- * Several single experiments side by side: their curves overlaid per metric and their ROC on
- * one chart, one colour per experiment (the same in every chart of this section), and a table of
- * the parameters that differ and the metrics, each column from one named set.
+ * Several single experiments side by side: a table of their statuses, the options that differ
+ * and their figures (one column per experiment), their training curves overlaid, and ROC
+ * charts that compare like with like: one per protocol and set of pairs (the test pairs; the
+ * validation pairs too where an experiment of the protocol is untested), each curve labelled
+ * with its set and protocol. One colour per experiment in every chart of this section.
  */
 async function comparisonSection(runs: ExperimentData[]): Promise<string> {
   const names = runs.map((e) => e.record.name);
   const colours = experimentColours(names);
   const flat = runs.map((e) => flattenOptions(e.record.options));
-  const keys = differingParams(flat.map((params) => ({ params })));
+  // The protocol has a row of its own, always.
+  const keys = differingParams(flat.map((params) => ({ params })))
+    .filter((k) => k !== "split.protocol");
   const metric = (e: ExperimentData, set: string) => {
     const m = e.metrics?.sets[set];
     return m ? `${pct(m.atThreshold.accuracy)} (${m.auc.toFixed(3)})` : "–";
   };
   const swatch = (i: number) =>
     `<span class="swatch" style="background:${colours.range[i]}"></span>`;
-  const table =
-    `<div class="scroll"><table class="metrics comparison"><thead><tr><th>experiment</th>${
-      keys.map((k) => `<th>${esc(k)}</th>`).join("")
-    }<th>status</th><th>validation accuracy (AUC)</th><th>test accuracy (AUC)</th></tr></thead><tbody>${
-      runs.map((e, i) =>
-        `<tr><th>${swatch(i)}${esc(e.record.name)}</th>${
-          keys.map((k) => `<td>${esc(JSON.stringify(flat[i][k] ?? null))}</td>`).join("")
-        }<td>${esc(e.statusText)}</td><td>${metric(e, "val")}</td><td>${
-          metric(e, "test")
-        }</td></tr>`
-      ).join("")
-    }</tbody></table></div><p class="note">Columns before "status": the options that differ between these experiments. Accuracy at each experiment's validation-chosen threshold; validation and test figures are never mixed in one column.</p>`;
+  const row = (label: string, cells: string[], title?: string) =>
+    `<tr><th${title ? ` title="${esc(title)}"` : ""}>${esc(label)}</th>${
+      cells.map((c) => `<td>${c}</td>`).join("")
+    }</tr>`;
+  const table = `<div class="scroll"><table class="metrics comparison"><thead><tr><th></th>${
+    runs.map((e, i) => `<th>${swatch(i)}${esc(e.record.name)}</th>`).join("")
+  }</tr></thead><tbody>${
+    [
+      row("status", runs.map((e) => esc(e.statusText))),
+      row("protocol", runs.map((e) => esc(protocolName(protocolOf(e))))),
+      ...keys.map((k) => row(optionLabel(k), flat.map((f) => esc(optionValue(k, f[k]))), k)),
+      row("validation accuracy (AUC)", runs.map((e) => metric(e, "val"))),
+      row("test accuracy (AUC)", runs.map((e) => metric(e, "test"))),
+    ].join("")
+  }</tbody></table></div><p class="note">Rows between "protocol" and the figures: the options that differ between these experiments (hover a name for the option's key). Accuracy at each experiment's validation-chosen threshold; validation and test figures are never mixed in one row, and figures of different protocols are of different pairs.</p>`;
   const parts = [`<section class="comparison"><h2>Comparison</h2>`, table];
   const histories = runs.map((e) => ({
     name: e.record.name,
@@ -372,36 +420,55 @@ async function comparisonSection(runs: ExperimentData[]): Promise<string> {
       );
     }
   }
-  const rocRuns = runs.filter((e) => mainSet(e) !== undefined);
-  if (rocRuns.length > 0) {
-    const series: RocSeries[] = rocRuns.map((e) => {
-      const set = mainSet(e)!;
-      return {
-        label: `${e.record.name}: ${SET_NAMES[set] ?? set} (AUC ${
-          e.metrics?.sets[set]?.auc.toFixed(3) ?? "?"
-        })`,
-        source: "ours",
-        points: thin(e.roc![set].map(([f, t]) => [f, t] as [number, number]), 400),
-      };
-    });
+  for (const group of comparableRocs(runs)) {
+    const series: RocSeries[] = group.runs.map((e) => ({
+      label: `${e.record.name}: ${SET_NAMES[group.set] ?? group.set}, ${
+        protocolName(group.protocol)
+      } (AUC ${e.metrics?.sets[group.set]?.auc.toFixed(3) ?? "?"})`,
+      source: "ours",
+      points: thin(e.roc![group.set].map(([f, t]) => [f, t] as [number, number]), 400),
+    }));
     const rocColours = {
       domain: series.map((s) => s.label),
-      range: rocRuns.map((e) => colours.range[names.indexOf(e.record.name)]),
+      range: group.runs.map((e) => colours.range[names.indexOf(e.record.name)]),
     };
-    const markers = rocRuns.flatMap((e, i) =>
-      thresholdMarkers({ ...e, roc: { [mainSet(e)!]: e.roc![mainSet(e)!] } }, () => series[i].label)
+    const markers = group.runs.flatMap((e, i) =>
+      thresholdMarkers({ ...e, roc: { [group.set]: e.roc![group.set] } }, () => series[i].label)
     );
     parts.push(
       await chart(
-        rocChart(series, "ROC of each experiment (test set, or validation when untested)", {
-          markers,
-          colours: rocColours,
-        }),
+        rocChart(
+          series,
+          `ROC on the ${SET_NAMES[group.set] ?? group.set} pairs, ${protocolName(group.protocol)}`,
+          { markers, colours: rocColours },
+        ),
       ),
     );
   }
   parts.push("</section>");
   return parts.join("\n");
+}
+
+/**
+ * The comparison's ROC charts: per protocol (in the order of the experiments), the test pairs'
+ * curves, and the validation pairs' where an experiment of that protocol has no test curve.
+ * No chart holds two sets or two protocols.
+ */
+function comparableRocs(
+  runs: readonly ExperimentData[],
+): { protocol: string; set: string; runs: ExperimentData[] }[] {
+  const protocols = [...new Set(runs.map(protocolOf))];
+  return protocols.flatMap((protocol) => {
+    const members = runs.filter((e) => protocolOf(e) === protocol);
+    const tested = members.filter((e) => e.roc?.test);
+    const validated = members.filter((e) => e.roc?.val);
+    return [
+      ...(tested.length ? [{ protocol, set: "test", runs: tested }] : []),
+      ...(tested.length < members.length && validated.length
+        ? [{ protocol, set: "val", runs: validated }]
+        : []),
+    ];
+  });
 }
 
 /**
@@ -627,6 +694,7 @@ figure.chart svg{max-width:100%;height:auto}
 table.metrics{border-collapse:collapse;font-variant-numeric:tabular-nums;margin:4px 0}
 table.metrics th,table.metrics td{border:1px solid #ddd;padding:2px 5px;text-align:right;font-size:13px}
 table.metrics th:first-child{text-align:left}thead th{background:#f4f4f4}
+table.comparison td{overflow-wrap:anywhere;max-width:24em}
 .experiment{min-width:0}tr.ours th,tr.ours td{background:#fff4d6;font-weight:600}.scroll{overflow-x:auto}
 .note{color:#666;font-size:12px;margin:4px 0}.warning{color:#a40000;background:#fff0f0;padding:4px 8px}figure.chart{margin:6px 0}
 img.gallery{image-rendering:pixelated;border:1px solid #eee;max-width:100%}

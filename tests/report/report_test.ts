@@ -380,6 +380,41 @@ Deno.test("the comparison's training curves: a training loss per objective, fitt
   assert.match(html, /Not drawn \(no epochs\): fisher\./);
 });
 
+Deno.test("the comparison compares like with like: one ROC chart per protocol and set, each curve labelled", async () => {
+  // A seed-protocol experiment that was never tested, and two tested View 1 ones.
+  const seed = await syntheticExperiment("seedrun", 5);
+  seed.record.options.split = { seed: 42 };
+  seed.roc = { val: seed.roc!.val };
+  seed.metrics = { ...seed.metrics!, sets: { val: seed.metrics!.sets.val } };
+  const views = [await syntheticExperiment("view1a", 6), await syntheticExperiment("view1b", 7)];
+  for (const e of views) e.record.options.split = { protocol: "lfw-view1", seed: 42 };
+  const html = await buildReport([seed, ...views]);
+  const start = html.indexOf('<section class="comparison">');
+  const comparison = html.slice(start, html.indexOf("</section>", start));
+  const rocs = figures(comparison).map(specOf).filter((spec) => /^ROC/.test(spec.title));
+  assert.deepEqual(rocs.map((spec) => spec.title), [
+    "ROC on the validation pairs, seed protocol",
+    "ROC on the test pairs, LFW View 1",
+  ]);
+  const curves = rocs.map((spec) => [
+    ...new Set((spec.layer[1].data.values as { curve: string }[]).map((r) => r.curve)),
+  ]);
+  assert.equal(curves[0].length, 1);
+  assert.match(curves[0][0], /^seedrun: validation, seed protocol \(AUC 0\.\d{3}\)$/);
+  assert.deepEqual(curves[1].map((l) => l.replace(/ \(AUC.*/, "")), [
+    "view1a: test, LFW View 1",
+    "view1b: test, LFW View 1",
+  ]);
+  // The table reads as text: option names in words, values without JSON quotes or null.
+  const table = comparison.slice(0, comparison.indexOf("</table>"));
+  assert.match(
+    table,
+    /<tr><th>protocol<\/th><td>seed protocol<\/td><td>LFW View 1<\/td><td>LFW View 1<\/td><\/tr>/,
+  );
+  assert.doesNotMatch(table, /&quot;|\bnull\b|>split\.|>train\./);
+  assert.match(table, /<tr><th>test accuracy \(AUC\)<\/th><td>–<\/td>/);
+});
+
 Deno.test("several experiments: overlaid curves and ROC in one colour per experiment, differing options, statuses", async () => {
   const html = await buildReport([
     await syntheticExperiment("first", 1),
@@ -387,12 +422,17 @@ Deno.test("several experiments: overlaid curves and ROC in one colour per experi
   ]);
   const comparison = html.slice(html.indexOf('<section class="comparison">'));
   assert.ok(html.includes('<section class="comparison">'));
-  // The table names the differing option and never mixes sets in a column.
+  // One column per experiment; a row names the differing option, and no row mixes sets.
   assert.match(
     comparison,
-    /<th>train\.adam\.learningRate<\/th><th>status<\/th><th>validation accuracy \(AUC\)<\/th><th>test accuracy \(AUC\)<\/th>/,
+    /<tr><th>status<\/th><td>done<\/td><td>interrupted at epoch 30 of 50<\/td><\/tr>/,
   );
-  assert.match(comparison, /second<\/th><td>0\.01<\/td><td>interrupted at epoch 30 of 50<\/td>/);
+  assert.match(
+    comparison,
+    /<tr><th title="train\.adam\.learningRate">learning rate<\/th><td>0\.001<\/td><td>0\.01<\/td><\/tr>/,
+  );
+  assert.match(comparison, /<tr><th>validation accuracy \(AUC\)<\/th>/);
+  assert.match(comparison, /<tr><th>test accuracy \(AUC\)<\/th>/);
   assert.match(html, /protocol lfw-view2; interrupted at epoch 30 of 50\./);
   // The first two figures are the comparison's: each experiment's colour is in both.
   const [curves, roc] = figures(html);
