@@ -7,6 +7,7 @@ import { rocAuc, rocCurve } from "../../lib/evaluate/roc_curve.ts";
 import { movingAverage } from "../../lib/report/charts.ts";
 import type { ExperimentData } from "../../lib/report/experiment_data.ts";
 import { buildReport } from "../../lib/report/html_report.ts";
+import { renderSvg } from "../../lib/report/render_chart.ts";
 import { loadPublishedRocs, parseRocFile } from "../../lib/report/published_roc.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { tempDir } from "../helpers/fixtures.ts";
@@ -413,6 +414,25 @@ Deno.test("the comparison compares like with like: one ROC chart per protocol an
   );
   assert.doesNotMatch(table, /&quot;|\bnull\b|>split\.|>train\./);
   assert.match(table, /<tr><th>test accuracy \(AUC\)<\/th><td>–<\/td>/);
+});
+
+Deno.test("rendering the report prints no Vega warnings, and a broken chart still fails", async () => {
+  const printed: string[] = [];
+  const saved = { warn: console.warn, log: console.log, error: console.error, info: console.info };
+  for (const method of ["warn", "log", "error", "info"] as const) {
+    console[method] = (...args: unknown[]) => printed.push(`${method}: ${args.join(" ")}`);
+  }
+  try {
+    // ROC charts with threshold markers made vega-lite warn about their legend.
+    await buildReport([
+      await syntheticExperiment("first", 1),
+      await syntheticExperiment("second", 2),
+    ]);
+  } finally {
+    Object.assign(console, saved);
+  }
+  assert.deepEqual(printed, []);
+  await assert.rejects(() => renderSvg({ mark: "no-such-mark", data: { values: [] } }));
 });
 
 Deno.test("several experiments: overlaid curves and ROC in one colour per experiment, differing options, statuses", async () => {
