@@ -150,8 +150,10 @@ await runTask("train", async () => {
       trainingSeconds?: number;
     };
     console.log(
-      `train: ${name} complete: ${outcome.epochsDone} epoch${
-        outcome.epochsDone === 1 ? "" : "s"
+      `train: ${name} ${
+        /^(lda|ensemble)$/.test(String((info as { objective?: { kind?: string } }).objective?.kind))
+          ? "fitted"
+          : `complete: ${outcome.epochsDone} epoch${outcome.epochsDone === 1 ? "" : "s"}`
       }, validation accuracy ${
         info.final ? `${(100 * info.final.valAccuracy).toFixed(2)}%` : "?"
       }, ` +
