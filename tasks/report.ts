@@ -15,6 +15,7 @@ import {
   type TenFoldData,
 } from "../lib/report/experiment_data.ts";
 import { buildReport } from "../lib/report/html_report.ts";
+import { COMMITTED_RESULTS_DIR, readResultRecords } from "../lib/pipeline/result_record.ts";
 import { loadPublishedRocs } from "../lib/report/published_roc.ts";
 import { writeFileAtomic } from "../lib/util/atomic.ts";
 import {
@@ -92,6 +93,7 @@ await runTask("report", async () => {
     comparePages[e.record.name] = `${folder}/compare.html`;
   }
   const html = await buildReport(experiments, {
+    publishedResults: await readResultRecords(COMMITTED_RESULTS_DIR),
     published,
     publishedForAll: Boolean(args.values.published),
     comparePages,

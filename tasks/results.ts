@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { artifactsRoot } from "../lib/config/defaults.ts";
 import {
   CHOSEN_BY,
+  COMMITTED_RESULTS_DIR,
   promotedName,
   readResultRecords,
   type ResultRecord,
@@ -21,8 +22,7 @@ import { choiceOption, parseTaskArgs, runTask, stringOption } from "../lib/util/
 import { UserError } from "../lib/util/errors.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-/** The committed records, which the README's table is made from. */
-export const COMMITTED_RESULTS = join(ROOT, "results");
+const COMMITTED_RESULTS = COMMITTED_RESULTS_DIR;
 
 const HELP = `Usage: deno task results [options]
 Lists the result records: those \`deno task test\` wrote on this machine (in the artifact

@@ -15,6 +15,7 @@
  * @module
  */
 import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { gitState } from "./code_fingerprint.ts";
 import {
@@ -100,6 +101,9 @@ export interface ResultProvenance {
   /** The test's backend (`tf.getBackend()`). */
   testBackend: string;
 }
+
+/** The repository's folder of committed (promoted) result records, which the README shows. */
+export const COMMITTED_RESULTS_DIR = fileURLToPath(new URL("../../results", import.meta.url));
 
 /** The store folder of result records. */
 export function resultsDir(root: string): string {

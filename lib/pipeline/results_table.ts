@@ -27,7 +27,7 @@ const PROTOCOL_NAMES: Record<string, string> = {
 const CHOSEN_BY_NAMES: Record<ResultRecord["chosenBy"], string> = {
   view1: "View 1",
   validation: "validation people",
-  "view2-test": "**View 2 test folds** (optimistic)",
+  "view2-test": "View 2 test folds (optimistic)",
   none: "nothing (a probe's candidate)",
   unstated: "unstated",
 };
@@ -47,6 +47,34 @@ function minutes(seconds: number): string {
   return `${(seconds / 60).toFixed(1)} min`;
 }
 
+/** The columns of the results table (Markdown and the report's HTML). */
+export const RESULT_COLUMNS = [
+  "result",
+  "model",
+  "protocol",
+  "accuracy +- SE",
+  "AUC",
+  "design chosen on",
+  "fit",
+  "test",
+  "commit",
+] as const;
+
+/** A record's cells under {@linkcode RESULT_COLUMNS}, as plain text. */
+export function resultCells(r: ResultRecord): string[] {
+  return [
+    r.experiment,
+    r.model,
+    protocolName(r),
+    `${pct(r.headline.accuracy)}% +- ${pct(r.headline.standardError)}`,
+    r.headline.auc.toFixed(4),
+    `${CHOSEN_BY_NAMES[r.chosenBy]}${r.chosenIn ? ` (${r.chosenIn})` : ""}`,
+    minutes(r.seconds.training),
+    minutes(r.seconds.test),
+    r.git ? `${r.git.commit.slice(0, 7)}${r.git.dirty ? "+dirty" : ""}` : "?",
+  ];
+}
+
 /**
  * The Markdown table of `results` (best headline first within a protocol), each row linking to
  * its record, and below it the commands that reproduce each row. `linkBase` is the records'
@@ -56,20 +84,13 @@ export function markdownTable(results: readonly StoredResult[], linkBase = "resu
   if (results.length === 0) return "_No result record is committed yet._";
   const rows = sortResults(results);
   const lines = [
-    "| result | model | protocol | accuracy +- SE | AUC | design chosen on | fit | test | commit |",
-    "|---|---|---|---|---|---|---|---|---|",
+    `| ${RESULT_COLUMNS.join(" | ")} |`,
+    `|${RESULT_COLUMNS.map(() => "---").join("|")}|`,
   ];
   for (const { path, record: r } of rows) {
+    const [name, model, ...rest] = resultCells(r);
     const file = path.split("/").pop()!;
-    lines.push(
-      `| [${r.experiment}](${linkBase}/${file}) | \`${r.model}\` | ${protocolName(r)} | ${
-        pct(r.headline.accuracy)
-      }% +- ${pct(r.headline.standardError)} | ${r.headline.auc.toFixed(4)} | ${
-        CHOSEN_BY_NAMES[r.chosenBy]
-      }${r.chosenIn ? ` (${r.chosenIn})` : ""} | ${minutes(r.seconds.training)} | ${
-        minutes(r.seconds.test)
-      } | ${r.git ? `${r.git.commit.slice(0, 7)}${r.git.dirty ? "+dirty" : ""}` : "?"} |`,
-    );
+    lines.push(`| [${name}](${linkBase}/${file}) | \`${model}\` | ${rest.join(" | ")} |`);
   }
   lines.push("", "Commands:", "");
   for (const { record: r } of rows) {

@@ -4,6 +4,8 @@
  * vega-lite specification is embedded beside it as JSON.
  * @module
  */
+import type { StoredResult } from "../pipeline/result_record.ts";
+import { RESULT_COLUMNS, resultCells, sortResults } from "../pipeline/results_table.ts";
 import { encodeBase64 } from "./base64.ts";
 import {
   comparisonChart,
@@ -34,6 +36,25 @@ export interface ReportOptions {
   title?: string;
   /** Links to each experiment's comparison page, by experiment name (relative hrefs). */
   comparePages?: Record<string, string>;
+  /** The result records committed in results/, shown as the published results table. */
+  publishedResults?: readonly StoredResult[];
+}
+
+/**
+ * The committed result records as the README shows them (the same columns and order), each row
+ * naming the record file it comes from.
+ */
+function publishedResultsSection(results: readonly StoredResult[]): string {
+  if (results.length === 0) return "";
+  const rows = sortResults(results).map(({ path, record }) =>
+    `<tr>${resultCells(record).map((cell) => `<td>${esc(cell)}</td>`).join("")}<td><code>results/${
+      esc(path.split("/").pop())
+    }</code></td></tr>`
+  );
+  return `<h2>Published results</h2><p class="note">From the result records committed in <code>results/</code> (the README's table); "design chosen on" says what data chose each design.</p>
+<table><tr>${[...RESULT_COLUMNS, "record"].map((c) => `<th>${esc(c)}</th>`).join("")}</tr>${
+    rows.join("")
+  }</table>`;
 }
 
 const esc = (s: unknown) =>
@@ -726,6 +747,7 @@ export async function buildReport(
     esc(new Date().toISOString())
   } by <code>deno task report</code>.
 Charts are vega-lite specifications (embedded beside each chart), pre-rendered to SVG.</p>
+${publishedResultsSection(options.publishedResults ?? [])}
 <h2>Results</h2>${resultsTable(all)}
 ${comparison}
 <div class="experiments">${sections.join("\n")}</div>

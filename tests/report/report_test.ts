@@ -519,3 +519,45 @@ Deno.test("the report is one self-contained page whose charts render in Chromium
   assert.ok(screenshot.success);
   assert.ok(Deno.statSync(shot).size > 10_000);
 });
+
+Deno.test("the report's published results come from the committed records, as the README's", async () => {
+  const { markdownTable } = await import("../../lib/pipeline/results_table.ts");
+  const record = {
+    format: 1,
+    id: "v2_blind@0123456789ab",
+    experiment: "v2_blind",
+    kind: "ten-fold",
+    model: "fisher100_512_jb",
+    protocol: "lfw-view2",
+    folds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    images: "x",
+    crop: { box: [62, 52, 188, 202], size: 100, grey: true },
+    options: { experiment: {}, test: {} },
+    chosenBy: "view1",
+    chosenIn: "probe:blind_view1",
+    headline: { set: "view2", accuracy: 0.9123, standardError: 0.0041, auc: 0.975, pairs: 6000 },
+    metrics: {},
+    thresholds: [0.5],
+    git: { commit: "abcdef0123456789", dirty: false },
+    code: { train: ["a"], test: "b" },
+    compute: { testBackend: "wasm" },
+    machine: { cpu: "cpu", cores: 2, memoryGiB: 24, os: "linux", host: "h" },
+    seconds: { training: 3600, test: 600 },
+    commands: { train: ["deno task train v2_blind"], test: "deno task test v2_blind" },
+    createdAt: "2026-12-06T00:00:00Z",
+  } as const;
+  const stored = [{ path: "/x/results/v2_blind.json", record: record as never }];
+  const html = await buildReport([], { publishedResults: stored });
+  assert.match(html, /<h2>Published results<\/h2>/);
+  assert.match(
+    html,
+    /<td>v2_blind<\/td><td>fisher100_512_jb<\/td><td>LFW View 2, ten folds<\/td><td>91\.23% \+- 0\.41<\/td><td>0\.9750<\/td><td>View 1 \(probe:blind_view1\)<\/td>/,
+  );
+  assert.match(html, /<code>results\/v2_blind\.json<\/code>/);
+  // The README's table shows the same cells.
+  assert.match(
+    markdownTable(stored),
+    /\| 91\.23% \+- 0\.41 \| 0\.9750 \| View 1 \(probe:blind_view1\) \|/,
+  );
+  assert.doesNotMatch(await buildReport([], {}), /Published results/);
+});
