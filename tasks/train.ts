@@ -43,14 +43,16 @@ Trains experiment NAME; rerun the same command to resume after an interruption.
   --time-budget T  stop after the epoch that would end past T (e.g. 30m, 2h); rerun to go on
   --backend B      ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})
   --threads N      training threads with the wasm backend, 1 or 2 (default: 2 on 2+ cores)
-  --load OTHER     start from experiment OTHER's trained weights
   --force          retrain from scratch even if NAME exists with other parameters
 ${TRAIN_HELP}
 ${SPLIT_HELP}
 ${PREPARE_HELP}
-  train prepares the faces at the model's input size when it is larger than --size's default,
-  and from the model's own crop when it has one and --box is not given (the README's model
-  table says which models have one)`;
+  train prepares the faces at the model's input size when it is larger than --size's default
+  (a --size below it is refused), and from the model's own crop when it has one and --box is
+  not given (docs/models.md's model table says which models have one)
+  --protocol lfw-view2 without --fold trains the official ten folds, NAME_fold1 .. NAME_fold10,
+  one after the other (each cached and resumable); \`deno task test NAME\` then evaluates them
+  ten-fold`;
 
 await runTask("train", async () => {
   const args = parseTaskArgs(Deno.args, {
@@ -60,7 +62,6 @@ await runTask("train", async () => {
     "time-budget": { type: "string" },
     backend: { type: "string" },
     threads: { type: "string" },
-    load: { type: "string" },
     force: { type: "boolean" },
   });
   if (args.values.help) return console.log(HELP);

@@ -45,21 +45,43 @@ export const TRAIN_OPTIONS: OptionSpec = {
   "logit-scale": { type: "string" },
   "min-images-per-person": { type: "string" },
   members: { type: "string" },
+  load: { type: "string" },
 };
+
+/**
+ * The options a fitted model (objective `lda`: the descriptor models; `ensemble`: `--members`)
+ * refuses, with what it lacks: it is made in one pass, not trained by steps, so each would only
+ * change its key (a refit with the same result). `--epochs` other than 1, `--margin` and
+ * `--logit-scale` are refused too; an ensemble also refuses `--min-images-per-person`.
+ */
+export const FITTED_REFUSES: Readonly<Record<string, string>> = {
+  "batch-size": "no batches",
+  lr: "no learning rate",
+  "lr-schedule": "no learning-rate schedule",
+  "warmup-epochs": "no learning-rate warm-up",
+  "weight-decay": "no weight decay",
+  augment: "no training augmentation (it sees the faces as they are)",
+  load: "no starting weights (it is fitted from scratch)",
+};
+
+const FITTED_LIST = ["epochs", ...Object.keys(FITTED_REFUSES), "margin", "logit-scale"]
+  .map((o) => `--${o}`).join(", ");
 
 const SCHEDULES = LR_SCHEDULES.join(" | ");
 const { schedule: SCHEDULE, warmupEpochs: WARMUP } = TRAIN_DEFAULTS;
 
 /** Help text of {@linkcode TRAIN_OPTIONS}. */
 export const TRAIN_HELP = `
-  --model NAME     ${Object.keys(MODELS).join(" | ")} (default ${TRAIN_DEFAULTS.model})
+  --model NAME     ${
+  wrap(`${Object.keys(MODELS).join(" | ")} (default ${TRAIN_DEFAULTS.model})`, 19).trimStart()
+}
   --epochs N       epochs (default ${TRAIN_DEFAULTS.epochs})
   --batch-size N   pairs per step (default ${TRAIN_DEFAULTS.batchSize})
   --lr X           Adam's learning rate (default ${ADAM_DEFAULTS.learningRate})
   --lr-schedule S  ${SCHEDULES} (default: ${SCHEDULE.pair} for pair models,
                    ${SCHEDULE.cosface} for identity models)
-  --warmup-epochs N  epochs of linear learning-rate warm-up (default: ${WARMUP.pair} for pair
-                   models, ${WARMUP.cosface} for identity models)
+  --warmup-epochs N  epochs of linear learning-rate warm-up, at most --epochs (default:
+                   ${WARMUP.pair} for pair models, ${WARMUP.cosface} for identity models)
   --weight-decay X  decoupled weight decay of weight matrices and kernels: each step shrinks
                    them by learning rate x X (default ${ADAM_DEFAULTS.weightDecay})
   --augment S      strength of the training augmentation: scales its rotation, shear, scale
@@ -70,7 +92,30 @@ export const TRAIN_HELP = `
                    be a class (default ${TRAIN_DEFAULTS.minImagesPerPerson})
   --members A,B    an ensemble of the trained identity experiments A, B, ...: their models,
                    weighted as chosen on validation pairs, on their faces and split (so no
-                   data options); fold by fold for ten-fold members`;
+                   data options); fold by fold for ten-fold members
+  --load OTHER     start from experiment OTHER's trained weights (same model; refused when
+                   OTHER trained on a person of this experiment's test set)
+${
+  wrap(
+    `Fitted models (${
+      Object.values(MODELS).filter((m) => m.objective.kind === "lda").map((m) => m.name).join(", ")
+    }, and --members ensembles) are made in one pass, not trained by steps: they refuse ${FITTED_LIST} (--epochs 1 is accepted); ensembles also refuse --min-images-per-person. Pair models (seed) refuse --margin, --logit-scale and --min-images-per-person.`,
+  )
+}`;
+
+/** `text` in lines of at most 92 characters, each indented by `indent` spaces. */
+function wrap(text: string, indent = 2): string {
+  const pad = " ".repeat(indent);
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && indent + line.length + 1 + word.length > 92) {
+      lines.push(pad + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, pad + line].join("\n");
+}
 
 /** The experiment names of `--members A,B` (undefined without the option). */
 export function memberNames(args: ParsedArgs): string[] | undefined {
@@ -122,16 +167,43 @@ export function readTrainParams(
   }
   const epochs = intOption(args, "epochs", { min: 1, max: 100_000 });
   const fitted = objective.kind === "lda" || objective.kind === "ensemble";
+  const onePass = `model ${modelName} is fitted in one pass (${
+    objective.kind === "lda" ? "PCA + LDA" : "weights chosen on validation"
+  })`;
   if (fitted && epochs !== undefined && epochs !== 1) {
+    throw new UserError(`--epochs ${epochs}: ${onePass}, not trained by epochs`);
+  }
+  if (fitted) {
+    // Each of these would only change the key: a refit under another name, with the same result.
+    const given = Object.keys(FITTED_REFUSES).find((o) => args.values[o] !== undefined);
+    if (given) {
+      throw new UserError(
+        `--${given}: ${onePass}, not trained by steps: it has ${FITTED_REFUSES[given]}`,
+      );
+    }
+  }
+  const minImages = intOption(args, "min-images-per-person", { min: 1, max: 1000 });
+  if (minImages !== undefined && (objective.kind === "pair" || objective.kind === "ensemble")) {
     throw new UserError(
-      `--epochs ${epochs}: model ${modelName} is fitted in one pass (${
-        objective.kind === "lda" ? "PCA + LDA" : "weights chosen on validation"
-      }), not trained by epochs`,
+      `--min-images-per-person: model ${modelName} ${
+        objective.kind === "pair"
+          ? "trains on pairs (binary cross-entropy)"
+          : "is fitted on its members' validation scores"
+      }, not on people as classes, so it has no fewest images per class`,
+    );
+  }
+  const warmup = intOption(args, "warmup-epochs", { min: 0, max: 100_000 });
+  const totalEpochs = fitted ? 1 : epochs ?? TRAIN_DEFAULTS.epochs;
+  if (warmup !== undefined && warmup > totalEpochs) {
+    throw new UserError(
+      `--warmup-epochs ${warmup}: longer than the run's ${totalEpochs} epoch${
+        totalEpochs === 1 ? "" : "s"
+      } (--epochs), so the learning rate would never reach --lr; give at most ${totalEpochs}`,
     );
   }
   return {
     model: modelName,
-    epochs: fitted ? 1 : epochs ?? TRAIN_DEFAULTS.epochs,
+    epochs: totalEpochs,
     batchSize: intOption(args, "batch-size", { min: 1, max: 65_536 }) ?? TRAIN_DEFAULTS.batchSize,
     seed,
     augment: scaledAugmentParams(
@@ -147,10 +219,8 @@ export function readTrainParams(
     },
     schedule: choiceOption(args, "lr-schedule", LR_SCHEDULES) ??
       TRAIN_DEFAULTS.schedule[objective.kind],
-    warmupEpochs: intOption(args, "warmup-epochs", { min: 0, max: 100_000 }) ??
-      TRAIN_DEFAULTS.warmupEpochs[objective.kind],
-    minImagesPerPerson: intOption(args, "min-images-per-person", { min: 1, max: 1000 }) ??
-      TRAIN_DEFAULTS.minImagesPerPerson,
+    warmupEpochs: warmup ?? TRAIN_DEFAULTS.warmupEpochs[objective.kind],
+    minImagesPerPerson: minImages ?? TRAIN_DEFAULTS.minImagesPerPerson,
     // The objective actually trained, so the manifest says it even when it is the model's own.
     ...(objective.kind === "cosface"
       ? {
@@ -181,9 +251,17 @@ export function preparedBox(args: ParsedArgs, box: FaceBox, model: string): Face
  * The size to prepare faces at for `model`: `--size` when given, else the larger of the
  * prepared default (`size`) and the model's input size, so that a model reading larger faces
  * (`fisher100_jb`) gets them without `--size`, while smaller ones share the default faces and
- * resize them down.
+ * resize them down. A `--size` below the model's input size is refused.
  */
 export function preparedSize(args: ParsedArgs, size: number, model: string): number {
-  if (args.values.size !== undefined) return size;
-  return Math.max(size, getModel(model).inputSize);
+  const input = getModel(model).inputSize;
+  if (args.values.size === undefined) return Math.max(size, input);
+  if (size < input) {
+    // The model would read them scaled up: detail lost for nothing, under a key of their own.
+    throw new UserError(
+      `--size ${size}: model ${model} reads ${input}x${input} faces, which faces prepared smaller ` +
+        `would only be scaled up to; give --size ${input} or more, or leave it out`,
+    );
+  }
+  return size;
 }

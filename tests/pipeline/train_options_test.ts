@@ -9,9 +9,11 @@ import {
 import { getModel } from "../../lib/model/registry.ts";
 import { PREPARE_OPTIONS, readPrepareOptions } from "../../lib/pipeline/stage_options.ts";
 import {
+  FITTED_REFUSES,
   preparedBox,
   preparedSize,
   readTrainParams,
+  TRAIN_HELP,
   TRAIN_OPTIONS,
 } from "../../lib/pipeline/train_options.ts";
 import { parseTaskArgs } from "../../lib/util/cli.ts";
@@ -144,6 +146,95 @@ Deno.test("fitted models: one pass, no margin; --epochs other than 1 is refused"
   );
 });
 
+Deno.test("options a fitted model ignores are refused, each with one line naming it and why", () => {
+  const refused = (args: string[], pattern: RegExp) =>
+    assert.throws(
+      () => read(args),
+      (e: Error) => e instanceof UserError && pattern.test(e.message) && !e.message.includes("\n"),
+      args.join(" "),
+    );
+  const cases: [string[], RegExp][] = [
+    [["--lr", "0.01"], /^--lr: .*, not trained by steps: it has no learning rate$/],
+    [["--augment", "0"], /^--augment: .*no training augmentation/],
+    [["--lr-schedule", "cosine"], /^--lr-schedule: .*no learning-rate schedule/],
+    [["--warmup-epochs", "0"], /^--warmup-epochs: .*no learning-rate warm-up/],
+    [["--weight-decay", "0"], /^--weight-decay: .*no weight decay/],
+    [["--batch-size", "64"], /^--batch-size: .*no batches/],
+    [["--load", "other"], /^--load: .*no starting weights/],
+  ];
+  for (const [args, pattern] of cases) refused(["--model", "fisher_jb", ...args], pattern);
+  refused(
+    ["--model", "fisher_jb", "--lr", "0.01"],
+    /^--lr: model fisher_jb is fitted in one pass \(PCA \+ LDA\), not trained by steps/,
+  );
+  // Even at their defaults: the value would change nothing but the key.
+  refused(["--model", "lbp_lda", "--lr", "0.001"], /^--lr: model lbp_lda is fitted in one pass/);
+  // An lda model learns people as classes: --min-images-per-person is its own.
+  assert.equal(read(["--model", "lbp_jb", "--min-images-per-person", "3"]).minImagesPerPerson, 3);
+  // Ensembles: the same refusals, and no classes either.
+  const ensemble = (list: string[]) =>
+    readTrainParams(parseTaskArgs(["--members", "a,b", ...list], TRAIN_OPTIONS), 7, [
+      "seed64_cosface",
+      "lbp_jb",
+    ]);
+  for (const [args, pattern] of cases) {
+    assert.throws(
+      () => ensemble(args),
+      (e: Error) =>
+        e instanceof UserError && pattern.test(e.message) &&
+        e.message.includes("weights chosen on validation"),
+      args.join(" "),
+    );
+  }
+  assert.throws(
+    () => ensemble(["--min-images-per-person", "3"]),
+    (e: Error) =>
+      e instanceof UserError &&
+      /^--min-images-per-person: model seed64_cosface\+lbp_jb is fitted on its members' validation scores/
+        .test(e.message),
+  );
+});
+
+Deno.test("--min-images-per-person is for identity objectives: a pair model refuses it", () => {
+  assert.throws(
+    () => read(["--model", "seed", "--min-images-per-person", "3"]),
+    (e: Error) =>
+      e instanceof UserError &&
+      /^--min-images-per-person: model seed trains on pairs \(binary cross-entropy\), not on people as classes/
+        .test(e.message),
+  );
+  assert.equal(
+    read(["--model", "seed_cosface", "--min-images-per-person", "3"]).minImagesPerPerson,
+    3,
+  );
+});
+
+Deno.test("a warm-up longer than the run is refused; one as long as the run is accepted", () => {
+  assert.throws(
+    () => read(["--warmup-epochs", "5", "--epochs", "1"]),
+    (e: Error) =>
+      e instanceof UserError &&
+      /^--warmup-epochs 5: longer than the run's 1 epoch \(--epochs\).*give at most 1$/.test(
+        e.message,
+      ),
+  );
+  assert.throws(
+    () => read(["--model", "seed", "--warmup-epochs", "41"]),
+    /--warmup-epochs 41: longer than the run's 40 epochs/,
+  );
+  assert.equal(read(["--warmup-epochs", "2", "--epochs", "2"]).warmupEpochs, 2);
+  // The identity models' default warm-up (1 epoch) fits the shortest run.
+  assert.equal(read(["--epochs", "1"]).warmupEpochs, 1);
+});
+
+Deno.test("train --help lists the options fitted models refuse, from the list the check uses", () => {
+  const help = TRAIN_HELP.replace(/\s+/g, " ");
+  for (const option of ["epochs", ...Object.keys(FITTED_REFUSES), "margin", "logit-scale"]) {
+    assert.ok(new RegExp(`refuse [^.]*--${option}\\b`).test(help), option);
+  }
+  assert.match(help, /ensembles also refuse --min-images-per-person/);
+});
+
 Deno.test("--members: the ensemble of the members' models, fitted in one pass; bad lists are refused", () => {
   const args = (list: string[]) => parseTaskArgs(list, TRAIN_OPTIONS);
   const params = readTrainParams(args(["--members", "cnn,lbp"]), 7, ["seed64_cosface", "lbp_lda"]);
@@ -166,14 +257,33 @@ Deno.test("--members: the ensemble of the members' models, fitted in one pass; b
 });
 
 Deno.test("faces are prepared at a model's input size when it is larger than the default, unless --size says otherwise", () => {
-  const size = (args: string[], model: string) =>
-    preparedSize(parseTaskArgs(args, { ...TRAIN_OPTIONS, ...PREPARE_OPTIONS }), 64, model);
+  const size = (args: string[], model: string) => {
+    const parsed = parseTaskArgs(args, { ...TRAIN_OPTIONS, ...PREPARE_OPTIONS });
+    return preparedSize(parsed, readPrepareOptions(parsed).params.size, model);
+  };
   assert.equal(getModel("fisher100_jb").inputSize, 100);
   assert.equal(size([], "fisher100_jb"), 100);
-  assert.equal(size(["--size", "64"], "fisher100_jb"), 64);
+  assert.equal(size(["--size", "128"], "fisher100_jb"), 128);
   // Models reading smaller faces resize the shared default ones.
   assert.equal(size([], "seed"), 64);
   assert.equal(size([], "fisher_jb"), 64);
+});
+
+Deno.test("a --size below the model's input size is refused, naming the option and the model's size", () => {
+  const size = (args: string[], model: string) => {
+    const parsed = parseTaskArgs(args, { ...TRAIN_OPTIONS, ...PREPARE_OPTIONS });
+    return preparedSize(parsed, readPrepareOptions(parsed).params.size, model);
+  };
+  const refused = (args: string[], model: string, pattern: RegExp) =>
+    assert.throws(
+      () => size(args, model),
+      (e: Error) => e instanceof UserError && pattern.test(e.message),
+    );
+  refused(["--size", "8"], "lbp_jb", /^--size 8: model lbp_jb reads 64x64 faces/);
+  refused(["--size", "16"], "fisher100_512_jb", /^--size 16: model fisher100_512_jb reads 100x100/);
+  refused(["--size", "64"], "fisher100_jb", /give --size 100 or more, or leave it out/);
+  assert.equal(size(["--size", "64"], "lbp_jb"), 64);
+  assert.equal(size(["--size", "100"], "fisher100_512_jb"), 100);
 });
 
 Deno.test("faces are prepared from a model's own crop when it has one, unless --box says otherwise", () => {
