@@ -4,6 +4,7 @@
  * mode), plus the mean loss and the accuracy at 0.5.
  * @module
  */
+import type { ProgressSink } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
 import { AUGMENT_DEFAULTS } from "../augment/affine_augmenter.ts";
 import type { ModelParams } from "../model/model_params.ts";
@@ -29,6 +30,8 @@ export interface PredictOptions {
    * (faces are near-symmetric, so this removes some pose and lighting noise). Default false.
    */
   flip?: boolean;
+  /** Shows the faces embedded (plain passes; a descriptor model takes minutes for thousands). */
+  progress?: ProgressSink;
 }
 
 /**
@@ -114,6 +117,7 @@ function* predictPlain(
   input: BatchSourceInput,
   flip: boolean,
   out: Float32Array,
+  progress?: ProgressSink,
 ): Generator<tf.Tensor, void, ArrayLike<number>> {
   const { size, pairs, batchSize } = input;
   const images = [...new Set([...pairs.a, ...pairs.b])];
@@ -128,6 +132,7 @@ function* predictPlain(
       parts.push(
         tf.tidy(() => embedFaces(params, tf.tensor4d(faces, [count, size, size, 1]), flip)),
       );
+      progress?.advance(count);
     }
     embeddings = parts.length === 1 ? parts[0] : tf.concat(parts);
     const total = pairs.a.length;
@@ -195,7 +200,7 @@ function* predictionPasses(
     if (input.augment) {
       throw new Error("predictPairs: without test-time augmentation, pairs are not augmented");
     }
-    yield* predictPlain(params, input, options.flip ?? false, probabilities);
+    yield* predictPlain(params, input, options.flip ?? false, probabilities, options.progress);
   }
 }
 

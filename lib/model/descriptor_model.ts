@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import type { ProgressFactory } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { FaceBox } from "../config/defaults.ts";
 import { JointBayesianScore } from "./custom_layers.ts";
@@ -71,6 +72,8 @@ export interface DescriptorModelOptions {
       faces: (start: number, count: number) => tf.Tensor4D,
       count: number,
       seed: number,
+      /** Shows the fit's steps (sampling, iterations). */
+      progress?: ProgressFactory,
     ): Promise<Map<string, Float32Array>>;
   };
   /** The head: the cosine of the projections, or a Joint Bayesian ratio. */

@@ -84,7 +84,7 @@ export function fisherModel(options: FisherModelOptions): SiameseModel {
         { name: names.variances, shape: [gaussians, COMPONENTS + 2] },
         { name: names.weights, shape: [gaussians] },
       ],
-      async fit(faces, count, seed) {
+      async fit(faces, count, seed, progress) {
         const fitted = await fitFisherEncoder(faces, count, {
           ...sift,
           components: COMPONENTS,
@@ -92,6 +92,7 @@ export function fisherModel(options: FisherModelOptions): SiameseModel {
           iterations: ITERATIONS,
           descriptors: SAMPLED_DESCRIPTORS,
           seed,
+          progress,
         });
         return new Map(
           Object.entries(names).map(([key, name]) => [name, fitted[key as keyof typeof names]]),

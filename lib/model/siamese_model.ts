@@ -3,6 +3,7 @@
  * definitions and the training loop never changes when a better one is added.
  * @module
  */
+import type { ProgressFactory } from "../util/progress.ts";
 import type * as tf from "@tensorflow/tfjs";
 import type { FaceBox } from "../config/defaults.ts";
 
@@ -133,6 +134,8 @@ export interface SiameseModel {
         faces: (start: number, count: number) => tf.Tensor4D,
         count: number,
         seed: number,
+        /** Shows the fit's steps (sampling, iterations). */
+        progress?: ProgressFactory,
       ): Promise<Map<string, Float32Array>>;
     };
     projection: string;

@@ -5,6 +5,7 @@
  * errors out.
  * @module
  */
+import { Progress } from "../util/progress.ts";
 import { join } from "node:path";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
 import { EVAL_BATCH_PAIRS, type TestParams } from "../config/defaults.ts";
@@ -136,6 +137,11 @@ export async function testExperiment(
       for (const [name, pairs] of Object.entries(sets)) {
         if (pairs.length === 0) continue;
         const started = performance.now();
+        const images = new Set(pairs.flatMap((p) => [p.a, p.b])).size;
+        const progress = new Progress(`test: ${name}: embedding faces`, images, {
+          unit: "faces",
+          summary: false,
+        });
         const p = await predictPairsAsync(params, {
           faces: small,
           size: model.inputSize,
@@ -143,7 +149,8 @@ export async function testExperiment(
           batchSize: EVAL_BATCH_PAIRS,
           seed: trainParams.seed,
           augment: null,
-        }, { tta: options.params.tta, flip: options.params.flip });
+        }, { tta: options.params.tta, flip: options.params.flip, progress });
+        progress.finish();
         const broken = p.probabilities.filter((x) => !Number.isFinite(x)).length;
         if (broken > 0) {
           throw new UserError(

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { noProgress, type ProgressFactory, type ProgressSink } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
 import { faceInputs } from "../evaluate/predict_pairs.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
@@ -40,7 +41,8 @@ export interface DescribeRequest {
 
 /**
  * The descriptors of `images` (indices into `faces`), row-major [images, features]. On the CPU
- * backends `options.workers` workers (default: one per core) share the batches.
+ * backends `options.workers` workers (default: one per core) share the batches;
+ * `options.progress` shows the faces described.
  */
 export async function describeFaces(
   model: SiameseModel,
@@ -48,14 +50,32 @@ export async function describeFaces(
   size: number,
   images: ArrayLike<number>,
   params: DescriptorParams = new Map(),
-  options: { workers?: number } = {},
+  options: { workers?: number; progress?: ProgressFactory } = {},
+): Promise<{ rows: Float32Array; features: number }> {
+  const step = (options.progress ?? noProgress)("describing faces", images.length, "faces");
+  try {
+    return await describeWithProgress(model, faces, size, images, params, options.workers, step);
+  } finally {
+    step.finish();
+  }
+}
+
+async function describeWithProgress(
+  model: SiameseModel,
+  faces: Uint8Array,
+  size: number,
+  images: ArrayLike<number>,
+  params: DescriptorParams,
+  workerCount: number | undefined,
+  step: ProgressSink,
 ): Promise<{ rows: Float32Array; features: number }> {
   const backend = tf.getBackend();
   const batches = Math.ceil(images.length / DESCRIPTOR_BATCH);
   const workers = backend === "wasm" || backend === "cpu"
-    ? Math.min(options.workers ?? (navigator.hardwareConcurrency || 1), batches)
+    ? Math.min(workerCount ?? (navigator.hardwareConcurrency || 1), batches)
     : 1;
-  if (workers <= 1) return describeInThread(model, faces, size, images, params);
+  const advance = (n: number) => step.advance(n);
+  if (workers <= 1) return describeInThread(model, faces, size, images, params, advance);
   const cpuBackend: DescribeRequest["backend"] = backend === "cpu" ? "cpu" : "wasm";
   // Contiguous shares of whole batches, one per worker.
   const shares = Array.from({ length: workers }, (_, w) => {
@@ -70,7 +90,10 @@ export async function describeFaces(
   const parts = await mapLimit(
     shares,
     (share) =>
-      describeInWorker({ model: model.name, backend: cpuBackend, faces: share, size, params }),
+      describeInWorker(
+        { model: model.name, backend: cpuBackend, faces: share, size, params },
+        advance,
+      ),
     { limit: workers },
   );
   return { rows: concatRows(parts.map((part) => part.rows)), features: parts[0].features };
@@ -92,13 +115,14 @@ function pickFaces(
   return out;
 }
 
-/** {@linkcode describeFaces} in this thread, batch by batch. */
+/** {@linkcode describeFaces} in this thread, batch by batch; `described(n)` after each batch. */
 export async function describeInThread(
   model: SiameseModel,
   faces: Uint8Array,
   size: number,
   images: ArrayLike<number>,
   params: DescriptorParams,
+  described: (count: number) => void = () => {},
 ): Promise<{ rows: Float32Array; features: number }> {
   const fitted = model.fitted;
   if (!fitted) throw new Error(`model ${model.name} has no descriptor`);
@@ -116,6 +140,7 @@ export async function describeInThread(
       features = out.shape[1];
       parts.push(await out.data() as Float32Array);
       out.dispose();
+      described(count);
       await yieldToEventLoop(); // Ctrl-C, progress
     }
   } finally {
@@ -127,9 +152,11 @@ export async function describeInThread(
 /** {@linkcode describeInThread} of `request`'s faces in a worker of its own. */
 function describeInWorker(
   request: DescribeRequest,
+  described: (count: number) => void,
 ): Promise<{ rows: Float32Array; features: number }> {
   return callWorker(DESCRIBE_WORKER, request, {
     label: "describing faces",
+    progress: described,
     transfer: [request.faces.buffer as ArrayBuffer],
   });
 }

@@ -9,7 +9,11 @@ import { getModel } from "../model/registry.ts";
 import { serveCall } from "../util/worker_call.ts";
 import { describeInThread, type DescribeRequest } from "./describe_faces.ts";
 
-serveCall<DescribeRequest, { rows: Float32Array; features: number }>(async (request) => {
+serveCall<DescribeRequest, { rows: Float32Array; features: number }>(async (
+  request,
+  _log,
+  progress,
+) => {
   await selectBackend(request.backend, { log: () => {} });
   const count = request.faces.length / (request.size * request.size);
   const result = await describeInThread(
@@ -18,6 +22,7 @@ serveCall<DescribeRequest, { rows: Float32Array; features: number }>(async (requ
     request.size,
     Int32Array.from({ length: count }, (_, i) => i),
     request.params,
+    progress,
   );
   return { result, transfer: [result.rows.buffer as ArrayBuffer] };
 });

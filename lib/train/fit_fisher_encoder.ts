@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import { noProgress, type ProgressFactory } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
 import { sortedEigen } from "../evaluate/embedding_projection.ts";
 import {
@@ -42,6 +43,8 @@ export interface FisherEncoderFitOptions extends DenseSiftOptions {
   gaussians: number;
   /** Expectation-maximisation steps. */
   iterations: number;
+  /** Shows the sampling of descriptors and the iterations. */
+  progress?: ProgressFactory;
   /** Local descriptors sampled (evenly over the faces) to fit on. */
   descriptors: number;
   seed: number;
@@ -117,6 +120,8 @@ export async function fitFisherEncoder(
   const siftRows: Float32Array[] = [];
   const placeRows: Float32Array[] = [];
   let sampled = 0;
+  const progress = options.progress ?? noProgress;
+  const sampling = progress("encoder: sampling descriptors", count, "faces");
   for (let start = 0; start < count; start += BATCH) {
     const n = Math.min(BATCH, count - start);
     const batch = faces(start, n);
@@ -143,8 +148,10 @@ export async function fitFisherEncoder(
     }
     siftRows.push(chosen), placeRows.push(at);
     sampled += want;
+    sampling.advance(n);
     await yieldToEventLoop(); // Ctrl-C, progress
   }
+  sampling.finish();
   const sift = tf.tensor2d(concatRows(siftRows), [sampled, 128]);
   const positions = tf.tensor2d(concatRows(placeRows), [sampled, 2]);
 
@@ -185,6 +192,11 @@ export async function fitFisherEncoder(
   const floor = tf.mul(dataVariance, VARIANCE_FLOOR);
   let variances = tf.tile(tf.expandDims(dataVariance, 0), [gaussians, 1]) as tf.Tensor2D;
   let weights = tf.fill([gaussians], 1 / gaussians) as tf.Tensor1D;
+  const em = progress(
+    `encoder: ${gaussians} Gaussians on ${sampled} descriptors`,
+    options.iterations,
+    "iterations",
+  );
   for (let i = 0; i < options.iterations; i++) {
     const next = tf.tidy(() => {
       const { mass, first, second } = posteriorMoments(x, { means, variances, weights });
@@ -197,8 +209,10 @@ export async function fitFisherEncoder(
     });
     means.dispose(), variances.dispose(), weights.dispose();
     [means, variances, weights] = next as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    em.advance(1);
     await yieldToEventLoop(); // Ctrl-C, progress
   }
+  em.finish();
   const result: FisherEncoderValues = {
     siftMean: await siftMean.data() as Float32Array,
     siftBasis: basis,

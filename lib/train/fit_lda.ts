@@ -11,6 +11,7 @@
  * with tfjs matrix products, so only `components`-sized eigenproblems are solved in JavaScript.
  * @module
  */
+import { noProgress, progressBars } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
 import {
   covarianceOfMeans,
@@ -309,6 +310,8 @@ export async function fitLda(
   const classes = data.train.classes;
   if (!classes) throw new Error("fitLda: the training images need their people (classes)");
   const started = performance.now();
+  // Each step of the fit (minutes each for Fisher vectors) shows its own progress.
+  const steps = options.progress === false ? noProgress : progressBars;
   const values = new Map<string, Float32Array>();
   const encoderParams: DescriptorParams = new Map();
   const encoder = model.fitted.encoder;
@@ -326,6 +329,7 @@ export async function fitLda(
         ]),
       sample.length,
       params.seed,
+      steps,
     );
     const specs = new Map(model.params.map((p) => [p.name, p.shape]));
     for (const name of encoder.params) {
@@ -340,6 +344,7 @@ export async function fitLda(
     data.size,
     data.train.a,
     encoderParams,
+    { progress: steps },
   );
   log(`train: lda: ${features} descriptor values for ${data.train.a.length} images`);
   const fit = fitLdaProjection(rows, features, classes, {

@@ -85,7 +85,8 @@ export class Progress {
     const rate = seconds > 0 ? this.#done / seconds : 0;
     const parts = [`${this.#label}`];
     if (this.#total > 0) {
-      const width = 20, filled = Math.round((width * Math.min(this.#done, this.#total)) / this.#total);
+      const width = 20,
+        filled = Math.round((width * Math.min(this.#done, this.#total)) / this.#total);
       parts[0] += ` [${"#".repeat(filled)}${"-".repeat(width - filled)}]`;
       parts.push(`${this.#done}/${this.#total} ${this.#unit}`);
     } else parts.push(`${this.#done} ${this.#unit}`);
@@ -101,7 +102,9 @@ export class Progress {
     }
     if (this.#extra) parts.push(this.#extra);
     const line = parts.join(", ");
-    return line.length > this.#columns - 1 ? line.slice(0, Math.max(10, this.#columns - 2)) + "…" : line;
+    return line.length > this.#columns - 1
+      ? line.slice(0, Math.max(10, this.#columns - 2)) + "…"
+      : line;
   }
 
   #line(now: number, final = false): string {
@@ -140,3 +143,29 @@ export function formatSeconds(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
+
+/** What a step of long work reports to: a {@linkcode Progress}, or nothing. */
+export interface ProgressSink {
+  advance(n?: number, extra?: string): void;
+  finish(extra?: string): void;
+}
+
+/**
+ * Makes the progress of one step of a longer piece of work (a fit's encoder, its describing,
+ * a test's scoring), so that library code reports steps without choosing how they are shown.
+ *
+ * @example
+ * ```ts
+ * const step = progressBars("describing faces", 8732, "faces");
+ * step.advance(64);
+ * step.finish();
+ * ```
+ */
+export type ProgressFactory = (label: string, total: number, unit: string) => ProgressSink;
+
+/** Shows each step as a {@linkcode Progress} (a live bar on a terminal, one line in logs). */
+export const progressBars: ProgressFactory = (label, total, unit) =>
+  new Progress(label, total, { unit });
+
+/** Reports nothing (tests, workers, callers that show their own progress). */
+export const noProgress: ProgressFactory = () => ({ advance() {}, finish() {} });

@@ -26,6 +26,7 @@ import { UserError } from "./errors.ts";
 /** What a call's worker posts: log lines, then the result or the error. */
 export type WorkerReply<T> =
   | { log: string }
+  | { progress: number }
   | { result: T }
   | { error: string; user: boolean; stack?: string };
 
@@ -37,7 +38,13 @@ export type WorkerReply<T> =
 export function callWorker<Request, Result>(
   code: WorkerCode,
   request: Request,
-  options: { label: string; log?: (line: string) => void; transfer?: Transferable[] },
+  options: {
+    label: string;
+    log?: (line: string) => void;
+    /** Called with the items the worker reports finished (see `serveCall`'s `progress`). */
+    progress?: (items: number) => void;
+    transfer?: Transferable[];
+  },
 ): Promise<Result> {
   let worker: Worker;
   try {
@@ -49,6 +56,7 @@ export function callWorker<Request, Result>(
     worker.onmessage = (event: MessageEvent<WorkerReply<Result>>) => {
       const reply = event.data;
       if ("log" in reply) return options.log?.(reply.log);
+      if ("progress" in reply) return options.progress?.(reply.progress);
       worker.terminate();
       if ("result" in reply) return resolve(reply.result);
       if (reply.user) return reject(new UserError(reply.error));
@@ -73,6 +81,7 @@ export function serveCall<Request, Result>(
   handler: (
     request: Request,
     log: (line: string) => void,
+    progress: (items: number) => void,
   ) => Promise<{ result: Result; transfer?: Transferable[] }>,
 ): void {
   const scope = globalThis as unknown as {
@@ -84,6 +93,7 @@ export function serveCall<Request, Result>(
       const { result, transfer } = await handler(
         event.data,
         (line) => scope.postMessage({ log: line }),
+        (items) => scope.postMessage({ progress: items }),
       );
       scope.postMessage({ result }, transfer ?? []);
     } catch (error) {

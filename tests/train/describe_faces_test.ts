@@ -57,3 +57,23 @@ Deno.test("a describing worker's failure reaches the caller, a user's error as o
     (error: Error) => error instanceof UserError && /no_such_model/.test(error.message),
   );
 });
+
+Deno.test("describing shows one step whose count reaches every face, from workers or one thread", async () => {
+  for (const workers of [1, 2]) {
+    const steps: { label: string; total: number; unit: string; done: number; finished: number }[] =
+      [];
+    const progress = (label: string, total: number, unit: string) => {
+      const step = { label, total, unit, done: 0, finished: 0 };
+      steps.push(step);
+      return { advance: (n = 1) => void (step.done += n), finish: () => void step.finished++ };
+    };
+    await describeFaces(getModel("lbp_jb"), faces, SIZE, images, new Map(), { workers, progress });
+    assert.deepEqual(steps, [{
+      label: "describing faces",
+      total: images.length,
+      unit: "faces",
+      done: images.length,
+      finished: 1,
+    }]);
+  }
+});

@@ -148,3 +148,24 @@ Deno.test("Fisher encoder fit: the expectation step's sums by blocks of rows equ
   assert.throws(() => posteriorMoments(x, mixture, 0), /block of 0 rows/);
   tf.dispose([x, mixture.means, mixture.variances, mixture.weights]);
 });
+
+Deno.test("Fisher encoder fit shows its sampling over the faces and its iterations", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  const faces = twoKindsOfFaces(40, 32, 1);
+  const seen: string[] = [];
+  const progress = (label: string, total: number, unit: string) => {
+    let done = 0;
+    return {
+      advance: (n = 1) => void (done += n),
+      finish: () => void seen.push(`${label}: ${done}/${total} ${unit}`),
+    };
+  };
+  await fitFisherEncoder((start, count) => faces.slice(start, count), 40, {
+    ...OPTIONS,
+    progress,
+  });
+  assert.equal(seen.length, 2);
+  assert.equal(seen[0], "encoder: sampling descriptors: 40/40 faces");
+  assert.match(seen[1], /^encoder: 4 Gaussians on \d+ descriptors: 15\/15 iterations$/);
+  tf.dispose(faces);
+});
