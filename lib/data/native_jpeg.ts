@@ -69,6 +69,25 @@ export function jpegDecoder(): JpegDecoderStatus {
   return status = { available: true, description: `native (${version})` };
 }
 
+/**
+ * The most pixels an image may have: sharp's default limit (16383 x 16383), which the colour
+ * path enforces too. Larger dimensions in a JPEG header would ask for gigabytes.
+ */
+export const MAX_IMAGE_PIXELS = 16383 * 16383;
+
+/** An image whose header claims more than {@linkcode MAX_IMAGE_PIXELS} pixels. */
+export class ImageTooLargeError extends Error {
+  /** Creates the error for an image of `width` x `height`. */
+  constructor(width: number, height: number) {
+    super(
+      `${width}x${height} pixels, more than the ${
+        (MAX_IMAGE_PIXELS / 1e6).toFixed(0)
+      } megapixels an image may have`,
+    );
+    this.name = "ImageTooLargeError";
+  }
+}
+
 const message = new Uint8Array(256);
 const dims = new Int32Array(2);
 
@@ -79,15 +98,19 @@ function reason(): string {
 
 /**
  * Decodes a JPEG to one grey channel (libjpeg's luma). Throws an Error with libjpeg's reason
- * when the data is corrupt or truncated. Call only when {@linkcode jpegDecoder} is available.
+ * when the data is corrupt or truncated, an {@linkcode ImageTooLargeError} when its header
+ * claims more than {@linkcode MAX_IMAGE_PIXELS} pixels. Call only when {@linkcode jpegDecoder} is available.
  */
 export function decodeJpegGrey(bytes: Uint8Array): RawImage {
-  if (!jpegDecoder().available || !symbols) throw new Error("the native JPEG decoder is not available");
+  if (!jpegDecoder().available || !symbols) {
+    throw new Error("the native JPEG decoder is not available");
+  }
   message.fill(0);
   if (symbols.fd_jpeg_size(bytes, bytes.length, dims, message, message.length) !== 0) {
     throw new Error(reason() || "not a JPEG");
   }
   const [width, height] = dims;
+  if (width * height > MAX_IMAGE_PIXELS) throw new ImageTooLargeError(width, height);
   const pixels = new Uint8Array(width * height);
   const code = symbols.fd_decode_jpeg_grey(
     bytes,

@@ -14,6 +14,7 @@ import type { FaceArray, FaceEntry } from "./face_array.ts";
 import type { ImageSource } from "./image_source.ts";
 import { prepareFace } from "./face_preprocessing.ts";
 import { jpegDecoder } from "./native_jpeg.ts";
+import { type ImageProblem, imageProblem } from "./image_problem.ts";
 import type { PrepareJob, PrepareMessage } from "./prepare_worker.ts";
 
 /** The preparing workers' module (its code checked before each starts). */
@@ -23,6 +24,20 @@ const PREPARE_WORKER = new WorkerCode(new URL("./prepare_worker.ts", import.meta
 export interface SkippedImage {
   file: string;
   reason: string;
+}
+
+/** The one-line error of an image that could not be prepared (without `--skip-bad`). */
+function problemMessage(path: string, problem: ImageProblem, params: PrepareParams): string {
+  switch (problem.kind) {
+    case "box":
+      return `image ${path} does not fit --box ${
+        params.box.join(",")
+      }: ${problem.reason} (give a larger --box, or --skip-bad to skip such images)`;
+    case "large":
+      return `image ${path} is too large to prepare: ${problem.reason} (use --skip-bad to skip it)`;
+    default:
+      return `corrupt or unreadable image ${path}: ${problem.reason} (use --skip-bad to skip it)`;
+  }
 }
 
 /** The result of {@linkcode prepareFaces}. */
@@ -94,7 +109,7 @@ async function prepareInWorkers(
   source: ImageSource,
   params: PrepareParams,
   options: { workers: number; pixels: SharedArrayBuffer; perImage: number; progress: Progress },
-): Promise<{ fallback: number[]; errors: { index: number; reason: string }[] }> {
+): Promise<{ fallback: number[]; errors: ({ index: number } & ImageProblem)[] }> {
   const results = await Promise.all(
     Array.from({ length: options.workers }, (_, w) => {
       const indices = source.images.map((_, i) => i).filter((i) => i % options.workers === w);
@@ -107,7 +122,7 @@ async function prepareInWorkers(
         perImage: options.perImage,
       };
       const worker = PREPARE_WORKER.start();
-      return new Promise<{ fallback: number[]; errors: { index: number; reason: string }[] }>(
+      return new Promise<{ fallback: number[]; errors: ({ index: number } & ImageProblem)[] }>(
         (resolve, reject) => {
           worker.onmessage = (event: MessageEvent<PrepareMessage>) => {
             const message = event.data;
@@ -134,8 +149,10 @@ async function prepareInWorkers(
 }
 
 /**
- * Decodes every image of `source`. A corrupt image is a UserError naming the file, unless
- * `params.skipBad`, in which case it is left out and listed in `skipped`.
+ * Decodes every image of `source`. An image that cannot be prepared (corrupt, too large, too
+ * small for the box) is a UserError naming the file and why, unless `params.skipBad`, in which
+ * case it is left out with a warning and listed in `skipped` (as are the files the folder's
+ * listing left out: `ImageSource.bad`).
  */
 export async function prepareFaces(
   source: ImageSource,
@@ -151,16 +168,16 @@ export async function prepareFaces(
   let pixels: Uint8Array<ArrayBufferLike> = new Uint8Array(new SharedArrayBuffer(n * perImage));
   const progress = new Progress("prepare", n, { unit: "images" });
   const reasons: (string | undefined)[] = new Array(n).fill(undefined);
-  const failed = (i: number, reason: string) => {
+  const failed = (i: number, problem: ImageProblem) => {
     const path = join(source.dir, source.images[i].file);
-    if (!params.skipBad) {
-      throw new UserError(
-        `corrupt or unreadable image ${path}: ${reason} (use --skip-bad to skip it)`,
-      );
-    }
-    console.warn(`warning: skipping ${path}: ${reason}`);
-    reasons[i] = reason;
+    if (!params.skipBad) throw new UserError(problemMessage(path, problem, params));
+    console.warn(`warning: skipping ${path}: ${problem.reason}`);
+    reasons[i] = problem.reason;
   };
+  // Files the folder listing left out (bad names, second files of one image, links to nothing).
+  for (const b of source.bad) {
+    console.warn(`warning: skipping ${join(source.dir, b.file)}: ${b.reason}`);
+  }
   let pending = source.images.map((_, i) => i);
   const workers = prepareWorkers(source, params);
   if (workers > 0) {
@@ -170,7 +187,7 @@ export async function prepareFaces(
       perImage,
       progress,
     });
-    for (const e of errors.sort((a, b) => a.index - b.index)) failed(e.index, e.reason);
+    for (const e of errors.sort((a, b) => a.index - b.index)) failed(e.index, e);
     pending = fallback.sort((a, b) => a - b);
   }
   // The rest (colour faces, PGM, PNG, rotated JPEGs, no native decoder) on this thread, with
@@ -180,16 +197,13 @@ export async function prepareFaces(
       pixels.set(await decodeFace(join(source.dir, source.images[i].file), params), i * perImage);
     } catch (error) {
       if (error instanceof UserError) throw error;
-      failed(i, (error as Error).message.split("\n")[0]);
+      failed(i, imageProblem(error));
     }
     progress.advance();
   }, { limit: IMAGES_IN_FLIGHT });
   progress.finish();
   const entries: FaceEntry[] = [];
-  const skipped: SkippedImage[] = source.badNames.map((file) => ({
-    file,
-    reason: "bad file name",
-  }));
+  const skipped: SkippedImage[] = source.bad.map(({ file, reason }) => ({ file, reason }));
   reasons.forEach((reason, i) => {
     if (reason !== undefined) {
       skipped.push({ file: source.images[i].file, reason });

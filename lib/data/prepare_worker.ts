@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { PrepareParams } from "../config/defaults.ts";
 import { prepareJpegFaceNative } from "./face_preprocessing.ts";
+import { type ImageProblem, imageProblem } from "./image_problem.ts";
 
 /** The job of one worker. */
 export interface PrepareJob {
@@ -24,7 +25,7 @@ export interface PrepareJob {
 /** A worker's messages: progress counts, then its result. */
 export type PrepareMessage =
   | { progress: number }
-  | { done: true; fallback: number[]; errors: { index: number; reason: string }[] };
+  | { done: true; fallback: number[]; errors: ({ index: number } & ImageProblem)[] };
 
 const REPORT_EVERY = 64;
 
@@ -32,15 +33,19 @@ self.onmessage = async (event: MessageEvent<PrepareJob>) => {
   const { dir, files, indices, params, perImage } = event.data;
   const pixels = new Uint8Array(event.data.pixels);
   const fallback: number[] = [];
-  const errors: { index: number; reason: string }[] = [];
+  const errors: ({ index: number } & ImageProblem)[] = [];
   let unreported = 0;
   for (let k = 0; k < files.length; k++) {
     try {
       const face = prepareJpegFaceNative(await Deno.readFile(join(dir, files[k])), params);
       if (face) pixels.set(face, indices[k] * perImage);
-      else fallback.push(indices[k]);
+      else {
+        // Handed back, and counted by the main thread when it prepares it.
+        fallback.push(indices[k]);
+        continue;
+      }
     } catch (error) {
-      errors.push({ index: indices[k], reason: String((error as Error).message).split("\n")[0] });
+      errors.push({ index: indices[k], ...imageProblem(error) });
     }
     if (++unreported === REPORT_EVERY) {
       self.postMessage({ progress: unreported } satisfies PrepareMessage);

@@ -20,18 +20,37 @@ interface StateEntry {
 export interface HashFolderOptions {
   /** File of remembered hashes (default: no memory, always read every file). */
   stateFile?: string;
+  /**
+   * Hash a symbolic link to nothing by where it points instead of refusing it (`prepare
+   * --skip-bad`, which leaves such files out with a warning).
+   */
+  danglingLinks?: boolean;
 }
 
 /**
- * Lists regular files under `dir` recursively, sorted, as paths relative to `dir`.
- * Synchronous on purpose: for 13,000 files it is twice as fast as the async walk.
+ * Lists regular files under `dir` recursively, sorted, as paths relative to `dir`. Symbolic
+ * links are followed (a link to a folder is walked once; a link to nothing is listed, and
+ * refused where it is read). Synchronous on purpose: for 13,000 files it is twice as fast as
+ * the async walk.
  */
 export function listTree(dir: string): string[] {
   const out: string[] = [];
+  const walked = new Set<string>();
   function walk(current: string): void {
+    const real = Deno.realPathSync(current);
+    if (walked.has(real)) return;
+    walked.add(real);
     for (const entry of Deno.readDirSync(current)) {
       const path = join(current, entry.name);
-      if (entry.isDirectory) walk(path);
+      let isDirectory = entry.isDirectory;
+      if (entry.isSymlink) {
+        try {
+          isDirectory = Deno.statSync(path).isDirectory;
+        } catch {
+          isDirectory = false;
+        }
+      }
+      if (isDirectory) walk(path);
       else if (entry.isFile || entry.isSymlink) out.push(relative(dir, path));
     }
   }
@@ -52,11 +71,17 @@ export async function hashFolder(dir: string, options: HashFolderOptions = {}): 
     if (error instanceof Deno.errors.NotFound) throw new UserError(`folder not found: ${dir}`);
     throw error;
   }
+  const dangling = new Map<string, string>();
   const stats = files.map((rel) => {
     let s: Deno.FileInfo;
     try {
       s = Deno.statSync(join(abs, rel));
     } catch (error) {
+      if (error instanceof Deno.errors.NotFound && options.danglingLinks) {
+        const target = Deno.readLinkSync(join(abs, rel));
+        dangling.set(rel, target);
+        return [rel, "link to nothing", target];
+      }
       if (error instanceof Deno.errors.NotFound) {
         throw new UserError(
           `${join(abs, rel)} cannot be read: it is a link to a file that does not exist`,
@@ -81,7 +106,12 @@ export async function hashFolder(dir: string, options: HashFolderOptions = {}): 
 
   const hashes = await mapLimit(
     files,
-    async (rel) => `${rel}\0${await sha256Hex(await Deno.readFile(join(abs, rel)))}\n`,
+    async (rel) =>
+      `${rel}\0${
+        dangling.has(rel)
+          ? `link to nothing: ${dangling.get(rel)}`
+          : await sha256Hex(await Deno.readFile(join(abs, rel)))
+      }\n`,
     { limit: 16 },
   );
   const contentHash = await sha256Hex(hashes.join(""));

@@ -36,7 +36,10 @@ export async function ensurePrepared(
 ): Promise<Artifact> {
   const images = resolve(options.images);
   assertFolder(images);
-  const imagesHash = await hashFolder(images, { stateFile: contentStateFile(store) });
+  const imagesHash = await hashFolder(images, {
+    stateFile: contentStateFile(store),
+    danglingLinks: options.params.skipBad,
+  });
   const decoder = await jpegDecoderName();
   const { artifact } = await store.ensure(
     {

@@ -21,6 +21,7 @@ import {
   stringOption,
 } from "../util/cli.ts";
 import { UserError } from "../util/errors.ts";
+import { LFW_FRAME, MIN_FACE_SIDE } from "../data/crop_box.ts";
 import type { PrepareOptions } from "./prepare_stage.ts";
 import type { SplitOptions } from "./split_stage.ts";
 
@@ -37,10 +38,12 @@ export const PREPARE_OPTIONS: OptionSpec = {
 export const PREPARE_HELP = `
   --images DIR     LFW per-person JPEG folders or an LFWcrop_grey faces/ folder
                    (default: ${defaultImagesDir()})
-  --box L,T,R,B    crop box in the 250x250 LFW frame (default ${PREPARE_DEFAULTS.box.join(",")})
+  --box L,T,R,B    crop box in the 250x250 LFW frame, scaled to each image (default
+                   ${PREPARE_DEFAULTS.box.join(",")}: LFWcrop's)
   --size N         output side in pixels (default ${PREPARE_DEFAULTS.size})
   --colour         keep 3 colour channels instead of grey
-  --skip-bad       skip unreadable images with a warning instead of failing`;
+  --skip-bad       skip unusable images (corrupt, too large, badly named, two files of one
+                   image) with a warning each instead of failing`;
 
 /** Options of the `split` stage. */
 export const SPLIT_OPTIONS: OptionSpec = {
@@ -80,6 +83,25 @@ export function readPrepareOptions(args: ParsedArgs, force = false): PrepareOpti
     ) {
       throw new UserError(
         `--box: "${box}" is not left,top,right,bottom with right > left and bottom > top`,
+      );
+    }
+    // A box outside the frame (or too small in it) fits no image: refused here, not blamed on
+    // every image as it is cut.
+    const outside = (["left", "top", "right", "bottom"] as const)
+      .filter((_, i) => parts[i] < 0 || parts[i] > LFW_FRAME);
+    if (outside.length > 0) {
+      throw new UserError(
+        `--box ${box}: ${outside.join(" and ")} outside the ${LFW_FRAME}x${LFW_FRAME} LFW frame ` +
+          `the box is given in (0..${LFW_FRAME}; it is scaled to each image from there)`,
+      );
+    }
+    const [width, height] = [parts[2] - parts[0], parts[3] - parts[1]];
+    if (width < MIN_FACE_SIDE || height < MIN_FACE_SIDE) {
+      throw new UserError(
+        `--box ${box}: a ${width}x${height} box is too small to cut a face from (at least ` +
+          `${MIN_FACE_SIDE} px a side in the ${LFW_FRAME}x${LFW_FRAME} frame; ${
+            Math.ceil(MIN_FACE_SIDE * LFW_FRAME / 150)
+          } for the 150x150 copy)`,
       );
     }
     params.box = parts as PrepareParams["box"];

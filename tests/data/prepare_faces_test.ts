@@ -103,7 +103,9 @@ Deno.test("a face size the machine has no memory for is refused before any image
     () => prepareFaces(detectImageSource(dir), { ...PREPARE_DEFAULTS, size }),
     (e: Error) =>
       e instanceof UserError &&
-      new RegExp(`^--size ${size}: 2 faces need [0-9.]+ GB of memory, more than the [0-9.]+ GB available`)
+      new RegExp(
+        `^--size ${size}: 2 faces need [0-9.]+ GB of memory, more than the [0-9.]+ GB available`,
+      )
         .test(e.message),
   );
 });
@@ -127,4 +129,116 @@ Deno.test("a large JPEG folder (decoded natively on workers where built) gives e
     () => prepareFaces(detectImageSource(dir), PREPARE_DEFAULTS),
     (e: Error) => e instanceof UserError && e.message.includes("Person_C2_0003.jpg"),
   );
+});
+
+/** Runs `work` and returns it with what it wrote to stderr (warnings and progress lines). */
+async function withStderr<T>(work: () => Promise<T>): Promise<{ result: T; stderr: string }> {
+  const writeSync = Deno.stderr.writeSync;
+  const warn = console.warn;
+  let stderr = "";
+  // deno-lint-ignore no-explicit-any
+  (Deno.stderr as any).writeSync = (bytes: Uint8Array) => {
+    stderr += new TextDecoder().decode(bytes);
+    return bytes.length;
+  };
+  console.warn = (...args: unknown[]) => void (stderr += args.join(" ") + "\n");
+  try {
+    return { result: await work(), stderr };
+  } finally {
+    // deno-lint-ignore no-explicit-any
+    (Deno.stderr as any).writeSync = writeSync;
+    console.warn = warn;
+  }
+}
+
+/** A JPEG whose header (SOF) claims `width` x `height`, with a 16x16 image's data. */
+async function jpegClaiming(width: number, height: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(
+    await sharp(noiseImage(16, 16, 3, 1), { raw: { width: 16, height: 16, channels: 3 } })
+      .jpeg()
+      .toBuffer(),
+  );
+  for (let p = 2; p + 9 < bytes.length; p++) {
+    if (bytes[p] === 0xff && (bytes[p + 1] === 0xc0 || bytes[p + 1] === 0xc2)) {
+      bytes.set([height >> 8, height & 255, width >> 8, width & 255], p + 5);
+      return bytes;
+    }
+  }
+  throw new Error("no SOF marker");
+}
+
+Deno.test("a JPEG whose header claims 65000x65000 pixels is a one-line error naming the file: too large", async () => {
+  const dir = tempDir();
+  await writeJpegFolder(dir, { people: 1, perPerson: 2, size: 60 });
+  const huge = join(dir, "Person_A0", "Person_A0_0002.jpg");
+  Deno.writeFileSync(huge, await jpegClaiming(65000, 65000));
+  for (const grey of [true, false]) {
+    await assert.rejects(
+      () => prepareFaces(detectImageSource(dir), { ...PREPARE_DEFAULTS, grey }),
+      (e: Error) =>
+        e instanceof UserError && !e.message.includes("\n") &&
+        e.message.startsWith(`image ${huge} is too large to prepare: `) &&
+        /use --skip-bad to skip it/.test(e.message),
+      `grey ${grey}`,
+    );
+  }
+  const { result } = await withStderr(() =>
+    prepareFaces(detectImageSource(dir), { ...PREPARE_DEFAULTS, skipBad: true })
+  );
+  assert.deepEqual(result.skipped.map((s) => s.file), ["Person_A0/Person_A0_0002.jpg"]);
+});
+
+Deno.test("an image too small for the box is an error about the box, not a corrupt image", async () => {
+  const dir = tempDir();
+  // 40x40: LFWcrop's 83-pixel box would be 13 pixels of it, under the 16 a face needs.
+  await writeJpegFolder(dir, { people: 1, perPerson: 1, size: 40 });
+  await assert.rejects(
+    () => prepareFaces(detectImageSource(dir), PREPARE_DEFAULTS),
+    (e: Error) =>
+      e instanceof UserError &&
+      e.message.startsWith(
+        `image ${join(dir, "Person_A0", "Person_A0_0001.jpg")} does not fit --box 83,92,166,175: `,
+      ) && /too small/.test(e.message) && !/corrupt/.test(e.message),
+  );
+});
+
+Deno.test("--skip-bad warns of each file it skips, badly named ones included", async () => {
+  const dir = tempDir();
+  await writeJpegFolder(dir, { people: 2, perPerson: 2, size: 60 });
+  Deno.copyFileSync(
+    join(dir, "Person_A0", "Person_A0_0001.jpg"),
+    join(dir, "Person_A0", "holiday.jpg"),
+  );
+  const corrupt = join(dir, "Person_B1", "Person_B1_0002.jpg");
+  Deno.writeFileSync(corrupt, Deno.readFileSync(corrupt).subarray(0, 100));
+  const { result, stderr } = await withStderr(() =>
+    prepareFaces(detectImageSource(dir, { skipBad: true }), { ...PREPARE_DEFAULTS, skipBad: true })
+  );
+  assert.deepEqual(result.skipped.map((s) => s.file).sort(), [
+    "Person_A0/holiday.jpg",
+    "Person_B1/Person_B1_0002.jpg",
+  ]);
+  assert.match(
+    stderr,
+    new RegExp(
+      `warning: skipping ${join(dir, "Person_A0", "holiday.jpg")}: is not named Person_Name_NNNN`,
+    ),
+  );
+  assert.match(stderr, new RegExp(`warning: skipping ${corrupt}: `));
+});
+
+Deno.test("progress counts each image once when workers hand images back to the main thread", async () => {
+  const dir = tempDir();
+  await writeJpegFolder(dir, { people: 30, perPerson: 7, size: 60 });
+  // PNG files are handed back by the native-JPEG workers and prepared on the main thread.
+  for (const n of ["0008", "0009"]) {
+    await sharp(noiseImage(60, 60, 3, 5), { raw: { width: 60, height: 60, channels: 3 } })
+      .png()
+      .toFile(join(dir, "Person_A0", `Person_A0_${n}.png`));
+  }
+  const { result, stderr } = await withStderr(() =>
+    prepareFaces(detectImageSource(dir), PREPARE_DEFAULTS)
+  );
+  assert.equal(result.faces.entries.length, 212);
+  assert.match(stderr, /prepare: 212\/212 images/);
 });

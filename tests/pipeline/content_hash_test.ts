@@ -52,3 +52,21 @@ Deno.test("a dangling link in an image folder is a user error naming it", async 
     (e: Error) => e instanceof UserError && /b\.jpg cannot be read: it is a link/.test(e.message),
   );
 });
+
+Deno.test("links are followed: a linked folder is hashed by its files; with danglingLinks a link to nothing by its target", async () => {
+  const real = tempDir();
+  Deno.mkdirSync(join(real, "Person_A"));
+  Deno.writeTextFileSync(join(real, "Person_A", "Person_A_0001.jpg"), "a");
+  const linked = tempDir();
+  Deno.symlinkSync(join(real, "Person_A"), join(linked, "Person_A"));
+  assert.equal(await hashFolder(linked), await hashFolder(real));
+  // A link back up does not loop.
+  Deno.symlinkSync(linked, join(linked, "Person_A", "loop"));
+  await hashFolder(linked);
+  Deno.symlinkSync("/no/such/target.jpg", join(real, "Person_A", "Person_A_0002.jpg"));
+  await assert.rejects(() => hashFolder(real), /Person_A_0002\.jpg cannot be read/);
+  const before = await hashFolder(real, { danglingLinks: true });
+  Deno.removeSync(join(real, "Person_A", "Person_A_0002.jpg"));
+  Deno.symlinkSync("/no/such/other.jpg", join(real, "Person_A", "Person_A_0002.jpg"));
+  assert.notEqual(await hashFolder(real, { danglingLinks: true }), before);
+});

@@ -43,6 +43,26 @@ Deno.test("options are read and bad values are named", () => {
   assert.equal(view1.protocolFiles.pairsDevTest, "/p.txt");
 });
 
+Deno.test("a --box outside the 250x250 frame, or too small to cut a face from, is refused up front naming --box", () => {
+  const refused = (box: string, pattern: RegExp) =>
+    assert.throws(
+      () => readPrepareOptions(parse([`--box=${box}`])),
+      (e: Error) => e instanceof UserError && pattern.test(e.message),
+      box,
+    );
+  refused("0,0,300,300", /^--box 0,0,300,300: right and bottom outside the 250x250 LFW frame/);
+  refused("-5,0,100,100", /^--box -5,0,100,100: left outside the 250x250 LFW frame/);
+  refused("1,2,5,9", /^--box 1,2,5,9: a 4x7 box is too small to cut a face from/);
+  // The whole frame and LFWcrop's box are boxes.
+  assert.deepEqual(readPrepareOptions(parse(["--box", "0,0,250,250"])).params.box, [
+    0,
+    0,
+    250,
+    250,
+  ]);
+  assert.deepEqual(readPrepareOptions(parse([])).params.box, PREPARE_DEFAULTS.box);
+});
+
 Deno.test("split parameters are normalised per protocol and checked", () => {
   assert.throws(() => normalizeSplitParams({ ...SPLIT_DEFAULTS, protocol: "lfw-view2" }), /--fold/);
   assert.throws(
