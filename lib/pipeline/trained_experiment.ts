@@ -42,7 +42,8 @@ export interface TrainedExperiment {
 
 /**
  * Opens experiment `name`. A run that has not finished is a UserError unless `allowUnfinished`
- * (then its last checkpoint is used); damaged artifacts are UserErrors from the store.
+ * (then its last checkpoint is used, and a damaged one is a UserError saying so and how to train
+ * again); damaged artifacts are UserErrors from the store.
  */
 export async function openTrainedExperiment(
   store: ArtifactStore,
@@ -58,7 +59,14 @@ export async function openTrainedExperiment(
     const dir = store.partialDirOf("train", record.keys.train);
     const path = join(dir, TRAIN_FILES.checkpoint);
     const checkpoint = options.allowUnfinished
-      ? await loadCheckpoint(path).catch(() => undefined)
+      ? await loadCheckpoint(path).catch((error) => {
+        // Not "no trained epoch": there is one, but its file cannot be used.
+        throw new UserError(
+          `experiment "${name}" has not finished training and the checkpoint of its last ` +
+            `trained epoch is damaged (${(error as Error).message.split("\n")[0]}): ${path}; ` +
+            `\`deno task train ${name} --force\` trains it again from the start`,
+        );
+      })
       : undefined;
     if (!checkpoint) {
       throw new UserError(
