@@ -5,7 +5,7 @@
  * @module
  */
 import { UserError } from "../util/errors.ts";
-import type { FaceName } from "./face_file_name.ts";
+import { faceId, type FaceName } from "./face_file_name.ts";
 
 /** One pair of a protocol file. */
 export interface ProtocolPair {
@@ -22,6 +22,11 @@ export interface PairsFile {
   /** Same-person pairs per fold (and as many different-person pairs). */
   perFold: number;
   pairs: ProtocolPair[];
+  /**
+   * Lines that pair an image with itself (`name 3 3`): kept as the protocol's pairs, but each
+   * worth a warning (any model calls an image the same as itself), as `path:line` and the image.
+   */
+  selfPairs: { line: string; image: string; fold: number }[];
 }
 
 /** A person and their number of images, as listed in a people file. */
@@ -59,6 +64,7 @@ export function parsePairsFile(text: string, path: string): PairsFile {
     );
   }
   const pairs: ProtocolPair[] = [];
+  const selfPairs: PairsFile["selfPairs"] = [];
   for (let r = 1; r < rows.length; r++) {
     const where = `${path}:${r + 1}`;
     const fold = Math.floor((r - 1) / (2 * perFold)) + 1;
@@ -85,8 +91,12 @@ export function parsePairsFile(text: string, path: string): PairsFile {
         b: { person: t[2], number: positiveInt(t[3], where) },
       });
     }
+    const { a, b } = pairs[pairs.length - 1];
+    if (a.person === b.person && a.number === b.number) {
+      selfPairs.push({ line: where, image: faceId(a.person, a.number), fold });
+    }
   }
-  return { folds, perFold, pairs };
+  return { folds, perFold, pairs, selfPairs };
 }
 
 /**

@@ -104,6 +104,14 @@ async function readProtocol(
 ): Promise<ProtocolSets | undefined> {
   if (params.protocol === "seed") return undefined;
   const pairsFile = parsePairsFile(await Deno.readTextFile(files.pairs), files.pairs);
+  for (const { line, image, fold } of pairsFile.selfPairs) {
+    // View 2 tests one fold: only its pairs are this split's.
+    if (params.protocol === "lfw-view2" && fold !== params.fold) continue;
+    console.warn(
+      `warning: ${line} pairs ${image} with itself; kept as a test pair (the protocol's), ` +
+        `though any model calls an image the same as itself`,
+    );
+  }
   const peopleFolds = parsePeopleFile(await Deno.readTextFile(files.people), files.people);
   if (params.protocol === "lfw-view1") {
     return {
