@@ -5,8 +5,18 @@
  */
 import { artifactsRoot, TRAIN_DEFAULTS } from "../lib/config/defaults.ts";
 import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
+import { basename, join } from "node:path";
+import sharp from "sharp";
+import { canonicalLandmarksFor } from "../lib/config/canonical_landmarks.ts";
 import { FaceComparer } from "../lib/compare/face_comparer.ts";
-import { readFaceImage } from "../lib/compare/face_image.ts";
+import { DETECTOR_KINDS, FaceDetector } from "../lib/compare/face_detector.ts";
+import {
+  describeReading,
+  type FaceImageOptions,
+  type FaceReading,
+  readFace,
+  regionCell,
+} from "../lib/compare/face_image.ts";
 import type { PixelBox } from "../lib/data/face_preprocessing.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
 import { writeFileAtomic } from "../lib/util/atomic.ts";
@@ -19,7 +29,7 @@ import {
   userPath,
   validateExperimentName,
 } from "../lib/util/cli.ts";
-import { assertFilePath } from "../lib/util/cli.ts";
+import { assertFilePath, assertNoFileAbove } from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
 import {
   describeSummary,
@@ -33,15 +43,28 @@ import {
 const HELP = `Usage: deno task compare NAME A B [options]
        deno task compare NAME --pairs LIST.tsv [options]
 Says whether two photos (JPEG, PNG, WebP or PGM, any size) show the same person, with the
-model and threshold of experiment NAME. 250x250 photos get the LFWcrop box; other sizes get it
-scaled to their largest centred square; PGM faces of the prepared size are used as they are.
+model and threshold of experiment NAME. Each photo's faces are detected with their landmarks
+(@vladmandic/face-api's SSD MobileNet v1 and 68-point landmark models, shipped in the npm
+package and run offline), the largest face is aligned to the frame the model was trained in
+(eyes, nose tip and mouth corners onto their mean positions in LFW's images) and the model's
+own crop is read from it. A photo without a face is an error for that photo, never a verdict.
+PGM files are LFWcrop faces already cut and are read whole. The face region read and the
+detector's score are printed for each photo.
+  --no-detect       no detection: the model's crop box scaled to the photo's largest centred
+                    square (right for LFW-framed 250x250 photos; the behaviour before detection)
+  --face N[,M]      use the N-th face found (largest first) in every photo, or N in the first
+                    and M in the second photo of a pair (default 1: the largest)
+  --save-crops DIR  write the crops the model read (aligned, grey, the prepared size) as PNGs
   --box L,T,R,B     the face region in pixels (left, top, right, bottom; right and bottom
-                    exclusive, as prepare's --box), for every image
+                    exclusive, as prepare's --box), for every image; no detection
+  --detector D      ${
+  DETECTOR_KINDS.join(" | ")
+} (default ssd; tiny is faster and smaller, and misses more)
   --pairs FILE      a list of pairs: two paths per line, tab-separated (relative to the list),
                     and optionally a label (1/same/true or 0/different/false): then accuracy,
-                    AUC and the confusion counts of the list are printed too. A bad line or
-                    unreadable image is reported with its line number; the others are scored,
-                    and the exit code is 1 at the end.
+                    AUC and the confusion counts of the list are printed too. A bad line,
+                    unreadable image or photo without a face is reported with its line number;
+                    the others are scored, and the exit code is 1 at the end.
   --threshold T     decide at T instead of the experiment's validation-chosen threshold
   --format F        tsv | json (default tsv; the same field names in both)
   --out FILE        write the results there instead of standard output
@@ -61,6 +84,25 @@ function parseBox(text: string | undefined): PixelBox | undefined {
   return parts as PixelBox;
 }
 
+function parseFace(text: string | undefined): [number, number] {
+  if (text === undefined) return [1, 1];
+  const parts = text.split(",").map((p) => p.trim());
+  const n = parts.map(Number);
+  if (
+    (parts.length !== 1 && parts.length !== 2) ||
+    n.some((v, i) => !/^\d+$/.test(parts[i]) || v < 1)
+  ) {
+    throw new UserError(`--face: "${text}" is not N or N,M with N and M from 1 (largest first)`);
+  }
+  return [n[0], n[n.length - 1]];
+}
+
+/** A crop's file name for --save-crops: `[line_]side_name.png`. */
+function cropName(line: number, side: "a" | "b", path: string): string {
+  const name = basename(path).replace(/\.[^.]*$/, "").replace(/[^\w.-]+/g, "_");
+  return `${line > 0 ? `${String(line).padStart(4, "0")}_` : ""}${side}_${name}.png`;
+}
+
 await runTask("compare", async () => {
   const args = parseTaskArgs(Deno.args, {
     box: { type: "string" },
@@ -69,6 +111,10 @@ await runTask("compare", async () => {
     out: { type: "string" },
     threshold: { type: "string" },
     backend: { type: "string" },
+    "no-detect": { type: "boolean" },
+    face: { type: "string" },
+    "save-crops": { type: "string" },
+    detector: { type: "string" },
   });
   if (args.values.help) return console.log(HELP);
   const [nameArg, ...images] = args.positionals;
@@ -84,6 +130,15 @@ await runTask("compare", async () => {
   const out = pathOption(args, "out");
   if (out !== undefined) assertFilePath(out, "--out");
   const box = parseBox(stringOption(args, "box"));
+  const noDetect = Boolean(args.values["no-detect"]);
+  const faceOption = stringOption(args, "face");
+  if (faceOption !== undefined && (noDetect || box)) {
+    throw new UserError("--face picks among detected faces: not with --no-detect or --box");
+  }
+  const faceIndex = parseFace(faceOption);
+  const detectorKind = choiceOption(args, "detector", DETECTOR_KINDS) ?? "ssd";
+  const saveCrops = pathOption(args, "save-crops");
+  if (saveCrops !== undefined) assertNoFileAbove(join(saveCrops, "x.png"), "--save-crops");
   const thresholdText = stringOption(args, "threshold");
   const threshold = thresholdText === undefined ? undefined : Number(thresholdText);
   if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
@@ -110,6 +165,14 @@ await runTask("compare", async () => {
       `compare: warning: experiment "${name}" scored no better than chance on its validation pairs; its verdicts are guesses`,
     );
   }
+  const detect = !noDetect && !box;
+  const detector = detect ? await FaceDetector.open({ kind: detectorKind }) : undefined;
+  const canonical = canonicalLandmarksFor(comparer.imagesDir);
+  const faces = detector
+    ? `detected by ${detector.describe()}; aligned to the ${canonical.name} landmarks`
+    : box
+    ? `--box ${box.join(",")}`
+    : "the model's box of the centred square (--no-detect)";
   const decideAt = threshold ?? comparer.threshold;
   const header = {
     experiment: name,
@@ -117,9 +180,19 @@ await runTask("compare", async () => {
     threshold_source: threshold === undefined
       ? `${comparer.thresholdSource} of ${name}`
       : "--threshold",
+    faces,
   };
-  // Each pair is read on its own: an unreadable image fails that pair, not the list.
+  const readOptions: FaceImageOptions = {
+    box,
+    detector,
+    canonical: canonical.points,
+    inputSize: comparer.inputSize,
+  };
+  if (saveCrops !== undefined) await Deno.mkdir(saveCrops, { recursive: true });
+  // Each image is read on its own: an unreadable image, or one without a face, fails its pair,
+  // not the list.
   const results: PairResult[] = [];
+  const readings: (FaceReading | string)[][] = [];
   const scored: { index: number; faces: [Uint8Array, Uint8Array] }[] = [];
   for (const entry of lines) {
     const result: PairResult = {
@@ -129,22 +202,52 @@ await runTask("compare", async () => {
       label: entry.label ?? null,
       probability: null,
       same_person: null,
+      a_score: null,
+      a_region: null,
+      b_score: null,
+      b_region: null,
+      warnings: null,
       error: entry.error ?? null,
     };
     results.push(result);
+    readings.push([]);
     if (entry.error) continue;
-    try {
-      scored.push({
-        index: results.length - 1,
-        faces: [
-          await readFaceImage(entry.a!, comparer.prepare, { box }),
-          await readFaceImage(entry.b!, comparer.prepare, { box }),
-        ],
-      });
-    } catch (error) {
-      if (!list || !(error instanceof UserError)) throw error;
-      result.error = `${list}:${entry.line}: ${error.message}`;
+    const pair: (FaceReading | string)[] = [];
+    const warnings: string[] = [];
+    for (const [k, path] of [entry.a!, entry.b!].entries()) {
+      const side = k === 0 ? "a" : "b";
+      try {
+        const reading = await readFace(path, comparer.prepare, {
+          ...readOptions,
+          face: faceIndex[k],
+        });
+        pair.push(reading);
+        result[`${side}_score`] = reading.score;
+        result[`${side}_region`] = regionCell(reading.region);
+        warnings.push(...reading.warnings.map((w) => `${side}: ${w}`));
+        if (saveCrops !== undefined) {
+          const size = comparer.prepare.size;
+          await sharp(reading.face, { raw: { width: size, height: size, channels: 1 } })
+            .toColourspace("b-w")
+            .png()
+            .toFile(join(saveCrops, cropName(entry.line, side, path)));
+        }
+      } catch (error) {
+        if (!(error instanceof UserError)) throw error;
+        pair.push(error.message);
+      }
     }
+    readings[readings.length - 1] = pair;
+    if (warnings.length > 0) result.warnings = warnings.join("; ");
+    const failed = pair.filter((r): r is string => typeof r === "string");
+    if (failed.length > 0) {
+      result.error = (list ? failed.map((m) => `${list}:${entry.line}: ${m}`) : failed).join("; ");
+      continue;
+    }
+    scored.push({
+      index: results.length - 1,
+      faces: [(pair[0] as FaceReading).face, (pair[1] as FaceReading).face],
+    });
   }
   if (scored.length > 0) {
     const probabilities = await comparer.compare(scored.map((s) => s.faces));
@@ -155,11 +258,28 @@ await runTask("compare", async () => {
   }
   if (!list && stringOption(args, "out") === undefined && format === "tsv") {
     const r = results[0];
+    const pair = readings[0];
+    // Which region of each photo was read, then the verdict; a photo that could not be read
+    // (or shows no face) is a one-line error, and there is no verdict.
+    pair.forEach((reading, k) => {
+      const path = k === 0 ? r.a : r.b;
+      if (typeof reading === "string") return;
+      console.log(`${k === 0 ? "a" : "b"}: ${path}: ${describeReading(reading)}`);
+      for (const w of reading.warnings) {
+        console.error(`compare: warning: ${k === 0 ? "a" : "b"}: ${path}: ${w}`);
+      }
+    });
+    const failed = pair.filter((m): m is string => typeof m === "string");
+    if (failed.length > 0) {
+      for (const m of failed.slice(0, -1)) console.error(`compare: error: ${m}`);
+      throw new UserError(failed[failed.length - 1]);
+    }
     console.log(
       `${r.same_person ? "same person" : "different people"}: probability ${
         r.probability!.toFixed(4)
       }, threshold ${decideAt.toFixed(4)} (${header.threshold_source})`,
     );
+    if (saveCrops !== undefined) console.log(`crops written to ${saveCrops}`);
     return;
   }
   const summary = summarizeLabelled(results, decideAt);

@@ -33,15 +33,19 @@ export class FaceComparer {
   readonly flip: boolean;
   /** true when the model scored no better than chance on its validation pairs. */
   readonly nearChance: boolean;
+  /** The image folder the model's faces were prepared from (absent in older manifests). */
+  readonly imagesDir?: string;
   readonly #params: ModelParams;
 
   private constructor(
     params: ModelParams,
     prepare: PrepareParams,
     decision: { threshold: number; source: string; flip: boolean; nearChance: boolean },
+    imagesDir?: string,
   ) {
     this.#params = params;
     this.prepare = prepare;
+    this.imagesDir = imagesDir;
     this.threshold = decision.threshold;
     this.thresholdSource = decision.source;
     this.flip = decision.flip;
@@ -60,6 +64,9 @@ export class FaceComparer {
     const trainParams = trained.params;
     let params = await trained.loadWeights();
     const prepare = prepared.manifest.params as PrepareParams;
+    const imagesDir = typeof prepared.manifest.info?.imagesDir === "string"
+      ? prepared.manifest.info.imagesDir
+      : undefined;
     const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
     const metrics = test
       ? await readJsonIfExists<TestMetrics>(join(test.dir, TEST_FILES.metrics))
@@ -83,7 +90,7 @@ export class FaceComparer {
           : "validation set (test stage)",
         flip,
         nearChance: metrics.nearChance ?? false,
-      });
+      }, imagesDir);
     }
     // Not evaluated yet (or evaluated another way): choose the threshold on validation now.
     const split = trained.split;
@@ -109,7 +116,12 @@ export class FaceComparer {
         positives,
         labels.length - positives,
       ),
-    });
+    }, imagesDir);
+  }
+
+  /** The side of the model's input. */
+  get inputSize(): number {
+    return this.#params.model.inputSize;
   }
 
   /** The model's parameters (for export). */

@@ -1,7 +1,8 @@
 /**
  * `compare --pairs LIST`: reading a list of image pairs (optionally labelled), scoring every
- * pair it can, and writing the results as TSV or JSON with the same field names. A bad line or
- * an unreadable image is an error of that pair (with its line number), not of the batch.
+ * pair it can, and writing the results as TSV or JSON with the same field names (with each
+ * photo's detector score and the region read). A bad line, an unreadable image or a photo
+ * without a face is an error of that pair (with its line number), not of the batch.
  *
  * List format: one pair per line, tab-separated: `A<TAB>B[<TAB>LABEL]`, paths relative to the
  * list's folder; LABEL is `1`/`same`/`true` or `0`/`different`/`false`; empty lines and lines
@@ -44,9 +45,10 @@ export function parsePairList(text: string, path: string): PairLine[] {
     if ((fields.length !== 2 && fields.length !== 3) || !fields[0] || !fields[1]) {
       out.push({
         line,
-        error: `${path}:${line}: expected two tab-separated image paths and an optional label, found "${
-          raw.slice(0, 120)
-        }"`,
+        error:
+          `${path}:${line}: expected two tab-separated image paths and an optional label, found "${
+            raw.slice(0, 120)
+          }"`,
       });
       return;
     }
@@ -75,8 +77,35 @@ export interface PairResult {
   label: 0 | 1 | null;
   probability: number | null;
   same_person: boolean | null;
+  /** Detector scores of the faces used (null without detection or when unread). */
+  a_score: number | null;
+  b_score: number | null;
+  /**
+   * The regions read, as `x,y,width,height,rotation`: the crop's centre and size in the photo's
+   * pixels and its rotation in degrees (null when unread).
+   */
+  a_region: string | null;
+  b_region: string | null;
+  /** Warnings about the pair's images (several faces, a small face), "; "-separated. */
+  warnings: string | null;
   error: string | null;
 }
+
+/** The columns of the TSV output, in order: {@linkcode PairResult}'s fields. */
+export const RESULT_COLUMNS = [
+  "line",
+  "a",
+  "b",
+  "label",
+  "probability",
+  "same_person",
+  "a_score",
+  "a_region",
+  "b_score",
+  "b_region",
+  "warnings",
+  "error",
+] as const;
 
 /** Accuracy, AUC and confusion counts of the labelled pairs that were scored. */
 export interface LabelledSummary {
@@ -117,6 +146,8 @@ export interface ResultsHeader {
   experiment: string;
   threshold: number;
   threshold_source: string;
+  /** How the faces were found: the detector and the alignment, or the fixed box. */
+  faces: string;
 }
 
 /** The results as TSV (a `#` line with the header's facts, then named columns) or JSON. */
@@ -129,15 +160,16 @@ export function formatResults(
   if (format === "json") {
     return JSON.stringify({ ...header, results, summary: summary ?? null }, null, 2) + "\n";
   }
-  const columns = ["line", "a", "b", "label", "probability", "same_person", "error"] as const;
+  const columns = RESULT_COLUMNS;
   const cell = (r: PairResult, c: typeof columns[number]) => {
     const v = r[c];
-    if (v === null) return "";
+    if (v === null || v === undefined) return "";
     if (c === "probability") return (v as number).toFixed(6);
+    if (c === "a_score" || c === "b_score") return (v as number).toFixed(4);
     return String(v).replace(/[\t\n]/g, " ");
   };
   return [
-    `# experiment ${header.experiment}\tthreshold ${header.threshold}\t(${header.threshold_source})`,
+    `# experiment ${header.experiment}\tthreshold ${header.threshold}\t(${header.threshold_source})\tfaces: ${header.faces}`,
     columns.join("\t"),
     ...results.map((r) => columns.map((c) => cell(r, c)).join("\t")),
   ].join("\n") + "\n";
@@ -147,5 +179,7 @@ export function formatResults(
 export function describeSummary(s: LabelledSummary): string {
   return `${s.pairs} labelled pairs: accuracy ${(100 * s.accuracy).toFixed(2)}% at threshold ${
     s.threshold.toFixed(4)
-  }, AUC ${s.auc === null ? "n/a (one class only)" : s.auc.toFixed(4)}; TP ${s.tp}, FP ${s.fp}, TN ${s.tn}, FN ${s.fn}`;
+  }, AUC ${
+    s.auc === null ? "n/a (one class only)" : s.auc.toFixed(4)
+  }; TP ${s.tp}, FP ${s.fp}, TN ${s.tn}, FN ${s.fn}`;
 }
