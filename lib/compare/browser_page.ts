@@ -62,7 +62,7 @@ canvas{width:128px;height:128px;image-rendering:pixelated;border:1px solid #ccc;
 <div class="pick"><label>Second photo <input type="file" id="fileB" accept="image/*"></label><canvas id="faceB" width="${pre.faceSize}" height="${pre.faceSize}"></canvas></div>
 <div id="result" data-state="waiting">Pick two photos.</div>
 <p class="note">Pick two photos, or drop them on the page. <code>compare.html?a=URL&amp;b=URL</code> compares two images at once when the page is served over HTTP (a page opened from disk cannot read other files' pixels).</p>
-<p class="note">Photos are cropped as LFW images are: the LFWcrop box (${
+<p class="note">Photos are cropped as LFW images are: the model's crop box (${
     pre.box.join(", ")
   } in a ${pre.frame}x${pre.frame} frame) scaled
 to the photo's largest centred square, so faces centred and filling about a third of the frame work best.</p>
