@@ -22,7 +22,7 @@
 import type { ProgressFactory } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { FaceBox } from "../config/defaults.ts";
-import { JointBayesianScore } from "./custom_layers.ts";
+import { JointBayesianScore } from "./joint_bayesian.ts";
 import { jointBayesianLogits } from "./joint_bayesian.ts";
 import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./scaled_cosine.ts";
 import type { LayersPart, SiameseModel } from "./siamese_model.ts";

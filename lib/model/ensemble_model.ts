@@ -21,7 +21,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../util/errors.ts";
-import { ColumnSlice, WeightedLogitSum, WeightedUnitConcat } from "./custom_layers.ts";
+import { ColumnSlice, WeightedLogitSum, WeightedUnitConcat } from "./basic_layers.ts";
 import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./scaled_cosine.ts";
 import {
   comparesByCosine,

@@ -18,9 +18,13 @@
  */
 import { FACE_BOXES, type FaceBox } from "../config/defaults.ts";
 import { fitFisherEncoder } from "../train/fit_fisher_encoder.ts";
-import { FisherVectors } from "./custom_layers.ts";
 import { descriptorModel } from "./descriptor_model.ts";
-import { type DenseSiftOptions, fisherVectors, fisherVectorSize } from "./fisher_vectors.ts";
+import {
+  type DenseSiftOptions,
+  FisherVectors,
+  fisherVectors,
+  fisherVectorSize,
+} from "./fisher_vectors.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
 /** PCA components of the SIFT descriptors (x and y are added to them). */

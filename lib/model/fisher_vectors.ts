@@ -319,3 +319,67 @@ export function fisherVectors(
     ) as tf.Tensor2D;
   });
 }
+
+/**
+ * Fisher vectors of dense SIFT of [batch, size, size, 1] faces (`fisher_vectors.ts`); its
+ * weights are the fitted encoder: SIFT mean [128] and PCA basis [128, components], the
+ * Gaussians' means and variances [gaussians, components + 2] and weights [gaussians].
+ */
+export class FisherVectors extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "FisherVectors";
+  readonly cell: number;
+  readonly step: number;
+  readonly scales: number[];
+  readonly components: number;
+  readonly gaussians: number;
+  encoder: tf.LayerVariable[] = [];
+
+  constructor(
+    config: {
+      cell: number;
+      step: number;
+      scales: number[];
+      components: number;
+      gaussians: number;
+      name?: string;
+    },
+  ) {
+    super(config);
+    this.cell = config.cell;
+    this.step = config.step;
+    this.scales = config.scales;
+    this.components = config.components;
+    this.gaussians = config.gaussians;
+  }
+
+  override build(): void {
+    const k = this.components, g = this.gaussians;
+    const shapes: [string, number[]][] = [
+      ["sift_mean", [128]],
+      ["sift_basis", [128, k]],
+      ["means", [g, k + 2]],
+      ["variances", [g, k + 2]],
+      ["weights", [g]],
+    ];
+    this.encoder = shapes.map(([name, shape]) =>
+      this.addWeight(name, shape, "float32", tf.initializers.ones())
+    );
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    return [inputShape[0], 2 * this.gaussians * (this.components + 2)];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    const [siftMean, siftBasis, means, variances, weights] = this.encoder.map((v) => v.read());
+    return fisherVectors(x, { siftMean, siftBasis, means, variances, weights }, this);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const { cell, step, scales, components, gaussians } = this;
+    return { ...super.getConfig(), cell, step, scales, components, gaussians };
+  }
+}

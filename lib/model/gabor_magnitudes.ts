@@ -145,3 +145,38 @@ export function gaborMagnitudes(images: tf.Tensor4D, options: GaborOptions): tf.
     return tf.sqrt(tf.div(features, tf.add(tf.mean(features, 1, true), 1e-9))) as tf.Tensor2D;
   });
 }
+
+/** Gabor magnitude features of [batch, size, size, 1] faces (`gabor_magnitudes.ts`). */
+export class GaborMagnitudes extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "GaborMagnitudes";
+  readonly scales: number;
+  readonly orientations: number;
+  readonly stride: number;
+  readonly pool: number;
+
+  constructor(
+    config: { scales: number; orientations: number; stride: number; pool: number; name?: string },
+  ) {
+    super(config);
+    this.scales = config.scales;
+    this.orientations = config.orientations;
+    this.stride = config.stride;
+    this.pool = config.pool;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    const cells = Math.floor(Math.floor((inputShape[1] as number) / this.stride) / this.pool);
+    return [inputShape[0], this.scales * this.orientations * cells * cells];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return gaborMagnitudes(x, this);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const { scales, orientations, stride, pool } = this;
+    return { ...super.getConfig(), scales, orientations, stride, pool };
+  }
+}

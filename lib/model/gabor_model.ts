@@ -14,7 +14,7 @@
  * @module
  */
 import { FACE_BOXES } from "../config/defaults.ts";
-import { GaborMagnitudes } from "./custom_layers.ts";
+import { GaborMagnitudes } from "./gabor_magnitudes.ts";
 import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
 import { gaborFeatureSize, gaborMagnitudes, type GaborOptions } from "./gabor_magnitudes.ts";
 import type { SiameseModel } from "./siamese_model.ts";

@@ -50,3 +50,36 @@ export function jointBayesianLogits(
     return tf.add(tf.mul(r, 0.5), m.bias) as tf.Tensor2D;
   });
 }
+
+/**
+ * Joint Bayesian same-person logits [batch, 1] of two [batch, d] embeddings
+ * ({@linkcode jointBayesianLogits}); its weights are A and G [d, d] and the bias [1].
+ */
+export class JointBayesianScore extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "JointBayesianScore";
+  a: tf.LayerVariable | null = null;
+  g: tf.LayerVariable | null = null;
+  bias: tf.LayerVariable | null = null;
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const d = (inputShape as tf.Shape[])[0][1] as number;
+    this.a = this.addWeight("a", [d, d], "float32", tf.initializers.zeros());
+    this.g = this.addWeight("g", [d, d], "float32", tf.initializers.zeros());
+    this.bias = this.addWeight("bias", [1], "float32", tf.initializers.zeros());
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return [(inputShape as tf.Shape[])[0][0], 1];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [left, right] = inputs as tf.Tensor2D[];
+    return jointBayesianLogits(left, right, {
+      a: this.a!.read(),
+      g: this.g!.read(),
+      bias: this.bias!.read(),
+    });
+  }
+}

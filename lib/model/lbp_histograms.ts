@@ -139,3 +139,39 @@ export function lbpHistograms(
     return (parts.length === 1 ? parts[0] : tf.concat(parts, 1)) as tf.Tensor2D;
   });
 }
+
+/** Uniform LBP histograms of [batch, size, size, 1] faces (see `lbp_histograms.ts`). */
+export class LbpHistograms extends tf.layers.Layer {
+  /** The name under which the layer is serialised. */
+  static className = "LbpHistograms";
+  readonly radii: number[];
+  readonly cell: number;
+  /** Scales of the faces (1: as they are; 2: 2x2 blocks averaged); [1] when not given. */
+  readonly scales: number[];
+
+  constructor(config: { radii: number[]; cell: number; scales?: number[]; name?: string }) {
+    super(config);
+    this.radii = config.radii;
+    this.cell = config.cell;
+    this.scales = config.scales ?? [1];
+  }
+
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    const size = inputShape[1] as number;
+    let features = 0;
+    for (const s of this.scales) {
+      const side = Math.floor(size / s);
+      for (const r of this.radii) features += Math.floor((side - 2 * r) / this.cell) ** 2 * 59;
+    }
+    return [inputShape[0], features];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    return multiScaleLbpHistograms(x, this.scales, this.radii, this.cell);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), radii: this.radii, cell: this.cell, scales: this.scales };
+  }
+}

@@ -12,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { FACE_BOXES } from "../config/defaults.ts";
-import { LbpHistograms } from "./custom_layers.ts";
+import { LbpHistograms } from "./lbp_histograms.ts";
 import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
 import { multiScaleLbpFeatureSize, multiScaleLbpHistograms } from "./lbp_histograms.ts";
 import type { SiameseModel } from "./siamese_model.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { L2Normalize } from "./custom_layers.ts";
+import { L2Normalize } from "./basic_layers.ts";
 import { unitVectors } from "./unit_vectors.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { LayersPart } from "./siamese_model.ts";
-import { ScaledCosine } from "./custom_layers.ts";
+import { ScaledCosine } from "./basic_layers.ts";
 
 /**
  * Verification logit = this x cosine similarity. Any positive factor ranks pairs the same; 10

@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { convLeakyRelu } from "./conv_leaky_relu.ts";
 import type { ForwardContext, LayersPart, ParamSpec, SiameseModel } from "./siamese_model.ts";
-import { AbsDifference } from "./custom_layers.ts";
+import { AbsDifference } from "./basic_layers.ts";
 
 /** Leaky ReLU slope. */
 export const ALPHA = 0.33;

@@ -217,6 +217,17 @@ Deno.test("(b) an edit of the Fisher vector model stales only the experiments th
   }
 });
 
+Deno.test("(b) an edit of the Fisher vectors themselves (or their layer) stales only Fisher experiments", () => {
+  const edit = { "lib/model/fisher_vectors.ts": append("export const EDITED = 1;") };
+  for (const name of ["train", "test"] as const) {
+    assert.equal(stales(name, FISHER, edit), true, name);
+    assert.equal(stales(name, getModel("fisher_jb"), edit), true, name);
+    assert.equal(stales(name, SEED, edit), false, name);
+    assert.equal(stales(name, getModel("seed64_cosface"), edit), false, name);
+    assert.equal(stales(name, getModel("lbp_jb"), edit), false, name);
+  }
+});
+
 Deno.test("(c) an edit of the CNN stales only the experiments that run it", () => {
   const edit = { "lib/model/seed_model.ts": append("export const EDITED = 1;") };
   for (const name of ["train", "test"] as const) {
