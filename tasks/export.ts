@@ -16,12 +16,46 @@ import {
 import { assertNoFileAbove } from "../lib/util/cli.ts";
 import { join } from "node:path";
 import { UserError } from "../lib/util/errors.ts";
+import * as customLayers from "../lib/model/custom_layers.ts";
+
+/** The custom layers' names, from the one list a loader registers (custom_layers.ts). */
+const CUSTOM_LAYER_NAMES: string[] = Object.values(customLayers)
+  .filter((v): v is { className: string } & typeof v =>
+    typeof v === "function" && typeof (v as { className?: unknown }).className === "string"
+  )
+  .map((v) => v.className)
+  .sort();
+
+/** `words` joined by ", " in lines of at most 92 characters, each indented by `indent`. */
+function wrapList(words: string[], indent: number): string {
+  const pad = " ".repeat(indent);
+  const lines: string[] = [];
+  let line = "";
+  for (const [i, word] of words.entries()) {
+    const item = i < words.length - 1 ? `${word},` : word;
+    if (line && indent + line.length + 1 + item.length > 92) {
+      lines.push(pad + line);
+      line = item;
+    } else line = line ? `${line} ${item}` : item;
+  }
+  return [...lines, pad + line].join("\n");
+}
 
 const HELP = `Usage: deno task export NAME OUT_DIR
-Writes OUT_DIR/model.json and weights.bin (TensorFlow.js layers format, any model; the custom
-layers "AbsDifference" (|a - b|) and "ScaledCosine" are registered by a loader),
-OUT_DIR/preprocessing.json (face size, input size, crop box, pixel scale, threshold) and
-OUT_DIR/compare.html.
+Writes experiment NAME's model, for use outside this project, into OUT_DIR:
+  model.json, weights.bin  the model in TensorFlow.js layers format (any model; it scores faces
+                     as they are, without mirror averaging, at a threshold chosen so)
+  face_comparer.js   the ES module that loads it (plain tf.loadLayersModel fails on the
+                     model's custom layers) and prepares faces as the project does:
+                     loadComparer(tf, "model.json"), then probability(imageA, imageB) on
+                     decoded pixels; it registers the custom layers a model may hold:
+${wrapList(CUSTOM_LAYER_NAMES, 21)}
+  preprocessing.json every step of the face preprocessing in numbers (frame, crop box, face and
+                     input sizes, luma weights, pixel scale) and the threshold
+  compare.html       a standalone page comparing two photos in the browser, offline
+                     (TensorFlow.js and the model inlined): 5-10 MB for the networks and the
+                     LBP and Gabor models, 20 MB for fisher_jb and fisher100_jb, 38 MB for
+                     fisher100_512_jb
   --backend B   ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})
   --force       replace an earlier export in OUT_DIR`;
 

@@ -14,7 +14,8 @@ import { parseTaskArgs, runTask } from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
 
 const HELP = `Usage: deno task prepare [options]
-Cuts the LFWcrop box out of every image, resizes it and stores one compact array.
+Cuts the crop box (--box; LFWcrop's by default) out of every image, resizes it and stores one
+compact array.
 ${PREPARE_HELP}
   --force          rebuild even if cached`;
 

@@ -33,7 +33,8 @@ Writes one self-contained HTML page (default: all experiments).
   --published-roc DIR   published View 2 ROC curves (default: $FACE_COMPARER_LFW/published-roc)
   --published           draw the published curves for every experiment, not only View 2 ones
   --with-compare-pages  also write each experiment's browser comparison page beside the report
-                        (about 10 MB each; \`deno task export NAME DIR\` writes one on its own)`;
+                        (5-10 MB each, 20-38 MB for the Fisher vector models;
+                        \`deno task export NAME DIR\` writes one on its own)`;
 
 await runTask("report", async () => {
   const args = parseTaskArgs(Deno.args, {
@@ -84,7 +85,7 @@ await runTask("report", async () => {
     );
   const published = wantsPublished ? await loadPublishedRocs(publishedDir) : undefined;
   // With --with-compare-pages, each trained experiment gets its standalone comparison page
-  // (about 10 MB each: TensorFlow.js and the model inlined) beside the report.
+  // (5-38 MB each: TensorFlow.js and the model inlined) beside the report.
   const comparePages: Record<string, string> = {};
   for (const e of args.values["with-compare-pages"] ? experiments : []) {
     if (e.record.kind === "ten-fold" || !(e as ExperimentData).train) continue;

@@ -25,7 +25,10 @@ import type { Artifact } from "../lib/pipeline/artifact_store.ts";
 import * as tf from "@tensorflow/tfjs";
 
 const HELP = `Usage: deno task test NAME [options]
-Evaluates experiment NAME on its training sample, validation and test pairs.
+Evaluates experiment NAME on its training sample, validation and test pairs. A ten-fold
+experiment (trained with --protocol lfw-view2 and no --fold) is evaluated as LFW's View 2
+benchmark: each fold model NAME_foldK on its own test fold, at the threshold chosen on its
+validation people; the headline is the mean accuracy +- standard error over the ten folds.
   --tta N               test-time augmentation: mean of N augmented predictions (default ${TEST_DEFAULTS.tta})
   --train-eval-pairs N  training pairs to evaluate (default ${TEST_DEFAULTS.trainEvalPairs})
   --gallery N           most confident errors per gallery (default ${TEST_DEFAULTS.galleryPairs})

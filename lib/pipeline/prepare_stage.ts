@@ -73,5 +73,5 @@ export async function ensurePrepared(
 function describeSource(kind: string): string {
   return kind === "lfwcrop-pgm"
     ? "LFWcrop PGM faces (already cropped)"
-    : "LFW per-person JPEG folders (LFWcrop box scaled to each image's size)";
+    : "LFW per-person JPEG folders (the crop box scaled to each image's size)";
 }
