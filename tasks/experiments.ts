@@ -79,8 +79,7 @@ await runTask("experiments", async () => {
   if (command === "rm") {
     if (rest.length !== 1) throw new UserError("usage: deno task experiments rm NAME");
     const name = validateExperimentName(rest[0]);
-    const record = await index.require(name);
-    await index.remove(name);
+    const record = await index.remove(name);
     console.log(
       `experiments: forgot "${name}"${
         record.kind === "ten-fold" ? " (its fold experiments stay listed)" : ""

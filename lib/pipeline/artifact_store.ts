@@ -17,6 +17,7 @@ import { checkInputs, declarationOf, isStageCode, type StageCode } from "./stage
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { toolVersions } from "./tool_versions.ts";
 import { type CodeFingerprint, codeFingerprint, gitState } from "./code_fingerprint.ts";
+import { acquireLock, lockHolder } from "../util/file_lock.ts";
 
 /** What identifies a stage run. */
 export interface StageSpec {
@@ -99,6 +100,12 @@ export interface EnsureOptions {
    * resume (training). Otherwise each attempt starts in a fresh temporary folder.
    */
   resumable?: boolean;
+  /**
+   * Runs once this process holds the artifact's lock, before the build (not when the artifact
+   * is cached): what records the build is written here, so a build refused by the lock (another
+   * process builds the artifact) writes nothing.
+   */
+  started?: () => Promise<void>;
 }
 
 /** The result of {@linkcode ArtifactStore.ensure}. */
@@ -164,13 +171,8 @@ export class ArtifactStore {
   }
 
   /** The process building an artifact right now (a live lock holder), or undefined. */
-  async builder(stage: string, key: string): Promise<{ pid: number; since: string } | undefined> {
-    try {
-      const holder = JSON.parse(await Deno.readTextFile(join(this.root, stage, `${key}.lock`)));
-      return typeof holder.pid === "number" && processAlive(holder.pid) ? holder : undefined;
-    } catch {
-      return undefined;
-    }
+  builder(stage: string, key: string): Promise<{ pid: number; since: string } | undefined> {
+    return lockHolder(join(this.root, stage, `${key}.lock`));
   }
 
   /** The persistent work folder of a resumable stage run. */
@@ -270,8 +272,15 @@ export class ArtifactStore {
     }
     log(`${spec.stage}: running (${short})`);
     await Deno.mkdir(stageDir, { recursive: true });
-    const lock = await acquireLock(join(stageDir, `${key}.lock`), spec.stage, this.#warn);
+    const lockPath = join(stageDir, `${key}.lock`);
+    const lock = await acquireLock(lockPath, {
+      busy: (holder) =>
+        `${spec.stage}: this artifact is being built by process ${holder.pid} (since ${holder.since}); ` +
+        `wait for it to finish or stop it (lock ${lockPath})`,
+      warn: this.#warn,
+    });
     try {
+      await options.started?.();
       return await this.#build(spec, key, produce, { ...options, salvage });
     } finally {
       await lock.release();
@@ -362,51 +371,6 @@ async function removeStaleTemporaries(dir: string): Promise<void> {
       await Deno.remove(join(dir, entry.name));
     }
   }
-}
-
-/** Whether a process with this id runs on this machine (unknown platforms: assume it does). */
-function processAlive(pid: number): boolean {
-  if (Deno.build.os !== "linux") return true;
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Takes the lock file of an artifact build (one writer per artifact): it holds the owner's
- * process id. A lock whose process is gone is stale and taken over with a warning; a live one is
- * a UserError saying who holds it.
- */
-async function acquireLock(
-  path: string,
-  stage: string,
-  warn: (line: string) => void,
-): Promise<{ release(): Promise<void> }> {
-  const mine = JSON.stringify({ pid: Deno.pid, since: new Date().toISOString() });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await Deno.writeTextFile(path, mine, { createNew: true });
-      return { release: () => Deno.remove(path).catch(() => {}) };
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
-    }
-    let holder: { pid?: number; since?: string } = {};
-    try {
-      holder = JSON.parse(await Deno.readTextFile(path));
-    } catch { /* half-written or vanished: treat as stale */ }
-    if (holder.pid !== undefined && holder.pid !== Deno.pid && processAlive(holder.pid)) {
-      throw new UserError(
-        `${stage}: this artifact is being built by process ${holder.pid} (since ${holder.since}); ` +
-          `wait for it to finish or stop it (lock ${path})`,
-      );
-    }
-    warn(`warning: removing the stale lock ${path} of process ${holder.pid ?? "?"}`);
-    await Deno.remove(path).catch(() => {});
-  }
-  throw new UserError(`${stage}: could not take the lock ${path}`);
 }
 
 /** Removes the entries of `dir` whose names match (a missing `dir` has none). */

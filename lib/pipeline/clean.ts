@@ -2,7 +2,9 @@
  * Garbage collection of the artifact store (like `dvc gc`): what no experiment refers to.
  * Kept: every artifact an experiment record names (prepare, split, train, test, and the ten-fold
  * evaluation), the artifacts those were built from (manifest inputs, e.g. `--load` weights), the
- * unfinished training folder of a recorded run, and anything a live process is building.
+ * unfinished training folder of a recorded run, and anything a live process is building. An
+ * unfinished run no record names that was written after the newest record (work a record may have
+ * lost) is listed as such and removed only when asked for by name of its kind (`--unfinished`).
  * @module
  */
 import { join } from "node:path";
@@ -21,6 +23,38 @@ export interface Garbage {
   bytes: number;
   /** Why it can go. */
   why: string;
+  /**
+   * An unfinished run no record names, written after the newest record: removed only when the
+   * user asks for unfinished runs too.
+   */
+  ask?: boolean;
+}
+
+/** The newest modification time (ms) of a file or of any file under a folder. */
+async function newestWrite(path: string): Promise<number> {
+  const info = await Deno.lstat(path);
+  let newest = info.mtime?.getTime() ?? 0;
+  if (info.isDirectory) {
+    for await (const entry of Deno.readDir(path)) {
+      newest = Math.max(newest, await newestWrite(join(path, entry.name)));
+    }
+  }
+  return newest;
+}
+
+/** When the newest experiment record was written (0 when there is none). */
+async function newestRecordWrite(store: ArtifactStore): Promise<number> {
+  let newest = 0;
+  try {
+    for await (const entry of Deno.readDir(join(store.root, "experiments"))) {
+      if (!entry.isFile || !entry.name.endsWith(".json")) continue;
+      const info = await Deno.lstat(join(store.root, "experiments", entry.name));
+      newest = Math.max(newest, info.mtime?.getTime() ?? 0);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return newest;
 }
 
 async function sizeOf(path: string): Promise<number> {
@@ -78,6 +112,7 @@ async function referencedKeys(store: ArtifactStore): Promise<Set<string>> {
 /** What `clean` would remove (nothing is changed). */
 export async function findGarbage(store: ArtifactStore): Promise<Garbage[]> {
   const keys = await referencedKeys(store);
+  const recordsWritten = await newestRecordWrite(store);
   const out: Garbage[] = [];
   for (const stage of STORE_STAGES) {
     const dir = join(store.root, stage);
@@ -101,13 +136,16 @@ export async function findGarbage(store: ArtifactStore): Promise<Garbage[]> {
           ? "unfinished training no experiment refers to"
           : "no experiment refers to it";
       }
-      if (why) {
-        out.push({
-          path: join(stage, entry.name),
-          bytes: await sizeOf(join(dir, entry.name)),
-          why,
-        });
-      }
+      if (!why) continue;
+      const path = join(dir, entry.name);
+      const ask = !used && entry.name.endsWith(".partial") &&
+        await newestWrite(path) > recordsWritten;
+      out.push({
+        path: join(stage, entry.name),
+        bytes: await sizeOf(path),
+        why: ask ? `${why}, trained after the newest record was written` : why,
+        ...(ask ? { ask } : {}),
+      });
     }
   }
   return out;

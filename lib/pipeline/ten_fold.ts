@@ -39,6 +39,7 @@ import { sameContent } from "./same_outputs.ts";
 import { checkProjection } from "./test_projection.ts";
 import { scoreFold, scoreFoldInWorker } from "./fold_scores.ts";
 import { mapLimit } from "../util/concurrency.ts";
+import { canonicalJson } from "../util/hash.ts";
 
 /** Number of View 2 folds. */
 export const FOLDS = 10;
@@ -90,7 +91,34 @@ export async function trainTenFold(
     },
     ...(options.command ? { command: options.command } : {}),
   };
-  await index.put(record);
+  /**
+   * Writes the ten-fold record from the newest one (its evaluation's key kept), once: before the
+   * first fold writes its own (so a run refused by a fold's lock writes nothing).
+   */
+  let written = false;
+  const writeRecord = async (status: TenFoldRecord["status"]) => {
+    await index.update(options.name, (current) => {
+      if (current && current.kind !== "ten-fold") {
+        throw new UserError(
+          `"${options.name}" is a single-fold experiment; choose another name for the ten-fold run`,
+        );
+      }
+      return {
+        ...record,
+        createdAt: current?.createdAt ?? record.createdAt,
+        status,
+        updatedAt: new Date().toISOString(),
+        // The evaluation stays with the same ten folds' options (its key names their models).
+        ...(current?.testKey && canonicalJson(current.options) === canonicalJson(record.options)
+          ? { testKey: current.testKey }
+          : {}),
+      };
+    });
+    written = true;
+  };
+  const recording = async () => {
+    if (!written) await writeRecord("training");
+  };
   const started = performance.now();
   const outcomes: TrainOutcome[] = [];
   for (let k = 1; k <= FOLDS; k++) {
@@ -112,17 +140,19 @@ export async function trainTenFold(
       timeBudgetSeconds: budget,
       // Folds are models of their own: a finished one survives later code changes.
       keepFinished: true,
+      recording,
     });
     outcomes.push(outcome);
     if (!outcome.artifact) break;
   }
   const complete = outcomes.filter((o) => o.artifact).length;
-  if (complete === FOLDS) {
-    record.status = "complete";
-    record.updatedAt = new Date().toISOString();
-    await index.put(record);
-  }
-  return { record, complete, outcomes };
+  if (complete === FOLDS) await writeRecord("complete");
+  else await recording();
+  return {
+    record: { ...record, status: complete === FOLDS ? "complete" : "training" },
+    complete,
+    outcomes,
+  };
 }
 
 /** One fold's result. */
@@ -431,6 +461,13 @@ export async function testTenFold(
     },
     { force: options.force },
   );
-  if (record.testKey !== artifact.key) await index.put({ ...record, testKey: artifact.key });
+  // The newest record gets the evaluation (never a copy taken before it ran).
+  await index.update(
+    options.name,
+    (current) =>
+      current?.kind === "ten-fold" && current.testKey !== artifact.key
+        ? { ...current, testKey: artifact.key }
+        : undefined,
+  );
   return artifact;
 }

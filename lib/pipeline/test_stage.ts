@@ -263,11 +263,15 @@ export async function testExperiment(
     },
     { force: options.force },
   );
-  if (record.keys.test !== artifact.key) {
-    await new ExperimentIndex(store.root).put({
-      ...record,
-      keys: { ...record.keys, test: artifact.key },
-    });
-  }
+  // The newest record of the run that was tested gets the result (a training that goes on
+  // meanwhile keeps it; a run renamed or replaced meanwhile gets it under its new name).
+  await new ExperimentIndex(store.root).updateRun(
+    options.name,
+    record.keys.train,
+    (current) =>
+      current.keys.test === artifact.key
+        ? undefined
+        : { ...current, keys: { ...current.keys, test: artifact.key } },
+  );
   return artifact;
 }

@@ -65,6 +65,11 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** The command that asked for this training, recorded with the experiment. */
   command?: string;
+  /**
+   * Runs before this run first writes its record (when training, once its lock is held: a run
+   * refused by the lock writes nothing); a ten-fold run writes its own record here.
+   */
+  recording?: () => Promise<void>;
 }
 
 /** What {@linkcode trainExperiment} did. */
@@ -285,27 +290,56 @@ export async function trainExperiment(
           `it stays usable as it is (test, compare, export); use --force to train it again with this code, or another name`,
     );
   }
-  if (existing && existing.keys.train !== key && (options.force || restart)) {
-    // The earlier run keeps its artifacts and a record under another name, so --force never
-    // loses a trained model: `deno task experiments mv` brings the name back.
-    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 13);
-    const kept = `${options.name}_before_${stamp}`.slice(0, 100);
-    await index.put({ ...existing, name: kept });
-    log(
-      `train: the earlier "${options.name}" (${
-        differences(existing.options, described).join(", ") || "other inputs"
-      }) is kept as "${kept}"; \`deno task experiments mv ${kept} ${options.name}\` restores it`,
-    );
-  }
+  const replacing = existing !== undefined && existing.keys.train !== key &&
+    (options.force === true || restart);
   const now = new Date().toISOString();
   const record: ExperimentRecord = {
     name: options.name,
-    createdAt: existing && existing.keys.train === key ? existing.createdAt : now,
+    createdAt: now,
     updatedAt: now,
     status: "training",
     keys: { prepare: prepared.key, split: split.key, train: key },
     options: described,
     ...(options.command ? { command: options.command } : {}),
+  };
+  let written = false;
+  /**
+   * Writes this run's record from the newest one (never from `existing`, a copy taken at the
+   * start): the run it replaces keeps a record under another name, so --force never loses a
+   * trained model (`deno task experiments mv` brings the name back), and what other commands
+   * wrote meanwhile for this very run (a test) is kept.
+   */
+  const writeRecord = async (status: ExperimentRecord["status"]) => {
+    await options.recording?.();
+    await index.update(options.name, async (current) => {
+      if (current?.kind === "ten-fold") {
+        throw new UserError(`"${options.name}" became a ten-fold experiment meanwhile`);
+      }
+      const same = current?.keys.train === key;
+      if (current && !same && current.keys.train !== existing?.keys.train && !options.force) {
+        throw new UserError(
+          `experiment "${options.name}" was changed by another command while this one started (it names train ${
+            current.keys.train.slice(0, 12)
+          } now); rerun the command to see what it would do now`,
+        );
+      }
+      if (current && !same && (replacing || options.force)) {
+        const kept = await keepRecord(index, current);
+        log(
+          `train: the earlier "${options.name}" (${
+            differences(current.options, described).join(", ") || "other inputs"
+          }) is kept as "${kept}"; \`deno task experiments mv ${kept} ${options.name}\` restores it`,
+        );
+      }
+      if (same && status === "complete" && current.status === "complete") return undefined;
+      return {
+        ...record,
+        status,
+        createdAt: same ? current.createdAt : record.createdAt,
+        keys: { ...record.keys, ...(same && current.keys.test ? { test: current.keys.test } : {}) },
+      };
+    }, { replaceDamaged: options.force });
+    written = true;
   };
   // A damaged artifact is not an error here: this is the stage that repairs it (ensure keeps
   // its intact checkpoint, so only the damaged files are rewritten).
@@ -313,16 +347,14 @@ export async function trainExperiment(
   const cachedArtifact = inspected?.state === "ok" ? inspected.artifact : undefined;
   if (cachedArtifact) {
     log(`train: cached (${key.slice(0, 12)})`);
-    record.status = "complete";
-    if (existing?.status !== "complete" || existing.keys.train !== key) await index.put(record);
+    await writeRecord("complete");
     return {
       artifact: cachedArtifact,
       epochsDone: options.params.epochs,
-      record: existing?.keys.train === key ? existing : record,
+      record: await newestRecord(index, options.name, record),
       cached: true,
     };
   }
-  await index.put(record);
 
   let epochsDone = 0;
   let threads = 1;
@@ -412,17 +444,70 @@ export async function trainExperiment(
           os: `${Deno.build.os}-${Deno.build.arch}`,
         },
       };
-    }, { resumable: true, force: options.force });
-    record.status = "complete";
-    record.updatedAt = new Date().toISOString();
-    await index.put(record);
-    return { artifact, epochsDone, record, cached: false };
+    }, { resumable: true, force: options.force, started: () => writeRecord("training") });
+    if (!written) await writeRecord("complete"); // finished by another process meanwhile
+    // The newest record of this run, wherever it is now: renamed, kept under another name by a
+    // later --force, or forgotten (`experiments rm`) while it trained.
+    const updatedAt = new Date().toISOString();
+    const named = await index.updateRun(
+      options.name,
+      key,
+      (current) => ({ ...current, status: "complete", updatedAt }),
+    );
+    if (!named.includes(options.name)) {
+      log(
+        named.length > 0
+          ? `train: "${options.name}" names another run now; this one is recorded as ${
+            named.map((n) => `"${n}"`).join(", ")
+          }`
+          : `train: no experiment names this run any more (it was renamed or forgotten while it trained); its model stays in the store (${
+            key.slice(0, 12)
+          }) until \`deno task clean --yes\``,
+      );
+    }
+    return {
+      artifact,
+      epochsDone,
+      record: { ...record, status: "complete", updatedAt },
+      cached: false,
+    };
   } catch (error) {
     if (error instanceof TrainingPaused && !complete) {
       return { partialDir, epochsDone: error.epochsDone, record, cached: false };
     }
     throw error;
   }
+}
+
+/**
+ * Writes a copy of `record` under a free name `<name>_before_<time>` (a suffix _2, _3... when
+ * taken) and returns that name.
+ */
+async function keepRecord(index: ExperimentIndex, record: ExperimentRecord): Promise<string> {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 13);
+  for (let n = 1;; n++) {
+    const suffix = n === 1 ? "" : `_${n}`;
+    const kept = `${record.name}_before_${stamp}`.slice(0, 100 - suffix.length) + suffix;
+    let free = false;
+    await index.update(kept, (current) => {
+      if (current !== undefined) return undefined;
+      free = true;
+      return { ...record, name: kept };
+    }).catch((error) => {
+      if (!(error instanceof UserError)) throw error; // a damaged record there: try another
+    });
+    if (free) return kept;
+  }
+}
+
+/** The newest record of `name` if it is a single experiment, else `fallback`. */
+async function newestRecord(
+  index: ExperimentIndex,
+  name: string,
+  fallback: ExperimentRecord,
+): Promise<ExperimentRecord> {
+  const found = await index.get(name).catch(() => undefined);
+  return found && found.kind !== "ten-fold" ? found : fallback;
 }
 
 /**

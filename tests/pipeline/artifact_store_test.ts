@@ -203,6 +203,29 @@ Deno.test("one writer per artifact: a live lock holder is named; a dead one's lo
   assert.throws(() => Deno.statSync(lockPath), Deno.errors.NotFound);
 });
 
+Deno.test("one writer per artifact within one process too; a refused build runs no start hook", async () => {
+  const { store } = quietStore(tempDir());
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => release = resolve);
+  const started: string[] = [];
+  const first = store.ensure(spec, async (dir) => {
+    await held;
+    return await write("first")(dir);
+  }, { started: () => Promise.resolve(void started.push("first")) });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await assert.rejects(
+    () =>
+      store.ensure(spec, write("second"), {
+        started: () => Promise.resolve(void started.push("second")),
+      }),
+    new RegExp(`being built by process ${Deno.pid}`),
+  );
+  release();
+  const { artifact } = await first;
+  assert.equal(Deno.readTextFileSync(join(artifact.dir, "out.txt")), "first");
+  assert.deepEqual(started, ["first"]);
+});
+
 Deno.test("the key follows the code: an edit to an imported module gives a new key", async () => {
   const dir = tempDir();
   Deno.writeTextFileSync(join(dir, "entry.ts"), 'export * from "./dep.ts";\n');
