@@ -66,6 +66,8 @@ detector's score are printed for each photo.
                     unreadable image or photo without a face is reported with its line number;
                     the others are scored, and the exit code is 1 at the end.
   --threshold T     decide at T instead of the experiment's validation-chosen threshold
+                    (probabilities are calibrated on the experiment's validation pairs, so
+                    0.5 is a sensible choice)
   --format F        tsv | json (default tsv; the same field names in both)
   --out FILE        write the results there instead of standard output
   --backend B       ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})`;
@@ -173,13 +175,21 @@ await runTask("compare", async () => {
     : box
     ? `--box ${box.join(",")}`
     : "the model's box of the centred square (--no-detect)";
-  const decideAt = threshold ?? comparer.threshold;
+  // Probabilities are calibrated on the validation pairs; the experiment's threshold is mapped
+  // onto that scale (the same verdicts), and --threshold is given on it.
+  const decideAt = threshold ?? comparer.calibratedThreshold;
+  const calibration = comparer.calibration;
   const header = {
     experiment: name,
     threshold: decideAt,
     threshold_source: threshold === undefined
       ? `${comparer.thresholdSource} of ${name}`
       : "--threshold",
+    probability: calibration
+      ? `calibrated on ${calibration.pairs} validation pairs (Platt scaling; expected calibration error ${
+        calibration.eceBefore.toFixed(3)
+      } -> ${calibration.eceAfter.toFixed(3)}, cross-fitted)`
+      : "the model's own score (no calibration fitted)",
     faces,
   };
   const readOptions: FaceImageOptions = {
@@ -250,7 +260,7 @@ await runTask("compare", async () => {
     });
   }
   if (scored.length > 0) {
-    const probabilities = await comparer.compare(scored.map((s) => s.faces));
+    const probabilities = comparer.calibrated(await comparer.compare(scored.map((s) => s.faces)));
     scored.forEach((s, k) => {
       results[s.index].probability = probabilities[k];
       results[s.index].same_person = probabilities[k] >= decideAt;
@@ -277,7 +287,9 @@ await runTask("compare", async () => {
     console.log(
       `${r.same_person ? "same person" : "different people"}: probability ${
         r.probability!.toFixed(4)
-      }, threshold ${decideAt.toFixed(4)} (${header.threshold_source})`,
+      }${calibration ? " (calibrated)" : ""}, threshold ${
+        decideAt.toFixed(4)
+      } (${header.threshold_source})`,
     );
     if (saveCrops !== undefined) console.log(`crops written to ${saveCrops}`);
     return;

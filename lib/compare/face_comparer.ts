@@ -20,12 +20,20 @@ import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
 import { projectedParams, projectionFromJson } from "../evaluate/embedding_projection.ts";
 import { pairColumns } from "../train/pair_batches.ts";
 import { readJsonIfExists } from "../util/atomic.ts";
+import { calibrate, type Calibration, fitCalibration } from "./calibration.ts";
+
+/** The calibration of validation `scores`, or undefined where none fits. */
+function calibrationOf(scores: ArrayLike<number>, labels: number[]): Calibration | undefined {
+  if (new Set(labels).size < 2) return undefined;
+  const c = fitCalibration(scores, labels);
+  return c.alpha > 0 && Number.isFinite(c.beta) ? c : undefined;
+}
 
 /** Compares prepared faces with one experiment's model. */
 export class FaceComparer {
   /** The experiment's preprocessing (box, size, grey). */
   readonly prepare: PrepareParams;
-  /** Decision threshold on the same-person probability. */
+  /** Decision threshold on the model's raw same-person probability ({@linkcode compare}'s). */
   readonly threshold: number;
   /** Where the threshold comes from. */
   readonly thresholdSource: string;
@@ -33,6 +41,11 @@ export class FaceComparer {
   readonly flip: boolean;
   /** true when the model scored no better than chance on its validation pairs. */
   readonly nearChance: boolean;
+  /**
+   * The Platt scaling of the scores fitted on the validation pairs (absent when they cannot be
+   * fitted: one kind of pair only, or scores that fall as the same-person rate rises).
+   */
+  readonly calibration?: Calibration;
   /** The image folder the model's faces were prepared from (absent in older manifests). */
   readonly imagesDir?: string;
   readonly #params: ModelParams;
@@ -40,9 +53,16 @@ export class FaceComparer {
   private constructor(
     params: ModelParams,
     prepare: PrepareParams,
-    decision: { threshold: number; source: string; flip: boolean; nearChance: boolean },
+    decision: {
+      threshold: number;
+      source: string;
+      flip: boolean;
+      nearChance: boolean;
+      calibration?: Calibration;
+    },
     imagesDir?: string,
   ) {
+    this.calibration = decision.calibration;
     this.#params = params;
     this.prepare = prepare;
     this.imagesDir = imagesDir;
@@ -80,9 +100,28 @@ export class FaceComparer {
       params = await projectedParams(params, projectionFromJson(projection, projectionFile!));
     }
     const flip = options.flip ?? metrics?.flip ?? TEST_DEFAULTS.flip;
+    const val = (await loadPairSets(trained.split.dir)).val;
+    const labels = val.map((p) => (p.same ? 1 : 0));
+    const scoreValidation = async () => {
+      const faces = await loadFaceArray(prepared.dir);
+      return (await predictPairsAsync(params, {
+        faces: resizeFaceArray(faces, model.inputSize),
+        size: model.inputSize,
+        pairs: pairColumns(val),
+        batchSize: EVAL_BATCH_PAIRS,
+        seed: trainParams.seed,
+        augment: null,
+      }, { flip })).probabilities;
+    };
     // The test stage's threshold fits only scores made the way compare makes them (results of
     // older versions have a projection but no projection.json: their threshold does not fit).
     if (metrics && (metrics.flip ?? false) === flip && (!metrics.projection || projection)) {
+      // Its validation scores (predictions.json) calibrate the probabilities; rescored when
+      // absent.
+      const stored = await readJsonIfExists<{ val?: number[] }>(
+        join(test!.dir, TEST_FILES.predictions),
+      );
+      const scores = stored?.val?.length === val.length ? stored.val : await scoreValidation();
       return new FaceComparer(params, prepare, {
         threshold: metrics.threshold,
         source: projection
@@ -90,21 +129,11 @@ export class FaceComparer {
           : "validation set (test stage)",
         flip,
         nearChance: metrics.nearChance ?? false,
+        calibration: calibrationOf(scores, labels),
       }, imagesDir);
     }
     // Not evaluated yet (or evaluated another way): choose the threshold on validation now.
-    const split = trained.split;
-    const val = (await loadPairSets(split.dir)).val;
-    const faces = await loadFaceArray(prepared.dir);
-    const { probabilities } = await predictPairsAsync(params, {
-      faces: resizeFaceArray(faces, model.inputSize),
-      size: model.inputSize,
-      pairs: pairColumns(val),
-      batchSize: EVAL_BATCH_PAIRS,
-      seed: trainParams.seed,
-      augment: null,
-    }, { flip });
-    const labels = val.map((p) => (p.same ? 1 : 0));
+    const probabilities = await scoreValidation();
     const threshold = bestThreshold(probabilities, labels);
     const positives = labels.filter((y) => y === 1).length;
     return new FaceComparer(params, prepare, {
@@ -116,7 +145,22 @@ export class FaceComparer {
         positives,
         labels.length - positives,
       ),
+      calibration: calibrationOf(probabilities, labels),
     }, imagesDir);
+  }
+
+  /**
+   * `probabilities` (from {@linkcode compare}) as calibrated same-person probabilities, by the
+   * Platt scaling fitted on the validation pairs (unchanged without a calibration).
+   */
+  calibrated(probabilities: ArrayLike<number>): Float32Array {
+    const c = this.calibration;
+    return Float32Array.from(probabilities, (p) => (c ? calibrate(c, p) : p));
+  }
+
+  /** The decision threshold on the calibrated scale (the same verdicts as {@linkcode threshold}). */
+  get calibratedThreshold(): number {
+    return this.calibration ? calibrate(this.calibration, this.threshold) : this.threshold;
   }
 
   /** The side of the model's input. */
@@ -129,7 +173,10 @@ export class FaceComparer {
     return this.#params;
   }
 
-  /** Same-person probabilities of pairs of prepared faces (`prepare.size` square, grey). */
+  /**
+   * The model's raw same-person probabilities of pairs of prepared faces (`prepare.size` square,
+   * grey), as the exported model gives them; {@linkcode calibrated} makes them calibrated.
+   */
   async compare(pairs: readonly [Uint8Array, Uint8Array][]): Promise<Float32Array> {
     const model = this.#params.model;
     const size = model.inputSize;

@@ -148,6 +148,8 @@ export interface ResultsHeader {
   threshold_source: string;
   /** How the faces were found: the detector and the alignment, or the fixed box. */
   faces: string;
+  /** What the probability is: calibrated (on how many validation pairs), or the raw score. */
+  probability: string;
 }
 
 /** The results as TSV (a `#` line with the header's facts, then named columns) or JSON. */
@@ -169,7 +171,7 @@ export function formatResults(
     return String(v).replace(/[\t\n]/g, " ");
   };
   return [
-    `# experiment ${header.experiment}\tthreshold ${header.threshold}\t(${header.threshold_source})\tfaces: ${header.faces}`,
+    `# experiment ${header.experiment}\tthreshold ${header.threshold}\t(${header.threshold_source})\tfaces: ${header.faces}\tprobability: ${header.probability}`,
     columns.join("\t"),
     ...results.map((r) => columns.map((c) => cell(r, c)).join("\t")),
   ].join("\n") + "\n";

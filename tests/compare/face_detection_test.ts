@@ -203,7 +203,10 @@ Deno.test("compare A B: each photo's region and score, then the verdict; a photo
     lines[1],
     /^b: .*cli_moved\.jpg: face 1 of 1, detector score 0\.\d{3}; aligned crop .* rotated (9|10|11)(\.\d)?°$/,
   );
-  assert.match(lines[2], /^(same person|different people): probability [\d.]+, threshold [\d.]+/);
+  assert.match(
+    lines[2],
+    /^(same person|different people): probability [\d.]+( \(calibrated\))?, threshold [\d.]+/,
+  );
   const written = [...Deno.readDirSync(crops)].map((e) => e.name).sort();
   assert.deepEqual(written, ["a_cli_face.png", "b_cli_moved.png"]);
   const meta = await sharp(join(crops, "a_cli_face.png")).metadata();

@@ -67,10 +67,14 @@ Deno.test("TSV and JSON carry the same field names and the threshold", () => {
     threshold: 0.42,
     threshold_source: "--threshold",
     faces: "detected",
+    probability: "calibrated",
   };
   const results = [result(1, 1, 0.9), result(2, null, null)];
   const tsv = formatResults("tsv", header, results).split("\n");
-  assert.equal(tsv[0], "# experiment demo\tthreshold 0.42\t(--threshold)\tfaces: detected");
+  assert.equal(
+    tsv[0],
+    "# experiment demo\tthreshold 0.42\t(--threshold)\tfaces: detected\tprobability: calibrated",
+  );
   assert.equal(
     tsv[1],
     "line\ta\tb\tlabel\tprobability\tsame_person\ta_score\ta_region\tb_score\tb_region\twarnings\terror",
