@@ -8,6 +8,12 @@
  * const trained = await openTrainedExperiment(store, "v1", { allowUnfinished: true });
  * const params = await trained.loadWeights();
  * ```
+ *
+ * A record names its artifacts by key; before any of them is used, they are checked to be what
+ * the record says ({@linkcode checkRecordArtifacts}): a train artifact made with the record's
+ * training options from its prepared faces and split, an evaluation of that model. A record
+ * pointing at another experiment's model (edited by hand, copied, or left by an older version)
+ * is a UserError, never a model scored with another experiment's threshold and crop.
  * @module
  */
 import { join } from "node:path";
@@ -21,6 +27,7 @@ import { UserError } from "../util/errors.ts";
 import { sha256File } from "../util/hash.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { ExperimentIndex, type ExperimentRecord } from "./experiments.ts";
+import { checkRecordArtifacts, recordRepair } from "./record_artifacts.ts";
 
 /** An experiment opened by {@linkcode openTrainedExperiment}. */
 export interface TrainedExperiment {
@@ -68,6 +75,14 @@ export async function openTrainedExperiment(
         );
       })
       : undefined;
+    const recorded = (record.options as { train?: TrainParams }).train;
+    if (checkpoint && recorded && checkpoint.model !== recorded.model) {
+      throw new UserError(
+        `experiment "${name}": its record says model ${recorded.model}, but the unfinished run it names (${
+          record.keys.train.slice(0, 12)
+        }) trains ${checkpoint.model}; ${recordRepair(name)}`,
+      );
+    }
     if (!checkpoint) {
       throw new UserError(
         `experiment "${name}" has ${
@@ -89,6 +104,13 @@ export async function openTrainedExperiment(
       `the data of experiment "${name}" is gone: \`deno task train ${name}\` rebuilds it`,
     );
   }
+  const test = record.keys.test ? await store.inspect("test", record.keys.test) : undefined;
+  checkRecordArtifacts(record, {
+    prepared,
+    split,
+    train: trained,
+    test: test?.state === "ok" ? test.artifact : undefined,
+  });
   const model = getModel(source.params.model);
   return {
     record,

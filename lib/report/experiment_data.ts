@@ -14,6 +14,7 @@ import {
 import type { TenFoldMetrics } from "../pipeline/ten_fold.ts";
 import { SPLIT_FILES } from "../pipeline/split_stage.ts";
 import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
+import { checkRecordArtifacts } from "../pipeline/record_artifacts.ts";
 import type { EpochRecord } from "../train/history.ts";
 import { TRAIN_FILES } from "../train/trainer.ts";
 import { readJsonIfExists } from "../util/atomic.ts";
@@ -66,6 +67,8 @@ export async function loadExperimentData(
     (await readJsonIfExists<EpochRecord[]>(join(trainDir, TRAIN_FILES.historyJson))) ?? [];
   const stats = (await readJsonIfExists<SplitStats>(join(split.dir, SPLIT_FILES.stats)))!;
   const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
+  // Never another experiment's model or results under this name.
+  checkRecordArtifacts(record, { prepared, split, train, test });
   const epochs = (record.options.train as { epochs?: number } | undefined)?.epochs ?? "?";
   const statusText = record.status === "complete"
     ? "done"
