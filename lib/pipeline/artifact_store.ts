@@ -106,6 +106,12 @@ export interface EnsureOptions {
    * process builds the artifact) writes nothing.
    */
   started?: () => Promise<void>;
+  /**
+   * Output files that check themselves when they are read (the training checkpoint carries a
+   * checksum): when the manifest of a damaged artifact is unreadable, so that nothing says which
+   * files are intact, these are still kept for a resumable rebuild, whose producer verifies them.
+   */
+  selfChecking?: readonly string[];
 }
 
 /** The result of {@linkcode ArtifactStore.ensure}. */
@@ -190,6 +196,13 @@ export class ArtifactStore {
     let manifest: Manifest;
     try {
       manifest = JSON.parse(await Deno.readTextFile(join(dir, MANIFEST)));
+      // Damage that leaves valid JSON (a changed byte): not this artifact's manifest.
+      if (
+        typeof manifest !== "object" || manifest === null || manifest.key !== key ||
+        manifest.stage !== stage || typeof manifest.files !== "object" || manifest.files === null
+      ) {
+        throw new Error("it is not the manifest of this artifact");
+      }
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
         if (await exists(dir)) {
@@ -258,9 +271,10 @@ export class ArtifactStore {
         const aside = join(stageDir, `.${key}.damaged`);
         await Deno.remove(aside, { recursive: true }).catch(() => {});
         await Deno.rename(found.dir, aside);
-        const intact = Object.keys(found.manifest?.files ?? {}).filter((f) =>
-          !found.damagedFiles.includes(f)
-        );
+        // Without a manifest, only the files that check themselves can be trusted.
+        const intact = found.manifest
+          ? Object.keys(found.manifest.files).filter((f) => !found.damagedFiles.includes(f))
+          : await presentFiles(aside, options.selfChecking ?? []);
         salvage = { dir: aside, files: intact };
         this.#warn(
           `warning: artifact ${relative(Deno.cwd(), found.dir)} is damaged (${found.problem}); ` +
@@ -371,6 +385,15 @@ async function removeStaleTemporaries(dir: string): Promise<void> {
       await Deno.remove(join(dir, entry.name));
     }
   }
+}
+
+/** Those of `files` (paths relative to `dir`) that exist there as files. */
+async function presentFiles(dir: string, files: readonly string[]): Promise<string[]> {
+  const present: string[] = [];
+  for (const file of files) {
+    if (await Deno.stat(join(dir, file)).then((s) => s.isFile, () => false)) present.push(file);
+  }
+  return present;
 }
 
 /** Removes the entries of `dir` whose names match (a missing `dir` has none). */

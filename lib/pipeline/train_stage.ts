@@ -444,7 +444,14 @@ export async function trainExperiment(
           os: `${Deno.build.os}-${Deno.build.arch}`,
         },
       };
-    }, { resumable: true, force: options.force, started: () => writeRecord("training") });
+    }, {
+      resumable: true,
+      force: options.force,
+      started: () => writeRecord("training"),
+      // Its checksum verifies it on resume: an artifact whose manifest is damaged is repaired
+      // from it (the history files are rewritten from its history), not trained again.
+      selfChecking: [TRAIN_FILES.checkpoint],
+    });
     if (!written) await writeRecord("complete"); // finished by another process meanwhile
     // The newest record of this run, wherever it is now: renamed, kept under another name by a
     // later --force, or forgotten (`experiments rm`) while it trained.

@@ -14,12 +14,22 @@ import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
 import type { TrainData, TrainParams, TrainRunOptions, TrainRunResult } from "./trainer.ts";
 import { TRAIN_FILES } from "./train_files.ts";
+import { UserError } from "../util/errors.ts";
 
-/** The result of a fit already written in `options.workDir`, if any. */
+/**
+ * The result of a fit already written in `options.workDir`, if any (an artifact repaired from its
+ * intact checkpoint): its history files are rewritten from the checkpoint's history.
+ */
 export async function finishedFit(options: TrainRunOptions): Promise<TrainRunResult | undefined> {
-  const done = await loadCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint));
+  const path = join(options.workDir, TRAIN_FILES.checkpoint);
+  const done = await loadCheckpoint(path).catch((error) => {
+    throw new UserError(
+      `checkpoint ${path} is damaged (${(error as Error).message}); rerun with --force to fit again`,
+    );
+  });
   if (!done) return undefined;
   const history = done.meta.history as EpochRecord[];
+  await writeHistory(options.workDir, history);
   return { epochsDone: 1, complete: true, history, epochsThisCall: 0 };
 }
 

@@ -146,6 +146,23 @@ Deno.test("a resumable rebuild starts from the damaged artifact's intact files",
   assert.ok(await store.load("demo", artifact.key));
 });
 
+Deno.test("with its manifest unreadable, a resumable rebuild keeps only the files that check themselves", async () => {
+  const { store, lines } = quietStore(tempDir());
+  const seen: string[][] = [];
+  const produce = async (dir: string) => {
+    seen.push([...Deno.readDirSync(dir)].map((e) => e.name).sort());
+    await Deno.writeTextFile(join(dir, "model.bin"), "weights");
+    await Deno.writeTextFile(join(dir, "log.csv"), "epoch 1");
+    return {};
+  };
+  const { artifact } = await store.ensure(spec, produce, { resumable: true });
+  Deno.writeTextFileSync(join(artifact.dir, "manifest.json"), "{ not json");
+  await store.ensure(spec, produce, { resumable: true, selfChecking: ["model.bin"] });
+  assert.deepEqual(seen, [[], ["model.bin"]]);
+  assert.match(lines.join("\n"), /manifest is unreadable .*from its intact files \(model\.bin\)/);
+  assert.ok(await store.load("demo", artifact.key));
+});
+
 Deno.test("a resumable build keeps its work folder but drops half-written temporaries", async () => {
   const { store } = quietStore(tempDir());
   const key = await stageKey(spec);
