@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
 import { resampleRect } from "./resample.ts";
+import { DamagedFileError, readArtifactJson } from "../util/damaged_file.ts";
 
 /** One image's entry in the index. */
 export interface FaceEntry {
@@ -51,9 +52,34 @@ export interface FaceIndex {
   entries: FaceEntry[];
 }
 
-/** Loads only the index of a face set written by {@linkcode saveFaceArray}. */
+/** What is wrong with a parsed `faces.json`, or undefined. */
+function indexProblem(value: unknown): string | undefined {
+  const index = value as { size?: unknown; channels?: unknown; count?: unknown; entries?: unknown };
+  if (typeof index !== "object" || index === null) return "not a face index";
+  if (!Number.isInteger(index.size) || (index.size as number) < 1) return "no image size";
+  if (index.channels !== 1 && index.channels !== 3) return "no channel count";
+  if (!Array.isArray(index.entries)) return "no entries";
+  if (index.count !== undefined && index.count !== index.entries.length) {
+    return `${index.entries.length} entries, ${index.count} counted`;
+  }
+  const bad = index.entries.findIndex((e) =>
+    !Array.isArray(e) || typeof e[0] !== "string" || typeof e[1] !== "string" ||
+    !Number.isInteger(e[2])
+  );
+  return bad >= 0 ? `entry ${bad} is not [file, person, number]` : undefined;
+}
+
+/**
+ * Loads only the index of a face set written by {@linkcode saveFaceArray}; a damaged one is a
+ * DamagedFileError naming it.
+ */
 export async function loadFaceIndex(dir: string): Promise<FaceIndex> {
-  const index = JSON.parse(await Deno.readTextFile(join(dir, FACE_FILES.index)));
+  const index = await readArtifactJson<
+    { size: number; channels: number; entries: [string, string, number][] }
+  >(
+    join(dir, FACE_FILES.index),
+    { problem: indexProblem },
+  );
   const entries: FaceEntry[] = index.entries.map(
     ([file, person, number]: [string, string, number]) => ({ file, person, number }),
   );
@@ -67,8 +93,9 @@ export async function loadFaceArray(dir: string): Promise<FaceArray> {
   const entries = index.entries;
   const expected = entries.length * index.size * index.size * index.channels;
   if (pixels.length !== expected) {
-    throw new Error(
-      `${join(dir, FACE_FILES.pixels)} has ${pixels.length} bytes, expected ${expected}`,
+    throw new DamagedFileError(
+      join(dir, FACE_FILES.pixels),
+      `${pixels.length} bytes, expected ${expected} for the faces its index lists`,
     );
   }
   return { size: index.size, channels: index.channels, pixels, entries };

@@ -17,6 +17,7 @@ import {
 } from "../data/split_pairs.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { UserError } from "../util/errors.ts";
+import { isIntegerArray, isStringArray, readArtifactJson } from "../util/damaged_file.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashInputFile } from "./content_hash.ts";
 import { ensurePrepared, type PrepareOptions } from "./prepare_stage.ts";
@@ -191,24 +192,46 @@ export async function savePairSets(path: string, sets: PairSets): Promise<void> 
   await writeJsonAtomic(path, out);
 }
 
-/** Reads the pair sets of a split artifact. */
+/** What is wrong with parsed pair sets, or undefined. */
+function pairSetsProblem(value: unknown): string | undefined {
+  for (const set of ["train", "val", "test"]) {
+    const s = (value as Record<string, StoredSet> | null)?.[set];
+    if (
+      !s || !isIntegerArray(s.a) || !isIntegerArray(s.b) || !isIntegerArray(s.same) ||
+      s.b.length !== s.a.length || s.same.length !== s.a.length
+    ) return `its ${set} pairs are not columns of image numbers`;
+  }
+  return undefined;
+}
+
+/** Reads the pair sets of a split artifact (a damaged file is a DamagedFileError). */
 export async function loadPairSets(splitDir: string): Promise<PairSets> {
-  const stored: Record<string, StoredSet> = JSON.parse(
-    await Deno.readTextFile(join(splitDir, SPLIT_FILES.pairs)),
+  const stored = await readArtifactJson<Record<string, StoredSet>>(
+    join(splitDir, SPLIT_FILES.pairs),
+    { problem: pairSetsProblem },
   );
   const read = (s: StoredSet): Pair[] =>
     s.a.map((a, i) => ({ a, b: s.b[i], same: s.same[i] === 1 }));
   return { train: read(stored.train), val: read(stored.val), test: read(stored.test) };
 }
 
-/** Reads who is in which part of a split. */
-export async function loadSplitPeople(splitDir: string): Promise<SplitPeople> {
-  return JSON.parse(await Deno.readTextFile(join(splitDir, SPLIT_FILES.people)));
+/** Reads who is in which part of a split (a damaged file is a DamagedFileError). */
+export function loadSplitPeople(splitDir: string): Promise<SplitPeople> {
+  return readArtifactJson<SplitPeople>(join(splitDir, SPLIT_FILES.people), {
+    problem: (value) =>
+      ["train", "val", "test"].every((p) =>
+          isStringArray((value as Record<string, unknown> | null)?.[p])
+        )
+        ? undefined
+        : "not lists of people",
+  });
 }
 
-/** Reads the images a model may train on. */
+/** Reads the images a model may train on (a damaged file is a DamagedFileError). */
 export async function loadTrainImages(splitDir: string): Promise<Int32Array> {
   return Int32Array.from(
-    JSON.parse(await Deno.readTextFile(join(splitDir, SPLIT_FILES.trainImages))) as number[],
+    await readArtifactJson<number[]>(join(splitDir, SPLIT_FILES.trainImages), {
+      problem: (value) => isIntegerArray(value) ? undefined : "not a list of image numbers",
+    }),
   );
 }

@@ -24,6 +24,7 @@ import { loadCheckpoint } from "../train/checkpoint.ts";
 import type { TrainParams } from "../train/trainer.ts";
 import { TRAIN_FILES } from "../train/train_files.ts";
 import { UserError } from "../util/errors.ts";
+import { damageReason } from "../util/damaged_file.ts";
 import { sha256File } from "../util/hash.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { ExperimentIndex, type ExperimentRecord } from "./experiments.ts";
@@ -70,7 +71,7 @@ export async function openTrainedExperiment(
         // Not "no trained epoch": there is one, but its file cannot be used.
         throw new UserError(
           `experiment "${name}" has not finished training and the checkpoint of its last ` +
-            `trained epoch is damaged (${(error as Error).message.split("\n")[0]}): ${path}; ` +
+            `trained epoch is damaged (${damageReason(error)}): ${path}; ` +
             `\`deno task train ${name} --force\` trains it again from the start`,
         );
       })

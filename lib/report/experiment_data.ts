@@ -17,7 +17,7 @@ import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
 import { checkRecordArtifacts } from "../pipeline/record_artifacts.ts";
 import type { EpochRecord } from "../train/history.ts";
 import { TRAIN_FILES } from "../train/trainer.ts";
-import { readJsonIfExists } from "../util/atomic.ts";
+import { readArtifactJson } from "../util/damaged_file.ts";
 import { UserError } from "../util/errors.ts";
 
 /** An experiment's artifacts and results. */
@@ -39,6 +39,12 @@ export interface ExperimentData {
   errors?: ErrorLists & { set: string; threshold: number };
   galleries: { falsePositives?: Uint8Array; falseNegatives?: Uint8Array };
 }
+
+/** A parsed JSON file's problem when it is not an object. */
+const isObject = (value: unknown) =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+    ? undefined
+    : "not an object";
 
 async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   try {
@@ -63,9 +69,19 @@ export async function loadExperimentData(
   }
   const train = await store.load("train", record.keys.train);
   const trainDir = train?.dir ?? store.partialDirOf("train", record.keys.train);
-  const history =
-    (await readJsonIfExists<EpochRecord[]>(join(trainDir, TRAIN_FILES.historyJson))) ?? [];
-  const stats = (await readJsonIfExists<SplitStats>(join(split.dir, SPLIT_FILES.stats)))!;
+  // A finished artifact's files are mended by a full check; an unfinished run's history is
+  // rewritten from its checkpoint by the next epoch.
+  const history = (await readArtifactJson<EpochRecord[]>(join(trainDir, TRAIN_FILES.historyJson), {
+    optional: true,
+    problem: (v) => Array.isArray(v) ? undefined : "not a list of epochs",
+    repair: train
+      ? undefined
+      : `\`deno task train ${name}\` rewrites it from the run's checkpoint ` +
+        `after its next epoch (or --force starts the run again)`,
+  })) ?? [];
+  const stats = await readArtifactJson<SplitStats>(join(split.dir, SPLIT_FILES.stats), {
+    problem: isObject,
+  });
   const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
   // Never another experiment's model or results under this name.
   checkRecordArtifacts(record, { prepared, split, train, test });
@@ -87,9 +103,11 @@ export async function loadExperimentData(
     galleries: {},
   };
   if (test) {
-    data.metrics = await readJsonIfExists(join(test.dir, TEST_FILES.metrics));
-    data.roc = await readJsonIfExists(join(test.dir, TEST_FILES.roc));
-    data.errors = await readJsonIfExists(join(test.dir, TEST_FILES.errors));
+    const read = <T>(file: string) =>
+      readArtifactJson<T>(join(test.dir, file), { optional: true, problem: isObject });
+    data.metrics = await read(TEST_FILES.metrics);
+    data.roc = await read(TEST_FILES.roc);
+    data.errors = await read(TEST_FILES.errors);
     data.galleries = {
       falsePositives: await readIfExists(join(test.dir, TEST_FILES.falsePositives)),
       falseNegatives: await readIfExists(join(test.dir, TEST_FILES.falseNegatives)),
@@ -120,7 +138,14 @@ export async function loadTenFoldData(
   return {
     record,
     folds,
-    metrics: test ? await readJsonIfExists(join(test.dir, "metrics.json")) : undefined,
-    roc: test ? await readJsonIfExists(join(test.dir, "roc.json")) : undefined,
+    metrics: test
+      ? await readArtifactJson(join(test.dir, "metrics.json"), {
+        optional: true,
+        problem: isObject,
+      })
+      : undefined,
+    roc: test
+      ? await readArtifactJson(join(test.dir, "roc.json"), { optional: true, problem: isObject })
+      : undefined,
   };
 }

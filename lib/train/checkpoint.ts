@@ -11,6 +11,7 @@
  */
 import { writeFileAtomic } from "../util/atomic.ts";
 import type { AdamState } from "./adam.ts";
+import { DamagedFileError, damageReason } from "../util/damaged_file.ts";
 
 /** What a checkpoint holds. */
 export interface Checkpoint {
@@ -112,7 +113,10 @@ export async function saveCheckpoint(path: string, c: Checkpoint): Promise<void>
   await writeFileAtomic(path, encodeCheckpoint(c));
 }
 
-/** Reads a checkpoint file, or undefined if there is none. */
+/**
+ * Reads a checkpoint file, or undefined if there is none; one that fails its own checks (its
+ * checksum, its length) is a DamagedFileError naming the file.
+ */
 export async function loadCheckpoint(path: string): Promise<Checkpoint | undefined> {
   let bytes: Uint8Array;
   try {
@@ -121,5 +125,9 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | undefin
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
-  return decodeCheckpoint(bytes);
+  try {
+    return decodeCheckpoint(bytes);
+  } catch (error) {
+    throw new DamagedFileError(path, damageReason(error));
+  }
 }

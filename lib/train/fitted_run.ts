@@ -15,6 +15,7 @@ import { type EpochRecord, writeHistory } from "./history.ts";
 import type { TrainData, TrainParams, TrainRunOptions, TrainRunResult } from "./trainer.ts";
 import { TRAIN_FILES } from "./train_files.ts";
 import { UserError } from "../util/errors.ts";
+import { damageReason } from "../util/damaged_file.ts";
 
 /**
  * The result of a fit already written in `options.workDir`, if any (an artifact repaired from its
@@ -24,7 +25,7 @@ export async function finishedFit(options: TrainRunOptions): Promise<TrainRunRes
   const path = join(options.workDir, TRAIN_FILES.checkpoint);
   const done = await loadCheckpoint(path).catch((error) => {
     throw new UserError(
-      `checkpoint ${path} is damaged (${(error as Error).message}); rerun with --force to fit again`,
+      `checkpoint ${path} is damaged (${damageReason(error)}); rerun with --force to fit again`,
     );
   });
   if (!done) return undefined;

@@ -17,6 +17,7 @@ import { Rng } from "../util/rng.ts";
 import { Adam, type AdamParams } from "./adam.ts";
 import { BatchPrefetcher } from "./batch_prefetcher.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { damageReason } from "../util/damaged_file.ts";
 import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
 import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { LocalStepRunner, type StepRunner } from "./train_step.ts";
@@ -112,9 +113,7 @@ async function startState(model: SiameseModel, params: TrainParams, options: Tra
     checkpoint = await loadCheckpoint(path);
   } catch (error) {
     throw new UserError(
-      `checkpoint ${path} is damaged (${
-        (error as Error).message
-      }); rerun with --force to start over`,
+      `checkpoint ${path} is damaged (${damageReason(error)}); rerun with --force to start over`,
     );
   }
   const adam = new Adam(params.adam);
