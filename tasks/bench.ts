@@ -38,6 +38,20 @@ import {
   validateExperimentName,
 } from "../lib/util/cli.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
+import {
+  formatRobustness,
+  ROBUSTNESS_TRANSFORMS,
+  runRobustness,
+  samplePairs,
+  TRANSFORM_DESCRIPTIONS,
+} from "../lib/bench/robustness.ts";
+import { FaceComparer } from "../lib/compare/face_comparer.ts";
+import { FaceDetector } from "../lib/compare/face_detector.ts";
+import { canonicalLandmarksFor } from "../lib/config/canonical_landmarks.ts";
+import { defaultProtocolFiles, FACE_BOXES } from "../lib/config/defaults.ts";
+import { faceId } from "../lib/data/face_file_name.ts";
+import { parsePairsFile } from "../lib/data/lfw_protocol.ts";
+import { Progress } from "../lib/util/progress.ts";
 import { UserError } from "../lib/util/errors.ts";
 
 const HELP = `Usage: deno task bench [options]
@@ -61,6 +75,17 @@ Measures speed and writes artifacts/bench/bench.json.
                      of 128), synthetic faces, each backend cut off after ${BENCH_DEFAULTS.backendTimeoutSeconds} s;
                      prints both warm figures and their ratio (artifacts/bench/backend_B.json)
   --batch-size N     pairs per step with --backend (default 128)
+  --robustness NAME  instead of the figures above: View 1 test pairs compared as \`compare\` does
+                     (detection, alignment, calibrated probability at NAME's threshold) after
+                     each photo is re-framed (off-centre, zoomed, phone portrait, rotated 10 and
+                     20 degrees, brightness/contrast, JPEG quality 30, face 80 px), accuracy per
+                     transform beside the untransformed photos'; refused photos, and images
+                     without a face (goal: no verdict) (artifacts/bench/robustness_NAME.json)
+  --robustness-crops the same without a model: photos refused per transform and how well the
+                     aligned crops agree with the training crop (artifacts/bench/robustness_crops.json)
+  --pairs N          View 1 test pairs sampled for --robustness (default 200, balanced; 1000: all)
+  --images DIR       with --robustness: the LFW photos (default: the experiment's images folder,
+                     else ${defaultImagesDir()})
 Training runs on the native kernels when they are built (deno task build-native);
 FACE_COMPARER_NATIVE=off deno task bench measures the wasm kernels alone.`;
 
@@ -76,11 +101,22 @@ await runTask("bench", async () => {
     compare: { type: "string" },
     backend: { type: "string" },
     "batch-size": { type: "string" },
+    robustness: { type: "string" },
+    "robustness-crops": { type: "boolean" },
+    pairs: { type: "string" },
   });
   if (args.values.help) return console.log(HELP);
   if (args.positionals.length > 0) {
     throw new UserError(`unexpected argument "${args.positionals[0]}"`);
   }
+  const robustness = stringOption(args, "robustness");
+  if (robustness !== undefined || args.values["robustness-crops"]) {
+    return await benchRobustness(robustness, {
+      pairs: intOption(args, "pairs", { min: 2, max: 1000 }) ?? 200,
+      images: pathOption(args, "images"),
+    });
+  }
+  if (args.values.pairs !== undefined) throw new UserError("--pairs applies to --robustness only");
   const backendOption = stringOption(args, "backend");
   if (backendOption !== undefined) {
     if (!(BACKEND_CHOICES as readonly string[]).includes(backendOption)) {
@@ -207,14 +243,18 @@ await runTask("bench", async () => {
     figures.prepareDecoder = decoder;
     say(
       `prepare (${count} images)`,
-      `${rate.toFixed(0)} images/s (median of ${ours.map((r) => r.toFixed(0)).join(", ")}; JPEG decoder: ${decoder})`,
+      `${rate.toFixed(0)} images/s (median of ${
+        ours.map((r) => r.toFixed(0)).join(", ")
+      }; JPEG decoder: ${decoder})`,
     );
     if (pillow?.ok) {
       figures.pillowPrepareImagesPerSecond = pillow.imagesPerSecond;
       figures.prepareRatio = rate / pillow.imagesPerSecond!;
       say(
         "Pillow reference (1 core)",
-        `${pillow.imagesPerSecond!.toFixed(0)} images/s (Pillow ${pillow.version}); ratio ours / Pillow ${
+        `${
+          pillow.imagesPerSecond!.toFixed(0)
+        } images/s (Pillow ${pillow.version}); ratio ours / Pillow ${
           (rate / pillow.imagesPerSecond!).toFixed(2)
         }`,
       );
@@ -272,10 +312,16 @@ async function benchBackend(backend: BackendChoice, options: { steps: number; ba
     backendTraining: { backend: ours, cpu },
   };
   if (ours.ok && cpu.ok) {
-    figures.backendTraining = { backend: ours, cpu, ratio: ours.warmPairsPerSecond / cpu.warmPairsPerSecond };
+    figures.backendTraining = {
+      backend: ours,
+      cpu,
+      ratio: ours.warmPairsPerSecond / cpu.warmPairsPerSecond,
+    };
     say(
       "ratio",
-      `${(ours.warmPairsPerSecond / cpu.warmPairsPerSecond).toFixed(2)} (${ours.backend} / CPU path, warm epochs)`,
+      `${
+        (ours.warmPairsPerSecond / cpu.warmPairsPerSecond).toFixed(2)
+      } (${ours.backend} / CPU path, warm epochs)`,
     );
   }
   // Its own file: bench.json keeps the CPU figures.
@@ -283,4 +329,84 @@ async function benchBackend(backend: BackendChoice, options: { steps: number; ba
   await writeJsonAtomic(file, figures);
   console.log(`bench: written to ${file}`);
   if (!ours.ok) throw new UserError(`--backend ${backend}: ${ours.reason}`);
+}
+
+/** `--robustness NAME` / `--robustness-crops`: see lib/bench/robustness.ts. */
+async function benchRobustness(
+  name: string | undefined,
+  options: { pairs: number; images?: string },
+): Promise<void> {
+  const store = new ArtifactStore(artifactsRoot());
+  const comparer = name === undefined
+    ? undefined
+    : await FaceComparer.open(store, validateExperimentName(name), { backend: "auto" });
+  if (comparer === undefined) await selectBackend("wasm", { log: () => {} });
+  try {
+    const images = options.images ?? comparer?.imagesDir ?? defaultImagesDir();
+    const source = detectImageSource(images);
+    if (source.kind !== "lfw-jpeg") {
+      throw new UserError(`--robustness needs LFW's JPEG photos, not ${images}`);
+    }
+    const files = new Map(
+      source.images.map((i) => [faceId(i.person, i.number), join(source.dir, i.file)]),
+    );
+    const protocol = defaultProtocolFiles().pairsDevTest;
+    const parsed = parsePairsFile(await Deno.readTextFile(protocol), protocol);
+    // A photo the copy lacks (lfw-original-150 has no Betsy_Coffin_0001) drops its pair.
+    const all = parsed.pairs.flatMap((p) => {
+      const a = files.get(faceId(p.a.person, p.a.number));
+      const b = files.get(faceId(p.b.person, p.b.number));
+      return a && b ? [{ a, b, same: p.same }] : [];
+    });
+    if (all.length < parsed.pairs.length) {
+      console.log(
+        `bench: ${
+          parsed.pairs.length - all.length
+        } of ${parsed.pairs.length} pairs left out: ${images} lacks a photo of them`,
+      );
+    }
+    const pairs = samplePairs(all, options.pairs);
+    const detector = await FaceDetector.open();
+    const canonical = canonicalLandmarksFor(images);
+    const prepare = comparer?.prepare ??
+      { box: [...FACE_BOXES.face100] as [number, number, number, number], size: 64 };
+    const photos = new Set(pairs.flatMap((p) => [p.a, p.b])).size;
+    console.log(
+      `bench: robustness of ${
+        name ?? "the detector and alignment (no model)"
+      } on ${pairs.length} View 1 test pairs (${photos} photos of ${images}), ${ROBUSTNESS_TRANSFORMS.length} transforms; ${detector.describe()}, aligned to the ${canonical.name} landmarks`,
+    );
+    const progress = new Progress("bench: robustness", photos, { unit: "photos" });
+    const result = await runRobustness({
+      pairs,
+      detector,
+      canonical: canonical.points,
+      prepare,
+      comparer,
+      onPhoto: () => progress.advance(),
+    });
+    progress.finish();
+    if (result.threshold !== null) {
+      console.log(
+        `bench: verdicts at ${name}'s threshold, ${
+          result.threshold.toFixed(4)
+        } on the calibrated scale`,
+      );
+    }
+    for (const line of formatRobustness(result)) console.log(`bench: ${line}`);
+    const out = join(artifactsRoot(), "bench", `robustness_${name ?? "crops"}.json`);
+    await writeJsonAtomic(out, {
+      date: new Date().toISOString(),
+      experiment: name ?? null,
+      images,
+      protocol,
+      detector: detector.describe(),
+      canonical: canonical.name,
+      transforms: TRANSFORM_DESCRIPTIONS,
+      ...result,
+    });
+    console.log(`bench: written to ${out}`);
+  } finally {
+    comparer?.dispose();
+  }
 }

@@ -108,7 +108,16 @@ export async function readFace(
   prepare: Pick<PrepareParams, "box" | "size">,
   options: FaceImageOptions = {},
 ): Promise<FaceReading> {
-  const bytes = await readBytes(path);
+  return readFaceBytes(await readBytes(path), path, prepare, options);
+}
+
+/** {@linkcode readFace} of a photo's bytes (`path` names it in errors). */
+export async function readFaceBytes(
+  bytes: Uint8Array,
+  path: string,
+  prepare: Pick<PrepareParams, "box" | "size">,
+  options: FaceImageOptions = {},
+): Promise<FaceReading> {
   const isPgm = bytes[0] === 0x50 && bytes[1] === 0x35;
   const params = { ...prepare, grey: true };
   try {

@@ -5,7 +5,7 @@
  * @module
  */
 import sharp from "sharp";
-import { Rng } from "../../lib/util/rng.ts";
+import { facelessPhotos } from "../../lib/bench/robustness.ts";
 
 /** Where a drawn face goes: its LFW-like 250x250 frame's centre, scale and rotation. */
 export interface FacePlacement {
@@ -76,28 +76,16 @@ ${groups.join("\n")}</svg>`;
   return path;
 }
 
-/** Images without a face: a blank grey PNG, noise, and a landscape (sky, hills, a sun, trees). */
+/** Images without a face (the robustness benchmark's): a blank grey PNG, noise, a landscape. */
 export async function facelessImages(dir: string): Promise<Record<string, string>> {
-  const blank = `${dir}/blank.png`;
-  await sharp({ create: { width: 320, height: 240, channels: 3, background: "#808080" } })
-    .png().toFile(blank);
-  const noise = `${dir}/noise.png`;
-  const rng = new Rng(11);
-  const pixels = new Uint8Array(320 * 240 * 3).map(() => rng.nextInt(256));
-  await sharp(pixels, { raw: { width: 320, height: 240, channels: 3 } }).png().toFile(noise);
-  const landscape = `${dir}/landscape.jpg`;
-  const trees = Array.from(
-    { length: 7 },
-    (_, i) =>
-      `<rect x="${60 + i * 75}" y="250" width="10" height="40" fill="#5b3a1a"/><polygon points="${
-        40 + i * 75
-      },260 ${65 + i * 75},${170 + (i % 3) * 20} ${90 + i * 75},260" fill="#1f5f2a"/>`,
-  ).join("");
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="400">
-<defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#4a7bc8"/><stop offset="1" stop-color="#cfe3f5"/></linearGradient></defs>
-<rect width="640" height="400" fill="url(#sky)"/><circle cx="520" cy="80" r="40" fill="#fff2a8"/>
-<path d="M0 260 Q160 170 320 250 T640 230 V400 H0 Z" fill="#6f9e4c"/>
-<path d="M0 320 Q200 280 400 330 T640 310 V400 H0 Z" fill="#557d38"/>${trees}</svg>`;
-  await sharp(new TextEncoder().encode(svg)).jpeg({ quality: 90 }).toFile(landscape);
-  return { blank, noise, landscape };
+  const photos = await facelessPhotos();
+  const files = {
+    blank: `${dir}/blank.png`,
+    noise: `${dir}/noise.png`,
+    landscape: `${dir}/landscape.jpg`,
+  };
+  for (const [name, path] of Object.entries(files)) {
+    await Deno.writeFile(path, photos[name as keyof typeof photos]);
+  }
+  return files;
 }
