@@ -4,17 +4,23 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { fileSystemRefusal, UserError } from "./errors.ts";
 
-/** Writes bytes to `path` atomically, creating the parent folder if needed. */
+/**
+ * Writes bytes to `path` atomically, creating the parent folder if needed. A place the machine
+ * refuses to write (no permission, a read-only or full disk) is a UserError naming `path`.
+ */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
   const dir = dirname(path);
-  await Deno.mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${crypto.randomUUID()}.tmp`);
   try {
+    await Deno.mkdir(dir, { recursive: true });
     await Deno.writeFile(tmp, data);
     await Deno.rename(tmp, path);
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
+    const refusal = fileSystemRefusal(error);
+    if (refusal) throw new UserError(`cannot write ${path}: ${refusal}`);
     throw error;
   }
 }

@@ -5,7 +5,7 @@ import { dirname, resolve } from "node:path";
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { UserError } from "./errors.ts";
+import { describeFileSystemRefusal, UserError } from "./errors.ts";
 
 /** Option declarations as `node:util` `parseArgs` takes them. */
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
@@ -46,6 +46,12 @@ export async function runTask(name: string, main: () => Promise<void>): Promise<
   } catch (error) {
     if (error instanceof UserError) {
       console.error(`${name}: error: ${error.message}`);
+      Deno.exit(1);
+    }
+    // A place the machine refuses (no permission, a read-only or full disk) is the user's to fix.
+    const refused = describeFileSystemRefusal(error);
+    if (refused) {
+      console.error(`${name}: error: ${refused}`);
       Deno.exit(1);
     }
     console.error(`${name}: internal error:`, error);

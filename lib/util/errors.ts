@@ -9,3 +9,40 @@ export class UserError extends Error {
     this.name = "UserError";
   }
 }
+
+/** Refusals of the file system that the machine's state causes, by errno code. */
+const REFUSALS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+};
+
+/**
+ * What the file system refused, in words, when `error` is a refusal caused by the machine rather
+ * than the code (no permission, a read-only or full disk); undefined for anything else.
+ */
+export function fileSystemRefusal(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? REFUSALS[code] : undefined;
+}
+
+/**
+ * One line for a file system refusal (see {@linkcode fileSystemRefusal}) naming the path Deno's
+ * message names, e.g. "cannot write /srv/out.html: permission denied"; undefined for other errors.
+ */
+export function describeFileSystemRefusal(error: unknown): string | undefined {
+  const refusal = fileSystemRefusal(error);
+  if (refusal === undefined) return undefined;
+  const message = String((error as Error).message ?? "");
+  // Deno: "Permission denied (os error 13): writefile '/srv/out.html'".
+  const found = /: ([a-z]+) '([^']*)'/.exec(message);
+  if (!found) return `${refusal} (${message.split("\n")[0]})`;
+  const verb = found[1] === "mkdir"
+    ? "create the folder"
+    : /^(remove|rename|copy|stat|lstat|readdir|readfile|realpath)$/.test(found[1])
+    ? found[1].replace("readfile", "read").replace("readdir", "read the folder")
+    : "write";
+  return `cannot ${verb} ${found[2]}: ${refusal}`;
+}
