@@ -14,7 +14,7 @@ import {
   validateExperimentName,
 } from "../lib/util/cli.ts";
 import { assertNoFileAbove } from "../lib/util/cli.ts";
-import { join } from "node:path";
+import { assertExportFolder } from "../lib/pipeline/output_guard.ts";
 import { UserError } from "../lib/util/errors.ts";
 import * as customLayers from "../lib/model/custom_layers.ts";
 
@@ -69,18 +69,12 @@ await runTask("export", async () => {
   const name = validateExperimentName(args.positionals[0]);
   const outDir = userPath(args.positionals[1]);
   assertNoFileAbove(outDir, "OUT_DIR");
-  try {
-    if (Deno.statSync(outDir).isFile) {
-      throw new UserError(`OUT_DIR is a file, not a folder: ${outDir}`);
-    }
-    if (Deno.statSync(join(outDir, "model.json")).isFile && !args.values.force) {
-      throw new UserError(
-        `OUT_DIR ${outDir} already holds an exported model (model.json); use --force to replace it`,
-      );
-    }
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-  }
+  // Only an earlier export is replaced (with --force), never files it did not write.
+  await assertExportFolder(outDir, {
+    replace: Boolean(args.values.force),
+    what: "OUT_DIR",
+    replaceHint: "use --force to replace it",
+  });
   const pre = await exportExperiment(new ArtifactStore(artifactsRoot()), name, {
     outDir,
     backend: choiceOption(args, "backend", BACKEND_CHOICES) ?? TRAIN_DEFAULTS.backend,

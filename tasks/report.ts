@@ -18,6 +18,7 @@ import { buildReport } from "../lib/report/html_report.ts";
 import { COMMITTED_RESULTS_DIR, readResultRecords } from "../lib/pipeline/result_record.ts";
 import { loadPublishedRocs } from "../lib/report/published_roc.ts";
 import { writeFileAtomic } from "../lib/util/atomic.ts";
+import { assertExportFolder, assertReportReplaceable } from "../lib/pipeline/output_guard.ts";
 import {
   assertFilePath,
   parseTaskArgs,
@@ -47,6 +48,7 @@ await runTask("report", async () => {
   const store = new ArtifactStore(artifactsRoot());
   const out = pathOption(args, "out") ?? join(store.root, "report", "report.html");
   assertFilePath(out, "--out");
+  await assertReportReplaceable(out); // an earlier report, never someone's file
   const index = new ExperimentIndex(store.root);
   let names = args.positionals.map((n) => validateExperimentName(n));
   if (names.length === 0) {
@@ -90,6 +92,8 @@ await runTask("report", async () => {
   for (const e of args.values["with-compare-pages"] ? experiments : []) {
     if (e.record.kind === "ten-fold" || !(e as ExperimentData).train) continue;
     const folder = `compare_${e.record.name}`;
+    // The report's own earlier page is replaced; files it did not write are refused.
+    await assertExportFolder(join(dirname(out), folder), { replace: true, what: "the folder" });
     await exportExperiment(store, e.record.name, { outDir: join(dirname(out), folder) });
     comparePages[e.record.name] = `${folder}/compare.html`;
   }

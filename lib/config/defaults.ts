@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AdamParams } from "../train/adam.ts";
 import type { AugmentParams } from "../augment/affine_augmenter.ts";
+import { UserError } from "../util/errors.ts";
 
 /**
  * The LFW data folder: `$FACE_COMPARER_LFW`, else `../shared/lfw` beside the project root
@@ -17,10 +18,18 @@ export function lfwDataRoot(): string {
     join(fileURLToPath(new URL("../..", import.meta.url)), "..", "shared", "lfw");
 }
 
-/** Where artifacts live: `$FACE_COMPARER_ARTIFACTS`, else `artifacts/` in the project root. */
+/**
+ * Where artifacts live: `$FACE_COMPARER_ARTIFACTS`, else `artifacts/` in the project root. Set
+ * but empty is a UserError (it would put the store's folders into the folder a task runs in).
+ */
 export function artifactsRoot(): string {
-  return Deno.env.get("FACE_COMPARER_ARTIFACTS") ??
-    join(fileURLToPath(new URL("../..", import.meta.url)), "artifacts");
+  const set = Deno.env.get("FACE_COMPARER_ARTIFACTS");
+  if (set !== undefined && set.trim() === "") {
+    throw new UserError(
+      "FACE_COMPARER_ARTIFACTS is set but empty: name the folder artifacts live in, or unset it for the project's artifacts/",
+    );
+  }
+  return set ?? join(fileURLToPath(new URL("../..", import.meta.url)), "artifacts");
 }
 
 /** Default image folder: the 150x150 original LFW copy, the closest to LFWcrop's source. */

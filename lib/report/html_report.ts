@@ -25,6 +25,7 @@ import { getModel, MODELS } from "../model/registry.ts";
 import type { BackendInfo } from "../backend/select_backend.ts";
 import { renderSvg, type VegaLiteSpec } from "./render_chart.ts";
 import type { SetMetrics } from "../pipeline/test_stage.ts";
+import { REPORT_GENERATOR } from "../pipeline/output_guard.ts";
 
 /** Options of {@linkcode buildReport}. */
 export interface ReportOptions {
@@ -742,6 +743,7 @@ export async function buildReport(
   }
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="generator" content="${REPORT_GENERATOR}">
 <title>${esc(title)}</title><style>${CSS}</style></head>
 <body><h1>${esc(title)}</h1><p class="note">Generated ${
     esc(new Date().toISOString())
