@@ -15,13 +15,24 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
   const tmp = join(dir, `.${crypto.randomUUID()}.tmp`);
   try {
     await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeFile(tmp, data);
+    await writeInPieces(tmp, data);
     await Deno.rename(tmp, path);
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
     const refusal = fileSystemRefusal(error);
     if (refusal) throw new UserError(`cannot write ${path}: ${refusal}`);
     throw error;
+  }
+}
+
+/** Bytes written per call: Deno.writeFile copies its whole buffer first (a second face array). */
+const PIECE = 8 << 20;
+
+/** Writes `data` to a new file `path` piece by piece, so no copy of the whole is made. */
+async function writeInPieces(path: string, data: Uint8Array): Promise<void> {
+  using file = await Deno.open(path, { write: true, create: true, truncate: true });
+  for (let offset = 0; offset < data.length;) {
+    offset += await file.write(data.subarray(offset, Math.min(data.length, offset + PIECE)));
   }
 }
 
