@@ -92,12 +92,19 @@ export function markdownTable(results: readonly StoredResult[], linkBase = "resu
     const file = path.split("/").pop()!;
     lines.push(`| [${name}](${linkBase}/${file}) | \`${model}\` | ${rest.join(" | ")} |`);
   }
-  lines.push("", "Commands:", "");
+  lines.push("", "Commands (train, then test; the machine that ran them):", "");
   for (const { record: r } of rows) {
+    // A command written from the recorded options carries a shell comment saying so.
+    const notes = new Set<string>();
+    const train = r.commands.train.map((c) => {
+      const [command, note] = c.split("  # ");
+      if (note) notes.add(note);
+      return `\`${command}\``;
+    });
     lines.push(
-      `- ${r.experiment}: \`${
-        r.commands.train.join("`; `")
-      }\`, then \`${r.commands.test}\` (${r.machine.cpu}, ${r.machine.cores} cores)`,
+      `- ${r.experiment}: ${train.join("; ")}${
+        notes.size ? ` (${[...notes].join("; ")})` : ""
+      }, then \`${r.commands.test}\` (${r.machine.cpu}, ${r.machine.cores} cores)`,
     );
   }
   return lines.join("\n");
