@@ -5,6 +5,7 @@
 import { artifactsRoot, TRAIN_DEFAULTS } from "../lib/config/defaults.ts";
 import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
 import { exportExperiment } from "../lib/compare/export_experiment.ts";
+import { describeSize } from "../lib/compare/model_card.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
 import {
   choiceOption,
@@ -81,5 +82,10 @@ await runTask("export", async () => {
   });
   console.log(
     `export: ${name} (${pre.model}, threshold ${pre.threshold.toFixed(4)}) written to ${outDir}`,
+  );
+  console.log(
+    `export: ${
+      Object.entries(pre.sizes).map(([file, bytes]) => `${file} ${describeSize(bytes)}`).join(", ")
+    }`,
   );
 });

@@ -51,9 +51,11 @@ canvas{width:128px;height:128px;image-rendering:pixelated;border:1px solid #ccc;
 </style></head><body>
 <h1>Are these two faces the same person?</h1>
 <p class="note">Model: experiment <code>${pre.experiment}</code> (${pre.model}); decision threshold ${
-    pre.threshold.toFixed(4)
+    (pre.calibration?.threshold ?? pre.threshold).toFixed(4)
   }
-(${pre.thresholdSource}). Everything runs in this page; no image leaves your computer.</p>${
+(${pre.thresholdSource}${
+    pre.calibration ? `; probabilities calibrated on ${pre.calibration.pairs} validation pairs` : ""
+  }). Everything runs in this page; no image leaves your computer.</p>${
     pre.nearChance
       ? `\n<p id="chance-warning" style="color:#a40000"><strong>Warning:</strong> this model scored no better than chance on its validation pairs; its verdicts are guesses.</p>`
       : ""
@@ -104,10 +106,14 @@ ${inlineModule(pre)}
     function compare() {
       if (!faces.a || !faces.b) return;
       const p = tf.tidy(() => model.predict([faces.a, faces.b]).dataSync()[0]);
+      // The calibrated probability (face_comparer.js's calibrated(), fitted on the experiment's
+      // validation pairs) is shown; the verdict is the same at either scale's threshold.
+      const q = calibrated(p);
       const same = p >= pre.threshold;
-      result.textContent = (same ? "Same person" : "Different people") + " (probability " + p.toFixed(3) + ", threshold " + pre.threshold.toFixed(3) + ")";
+      result.textContent = (same ? "Same person" : "Different people") + " (probability " + q.toFixed(3) + (pre.calibration ? ", calibrated" : "") + "; threshold " + calibratedThreshold.toFixed(3) + ")";
       result.dataset.state = "done";
       result.dataset.probability = String(p);
+      result.dataset.calibrated = String(q);
       result.dataset.same = String(same);
     }
     async function load(source, key) {

@@ -12,6 +12,18 @@ import { exportLayersModel, serializeLayersModel } from "./export_layers_model.t
 import { buildComparePage } from "./browser_page.ts";
 import { exportModuleSource } from "./export_module.ts";
 import { type PreprocessingSpec, preprocessingSpec } from "../data/face_preprocessing.ts";
+import { type CanonicalLandmarks, canonicalLandmarksFor } from "../config/canonical_landmarks.ts";
+import { DETECTOR_PACKAGE } from "./face_detector.ts";
+import { modelCard } from "./model_card.ts";
+
+/** The files an export writes besides model_card.md, whose sizes the card lists. */
+export const EXPORT_FILES = [
+  "model.json",
+  "weights.bin",
+  "preprocessing.json",
+  "face_comparer.js",
+  "compare.html",
+] as const;
 
 /**
  * `preprocessing.json`: how to turn a photo into the model's inputs (the steps of
@@ -25,18 +37,34 @@ export interface Preprocessing extends PreprocessingSpec {
   thresholdSource: string;
   /** true when the model scored no better than chance on its validation pairs. */
   nearChance: boolean;
+  /**
+   * The calibration of the score on the validation pairs (Platt scaling): the calibrated
+   * probability is sigmoid(alpha * logit(score) + beta); `threshold` is the decision threshold on
+   * that scale. Absent when none could be fitted.
+   */
+  calibration?: {
+    alpha: number;
+    beta: number;
+    pairs: number;
+    eceBefore: number;
+    eceAfter: number;
+    threshold: number;
+  };
+  /** How `compare` finds faces in photos: the detector and the canonical landmark positions. */
+  faces: { detector: string; canonical: CanonicalLandmarks };
 }
 
 /**
  * Writes model.json, weights.bin, preprocessing.json, face_comparer.js (the ES module that
- * registers the custom layers and prepares faces as the project does) and the standalone
- * comparison page compare.html for experiment `name` into `outDir`.
+ * registers the custom layers and prepares faces as the project does), the standalone
+ * comparison page compare.html and model_card.md for experiment `name` into `outDir`; returns
+ * preprocessing.json's contents and each file's size.
  */
 export async function exportExperiment(
   store: ArtifactStore,
   name: string,
   options: { outDir: string; backend?: BackendChoice },
-): Promise<Preprocessing> {
+): Promise<Preprocessing & { sizes: Record<string, number> }> {
   // The exported layers model scores the faces as they are (no mirror averaging), so its
   // threshold is the one chosen on validation for that way of scoring.
   const comparer = await FaceComparer.open(store, name, { backend: options.backend, flip: false });
@@ -49,6 +77,22 @@ export async function exportExperiment(
       threshold: comparer.threshold,
       thresholdSource: comparer.thresholdSource,
       nearChance: comparer.nearChance,
+      ...(comparer.calibration
+        ? {
+          calibration: {
+            alpha: comparer.calibration.alpha,
+            beta: comparer.calibration.beta,
+            pairs: comparer.calibration.pairs,
+            eceBefore: comparer.calibration.eceBefore,
+            eceAfter: comparer.calibration.eceAfter,
+            threshold: comparer.calibratedThreshold,
+          },
+        }
+        : {}),
+      faces: {
+        detector: `${DETECTOR_PACKAGE} (SSD MobileNet v1 and 68-point landmarks)`,
+        canonical: canonicalLandmarksFor(comparer.imagesDir),
+      },
     };
     await writeFileAtomic(join(options.outDir, "weights.bin"), files["weights.bin"]);
     await writeFileAtomic(
@@ -60,9 +104,17 @@ export async function exportExperiment(
       join(options.outDir, "face_comparer.js"),
       new TextEncoder().encode(exportModuleSource(preprocessing)),
     );
-    const page = await buildComparePage(files, preprocessing);
-    await writeFileAtomic(join(options.outDir, "compare.html"), new TextEncoder().encode(page));
-    return preprocessing;
+    const page = new TextEncoder().encode(await buildComparePage(files, preprocessing));
+    await writeFileAtomic(join(options.outDir, "compare.html"), page);
+    const sizes: Record<string, number> = {};
+    for (const name of EXPORT_FILES) {
+      sizes[name] = (await Deno.stat(join(options.outDir, name))).size;
+    }
+    await writeFileAtomic(
+      join(options.outDir, "model_card.md"),
+      new TextEncoder().encode(modelCard(preprocessing, comparer.about, sizes)),
+    );
+    return { ...preprocessing, sizes };
   } finally {
     comparer.dispose();
   }

@@ -12,6 +12,7 @@
  * const comparer = await loadComparer(tf, "model.json");
  * // images: { width, height, channels (1, 3 or 4), pixels: Uint8Array }, decoded upright
  * const p = comparer.probability(imageA, imageB); // same person when p >= comparer.threshold
+ * const q = calibrated(p); // a calibrated probability; same person when q >= calibratedThreshold
  * ```
  * @module
  */
@@ -43,6 +44,7 @@ import {
   withSquares,
 } from "../model/fisher_vectors.ts";
 import type { Preprocessing } from "./export_experiment.ts";
+import { calibrate, SCORE_EPS, scoreLogit } from "./calibration.ts";
 
 /** The module's source for an export described by `pre` (its preprocessing.json). */
 export function exportModuleSource(pre: Preprocessing): string {
@@ -60,6 +62,7 @@ export const preprocessing = ${JSON.stringify(pre, null, 2)};
 
 const LUMA = ${JSON.stringify(resample.LUMA)};
 const LFW_FRAME = ${LFW_FRAME};
+const SCORE_EPS = ${SCORE_EPS};
 const MIN_FACE_SIDE = ${MIN_FACE_SIDE};
 class UserError extends Error {}
 const tapsCache = new Map();
@@ -67,6 +70,20 @@ ${resample.resampleRect.toString()}
 ${resample.RESAMPLE_HELPERS.map((f) => f.toString()).join("\n")}
 ${scaleCropBox.toString()}
 ${faceRegion.toString()}
+${scoreLogit.toString()}
+${calibrate.toString()}
+
+/**
+ * The model's score as a calibrated same-person probability (Platt scaling fitted on the
+ * experiment's validation pairs, preprocessing.calibration), or the score itself when none was
+ * fitted. Decide at \`calibratedThreshold\`.
+ */
+export function calibrated(score) {
+  return preprocessing.calibration ? calibrate(preprocessing.calibration, score) : score;
+}
+
+/** The decision threshold on the calibrated scale (the same verdicts as \`preprocessing.threshold\` on the score). */
+export const calibratedThreshold = preprocessing.calibration?.threshold ?? preprocessing.threshold;
 
 /**
  * An upright decoded image ({ width, height, channels: 1, 3 or 4, pixels }) as the prepared face

@@ -22,6 +22,18 @@ import { pairColumns } from "../train/pair_batches.ts";
 import { readJsonIfExists } from "../util/atomic.ts";
 import { calibrate, type Calibration, fitCalibration } from "./calibration.ts";
 
+/** What the experiment's records say about how it was made and measured. */
+export interface ExperimentFacts {
+  /** The test stage's metrics.json (absent when not tested). */
+  testMetrics?: TestMetrics;
+  /** The split's parameters (protocol, seed, pair counts). */
+  split?: Record<string, unknown>;
+  /** The prepare stage's facts (images folder, images, people). */
+  prepared?: Record<string, unknown>;
+  /** The training parameters. */
+  trainParams?: Record<string, unknown>;
+}
+
 /** The calibration of validation `scores`, or undefined where none fits. */
 function calibrationOf(scores: ArrayLike<number>, labels: number[]): Calibration | undefined {
   if (new Set(labels).size < 2) return undefined;
@@ -48,6 +60,8 @@ export class FaceComparer {
   readonly calibration?: Calibration;
   /** The image folder the model's faces were prepared from (absent in older manifests). */
   readonly imagesDir?: string;
+  /** What the experiment's records say about it, for the export's model card. */
+  readonly about: ExperimentFacts = {};
   readonly #params: ModelParams;
 
   private constructor(
@@ -61,8 +75,10 @@ export class FaceComparer {
       calibration?: Calibration;
     },
     imagesDir?: string,
+    about: ExperimentFacts = {},
   ) {
     this.calibration = decision.calibration;
+    this.about = about;
     this.#params = params;
     this.prepare = prepare;
     this.imagesDir = imagesDir;
@@ -101,6 +117,12 @@ export class FaceComparer {
     }
     const flip = options.flip ?? metrics?.flip ?? TEST_DEFAULTS.flip;
     const val = (await loadPairSets(trained.split.dir)).val;
+    const about: ExperimentFacts = {
+      testMetrics: metrics,
+      split: trained.split.manifest.params as Record<string, unknown>,
+      prepared: prepared.manifest.info,
+      trainParams: trainParams as unknown as Record<string, unknown>,
+    };
     const labels = val.map((p) => (p.same ? 1 : 0));
     const scoreValidation = async () => {
       const faces = await loadFaceArray(prepared.dir);
@@ -122,31 +144,43 @@ export class FaceComparer {
         join(test!.dir, TEST_FILES.predictions),
       );
       const scores = stored?.val?.length === val.length ? stored.val : await scoreValidation();
-      return new FaceComparer(params, prepare, {
-        threshold: metrics.threshold,
-        source: projection
-          ? "validation set (test stage, after its WCCN projection)"
-          : "validation set (test stage)",
-        flip,
-        nearChance: metrics.nearChance ?? false,
-        calibration: calibrationOf(scores, labels),
-      }, imagesDir);
+      return new FaceComparer(
+        params,
+        prepare,
+        {
+          threshold: metrics.threshold,
+          source: projection
+            ? "validation set (test stage, after its WCCN projection)"
+            : "validation set (test stage)",
+          flip,
+          nearChance: metrics.nearChance ?? false,
+          calibration: calibrationOf(scores, labels),
+        },
+        imagesDir,
+        about,
+      );
     }
     // Not evaluated yet (or evaluated another way): choose the threshold on validation now.
     const probabilities = await scoreValidation();
     const threshold = bestThreshold(probabilities, labels);
     const positives = labels.filter((y) => y === 1).length;
-    return new FaceComparer(params, prepare, {
-      threshold,
-      source: projection ? "validation set, after the test stage's projection" : "validation set",
-      flip,
-      nearChance: nearChance(
-        rocAuc(rocCurve(probabilities, labels)),
-        positives,
-        labels.length - positives,
-      ),
-      calibration: calibrationOf(probabilities, labels),
-    }, imagesDir);
+    return new FaceComparer(
+      params,
+      prepare,
+      {
+        threshold,
+        source: projection ? "validation set, after the test stage's projection" : "validation set",
+        flip,
+        nearChance: nearChance(
+          rocAuc(rocCurve(probabilities, labels)),
+          positives,
+          labels.length - positives,
+        ),
+        calibration: calibrationOf(probabilities, labels),
+      },
+      imagesDir,
+      about,
+    );
   }
 
   /**
