@@ -11,13 +11,18 @@ import { UserError } from "../util/errors.ts";
 /** The mark in the head of every report page (older ones say `by <code>deno task report</code>`). */
 export const REPORT_GENERATOR = "face-comparer report";
 
-/** The files `export` writes into its folder. */
-export const EXPORT_FILES = [
+/**
+ * The files `export` writes into its folder (`EXPORT_FILES` of `export_experiment.ts` and its
+ * model card; listed here so that the report page does not load the export's code; a test checks
+ * that the lists agree).
+ */
+export const EXPORTED_FILES = [
   "model.json",
   "weights.bin",
   "preprocessing.json",
   "face_comparer.js",
   "compare.html",
+  "model_card.md",
 ] as const;
 
 async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
@@ -74,7 +79,7 @@ async function holdsExport(dir: string): Promise<boolean> {
 }
 
 /**
- * Checks that an export may be written into `dir`: none of {@linkcode EXPORT_FILES} is there, or
+ * Checks that an export may be written into `dir`: none of {@linkcode EXPORTED_FILES} is there, or
  * they belong to an earlier export and `replace` allows replacing it. Files of those names that
  * no export wrote are refused whatever `replace` says. `what` names the folder in errors.
  */
@@ -86,7 +91,7 @@ export async function assertExportFolder(
   if (!info) return;
   if (!info.isDirectory) throw new UserError(`${options.what} is a file, not a folder: ${dir}`);
   const present: string[] = [];
-  for (const file of EXPORT_FILES) {
+  for (const file of EXPORTED_FILES) {
     if (await statOrUndefined(join(dir, file))) present.push(file);
   }
   if (present.length === 0) return;

@@ -9,7 +9,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
-import { assertExportFolder, assertReportReplaceable } from "../../lib/pipeline/output_guard.ts";
+import {
+  assertExportFolder,
+  assertReportReplaceable,
+  EXPORTED_FILES,
+} from "../../lib/pipeline/output_guard.ts";
+import { EXPORT_FILES } from "../../lib/compare/export_experiment.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { tempDir, tinyTrainOptions, writePgmFolder } from "../helpers/fixtures.ts";
 
@@ -82,6 +87,8 @@ Deno.test("report --out and export replace only what the toolkit wrote", async (
 });
 
 Deno.test("what counts as the toolkit's own: reports old and new, exports, and the report's comparison pages", async () => {
+  // The guard knows every file an export writes.
+  assert.deepEqual([...EXPORTED_FILES].sort(), [...EXPORT_FILES, "model_card.md"].sort());
   const dir = tempDir();
   const old = join(dir, "old.html");
   Deno.writeTextFileSync(
