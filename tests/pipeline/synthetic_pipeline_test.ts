@@ -381,7 +381,13 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
       stdout: "piped",
       stderr: "piped",
     }).output();
-  const refused = await cli(["fused_cli", "--members", "cnn_many,lbp_fitted", "--box", "1,2,3,4"]);
+  const refused = await cli([
+    "fused_cli",
+    "--members",
+    "cnn_many,lbp_fitted",
+    "--box",
+    "62,52,188,202",
+  ]);
   assert.equal(refused.code, 1);
   assert.match(
     new TextDecoder().decode(refused.stderr),
