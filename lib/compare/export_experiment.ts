@@ -13,7 +13,12 @@ import { buildComparePage } from "./browser_page.ts";
 import { exportModuleSource } from "./export_module.ts";
 import { type PreprocessingSpec, preprocessingSpec } from "../data/face_preprocessing.ts";
 import { type CanonicalLandmarks, canonicalLandmarksFor } from "../config/canonical_landmarks.ts";
-import { DETECTOR_PACKAGE } from "./face_detector.ts";
+import {
+  DEFAULT_MIN_SCORE,
+  DETECTOR_MODEL_DIR,
+  DETECTOR_PACKAGE,
+  DETECTOR_WEIGHTS,
+} from "./face_detector.ts";
 import { modelCard } from "./model_card.ts";
 
 /** The files an export writes besides model_card.md, whose sizes the card lists. */
@@ -51,7 +56,7 @@ export interface Preprocessing extends PreprocessingSpec {
     threshold: number;
   };
   /** How `compare` finds faces in photos: the detector and the canonical landmark positions. */
-  faces: { detector: string; canonical: CanonicalLandmarks };
+  faces: { detector: string; minScore: number; canonical: CanonicalLandmarks };
 }
 
 /**
@@ -91,6 +96,7 @@ export async function exportExperiment(
         : {}),
       faces: {
         detector: `${DETECTOR_PACKAGE} (SSD MobileNet v1 and 68-point landmarks)`,
+        minScore: DEFAULT_MIN_SCORE,
         canonical: canonicalLandmarksFor(comparer.imagesDir),
       },
     };
@@ -103,6 +109,20 @@ export async function exportExperiment(
     await writeFileAtomic(
       join(options.outDir, "face_comparer.js"),
       new TextEncoder().encode(exportModuleSource(preprocessing)),
+    );
+    // The detector's weights and licence, for face_comparer.js's loadDetector.
+    await Deno.mkdir(join(options.outDir, "detector"), { recursive: true });
+    for (const name of [DETECTOR_WEIGHTS.ssd, DETECTOR_WEIGHTS.landmarks]) {
+      for (const file of [`${name}-weights_manifest.json`, `${name}.bin`]) {
+        await Deno.copyFile(
+          new URL(file, DETECTOR_MODEL_DIR),
+          join(options.outDir, "detector", file),
+        );
+      }
+    }
+    await Deno.copyFile(
+      new URL("../LICENSE", DETECTOR_MODEL_DIR),
+      join(options.outDir, "detector", "LICENSE-face-api"),
     );
     const page = new TextEncoder().encode(await buildComparePage(files, preprocessing));
     await writeFileAtomic(join(options.outDir, "compare.html"), page);

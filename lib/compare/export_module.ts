@@ -13,6 +13,10 @@
  * // images: { width, height, channels (1, 3 or 4), pixels: Uint8Array }, decoded upright
  * const p = comparer.probability(imageA, imageB); // same person when p >= comparer.threshold
  * const q = calibrated(p); // a calibrated probability; same person when q >= calibratedThreshold
+ * // Photos of any framing, as `compare` reads them (face detection and alignment):
+ * import * as faceapi from "@vladmandic/face-api"; // 1.7.15, on the same tf
+ * const detector = await loadDetector(tf, faceapi, "detector/");
+ * const { probability, same, a, b } = await comparer.compareFaces(detector, imageA, imageB);
  * ```
  * @module
  */
@@ -45,6 +49,21 @@ import {
 } from "../model/fisher_vectors.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 import { calibrate, SCORE_EPS, scoreLogit } from "./calibration.ts";
+import {
+  alignFace,
+  applySimilarity,
+  fitSimilarity,
+  invertSimilarity,
+  MAX_SUPERSAMPLE,
+} from "../data/face_alignment.ts";
+import {
+  DETECT_HELPERS,
+  DETECT_MAX_SIDE,
+  detectFaces,
+  DETECTOR_WEIGHTS,
+  PAD_SHARES,
+  SAME_FACE_IOU,
+} from "./face_detector.ts";
 
 /** The module's source for an export described by `pre` (its preprocessing.json). */
 export function exportModuleSource(pre: Preprocessing): string {
@@ -93,6 +112,89 @@ export const calibratedThreshold = preprocessing.calibration?.threshold ?? prepr
 export function prepareFace(image, box) {
   const region = faceRegion(image, preprocessing, box);
   return resampleRect(image, region, { size: preprocessing.faceSize, grey: preprocessing.grey });
+}
+
+const DETECT_MAX_SIDE = ${DETECT_MAX_SIDE};
+const PAD_SHARES = ${JSON.stringify(PAD_SHARES)};
+const SAME_FACE_IOU = ${SAME_FACE_IOU};
+const MAX_SUPERSAMPLE = ${MAX_SUPERSAMPLE};
+${fitSimilarity.toString()}
+${applySimilarity.toString()}
+${invertSimilarity.toString()}
+${alignFace.toString()}
+
+/** face-api's detection as \`compare\` runs it (lib/compare/face_detector.ts), bound to \`tf\`. */
+function detection(tf) {
+  ${DETECT_HELPERS.map((f) => f.toString().replace(/\n/g, "\n  ")).join("\n  ")}
+  ${detectFaces.toString().replace(/\n/g, "\n  ")}
+  return detectFaces;
+}
+
+/** The weight files of the detector's nets (in this export's detector/ folder). */
+export const DETECTOR_WEIGHTS = ${
+    JSON.stringify({ ssd: DETECTOR_WEIGHTS.ssd, landmarks: DETECTOR_WEIGHTS.landmarks })
+  };
+
+/**
+ * Loads face-api's SSD MobileNet v1 detector and 68-point landmark net (\`faceapi\`: the
+ * @vladmandic/face-api module, on the same \`tf\`) as \`compare\` uses them. \`weights\`: the URL
+ * of this export's detector/ folder (absolute outside a browser), or a function (name) => Promise<{ manifest, data }> (the
+ * weights manifest and the .bin's ArrayBuffer).
+ */
+export async function loadDetector(tf, faceapi, weights = "detector/") {
+  const read = typeof weights === "function" ? weights : async (name) => {
+    // Relative to the page in a browser; elsewhere give an absolute URL, or a function.
+    const base = new URL(weights, globalThis.location?.href);
+    const manifest = await (await fetch(new URL(name + "-weights_manifest.json", base))).json();
+    const data = await (await fetch(new URL(name + ".bin", base))).arrayBuffer();
+    return { manifest, data };
+  };
+  const nets = [
+    [faceapi.nets.ssdMobilenetv1, DETECTOR_WEIGHTS.ssd],
+    [faceapi.nets.faceLandmark68Net, DETECTOR_WEIGHTS.landmarks],
+  ];
+  for (const [net, name] of nets) {
+    const { manifest, data } = await read(name);
+    net.loadFromWeightMap(tf.io.decodeWeights(data, manifest.flatMap((group) => group.weights)));
+  }
+  const detect = detection(tf);
+  const minScore = preprocessing.faces.minScore;
+  return { minScore, detect: (image) => detect(faceapi, image, { kind: "ssd", minScore }) };
+}
+
+/**
+ * The face of an upright decoded image as \`compare\` reads it: detected (the largest, or the
+ * \`faceIndex\`-th, largest first), its landmarks aligned to the canonical ones of the training
+ * frame, the model's box read through that alignment. Throws when no face is found: such an
+ * image must not be compared.
+ */
+export async function readFace(detector, image, faceIndex = 1) {
+  const faces = await detector.detect(image);
+  if (faces.length === 0) {
+    throw new Error("no face found (detector score below " + detector.minScore + ")");
+  }
+  if (faceIndex > faces.length) {
+    throw new Error("face " + faceIndex + " asked for, but " + faces.length + " found");
+  }
+  const found = faces[faceIndex - 1];
+  const aligned = alignFace(image, found.landmarks, preprocessing.faces.canonical.points, {
+    box: preprocessing.box,
+    size: preprocessing.faceSize,
+    grey: preprocessing.grey,
+  });
+  return {
+    face: aligned.face,
+    score: found.score,
+    faces: faces.length,
+    chosen: faceIndex,
+    region: {
+      x: aligned.centre[0],
+      y: aligned.centre[1],
+      width: aligned.width,
+      height: aligned.height,
+      rotation: aligned.rotation,
+    },
+  };
 }
 
 /** A prepared face as the model's input values (inputSize x inputSize, divided by scale). */
@@ -156,6 +258,19 @@ export async function loadComparer(tf, modelUrl) {
   return {
     threshold: preprocessing.threshold,
     model,
+    /**
+     * Detects and aligns the face in each upright decoded image (\`detector\` from loadDetector)
+     * and compares them as \`compare\` does: { probability (calibrated), score (the model's),
+     * same, a, b (each face as readFace gives it) }. Throws when an image has no face.
+     */
+    async compareFaces(detector, a, b) {
+      const fa = await readFace(detector, a), fb = await readFace(detector, b);
+      const score = tf.tidy(() => {
+        const input = (face) => tf.tensor4d(modelInput(face), [1, n, n, 1]);
+        return model.predict([input(fa.face), input(fb.face)]).dataSync()[0];
+      });
+      return { probability: calibrated(score), score, same: score >= preprocessing.threshold, a: fa, b: fb };
+    },
     probability(a, b, box) {
       return tf.tidy(() => {
         const input = (image) => tf.tensor4d(modelInput(prepareFace(image, box)), [1, n, n, 1]);

@@ -52,7 +52,7 @@ export const DEFAULT_MIN_SCORE = 0.5;
  * Photos larger than this (longest side) are shrunk for detection only; the landmarks are
  * mapped back and the crop is read from the full-resolution photo.
  */
-const DETECT_MAX_SIDE = 2048;
+export const DETECT_MAX_SIDE = 2048;
 
 /** One detected face, in the photo's pixels. */
 export interface DetectedFace {
@@ -80,7 +80,8 @@ interface FaceApiResult {
   };
   landmarks: { positions: { x: number; y: number }[] };
 }
-interface FaceApi {
+/** The parts of face-api's API that {@linkcode detectFaces} uses. */
+export interface FaceApi {
   nets: { ssdMobilenetv1: FaceApiNet; tinyFaceDetector: FaceApiNet; faceLandmark68Net: FaceApiNet };
   SsdMobilenetv1Options: new (o: { minConfidence: number; maxResults?: number }) => unknown;
   TinyFaceDetectorOptions: new (o: { inputSize: number; scoreThreshold: number }) => unknown;
@@ -201,58 +202,14 @@ export class FaceDetector {
    * 30 with the wider border); overlapping boxes of the passes are one face, with the best score.
    */
   async detect(image: RawImage): Promise<DetectedFace[]> {
-    const { input, factor } = detectorInput(image);
-    const longest = Math.max(input.shape[0], input.shape[1]);
-    const found: DetectedFace[] = [];
-    try {
-      for (const pad of PAD_SHARES.map((share) => Math.round(share * longest))) {
-        const x = pad === 0 ? input : tf.pad(input, [[pad, pad], [pad, pad], [0, 0]], 128);
-        try {
-          const options = this.kind === "ssd"
-            ? new this.#api.SsdMobilenetv1Options({ minConfidence: this.minScore, maxResults: 20 })
-            : new this.#api.TinyFaceDetectorOptions({
-              inputSize: 416,
-              scoreThreshold: this.minScore,
-            });
-          const results = await this.#api.detectAllFaces(x, options).withFaceLandmarks();
-          for (const r of results) {
-            const b = r.detection.box;
-            const points = r.landmarks.positions.map((p): Point => [
-              (p.x - pad) * factor,
-              (p.y - pad) * factor,
-            ]);
-            found.push({
-              box: {
-                left: (b.x - pad) * factor,
-                top: (b.y - pad) * factor,
-                width: b.width * factor,
-                height: b.height * factor,
-              },
-              score: r.detection.score,
-              landmarks: fivePoints(points),
-              points,
-            });
-          }
-        } finally {
-          if (x !== input) x.dispose();
-        }
-      }
-    } finally {
-      input.dispose();
-    }
-    // One face per cluster of overlapping boxes: the best-scoring one.
-    const kept: DetectedFace[] = [];
-    for (const face of found.sort((a, b) => b.score - a.score)) {
-      if (kept.every((k) => overlap(k.box, face.box) < SAME_FACE_IOU)) kept.push(face);
-    }
-    return kept.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+    return await detectFaces(this.#api, image, { kind: this.kind, minScore: this.minScore });
   }
 }
 
 /** Width of each pass's border, as a share of the photo's longest side. */
-const PAD_SHARES = [0, 0.25, 0.75];
+export const PAD_SHARES = [0, 0.25, 0.75];
 /** Boxes that overlap more than this (intersection over union) are one face. */
-const SAME_FACE_IOU = 0.4;
+export const SAME_FACE_IOU = 0.4;
 
 /** Intersection over union of two boxes. */
 function overlap(a: Rect, b: Rect): number {
@@ -262,6 +219,67 @@ function overlap(a: Rect, b: Rect): number {
   const inter = w * h;
   return inter / (a.width * a.height + b.width * b.height - inter);
 }
+
+/**
+ * The faces in `image` that score at least `options.minScore`, largest first, by face-api
+ * (`api`, its nets loaded) on the current tfjs backend: see {@linkcode FaceDetector.detect}. A
+ * function of its own so that the export's face_comparer.js carries this very code.
+ */
+export async function detectFaces(
+  api: FaceApi,
+  image: RawImage,
+  options: { kind: DetectorKind; minScore: number },
+): Promise<DetectedFace[]> {
+  const { input, factor } = detectorInput(image);
+  const longest = Math.max(input.shape[0], input.shape[1]);
+  const found: DetectedFace[] = [];
+  try {
+    for (const pad of PAD_SHARES.map((share) => Math.round(share * longest))) {
+      const x = pad === 0 ? input : tf.pad(input, [[pad, pad], [pad, pad], [0, 0]], 128);
+      try {
+        const detectorOptions = options.kind === "ssd"
+          ? new api.SsdMobilenetv1Options({ minConfidence: options.minScore, maxResults: 20 })
+          : new api.TinyFaceDetectorOptions({ inputSize: 416, scoreThreshold: options.minScore });
+        const results = await api.detectAllFaces(x, detectorOptions).withFaceLandmarks();
+        for (const r of results) {
+          const b = r.detection.box;
+          const points = r.landmarks.positions.map((p): Point => [
+            (p.x - pad) * factor,
+            (p.y - pad) * factor,
+          ]);
+          found.push({
+            box: {
+              left: (b.x - pad) * factor,
+              top: (b.y - pad) * factor,
+              width: b.width * factor,
+              height: b.height * factor,
+            },
+            score: r.detection.score,
+            landmarks: fivePoints(points),
+            points,
+          });
+        }
+      } finally {
+        if (x !== input) x.dispose();
+      }
+    }
+  } finally {
+    input.dispose();
+  }
+  // One face per cluster of overlapping boxes: the best-scoring one.
+  const kept: DetectedFace[] = [];
+  for (const face of found.sort((a, b) => b.score - a.score)) {
+    if (kept.every((k) => overlap(k.box, face.box) < SAME_FACE_IOU)) kept.push(face);
+  }
+  return kept.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+}
+
+/** The helpers {@linkcode detectFaces} calls and its constants, for the export's module. */
+export const DETECT_HELPERS: readonly ((...args: never[]) => unknown)[] = [
+  detectorInput,
+  fivePoints,
+  overlap,
+];
 
 const loaded = new Set<string>();
 async function loadNet(api: FaceApi, which: "ssd" | "tiny" | "landmarks"): Promise<void> {

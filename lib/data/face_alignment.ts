@@ -103,7 +103,7 @@ export interface AlignedFace {
 }
 
 /** Most samples per axis within one sampling-grid pixel (a photo 8x finer is still averaged). */
-const MAX_SUPERSAMPLE = 8;
+export const MAX_SUPERSAMPLE = 8;
 
 /**
  * The model's crop of a photo whose face has landmarks `landmarks`, aligned so that they land
