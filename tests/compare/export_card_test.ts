@@ -110,9 +110,9 @@ Deno.test("face_comparer.js detects and aligns photos as compare does, from the 
   const faceapi = await import("@vladmandic/face-api/dist/face-api.node-wasm.js");
   const detector = await module.loadDetector(tf, faceapi, async (name: string) => ({
     manifest: JSON.parse(
-      Deno.readTextFileSync(join(out, "detector", `${name}-weights_manifest.json`)),
+      await Deno.readTextFile(join(out, "detector", `${name}-weights_manifest.json`)),
     ),
-    data: Deno.readFileSync(join(out, "detector", `${name}.bin`)).buffer,
+    data: (await Deno.readFile(join(out, "detector", `${name}.bin`))).buffer,
   }));
   const comparer = await FaceComparer.open(store, "seed_model", { backend: "wasm", flip: false });
   const projectDetector = await FaceDetector.open();
