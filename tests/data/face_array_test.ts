@@ -32,7 +32,7 @@ Deno.test("a face array whose pixel file is short is refused", async () => {
   const dir = tempDir();
   await saveFaceArray(dir, faces);
   Deno.writeFileSync(`${dir}/faces.u8`, new Uint8Array(10));
-  await assert.rejects(() => loadFaceArray(dir), /has 10 bytes, expected 48/);
+  await assert.rejects(() => loadFaceArray(dir), /faces\.u8 is damaged \(10 bytes, expected 48/);
 });
 
 Deno.test("resizing halves each side and keeps a constant image constant", () => {
