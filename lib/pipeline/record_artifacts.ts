@@ -6,6 +6,7 @@
  * another experiment's threshold and crop.
  * @module
  */
+import { sameContent } from "./same_outputs.ts";
 import { canonicalJson } from "../util/hash.ts";
 import { UserError } from "../util/errors.ts";
 import type { Artifact } from "./artifact_store.ts";
@@ -41,7 +42,17 @@ function differing(recorded: unknown, made: unknown, prefix = ""): string[] {
  */
 export function checkRecordArtifacts(
   record: ExperimentRecord,
-  artifacts: { prepared: Artifact; split: Artifact; train?: Artifact; test?: Artifact },
+  artifacts: {
+    prepared: Artifact;
+    split: Artifact;
+    train?: Artifact;
+    test?: Artifact;
+    /**
+     * The split the model was trained from, where its key is not the record's: it qualifies
+     * when it holds the same pairs (made by earlier data code, as a ten-fold run keeps a fold).
+     */
+    trainedSplit?: Artifact;
+  },
 ): void {
   const { name, keys } = record;
   const options = record.options as { train?: unknown; prepare?: unknown; compute?: string };
@@ -69,7 +80,10 @@ export function checkRecordArtifacts(
         `its model (${short}) was trained on other prepared faces (another crop or size)`,
       );
     }
-    if (train.manifest.inputs.split !== keys.split) {
+    const trainedSplit = artifacts.trainedSplit;
+    const sameSplit = train.manifest.inputs.split === keys.split ||
+      (trainedSplit?.key === train.manifest.inputs.split && sameContent(trainedSplit, split));
+    if (!sameSplit) {
       problems.push(`its model (${short}) was trained from another split`);
     }
     if (options.compute !== undefined && train.manifest.inputs.compute !== options.compute) {

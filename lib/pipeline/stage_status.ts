@@ -14,6 +14,8 @@ import { codeFingerprint } from "./code_fingerprint.ts";
 import { hashFolder, hashInputFile } from "./content_hash.ts";
 import { ExperimentIndex, type ExperimentRecord } from "./experiments.ts";
 import { contentStateFile } from "./prepare_stage.ts";
+import { normalizeSplitParams } from "./split_stage.ts";
+import type { SplitParams } from "../config/defaults.ts";
 import { inputDeclaration, stage as declaration, stageCode } from "./stages.ts";
 import { getModel } from "../model/registry.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
@@ -160,7 +162,19 @@ async function staleness(
   // Its parameters, where the experiment's record keeps them.
   const recorded = declared.params.recorded;
   if (recorded && record.options[recorded] !== undefined) {
-    const params = changedParams(manifest.params, record.options[recorded]);
+    // As the stage keys them: a split drops what its protocol ignores (e.g. the seed protocol's
+    // share of validation people).
+    const stated = record.options[recorded];
+    const keyed = recorded === "split"
+      ? (() => {
+        try {
+          return normalizeSplitParams(stated as SplitParams);
+        } catch {
+          return stated;
+        }
+      })()
+      : stated;
+    const params = changedParams(manifest.params, keyed);
     changed.params = params.map((p) => p.path);
     if (params.length > 0) {
       reasons.push(`parameters changed: ${listed(params.map((p) => p.change), 4)}`);

@@ -111,6 +111,7 @@ export async function openTrainedExperiment(
     split,
     train: trained,
     test: test?.state === "ok" ? test.artifact : undefined,
+    trainedSplit: await trainedSplitOf(store, trained, record.keys.split),
   });
   const model = getModel(source.params.model);
   return {
@@ -127,4 +128,19 @@ export async function openTrainedExperiment(
       return new ModelParams(model, checkpoint.weights);
     },
   };
+}
+
+/**
+ * The split artifact model `train` was trained from when its key is not `recorded` (else
+ * undefined), for {@linkcode checkRecordArtifacts}.
+ */
+export async function trainedSplitOf(
+  store: ArtifactStore,
+  train: Artifact | undefined,
+  recorded: string,
+): Promise<Artifact | undefined> {
+  const key = train?.manifest.inputs.split;
+  return key && key !== recorded
+    ? await store.load("split", key).catch(() => undefined)
+    : undefined;
 }

@@ -15,6 +15,7 @@ import type { TenFoldMetrics } from "../pipeline/ten_fold.ts";
 import { SPLIT_FILES } from "../pipeline/split_stage.ts";
 import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
 import { checkRecordArtifacts } from "../pipeline/record_artifacts.ts";
+import { trainedSplitOf } from "../pipeline/trained_experiment.ts";
 import type { EpochRecord } from "../train/history.ts";
 import { TRAIN_FILES } from "../train/trainer.ts";
 import { readArtifactJson } from "../util/damaged_file.ts";
@@ -84,7 +85,13 @@ export async function loadExperimentData(
   });
   const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
   // Never another experiment's model or results under this name.
-  checkRecordArtifacts(record, { prepared, split, train, test });
+  checkRecordArtifacts(record, {
+    prepared,
+    split,
+    train,
+    test,
+    trainedSplit: await trainedSplitOf(store, train, record.keys.split),
+  });
   const epochs = (record.options.train as { epochs?: number } | undefined)?.epochs ?? "?";
   const statusText = record.status === "complete"
     ? "done"

@@ -112,3 +112,29 @@ export function tinyTrainOptions(images: string, name: string, model: string): T
     log: () => {},
   };
 }
+
+/**
+ * Copies (or with `move`, renames) artifact `from` of `stage` to key `to`, its manifest saying
+ * `to`: an artifact as another machine or earlier code would have keyed it.
+ */
+export async function rekeyArtifact(
+  store: { dirOf(stage: string, key: string): string },
+  stage: string,
+  from: string,
+  to: string,
+  options: { move?: boolean } = {},
+): Promise<void> {
+  const source = store.dirOf(stage, from), target = store.dirOf(stage, to);
+  if (options.move) await Deno.rename(source, target);
+  else {
+    await Deno.mkdir(target);
+    for (const entry of Deno.readDirSync(source)) {
+      await Deno.copyFile(`${source}/${entry.name}`, `${target}/${entry.name}`);
+    }
+  }
+  const manifest = JSON.parse(await Deno.readTextFile(`${target}/manifest.json`));
+  await Deno.writeTextFile(
+    `${target}/manifest.json`,
+    JSON.stringify({ ...manifest, key: to }, null, 2),
+  );
+}

@@ -19,7 +19,13 @@ import { openTrainedExperiment } from "../../lib/pipeline/trained_experiment.ts"
 import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
 import { loadFaceArray } from "../../lib/data/face_array.ts";
 import { resampleRect } from "../../lib/data/resample.ts";
-import { noiseImage, tempDir, tinyTrainOptions, writePgmFolder } from "../helpers/fixtures.ts";
+import {
+  noiseImage,
+  rekeyArtifact,
+  tempDir,
+  tinyTrainOptions,
+  writePgmFolder,
+} from "../helpers/fixtures.ts";
 import { runChromium } from "../helpers/chromium.ts";
 import { needs } from "../helpers/tiers.ts";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -407,13 +413,7 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
   const index = new ExperimentIndex(store.root);
   const record = await index.requireSingle("lbp_fitted");
   const copy = "f".repeat(64);
-  await Deno.mkdir(store.dirOf("split", copy));
-  for (const entry of Deno.readDirSync(store.dirOf("split", record.keys.split))) {
-    await Deno.copyFile(
-      join(store.dirOf("split", record.keys.split), entry.name),
-      join(store.dirOf("split", copy), entry.name),
-    );
-  }
+  await rekeyArtifact(store, "split", record.keys.split, copy);
   await index.put({ ...record, name: "lbp_copy", keys: { ...record.keys, split: copy } });
   const again2 = await trainExperiment(
     store,

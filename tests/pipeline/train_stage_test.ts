@@ -17,7 +17,7 @@ import { type TenFoldMetrics, testTenFold, trainTenFold } from "../../lib/pipeli
 import { ADAM_DEFAULTS } from "../../lib/train/adam.ts";
 import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
 import { UserError } from "../../lib/util/errors.ts";
-import { lfwEntries, tempDir } from "../helpers/fixtures.ts";
+import { lfwEntries, rekeyArtifact, tempDir } from "../helpers/fixtures.ts";
 import { runChromium } from "../helpers/chromium.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { readFaceImage } from "../../lib/compare/face_image.ts";
@@ -415,13 +415,7 @@ Deno.test(
     );
     // A finished model made elsewhere (its artifact under its own key) is used as it is.
     const straight = await index.requireSingle("straight");
-    await Deno.mkdir(join(store.root, "train", otherKey));
-    for (const entry of Deno.readDirSync(join(store.root, "train", straight.keys.train))) {
-      await Deno.copyFile(
-        join(store.root, "train", straight.keys.train, entry.name),
-        join(store.root, "train", otherKey, entry.name),
-      );
-    }
+    await rekeyArtifact(store, "train", straight.keys.train, otherKey);
     await index.put({
       ...straight,
       keys: { ...straight.keys, train: otherKey },
@@ -663,9 +657,7 @@ Deno.test(
     const madeByEarlierCode = async (fold: string, move: boolean) => {
       const record = await index.requireSingle(fold);
       const earlier = "e".repeat(64);
-      if (move) {
-        await Deno.rename(store.dirOf("train", record.keys.train), store.dirOf("train", earlier));
-      }
+      if (move) await rekeyArtifact(store, "train", record.keys.train, earlier, { move: true });
       await index.put({ ...record, keys: { ...record.keys, train: earlier } });
       return earlier;
     };
@@ -700,18 +692,12 @@ Deno.test(
     const earlier = await madeByEarlierCode("view2code_fold3", true);
     const fold5 = await index.requireSingle("view2code_fold5");
     const copiedSplit = "d".repeat(64);
-    await Deno.mkdir(store.dirOf("split", copiedSplit));
-    for (const entry of Deno.readDirSync(store.dirOf("split", fold5.keys.split))) {
-      await Deno.copyFile(
-        join(store.dirOf("split", fold5.keys.split), entry.name),
-        join(store.dirOf("split", copiedSplit), entry.name),
-      );
-    }
+    await rekeyArtifact(store, "split", fold5.keys.split, copiedSplit);
     await index.put({
       ...fold5,
       keys: { ...fold5.keys, split: copiedSplit, train: "c".repeat(64) },
     });
-    await Deno.rename(store.dirOf("train", fold5.keys.train), store.dirOf("train", "c".repeat(64)));
+    await rekeyArtifact(store, "train", fold5.keys.train, "c".repeat(64), { move: true });
     lines.length = 0;
     const again = await trainTenFold(store, { ...tenFold, log: (l) => lines.push(l) });
     assert.equal(again.complete, 10);
@@ -873,7 +859,8 @@ Deno.test("compare page: two real photos compared in headless Chromium, as on th
   );
   try {
     const a = "AJ_Cook/AJ_Cook_0001.jpg", b = "George_W_Bush/George_W_Bush_0001.jpg";
-    const url = `http://127.0.0.1:${server.addr.port}/compare.html?a=/lfw/${a}&b=/lfw/${b}&detect=0`; // the fixed box, as below
+    const url =
+      `http://127.0.0.1:${server.addr.port}/compare.html?a=/lfw/${a}&b=/lfw/${b}&detect=0`; // the fixed box, as below
     const run = await runChromium(url, ["--virtual-time-budget=60000", "--dump-dom"]);
     const dom = run.stdout;
     const result = /<div id="result" data-state="(\w+)" data-probability="([\d.e-]+)"/.exec(dom);
