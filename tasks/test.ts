@@ -58,6 +58,7 @@ await runTask("test", async () => {
     projection: { type: "string" },
     "chosen-by": { type: "string" },
     "chosen-in": { type: "string" },
+    "protocol-thresholds": { type: "boolean" },
   });
   if (args.values.help) return console.log(HELP);
   if (args.positionals.length > 1) {
@@ -90,7 +91,13 @@ await runTask("test", async () => {
     console.log(`test: result record ${await saveResultRecord(store.root, result)}`);
   };
   if ((await new ExperimentIndex(store.root).require(name)).kind === "ten-fold") {
-    const artifact = await testTenFold(store, { name, params, backend, force });
+    const artifact = await testTenFold(store, {
+      name,
+      params,
+      backend,
+      force,
+      protocolThresholds: Boolean(args.values["protocol-thresholds"]),
+    });
     const m: TenFoldMetrics = JSON.parse(
       await Deno.readTextFile(join(artifact.dir, "metrics.json")),
     );
@@ -99,9 +106,9 @@ await runTask("test", async () => {
       console.log(
         `${String(f.fold).padStart(4)} ${String(f.pairs).padStart(6)}   ${pct(f.accuracy)}%  ${
           f.threshold.toFixed(4).padStart(9)
-        }  | ${f.protocolThreshold.toFixed(4).padStart(13)}   ${pct(f.protocolAccuracy)}% | ${
-          f.auc.toFixed(4)
-        }`,
+        }  | ${(f.protocolThreshold?.toFixed(4) ?? "n/a").padStart(13)}   ${
+          pct(f.protocolAccuracy)
+        }% | ${f.auc.toFixed(4)}`,
       );
     }
     console.log(
@@ -110,7 +117,7 @@ await runTask("test", async () => {
       }% (mean +- standard error over ${m.folds.length} folds; unrestricted, no outside data; ` +
         `thresholds from each fold's held-out validation people)`,
     );
-    if (m.protocolMean !== m.mean) {
+    if (m.protocolMean !== null && m.protocolMean !== m.mean) {
       console.log(
         `test: with the protocol's thresholds (chosen on the other nine folds' pairs, which the fold models trained on): ${
           pct(m.protocolMean)

@@ -341,7 +341,7 @@ async function tenFoldSection(t: TenFoldData, options: ReportOptions): Promise<s
     parts.push(
       `<h3>Accuracy</h3><p><strong>${pct(m.mean)} &plusmn; ${pct(m.standardError)}</strong> ` +
         `(mean &plusmn; standard error over ${m.folds.length} folds; each fold's threshold chosen on its validation pairs, whose people were held out of its training)` +
-        (m.protocolMean !== undefined && m.protocolMean !== m.mean
+        (m.protocolMean != null && m.protocolMean !== m.mean
           ? `; with the protocol's thresholds (chosen on the other nine folds' pairs, which each fold model trained on): ${
             pct(m.protocolMean)
           } &plusmn; ${pct(m.protocolStandardError)}`
