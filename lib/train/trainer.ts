@@ -165,6 +165,12 @@ export async function runTraining(
   const started = performance.now();
   const trainPairs = data.train.a.length;
   const batches = batchCount(trainPairs, params.batchSize);
+  // An identity objective steps over images and measures its loss and accuracy over the
+  // training people (classes), not over pairs: name what is measured.
+  const identities = model.objective.kind !== "pair";
+  const unit = identities ? "images" : "pairs";
+  const trained = identities ? "identity loss" : "loss";
+  const trainedAcc = identities ? "identity acc" : "acc";
   const prefetcher = new BatchPrefetcher({
     faces: data.faces,
     size: data.size,
@@ -191,7 +197,7 @@ export async function runTraining(
       // The run's ETA uses the mean of the epochs finished so far (validation included).
       const finished = state.history.slice(-5);
       const progress = new Progress(`epoch ${epoch}/${params.epochs}`, trainPairs, {
-        unit: "pairs",
+        unit,
         live: options.progress,
         summary: false,
         run: {
@@ -222,7 +228,9 @@ export async function runTraining(
         seen += batch.count;
         progress.advance(
           batch.count,
-          `loss ${(lossSum / seen).toFixed(4)}, acc ${percent(correct / predictions)}`,
+          `${trained} ${(lossSum / seen).toFixed(4)}, ${trainedAcc} ${
+            percent(correct / predictions)
+          }`,
         );
       }
       progress.finish();
@@ -264,13 +272,13 @@ export async function runTraining(
       });
       await writeHistory(options.workDir, state.history);
       log(
-        `epoch ${epoch}/${params.epochs}: loss ${record.trainLoss.toFixed(4)} acc ${
+        `epoch ${epoch}/${params.epochs}: ${trained} ${record.trainLoss.toFixed(4)} ${trainedAcc} ${
           percent(record.trainAccuracy)
         }` +
           ` | val loss ${record.valLoss.toFixed(4)} acc ${percent(record.valAccuracy)} AUC ${
             record.valAuc!.toFixed(4)
           }` +
-          ` | ${record.pairsPerSecond.toFixed(1)} pairs/s, ${record.seconds.toFixed(1)}s`,
+          ` | ${record.pairsPerSecond.toFixed(1)} ${unit}/s, ${record.seconds.toFixed(1)}s`,
       );
       const elapsed = (performance.now() - started) / 1000;
       if (
