@@ -42,7 +42,12 @@ export async function saveFit(
   weights: ModelParams,
   params: TrainParams,
   data: TrainData,
-  options: TrainRunOptions & { started: number; examplesPerSecond: number },
+  options: TrainRunOptions & {
+    started: number;
+    examplesPerSecond: number;
+    /** The fit's steps with their times (descriptor pipelines), kept in the checkpoint. */
+    steps?: readonly { step: string; seconds: number; summary: string }[];
+  },
 ): Promise<TrainRunResult> {
   const val = await predictPairsAsync(weights, {
     faces: data.faces,
@@ -71,7 +76,7 @@ export async function saveFit(
     weights: await weights.readArrays(),
     // An optimiser that took no step (no gradient training: the training loop is not its code).
     optimizer: { step: 0, m: new Map(), v: new Map() },
-    meta: { seed: params.seed, history },
+    meta: { seed: params.seed, history, ...(options.steps ? { steps: options.steps } : {}) },
   });
   await writeHistory(options.workDir, history);
   (options.log ?? console.log)(
