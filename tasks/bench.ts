@@ -45,6 +45,7 @@ import {
   samplePairs,
   TRANSFORM_DESCRIPTIONS,
 } from "../lib/bench/robustness.ts";
+import { makeRobustnessRecord } from "../lib/bench/robustness_record.ts";
 import { FaceComparer } from "../lib/compare/face_comparer.ts";
 import { FaceDetector } from "../lib/compare/face_detector.ts";
 import { canonicalLandmarksFor } from "../lib/config/canonical_landmarks.ts";
@@ -336,6 +337,7 @@ async function benchRobustness(
   name: string | undefined,
   options: { pairs: number; images?: string },
 ): Promise<void> {
+  const started = performance.now();
   const store = new ArtifactStore(artifactsRoot());
   const comparer = name === undefined
     ? undefined
@@ -395,17 +397,26 @@ async function benchRobustness(
     }
     for (const line of formatRobustness(result)) console.log(`bench: ${line}`);
     const out = join(artifactsRoot(), "bench", `robustness_${name ?? "crops"}.json`);
-    await writeJsonAtomic(out, {
-      date: new Date().toISOString(),
-      experiment: name ?? null,
-      images,
-      protocol,
-      detector: detector.describe(),
-      canonical: canonical.name,
-      transforms: TRANSFORM_DESCRIPTIONS,
-      ...result,
-    });
+    await writeJsonAtomic(
+      out,
+      await makeRobustnessRecord(result, {
+        experiment: name ?? null,
+        model: comparer?.params.model.name ?? null,
+        images,
+        protocol,
+        detector: detector.describe(),
+        canonical: canonical.name,
+        transforms: TRANSFORM_DESCRIPTIONS,
+        command: ["deno task bench", ...Deno.args].join(" "),
+        seconds: Math.round((performance.now() - started) / 1000),
+      }),
+    );
     console.log(`bench: written to ${out}`);
+    if (name !== undefined) {
+      console.log(
+        `bench: \`deno task results --promote-robustness ${name}\` commits it to results/robustness/`,
+      );
+    }
   } finally {
     comparer?.dispose();
   }

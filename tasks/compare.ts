@@ -5,7 +5,7 @@
  */
 import { artifactsRoot, TRAIN_DEFAULTS } from "../lib/config/defaults.ts";
 import { BACKEND_CHOICES } from "../lib/backend/select_backend.ts";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import sharp from "sharp";
 import { canonicalLandmarksFor } from "../lib/config/canonical_landmarks.ts";
 import { FaceComparer } from "../lib/compare/face_comparer.ts";
@@ -19,6 +19,7 @@ import {
 } from "../lib/compare/face_image.ts";
 import type { PixelBox } from "../lib/data/face_preprocessing.ts";
 import { ArtifactStore } from "../lib/pipeline/artifact_store.ts";
+import { assertCompareResultsReplaceable } from "../lib/pipeline/output_guard.ts";
 import { writeFileAtomic } from "../lib/util/atomic.ts";
 import {
   choiceOption,
@@ -130,7 +131,13 @@ await runTask("compare", async () => {
   }
   const format = choiceOption(args, "format", ["tsv", "json"] as const) ?? "tsv";
   const out = pathOption(args, "out");
-  if (out !== undefined) assertFilePath(out, "--out");
+  if (out !== undefined) {
+    assertFilePath(out, "--out");
+    if (list !== undefined && resolve(out) === resolve(list)) {
+      throw new UserError(`--out ${out} is the pair list itself; give another file name`);
+    }
+    await assertCompareResultsReplaceable(out);
+  }
   const box = parseBox(stringOption(args, "box"));
   const noDetect = Boolean(args.values["no-detect"]);
   const faceOption = stringOption(args, "face");

@@ -18,8 +18,21 @@ import {
 } from "../lib/pipeline/result_record.ts";
 import { markdownTable, replaceMarkedTable, textTable } from "../lib/pipeline/results_table.ts";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../lib/util/atomic.ts";
-import { choiceOption, parseTaskArgs, runTask, stringOption } from "../lib/util/cli.ts";
+import {
+  choiceOption,
+  parseTaskArgs,
+  runTask,
+  stringOption,
+  validateExperimentName,
+} from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
+import {
+  COMMITTED_ROBUSTNESS_DIR,
+  readRobustnessRecord,
+  readRobustnessRecords,
+  ROBUSTNESS_MARKERS,
+  robustnessMarkdown,
+} from "../lib/bench/robustness_record.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const COMMITTED_RESULTS = COMMITTED_RESULTS_DIR;
@@ -37,7 +50,12 @@ store) and those committed in results/ (marked *).
   --promote ID      copy the store's record ID (NAME@KEY) into results/ as NAME.json
   --as NAME         with --promote: the file name in results/ (default: the experiment's)
   --force           with --promote: replace a committed record of another result
-  --update-readme   regenerate the README's results table from results/*.json`;
+  --promote-robustness NAME
+                    copy the robustness benchmark of experiment NAME
+                    (artifacts/bench/robustness_NAME.json, from \`deno task bench --robustness NAME\`)
+                    into results/robustness/NAME.json
+  --update-readme   regenerate the README's results table from results/*.json and its
+                    robustness table from results/robustness/*.json`;
 
 await runTask("results", async () => {
   const args = parseTaskArgs(Deno.args, {
@@ -49,6 +67,7 @@ await runTask("results", async () => {
     json: { type: "boolean" },
     markdown: { type: "boolean" },
     promote: { type: "string" },
+    "promote-robustness": { type: "string" },
     as: { type: "string" },
     force: { type: "boolean" },
     "update-readme": { type: "boolean" },
@@ -62,6 +81,8 @@ await runTask("results", async () => {
     throw new UserError("--as goes with --promote");
   }
   if (promote !== undefined) return await promoteRecord(promote, args);
+  const robustness = stringOption(args, "promote-robustness");
+  if (robustness !== undefined) return await promoteRobustness(robustness);
   if (args.values["update-readme"]) return await updateReadme();
 
   const stored = args.values.committed ? [] : await readResultRecords(resultsDir(artifactsRoot()));
@@ -125,15 +146,36 @@ async function promoteRecord(id: string, args: ReturnType<typeof parseTaskArgs>)
   );
 }
 
-/** Rewrites the README's results table from the committed records. */
+/** Copies the robustness benchmark of experiment `name` into results/robustness/. */
+async function promoteRobustness(name: string): Promise<void> {
+  const file = `${validateExperimentName(name)}.json`;
+  const source = join(artifactsRoot(), "bench", `robustness_${file}`);
+  try {
+    await Deno.stat(source);
+  } catch {
+    throw new UserError(
+      `--promote-robustness ${name}: ${source} not found; run \`deno task bench --robustness ${name}\` first`,
+    );
+  }
+  const record = await readRobustnessRecord(source);
+  await writeJsonAtomic(join(COMMITTED_ROBUSTNESS_DIR, file), record);
+  console.log(
+    `results: ${source} -> results/robustness/${file}; \`deno task results --update-readme\` puts it in the README`,
+  );
+}
+
+/** Rewrites the README's results and robustness tables from the committed records. */
 async function updateReadme(): Promise<void> {
   const path = join(ROOT, "README.md");
   const text = await Deno.readTextFile(path);
   const updated = replaceMarkedTable(
-    text,
-    markdownTable(await readResultRecords(COMMITTED_RESULTS)),
+    replaceMarkedTable(text, markdownTable(await readResultRecords(COMMITTED_RESULTS))),
+    robustnessMarkdown(await readRobustnessRecords()),
+    ROBUSTNESS_MARKERS,
   );
-  if (updated === text) return console.log("results: the README's table is up to date");
+  if (updated === text) return console.log("results: the README's tables are up to date");
   await writeFileAtomic(path, new TextEncoder().encode(updated));
-  console.log(`results: README.md's results table regenerated from results/*.json`);
+  console.log(
+    "results: README.md's tables regenerated from results/*.json and results/robustness/*.json",
+  );
 }

@@ -19,7 +19,7 @@ import { loadPairSets } from "../pipeline/split_stage.ts";
 import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
 import { projectedParams, projectionFromJson } from "../evaluate/embedding_projection.ts";
 import { pairColumns } from "../train/pair_batches.ts";
-import { readJsonIfExists } from "../util/atomic.ts";
+import { notAnObject, readArtifactJson } from "../util/damaged_file.ts";
 import { calibrate, type Calibration, fitCalibration } from "./calibration.ts";
 
 /** What the experiment's records say about how it was made and measured. */
@@ -105,12 +105,18 @@ export class FaceComparer {
       : undefined;
     const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
     const metrics = test
-      ? await readJsonIfExists<TestMetrics>(join(test.dir, TEST_FILES.metrics))
+      ? await readArtifactJson<TestMetrics>(join(test.dir, TEST_FILES.metrics), {
+        optional: true,
+        problem: notAnObject,
+      })
       : undefined;
     // The last evaluation's projection (`test --projection`) is part of how it scores pairs.
     const projectionFile = test ? join(test.dir, TEST_FILES.projection) : undefined;
     const projection = metrics?.projection && projectionFile
-      ? await readJsonIfExists<Record<string, unknown>>(projectionFile)
+      ? await readArtifactJson<Record<string, unknown>>(projectionFile, {
+        optional: true,
+        problem: notAnObject,
+      })
       : undefined;
     if (projection) {
       params = await projectedParams(params, projectionFromJson(projection, projectionFile!));
@@ -140,8 +146,9 @@ export class FaceComparer {
     if (metrics && (metrics.flip ?? false) === flip && (!metrics.projection || projection)) {
       // Its validation scores (predictions.json) calibrate the probabilities; rescored when
       // absent.
-      const stored = await readJsonIfExists<{ val?: number[] }>(
+      const stored = await readArtifactJson<{ val?: number[] }>(
         join(test!.dir, TEST_FILES.predictions),
+        { optional: true, problem: notAnObject },
       );
       const scores = stored?.val?.length === val.length ? stored.val : await scoreValidation();
       return new FaceComparer(

@@ -66,6 +66,24 @@ export async function assertReportReplaceable(path: string, what = "--out"): Pro
   );
 }
 
+/** The first line of `compare`'s TSV results, and the head of its JSON results. */
+const COMPARE_RESULT_HEADS = [/^# experiment \S+\tthreshold /, /^\{\s*"experiment":\s*"/];
+
+/**
+ * Checks that `compare --out` may write its results to `path`: nothing is there, or results an
+ * earlier `compare` wrote (TSV or JSON). Anything else (a pair list, a photo, notes) is refused.
+ */
+export async function assertCompareResultsReplaceable(path: string, what = "--out"): Promise<void> {
+  const info = await statOrUndefined(path);
+  if (!info) return;
+  if (!info.isFile) throw new UserError(`${what}: ${path} is a folder; give a file name`);
+  const text = await head(path, 4096);
+  if (COMPARE_RESULT_HEADS.some((pattern) => pattern.test(text))) return;
+  throw new UserError(
+    `${what}: ${path} exists and is not a results file compare wrote; give another file name or move it away`,
+  );
+}
+
 /** Whether `dir` holds an export this toolkit wrote (its model.json and preprocessing.json). */
 async function holdsExport(dir: string): Promise<boolean> {
   try {

@@ -141,28 +141,44 @@ export function textTable(results: readonly StoredResult[]): string {
   return lines.join("\n");
 }
 
+/** A generated table's markers in a document. */
+export interface TableMarkers {
+  begin: string;
+  end: string;
+}
+
+/** The results table's markers ({@linkcode TABLE_BEGIN}, {@linkcode TABLE_END}). */
+export const RESULTS_MARKERS: TableMarkers = { begin: TABLE_BEGIN, end: TABLE_END };
+
 /**
- * `document` with the text between {@linkcode TABLE_BEGIN} and {@linkcode TABLE_END] replaced
- * by `table`; a UserError when the markers are missing or out of order.
+ * `document` with the text between the markers (default the results table's) replaced by
+ * `table`; a UserError when the markers are missing or out of order.
  */
-export function replaceMarkedTable(document: string, table: string): string {
-  const begin = document.indexOf(TABLE_BEGIN);
-  const end = document.indexOf(TABLE_END);
+export function replaceMarkedTable(
+  document: string,
+  table: string,
+  markers: TableMarkers = RESULTS_MARKERS,
+): string {
+  const begin = document.indexOf(markers.begin);
+  const end = document.indexOf(markers.end);
   if (begin < 0 || end < begin) {
     throw new UserError(
-      `the document has no results-table markers ("${
-        TABLE_BEGIN.slice(0, 26)
-      }...", "${TABLE_END}") in that order`,
+      `the document has no table markers ("${
+        markers.begin.slice(0, 30)
+      }...", "${markers.end}") in that order`,
     );
   }
-  return document.slice(0, begin + TABLE_BEGIN.length) + "\n" + table + "\n" +
+  return document.slice(0, begin + markers.begin.length) + "\n" + table + "\n" +
     document.slice(end);
 }
 
-/** The text between the markers of `document` (trimmed), or undefined without markers. */
-export function markedTable(document: string): string | undefined {
-  const begin = document.indexOf(TABLE_BEGIN);
-  const end = document.indexOf(TABLE_END);
+/** The text between the markers (default the results table's), trimmed; undefined without. */
+export function markedTable(
+  document: string,
+  markers: TableMarkers = RESULTS_MARKERS,
+): string | undefined {
+  const begin = document.indexOf(markers.begin);
+  const end = document.indexOf(markers.end);
   if (begin < 0 || end < begin) return undefined;
-  return document.slice(begin + TABLE_BEGIN.length, end).trim();
+  return document.slice(begin + markers.begin.length, end).trim();
 }

@@ -18,7 +18,7 @@ import { checkRecordArtifacts } from "../pipeline/record_artifacts.ts";
 import { trainedSplitOf } from "../pipeline/trained_experiment.ts";
 import type { EpochRecord } from "../train/history.ts";
 import { TRAIN_FILES } from "../train/trainer.ts";
-import { readArtifactJson } from "../util/damaged_file.ts";
+import { notAnObject, readArtifactJson } from "../util/damaged_file.ts";
 import { UserError } from "../util/errors.ts";
 
 /** An experiment's artifacts and results. */
@@ -40,12 +40,6 @@ export interface ExperimentData {
   errors?: ErrorLists & { set: string; threshold: number };
   galleries: { falsePositives?: Uint8Array; falseNegatives?: Uint8Array };
 }
-
-/** A parsed JSON file's problem when it is not an object. */
-const isObject = (value: unknown) =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-    ? undefined
-    : "not an object";
 
 async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   try {
@@ -81,7 +75,7 @@ export async function loadExperimentData(
         `after its next epoch (or --force starts the run again)`,
   })) ?? [];
   const stats = await readArtifactJson<SplitStats>(join(split.dir, SPLIT_FILES.stats), {
-    problem: isObject,
+    problem: notAnObject,
   });
   const test = record.keys.test ? await store.load("test", record.keys.test) : undefined;
   // Never another experiment's model or results under this name.
@@ -111,7 +105,7 @@ export async function loadExperimentData(
   };
   if (test) {
     const read = <T>(file: string) =>
-      readArtifactJson<T>(join(test.dir, file), { optional: true, problem: isObject });
+      readArtifactJson<T>(join(test.dir, file), { optional: true, problem: notAnObject });
     data.metrics = await read(TEST_FILES.metrics);
     data.roc = await read(TEST_FILES.roc);
     data.errors = await read(TEST_FILES.errors);
@@ -148,11 +142,11 @@ export async function loadTenFoldData(
     metrics: test
       ? await readArtifactJson(join(test.dir, "metrics.json"), {
         optional: true,
-        problem: isObject,
+        problem: notAnObject,
       })
       : undefined,
     roc: test
-      ? await readArtifactJson(join(test.dir, "roc.json"), { optional: true, problem: isObject })
+      ? await readArtifactJson(join(test.dir, "roc.json"), { optional: true, problem: notAnObject })
       : undefined,
   };
 }

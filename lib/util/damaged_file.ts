@@ -82,3 +82,10 @@ export function isIntegerArray(value: unknown): value is number[] {
 export function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((x) => typeof x === "string");
 }
+
+/** For {@linkcode readArtifactJson}'s `problem`: a parsed file that should be a JSON object. */
+export function notAnObject(value: unknown): string | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? undefined
+    : "not an object";
+}

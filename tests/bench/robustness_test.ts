@@ -14,6 +14,13 @@ import {
   samplePairs,
   transformPhoto,
 } from "../../lib/bench/robustness.ts";
+import {
+  makeRobustnessRecord,
+  readRobustnessRecords,
+  ROBUSTNESS_MARKERS,
+  robustnessMarkdown,
+} from "../../lib/bench/robustness_record.ts";
+import { markedTable, replaceMarkedTable } from "../../lib/pipeline/results_table.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { FaceDetector } from "../../lib/compare/face_detector.ts";
 import { LFW_ORIGINAL_LANDMARKS } from "../../lib/config/canonical_landmarks.ts";
@@ -112,6 +119,54 @@ Deno.test("robustness on drawn faces: no photo refused under any transform, alig
       assert.equal(r.accuracyCompared, r.accuracy, "nothing refused: the same accuracy");
     }
     assert.deepEqual(scored.faceless, { images: 3, faces: 0, verdicts: 0 });
+
+    // Its record: the figures with their command, commit, machine and time; the README's table.
+    const record = await makeRobustnessRecord(scored, {
+      experiment: "tiny",
+      model: comparer.params.model.name,
+      images: dir,
+      protocol: "pairsDevTest.txt",
+      detector: detector.describe(),
+      canonical: "lfw-original",
+      transforms: {},
+      command: "deno task bench --robustness tiny",
+      seconds: 95,
+    });
+    assert.equal(record.machine.cores, navigator.hardwareConcurrency);
+    const records = tempDir();
+    Deno.writeTextFileSync(join(records, "tiny.json"), JSON.stringify(record));
+    const read = await readRobustnessRecords(records);
+    assert.deepEqual(read.map((r) => r.record), [JSON.parse(JSON.stringify(record))]);
+    const table = robustnessMarkdown(read);
+    const lines = table.split("\n");
+    assert.match(lines[0], /^\*\*tiny\*\* \(seed\): 4 View 1 test pairs at its threshold/);
+    assert.match(lines[0], /`deno task bench --robustness tiny`, commit .*, 2 min/);
+    const none = scored.rows.find((r) => r.transform === "none")!.accuracy!;
+    const rotated = scored.rows.find((r) => r.transform === "rotated20")!.accuracy!;
+    const delta = (100 * (rotated - none)).toFixed(1);
+    assert.ok(
+      lines.includes(
+        `| rotated20 | ${(100 * rotated).toFixed(1)}% | ${
+          rotated >= none ? "+" : ""
+        }${delta} | 0/4 | ${scored.rows.find((r) => r.transform === "rotated20")!.description} |`,
+      ),
+      table,
+    );
+    assert.match(
+      table,
+      /Images without a face \(blank, noise, a landscape\): 3, a face found in 0, verdicts 0/,
+    );
+    const readme = `a\n${ROBUSTNESS_MARKERS.begin}\nold\n${ROBUSTNESS_MARKERS.end}\nb`;
+    assert.equal(
+      markedTable(replaceMarkedTable(readme, table, ROBUSTNESS_MARKERS), ROBUSTNESS_MARKERS),
+      table,
+    );
+    // A file that is not such a record is a one-line error naming it.
+    Deno.writeTextFileSync(join(records, "z.json"), '{"format":1}');
+    await assert.rejects(
+      () => readRobustnessRecords(records),
+      /z\.json is damaged \(not a robustness record/,
+    );
   } finally {
     comparer.dispose();
   }

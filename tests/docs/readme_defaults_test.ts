@@ -155,8 +155,13 @@ Deno.test("the README types no accuracy figure: its results table is generated b
     "README.md must hold the results table's end marker once",
   );
   const [before, rest] = text.split(begin);
-  const after = rest.split(end)[1];
+  let after = rest.split(end)[1];
   assert.ok(after !== undefined, "the end marker must follow the begin marker");
+  // The robustness table is generated too (from results/robustness/*.json).
+  const robustness = after.match(
+    /<!-- robustness-table:begin[^\n]*-->[\s\S]*<!-- robustness-table:end -->/,
+  );
+  if (robustness) after = after.replace(robustness[0], "");
   // Accuracies here are all above chance (50%); a percentage that high, or an AUC, outside the
   // generated table was typed by hand.
   const typed = [...(before + after).matchAll(/(\d+(?:\.\d+)?)\s*%|\bAUC\s+[01]\.\d/g)]
@@ -173,5 +178,17 @@ Deno.test("the README's results table is the one generated from the committed re
     markedTable(Deno.readTextFileSync(README)),
     expected,
     "README.md's results table differs from results/*.json: run `deno task results --update-readme`",
+  );
+});
+
+Deno.test("the README's robustness table is the one generated from the committed robustness records", async () => {
+  const { readRobustnessRecords, robustnessMarkdown, ROBUSTNESS_MARKERS } = await import(
+    "../../lib/bench/robustness_record.ts"
+  );
+  const { markedTable } = await import("../../lib/pipeline/results_table.ts");
+  assert.equal(
+    markedTable(Deno.readTextFileSync(README), ROBUSTNESS_MARKERS),
+    robustnessMarkdown(await readRobustnessRecords(join(ROOT, "results", "robustness"))),
+    "README.md's robustness table differs from results/robustness/*.json: run `deno task results --update-readme`",
   );
 });

@@ -153,6 +153,13 @@ Deno.test("damage that keeps size and time: one line naming the file and the rep
   assert.equal(text.split("\n").length, 1, text);
   await withFullCheck(() => trainExperiment(store, options("quiet")));
   await test();
+
+  // The test's metrics and validation scores, which give compare its threshold and calibration.
+  const testDir = store.dirOf("test", (await index.requireSingle("quiet")).keys.test!);
+  for (const file of ["predictions.json", "metrics.json"]) {
+    damageKeepingSizeAndTime(join(testDir, file), (b) => b.indexOf(0x7b)); // the "{"
+    await assert.rejects(compare, damaged(file));
+  }
 });
 
 Deno.test("an unfinished run's damaged history is a one-line error in the report; the next epoch rewrites it", async () => {

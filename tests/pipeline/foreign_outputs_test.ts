@@ -1,7 +1,8 @@
 /**
  * Outputs replace only what the toolkit wrote: `report --out` an earlier report, `export` an
  * earlier export (with --force); a photo, someone's weights.bin or compare.html under those names
- * is refused (with --force too) and left as it was. An empty FACE_COMPARER_ARTIFACTS is refused
+ * is refused (with --force too) and left as it was; `compare --out` replaces only earlier
+ * results of compare. An empty FACE_COMPARER_ARTIFACTS is refused
  * instead of writing into the folder a task runs in.
  */
 import assert from "node:assert/strict";
@@ -9,7 +10,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
+import { formatResults } from "../../lib/compare/pair_list.ts";
 import {
+  assertCompareResultsReplaceable,
   assertExportFolder,
   assertReportReplaceable,
   EXPORTED_FILES,
@@ -62,6 +65,25 @@ Deno.test("report --out and export replace only what the toolkit wrote", async (
     assert.equal(report.code, 0, report.stderr);
   }
 
+  // compare --out onto a photo or onto its own pair list: refused before anything is read.
+  const list = join(out, "pairs.tsv");
+  Deno.writeTextFileSync(list, "a.png\tb.png\n");
+  for (
+    const [args, message] of [
+      [
+        ["a.png", "b.png", "--out", join(out, "photo.png")],
+        /photo\.png exists and is not a results file compare wrote/,
+      ],
+      [["--pairs", list, "--out", list], /is the pair list itself/],
+    ] as const
+  ) {
+    const compared = await task("compare", ["demo", ...args, "--no-detect"]);
+    assert.equal(compared.code, 1, compared.stderr);
+    assert.match(compared.stderr, message);
+  }
+  assert.deepEqual(Deno.readFileSync(join(out, "photo.png")), PNG);
+  assert.equal(Deno.readTextFileSync(list), "a.png\tb.png\n");
+
   // export: someone's weights.bin or compare.html is refused, --force or not, and kept.
   for (const file of ["weights.bin", "compare.html"]) {
     const dir = tempDir();
@@ -112,6 +134,24 @@ Deno.test("what counts as the toolkit's own: reports old and new, exports, and t
   Deno.writeTextFileSync(join(pages, "preprocessing.json"), '{"experiment":"demo","model":"seed"}');
   Deno.writeTextFileSync(join(pages, "model.json"), '{"modelTopology":{},"weightsManifest":[]}');
   await assertExportFolder(pages, { replace: true, what: "the folder" });
+
+  // compare's own results, TSV and JSON, are replaced; a pair list or notes are not.
+  const header = {
+    experiment: "demo",
+    threshold: 0.5,
+    threshold_source: "validation set",
+    faces: "--no-detect",
+    probability: "calibrated",
+  };
+  for (const format of ["tsv", "json"] as const) {
+    const file = join(dir, `results.${format}`);
+    Deno.writeTextFileSync(file, formatResults(format, header, []));
+    await assertCompareResultsReplaceable(file);
+  }
+  const notes = join(dir, "notes.txt");
+  Deno.writeTextFileSync(notes, "# experiment notes\nsame\ta.png\tb.png\n");
+  await assert.rejects(() => assertCompareResultsReplaceable(notes), /not a results file/);
+  await assert.rejects(() => assertCompareResultsReplaceable(dir), /is a folder/);
 });
 
 Deno.test("an empty FACE_COMPARER_ARTIFACTS is refused, nothing is written where the task runs", async () => {
