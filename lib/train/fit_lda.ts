@@ -179,9 +179,34 @@ export async function fitDescriptorPipeline(
   }
   const { rows, features } = await timed(
     "describe",
-    () =>
-      describeFaces(model, data.faces, data.size, data.train.a, encoderParams, { progress }),
-    (d) => `${d.features} descriptor values for each of ${data.train.a.length} images`,
+    async () => {
+      const described = await describeFaces(
+        model,
+        data.faces,
+        data.size,
+        data.train.a,
+        encoderParams,
+        { progress },
+      );
+      if (!objective.mirrorAveraged) return described;
+      // Each row averaged with its mirror image's, as test and compare score faces.
+      const mirrors = await describeFaces(
+        model,
+        mirroredFaces(data.faces, data.size, data.train.a),
+        data.size,
+        Int32Array.from(data.train.a, (_, i) => i),
+        encoderParams,
+        { progress },
+      );
+      for (let i = 0; i < described.rows.length; i++) {
+        described.rows[i] = (described.rows[i] + mirrors.rows[i]) / 2;
+      }
+      return described;
+    },
+    (d) =>
+      `${d.features} descriptor values for each of ${data.train.a.length} images${
+        objective.mirrorAveraged ? ", each averaged with its mirror image's" : ""
+      }`,
   );
   const pca = await timed(
     "pca",
@@ -195,9 +220,10 @@ export async function fitDescriptorPipeline(
   );
   const lda = await timed(
     "lda",
-    () => fitLda(pcaTransform(pca, rows), pca.components, classes, {
-      embedding: model.embeddingSize,
-    }),
+    () =>
+      fitLda(pcaTransform(pca, rows), pca.components, classes, {
+        embedding: model.embeddingSize,
+      }),
     (l) => `${l.embedding} directions over ${l.people} people with two images or more`,
   );
   const fit = composeProjection(pca, lda);
@@ -227,4 +253,21 @@ export async function fitDescriptorPipeline(
   } finally {
     weights.dispose();
   }
+}
+
+/** The faces `images` of `faces` (size x size bytes each), each mirrored left to right, in order. */
+export function mirroredFaces(
+  faces: Uint8Array,
+  size: number,
+  images: ArrayLike<number>,
+): Uint8Array {
+  const area = size * size;
+  const out = new Uint8Array(images.length * area);
+  for (let k = 0; k < images.length; k++) {
+    const from = images[k] * area, to = k * area;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) out[to + y * size + x] = faces[from + y * size + size - 1 - x];
+    }
+  }
+  return out;
 }
