@@ -5,10 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { EVAL_BATCH_PAIRS } from "../config/defaults.ts";
-import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
-import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
-import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
+import { scorePairs, validationFigures } from "../evaluate/validation_scores.ts";
 import type { ModelParams } from "../model/model_params.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
@@ -35,8 +32,9 @@ export async function finishedFit(options: TrainRunOptions): Promise<TrainRunRes
 }
 
 /**
- * Scores the validation pairs with the fitted `weights` and writes the run's checkpoint and
- * history (one epoch; no training loss or accuracy exists, so they are NaN).
+ * Scores the validation pairs with the fitted `weights` as `test` does (the one validation
+ * scoring) and writes the run's checkpoint and history (one epoch; no training loss or accuracy
+ * exists, so they are NaN).
  */
 export async function saveFit(
   weights: ModelParams,
@@ -49,23 +47,20 @@ export async function saveFit(
     steps?: readonly { step: string; seconds: number; summary: string }[];
   },
 ): Promise<TrainRunResult> {
-  const val = await predictPairsAsync(weights, {
+  const val = await scorePairs(weights, {
     faces: data.faces,
     size: data.size,
     pairs: data.val,
-    batchSize: EVAL_BATCH_PAIRS,
     seed: params.seed,
-    augment: null,
   });
-  const labels = Array.from(data.val.same);
-  const threshold = bestThreshold(val.probabilities, labels);
+  const figures = validationFigures(val.probabilities, data.val.same);
   const record: EpochRecord = {
     epoch: 1,
     trainLoss: NaN,
     trainAccuracy: NaN,
     valLoss: val.loss,
-    valAccuracy: classificationMetrics(val.probabilities, labels, { threshold }).accuracy,
-    valAuc: rocAuc(rocCurve(val.probabilities, data.val.same)),
+    valAccuracy: figures.accuracy,
+    valAuc: figures.auc,
     seconds: (performance.now() - options.started) / 1000,
     pairsPerSecond: options.examplesPerSecond,
   };
