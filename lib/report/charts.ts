@@ -290,7 +290,8 @@ export function rocChart(
     scale: { domain: [0, 1] },
   };
   const colour = {
-    legend: { labelLimit: 320 },
+    // Without a canvas, vega estimates text widths generously: room for "NAME: set (AUC 0.9780)".
+    legend: { labelLimit: 520 },
     field: "curve",
     type: "nominal",
     title: null,

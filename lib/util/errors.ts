@@ -25,6 +25,11 @@ const REFUSALS: Record<string, string> = {
  */
 export function fileSystemRefusal(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
+  // A folder that cannot be made where asked (under /proc, or a path through a missing mount):
+  // mkdir with parents reports ENOENT.
+  if (code === "ENOENT" && /: mkdir '/.test(String((error as Error).message ?? ""))) {
+    return "a folder cannot be created there";
+  }
   return typeof code === "string" ? REFUSALS[code] : undefined;
 }
 

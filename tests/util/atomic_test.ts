@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../../lib/util/atomic.ts";
+import { UserError } from "../../lib/util/errors.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 
 Deno.test("atomic writes create parent folders, replace the file and leave no temporary", async () => {
@@ -26,4 +27,15 @@ Deno.test("a failed atomic write leaves the old file intact", async () => {
   );
   assert.equal(Deno.readTextFileSync(path), "old");
   assert.ok([...Deno.readDirSync(dir)].every((e) => !e.name.endsWith(".tmp")));
+});
+
+Deno.test("a folder that cannot be made where asked is a user error naming the file", async () => {
+  // /proc holds no new folders: mkdir with parents reports ENOENT there.
+  await assert.rejects(
+    () => writeFileAtomic("/proc/face_comparer_test/out/model.json", new Uint8Array(1)),
+    (e: Error) =>
+      e instanceof UserError &&
+      e.message ===
+        "cannot write /proc/face_comparer_test/out/model.json: a folder cannot be created there",
+  );
 });
