@@ -1,14 +1,12 @@
 /**
- * Fitting of `lda` models: no gradient steps, one pass over the training images. The model's
- * fixed descriptor of every training image is centred and reduced by PCA to `components`
- * whitened dimensions; LDA over the training people (those with at least two images) then keeps
- * the embedding size's most discriminative directions: within-person variation is whitened and
- * the spread of the people's means maximised (Belhumeur et al. 1997, "Fisherfaces"). Projection
- * and offset become the model's parameters, written as a one-epoch checkpoint with its
- * validation figures (`fitted_run.ts`), so that every later stage treats it like a trained one.
- *
- * The PCA of the descriptor covariance (thousands of dimensions) is found by subspace iteration
- * with tfjs matrix products, so only `components`-sized eigenproblems are solved in JavaScript.
+ * Fitting of descriptor models (objective `lda`): no gradient steps, one pass over the training
+ * images through the pipeline's steps, each fitted on what the previous one gave: the
+ * descriptor's encoder (Fisher vectors: SIFT PCA and Gaussian mixture), the descriptor of every
+ * training image, a whitened PCA to `components` dimensions and LDA over the training people
+ * (`lib/fit/`), then the Joint Bayesian scorer of the LDA values. PCA and LDA compose into the
+ * model's projection and offset; with the encoder's and the scorer's parameters they are written
+ * as a one-epoch checkpoint with its validation figures and the steps' times (`fitted_run.ts`),
+ * so that every later stage treats the model like a trained one.
  * @module
  */
 import { noProgress, progressBars, type ProgressFactory } from "../util/progress.ts";
@@ -24,6 +22,7 @@ import { withObjective } from "./objective.ts";
 import { finishedFit, saveFit } from "./fitted_run.ts";
 import { fitJointBayesian } from "./fit_joint_bayesian.ts";
 import { describeFaces, type DescriptorParams } from "./describe_faces.ts";
+import type { SiameseModel } from "../model/siamese_model.ts";
 import {
   type TrainData,
   type TrainParams,
@@ -109,6 +108,26 @@ export interface FitStepRecord {
   summary: string;
 }
 
+/** Runs the steps of a fit, timing and logging each. */
+class StepTimer {
+  readonly records: FitStepRecord[] = [];
+  constructor(readonly log: (line: string) => void) {}
+
+  /** Runs `step`, then records its time and `summary` of its result. */
+  async run<T>(
+    step: FitStepRecord["step"],
+    fit: () => T | Promise<T>,
+    summary: (result: T) => string,
+  ): Promise<T> {
+    const begun = performance.now();
+    const result = await fit();
+    const record = { step, seconds: (performance.now() - begun) / 1000, summary: summary(result) };
+    this.records.push(record);
+    this.log(`train: ${step}: ${record.summary} (${record.seconds.toFixed(1)}s)`);
+    return result;
+  }
+}
+
 /**
  * Fits a descriptor model (objective kind `lda`) in `options.workDir`, the counterpart of
  * `runTraining`, with the same inputs and result. Its steps run in turn, each fitted on the
@@ -123,7 +142,6 @@ export async function fitDescriptorPipeline(
   data: TrainData,
   options: TrainRunOptions,
 ): Promise<TrainRunResult> {
-  const log = options.log ?? console.log;
   const model = withObjective(getModel(params.model), params.objective);
   const objective = model.objective;
   if (objective.kind !== "lda" || !model.fitted) {
@@ -138,87 +156,29 @@ export async function fitDescriptorPipeline(
   if (!classes) throw new Error("fitDescriptorPipeline: the training images need their people");
   const started = performance.now();
   const progress = options.progress === false ? noProgress : progressBars;
-  const steps: FitStepRecord[] = [];
-  const timed = async <T>(
-    step: FitStepRecord["step"],
-    run: () => T | Promise<T>,
-    summary: (result: T) => string,
-  ): Promise<T> => {
-    const begun = performance.now();
-    const result = await run();
-    const record = { step, seconds: (performance.now() - begun) / 1000, summary: summary(result) };
-    steps.push(record);
-    log(`train: ${step}: ${record.summary} (${record.seconds.toFixed(1)}s)`);
-    return result;
-  };
-  const values = new Map<string, Float32Array>();
-  const encoderParams: DescriptorParams = new Map();
-  const encoder = model.fitted.encoder;
-  if (encoder) {
-    // A seeded sample of the training faces is enough for the encoder's fit.
-    const sample = new Rng(params.seed).shuffle(Array.from(data.train.a))
-      .slice(0, ENCODER_FACES);
-    const fitted = await timed("encoder", () =>
-      encoder.fit(
-        (start, count) =>
-          tf.tensor4d(faceInputs(data.faces, data.size, sample, start, count), [
-            count,
-            data.size,
-            data.size,
-            1,
-          ]),
-        sample.length,
-        params.seed,
-        progress,
-      ), () => `${encoder.params.join(", ")} fitted on ${sample.length} training faces`);
-    const specs = new Map(model.params.map((p) => [p.name, p.shape]));
-    for (const name of encoder.params) {
-      values.set(name, fitted.get(name)!);
-      encoderParams.set(name, { values: fitted.get(name)!, shape: specs.get(name)! });
-    }
-  }
-  const { rows, features } = await timed(
+  const steps = new StepTimer(options.log ?? console.log);
+  const encoder = model.fitted.encoder
+    ? await steps.run(
+      "encoder",
+      () => fitEncoder(model, data, params.seed, progress),
+      (e) => `${[...e.keys()].join(", ")} fitted on ${ENCODER_FACES} training faces at most`,
+    )
+    : new Map();
+  const mirrorAveraged = objective.mirrorAveraged ?? false;
+  const { rows, features } = await steps.run(
     "describe",
-    async () => {
-      const described = await describeFaces(
-        model,
-        data.faces,
-        data.size,
-        data.train.a,
-        encoderParams,
-        { progress },
-      );
-      if (!objective.mirrorAveraged) return described;
-      // Each row averaged with its mirror image's, as test and compare score faces.
-      const mirrors = await describeFaces(
-        model,
-        mirroredFaces(data.faces, data.size, data.train.a),
-        data.size,
-        Int32Array.from(data.train.a, (_, i) => i),
-        encoderParams,
-        { progress },
-      );
-      for (let i = 0; i < described.rows.length; i++) {
-        described.rows[i] = (described.rows[i] + mirrors.rows[i]) / 2;
-      }
-      return described;
-    },
+    () => describeTraining(model, data, encoder, { mirrorAveraged, progress }),
     (d) =>
       `${d.features} descriptor values for each of ${data.train.a.length} images${
-        objective.mirrorAveraged ? ", each averaged with its mirror image's" : ""
+        mirrorAveraged ? ", each averaged with its mirror image's" : ""
       }`,
   );
-  const pca = await timed(
+  const pca = await steps.run(
     "pca",
-    () =>
-      fitPca(rows, features, {
-        components: objective.components,
-        whiten: true,
-        progress,
-      }),
+    () => fitPca(rows, features, { components: objective.components, whiten: true, progress }),
     (p) => `${p.components} whitened components of ${features} values`,
   );
-  const lda = await timed(
+  const lda = await steps.run(
     "lda",
     () =>
       fitLda(pcaTransform(pca, rows), pca.components, classes, {
@@ -227,17 +187,14 @@ export async function fitDescriptorPipeline(
     (l) => `${l.embedding} directions over ${l.people} people with two images or more`,
   );
   const fit = composeProjection(pca, lda);
+  const values = new Map([...encoder].map(([name, p]) => [name, p.values]));
   values.set(model.fitted.projection, fit.projection).set(model.fitted.offset, fit.offset);
   const jb = model.fitted.jointBayesian;
   if (jb) {
-    const scorer = await timed(
+    const embeddings = projectedRows(rows, features, fit, model.embeddingSize);
+    const scorer = await steps.run(
       "joint-bayesian",
-      () =>
-        fitJointBayesian(
-          projectedRows(rows, features, fit, model.embeddingSize),
-          model.embeddingSize,
-          classes,
-        ),
+      () => fitJointBayesian(embeddings, model.embeddingSize, classes),
       () => `fitted on the ${model.embeddingSize}-value LDA projections`,
     );
     values.set(jb.a, scorer.a).set(jb.g, scorer.g).set(jb.bias, Float32Array.of(scorer.bias));
@@ -248,11 +205,61 @@ export async function fitDescriptorPipeline(
       ...options,
       started,
       examplesPerSecond: data.train.a.length / ((performance.now() - started) / 1000),
-      steps,
+      steps: steps.records,
     });
   } finally {
     weights.dispose();
   }
+}
+
+/** The descriptor's encoder fitted on a seeded sample of the training faces (enough for it). */
+async function fitEncoder(
+  model: SiameseModel,
+  data: TrainData,
+  seed: number,
+  progress: ProgressFactory,
+): Promise<DescriptorParams> {
+  const encoder = model.fitted!.encoder!;
+  const sample = new Rng(seed).shuffle(Array.from(data.train.a)).slice(0, ENCODER_FACES);
+  const fitted = await encoder.fit(
+    (start, count) =>
+      tf.tensor4d(faceInputs(data.faces, data.size, sample, start, count), [
+        count,
+        data.size,
+        data.size,
+        1,
+      ]),
+    sample.length,
+    seed,
+    progress,
+  );
+  const shapes = new Map(model.params.map((p) => [p.name, p.shape]));
+  return new Map(
+    encoder.params.map((name) => [name, { values: fitted.get(name)!, shape: shapes.get(name)! }]),
+  );
+}
+
+/**
+ * The descriptors of the training images; with `mirrorAveraged`, each averaged with its mirror
+ * image's, as test and compare score faces (the projection after it is linear).
+ */
+async function describeTraining(
+  model: SiameseModel,
+  data: TrainData,
+  encoder: DescriptorParams,
+  options: { mirrorAveraged: boolean; progress: ProgressFactory },
+): Promise<{ rows: Float32Array; features: number }> {
+  const { faces, size } = data, images = data.train.a;
+  const progress = options.progress;
+  const described = await describeFaces(model, faces, size, images, encoder, { progress });
+  if (!options.mirrorAveraged) return described;
+  const mirrored = mirroredFaces(faces, size, images);
+  const order = Int32Array.from(images, (_, i) => i);
+  const mirrors = await describeFaces(model, mirrored, size, order, encoder, { progress });
+  for (let i = 0; i < described.rows.length; i++) {
+    described.rows[i] = (described.rows[i] + mirrors.rows[i]) / 2;
+  }
+  return described;
 }
 
 /** The faces `images` of `faces` (size x size bytes each), each mirrored left to right, in order. */
