@@ -361,6 +361,7 @@ async function benchRobustness(
   options: { pairs: number; images?: string },
 ): Promise<void> {
   const started = performance.now();
+  const git = await gitState(); // the code that runs, whatever is committed meanwhile
   const store = new ArtifactStore(artifactsRoot());
   const comparer = name === undefined
     ? undefined
@@ -432,7 +433,7 @@ async function benchRobustness(
         transforms: TRANSFORM_DESCRIPTIONS,
         command: ["deno task bench", ...Deno.args].join(" "),
         seconds: Math.round((performance.now() - started) / 1000),
-      }),
+      }, git),
     );
     console.log(`bench: written to ${out}`);
     if (name !== undefined) {
@@ -448,6 +449,7 @@ async function benchRobustness(
 /** `--fisher-peer`: see lib/bench/fisher_peer.ts. */
 async function benchFisherPeer(options: { images: string; threads: number; peer: string }) {
   const started = performance.now();
+  const git = await gitState(); // the code that runs, whatever is committed meanwhile
   const protocolDir = dirname(defaultProtocolFiles().pairsDevTest);
   const root = await Deno.makeTempDir({ prefix: "face_comparer_fisher_bench_" });
   const name = "bench_fisher_v1";
@@ -506,7 +508,7 @@ async function benchFisherPeer(options: { images: string; threads: number; peer:
     threads: options.threads,
     ours,
     peer,
-    git: await gitState(),
+    git,
     machine: await machineFacts(),
     createdAt: new Date().toISOString(),
     seconds: Math.round((performance.now() - started) / 1000),
