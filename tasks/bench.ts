@@ -3,7 +3,7 @@
  * reference run on the same machine in the same minute.
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   artifactsRoot,
   BENCH_DEFAULTS,
@@ -46,6 +46,16 @@ import {
   TRANSFORM_DESCRIPTIONS,
 } from "../lib/bench/robustness.ts";
 import { makeRobustnessRecord } from "../lib/bench/robustness_record.ts";
+import {
+  type FisherSide,
+  formatFisherComparison,
+  ourFitPhases,
+  runFisherPeer,
+  taskFile,
+} from "../lib/bench/fisher_peer.ts";
+import { ExperimentIndex } from "../lib/pipeline/experiments.ts";
+import { gitState } from "../lib/pipeline/code_fingerprint.ts";
+import { machineFacts, readResultRecords, resultsDir } from "../lib/pipeline/result_record.ts";
 import { FaceComparer } from "../lib/compare/face_comparer.ts";
 import { FaceDetector } from "../lib/compare/face_detector.ts";
 import { canonicalLandmarksFor } from "../lib/config/canonical_landmarks.ts";
@@ -84,6 +94,11 @@ Measures speed and writes artifacts/bench/bench.json.
                      without a face (goal: no verdict) (artifacts/bench/robustness_NAME.json)
   --robustness-crops the same without a model: photos refused per transform and how well the
                      aligned crops agree with the training crop (artifacts/bench/robustness_crops.json)
+  --fisher-peer      instead of the figures above: fit and test fisher100_512_jb on LFW View 1
+                     (lfw-deepfunneled, the quick start's commands, in a store of its own: nothing
+                     cached), then run its Python peer (../shared/peers/fisher_peer.py: OpenCV,
+                     numpy, scikit-learn) on the same split in the same minutes; each phase's time
+                     and both accuracies side by side (artifacts/bench/fisher_peer.json)
   --pairs N          View 1 test pairs sampled for --robustness (default 200, balanced; 1000: all)
   --images DIR       with --robustness: the LFW photos (default: the experiment's images folder,
                      else ${defaultImagesDir()})
@@ -105,6 +120,7 @@ await runTask("bench", async () => {
     robustness: { type: "string" },
     "robustness-crops": { type: "boolean" },
     pairs: { type: "string" },
+    "fisher-peer": { type: "boolean" },
   });
   if (args.values.help) return console.log(HELP);
   if (args.positionals.length > 0) {
@@ -118,6 +134,13 @@ await runTask("bench", async () => {
     });
   }
   if (args.values.pairs !== undefined) throw new UserError("--pairs applies to --robustness only");
+  if (args.values["fisher-peer"]) {
+    return await benchFisherPeer({
+      images: pathOption(args, "images") ?? join(lfwDataRoot(), "lfw-deepfunneled"),
+      threads: intOption(args, "threads", { min: 1, max: 64 }) ?? 2,
+      peer: pathOption(args, "reference") ?? join(lfwDataRoot(), "..", "peers", "fisher_peer.py"),
+    });
+  }
   const backendOption = stringOption(args, "backend");
   if (backendOption !== undefined) {
     if (!(BACKEND_CHOICES as readonly string[]).includes(backendOption)) {
@@ -338,6 +361,7 @@ async function benchRobustness(
   options: { pairs: number; images?: string },
 ): Promise<void> {
   const started = performance.now();
+  const git = await gitState(); // the code that runs, whatever is committed meanwhile
   const store = new ArtifactStore(artifactsRoot());
   const comparer = name === undefined
     ? undefined
@@ -409,7 +433,7 @@ async function benchRobustness(
         transforms: TRANSFORM_DESCRIPTIONS,
         command: ["deno task bench", ...Deno.args].join(" "),
         seconds: Math.round((performance.now() - started) / 1000),
-      }),
+      }, git),
     );
     console.log(`bench: written to ${out}`);
     if (name !== undefined) {
@@ -420,4 +444,74 @@ async function benchRobustness(
   } finally {
     comparer?.dispose();
   }
+}
+
+/** `--fisher-peer`: see lib/bench/fisher_peer.ts. */
+async function benchFisherPeer(options: { images: string; threads: number; peer: string }) {
+  const started = performance.now();
+  const git = await gitState(); // the code that runs, whatever is committed meanwhile
+  const protocolDir = dirname(defaultProtocolFiles().pairsDevTest);
+  const root = await Deno.makeTempDir({ prefix: "face_comparer_fisher_bench_" });
+  const name = "bench_fisher_v1";
+  const ours: FisherSide = { ok: true, seconds: {} };
+  try {
+    const run = async (task: string, args: string[]) => {
+      const { code } = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", "--unstable-webgpu", taskFile(task), name, ...args],
+        env: { FACE_COMPARER_ARTIFACTS: root },
+        stdout: "inherit",
+        stderr: "inherit",
+      }).output();
+      if (code !== 0) throw new UserError(`--fisher-peer: our ${task} failed (exit ${code})`);
+    };
+    console.log(`bench: ours: fisher100_512_jb on LFW View 1 (${options.images}), store ${root}`);
+    await run("train", [
+      "--model",
+      "fisher100_512_jb",
+      "--images",
+      options.images,
+      "--protocol",
+      "lfw-view1",
+      "--val-pairs",
+      "1000",
+      "--threads",
+      String(options.threads),
+    ]);
+    const tested = performance.now();
+    await run("test", ["--train-eval-pairs", "0"]);
+    const done = performance.now();
+    const record = await new ExperimentIndex(root).requireSingle(name);
+    ours.seconds = await ourFitPhases(join(root, "train", record.keys.train!));
+    ours.seconds.evaluate = (done - tested) / 1000;
+    ours.totalSeconds = (done - started) / 1000;
+    const [result] = await readResultRecords(resultsDir(root));
+    ours.testAccuracy = result?.record.metrics.test?.accuracy;
+    ours.testAuc = result?.record.metrics.test?.auc ?? undefined;
+    ours.valAccuracy = result?.record.metrics.val?.accuracy;
+  } finally {
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+  console.log(`bench: the peer: ${options.peer} (/usr/bin/python3), the same split`);
+  const peer = await runFisherPeer(options.peer, {
+    images: options.images,
+    protocolDir,
+    threads: options.threads,
+  });
+  for (const line of formatFisherComparison(ours, peer)) console.log(`bench: ${line}`);
+  if (!peer.ok) console.log(`bench: the peer did not run: ${peer.reason}`);
+  const out = join(artifactsRoot(), "bench", "fisher_peer.json");
+  await writeJsonAtomic(out, {
+    format: 1,
+    kind: "fisher-peer",
+    command: ["deno task bench", ...Deno.args].join(" "),
+    images: options.images,
+    threads: options.threads,
+    ours,
+    peer,
+    git,
+    machine: await machineFacts(),
+    createdAt: new Date().toISOString(),
+    seconds: Math.round((performance.now() - started) / 1000),
+  });
+  console.log(`bench: written to ${out}`);
 }

@@ -261,10 +261,17 @@ function heap(backend: BackendWasm, info: TensorInfo): Float32Array {
  * kernel's geometry says (the C code trusts its caller: a wrong size there reads or writes out
  * of bounds instead of failing).
  */
-function sized(backend: BackendWasm, info: TensorInfo, expected: number, what: string): Float32Array {
+function sized(
+  backend: BackendWasm,
+  info: TensorInfo,
+  expected: number,
+  what: string,
+): Float32Array {
   const view = heap(backend, info);
   if (view.length !== expected || !Number.isInteger(expected)) {
-    throw new Error(`native kernel: ${what} has ${view.length} values, its geometry needs ${expected}`);
+    throw new Error(
+      `native kernel: ${what} has ${view.length} values, its geometry needs ${expected}`,
+    );
   }
   return view;
 }

@@ -57,17 +57,21 @@ export interface RobustnessRecord extends RobustnessFacts, RobustnessResult {
   createdAt: string;
 }
 
-/** The record of `result`, with this checkout's commit and this machine. */
+/**
+ * The record of `result`, with this machine and the commit `git` (taken when the run started:
+ * the code that ran; default this checkout's now).
+ */
 export async function makeRobustnessRecord(
   result: RobustnessResult,
   facts: RobustnessFacts,
+  git?: { commit: string; dirty: boolean },
 ): Promise<RobustnessRecord> {
   return {
     format: 1,
     kind: "robustness",
     ...facts,
     ...result,
-    git: await gitState(),
+    git: git ?? await gitState(),
     machine: await machineFacts(),
     createdAt: new Date().toISOString(),
   };

@@ -6,11 +6,12 @@
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
-import { EVAL_BATCH_PAIRS, type PrepareParams, TEST_DEFAULTS } from "../config/defaults.ts";
+import { type PrepareParams, TEST_DEFAULTS } from "../config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import { resampleRect } from "../data/resample.ts";
 import { bestThreshold } from "../evaluate/classification_metrics.ts";
-import { pairLogits, predictPairsAsync } from "../evaluate/predict_pairs.ts";
+import { pairLogits } from "../evaluate/predict_pairs.ts";
+import { scorePairs } from "../evaluate/validation_scores.ts";
 import { nearChance, rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { ModelParams } from "../model/model_params.ts";
 import type { ArtifactStore } from "../pipeline/artifact_store.ts";
@@ -132,14 +133,12 @@ export class FaceComparer {
     const labels = val.map((p) => (p.same ? 1 : 0));
     const scoreValidation = async () => {
       const faces = await loadFaceArray(prepared.dir);
-      return (await predictPairsAsync(params, {
+      return (await scorePairs(params, {
         faces: resizeFaceArray(faces, model.inputSize),
         size: model.inputSize,
         pairs: pairColumns(val),
-        batchSize: EVAL_BATCH_PAIRS,
         seed: trainParams.seed,
-        augment: null,
-      }, { flip })).probabilities;
+      }, { flip, tta: 0 })).probabilities;
     };
     // The test stage's threshold fits only scores made the way compare makes them (results of
     // older versions have a projection but no projection.json: their threshold does not fit).

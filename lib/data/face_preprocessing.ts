@@ -157,14 +157,20 @@ export function faceRegion(
   if (box) {
     const [left, top, right, bottom] = box;
     const width = right - left, height = bottom - top;
-    if (left < 0 || top < 0 || width <= 0 || height <= 0 || right > size.width || bottom > size.height) {
+    if (
+      left < 0 || top < 0 || width <= 0 || height <= 0 || right > size.width || bottom > size.height
+    ) {
       throw new UserError(
-        `--box ${box.join(",")} (left,top,right,bottom) does not fit a ${size.width}x${size.height} image`,
+        `--box ${
+          box.join(",")
+        } (left,top,right,bottom) does not fit a ${size.width}x${size.height} image`,
       );
     }
     if (width < MIN_FACE_SIDE || height < MIN_FACE_SIDE) {
       throw new UserError(
-        `--box ${box.join(",")}: a ${width}x${height} px face is too small (at least ${MIN_FACE_SIDE} px)`,
+        `--box ${
+          box.join(",")
+        }: a ${width}x${height} px face is too small (at least ${MIN_FACE_SIDE} px)`,
       );
     }
     return { left, top, width, height };
@@ -193,7 +199,11 @@ export async function prepareFace(
     if (image.width === params.size && image.height === params.size && params.grey) {
       return image.pixels;
     }
-    return resampleRect(image, { left: 0, top: 0, width: image.width, height: image.height }, params);
+    return resampleRect(
+      image,
+      { left: 0, top: 0, width: image.width, height: image.height },
+      params,
+    );
   }
   return resampleRect(image, faceRegion(image, params, box), params);
 }

@@ -78,6 +78,8 @@ export interface DescriptorModelOptions {
   };
   /** The head: the cosine of the projections, or a Joint Bayesian ratio. */
   head: "cosine" | "joint-bayesian";
+  /** Fits on mirror-averaged training descriptors (`SiameseModel.objective.mirrorAveraged`). */
+  mirrorAveraged?: boolean;
 }
 
 /** A descriptor model (see the module's description). */
@@ -97,15 +99,19 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
   return {
     name: options.name,
     description:
-      `${options.about} (${features} values) projected by PCA (${COMPONENTS}, whitened) + LDA (${EMBEDDING}) fitted on the training people; ${
-        jointBayesian ? "Joint Bayesian verification" : "cosine verification"
-      }`,
+      `${options.about} (${features} values) projected by PCA (${COMPONENTS}, whitened) + LDA (${EMBEDDING}) fitted on the training people${
+        options.mirrorAveraged ? " (each image averaged with its mirror image)" : ""
+      }; ${jointBayesian ? "Joint Bayesian verification" : "cosine verification"}`,
     inputSize: options.inputSize ?? DESCRIPTOR_INPUT,
     ...(options.preparedBox ? { preparedBox: options.preparedBox } : {}),
     batchSize: 128,
     embeddingSize: EMBEDDING,
     movingAverageMomentum: 0,
-    objective: { kind: "lda", components: COMPONENTS },
+    objective: {
+      kind: "lda",
+      components: COMPONENTS,
+      ...(options.mirrorAveraged ? { mirrorAveraged: true } : {}),
+    },
     code: options.code,
     verification: jointBayesian ? "learnt" : "cosine",
     params: [

@@ -47,6 +47,8 @@ export interface FisherModelOptions {
   gaussians: number;
   /** The crop of LFW's frame it was measured with (`SiameseModel.preparedBox`). */
   box: Readonly<FaceBox>;
+  /** Fits on mirror-averaged training descriptors (`DescriptorModelOptions.mirrorAveraged`). */
+  mirrorAveraged?: boolean;
 }
 
 /** A Fisher vector model with a Joint Bayesian head (see the module's description). */
@@ -104,6 +106,7 @@ export function fisherModel(options: FisherModelOptions): SiameseModel {
       },
     },
     head: "joint-bayesian",
+    mirrorAveraged: options.mirrorAveraged,
   });
 }
 
@@ -141,4 +144,19 @@ export const FISHER100_512_JB_MODEL: SiameseModel = fisherModel({
   sift: { cell: 5, step: 2, scales: [1, 0.75, 0.56] },
   gaussians: 512,
   box: FACE_BOXES.head,
+});
+
+/**
+ * `fisher100_512_mirror_jb`: `fisher100_512_jb` fitted on each training image's Fisher vector
+ * averaged with its mirror image's, the embeddings `test` and `compare` score (they average each
+ * face's projection with its mirror image's, and the projection is linear).
+ */
+export const FISHER100_512_MIRROR_JB_MODEL: SiameseModel = fisherModel({
+  name: "fisher100_512_mirror_jb",
+  params: "fisher100_512_mirror",
+  inputSize: 100,
+  sift: { cell: 5, step: 2, scales: [1, 0.75, 0.56] },
+  gaussians: 512,
+  box: FACE_BOXES.head,
+  mirrorAveraged: true,
 });

@@ -8,7 +8,12 @@ import { SEED64_COSFACE_MODEL, SEED_COSFACE_MODEL } from "./seed_cosface_model.t
 import { BN64_COSFACE_MODEL, BN_COSFACE_MODEL } from "./bn_cosface_model.ts";
 import { LBP_JB_MODEL, LBP_LDA_MODEL } from "./lbp_model.ts";
 import { GABOR_JB_MODEL } from "./gabor_model.ts";
-import { FISHER100_512_JB_MODEL, FISHER100_JB_MODEL, FISHER_JB_MODEL } from "./fisher_model.ts";
+import {
+  FISHER100_512_JB_MODEL,
+  FISHER100_512_MIRROR_JB_MODEL,
+  FISHER100_JB_MODEL,
+  FISHER_JB_MODEL,
+} from "./fisher_model.ts";
 import { ENSEMBLE_SEPARATOR, ensembleModel } from "./ensemble_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
@@ -25,6 +30,7 @@ export const MODELS: Readonly<Record<string, SiameseModel>> = {
   fisher_jb: FISHER_JB_MODEL,
   fisher100_jb: FISHER100_JB_MODEL,
   fisher100_512_jb: FISHER100_512_JB_MODEL,
+  fisher100_512_mirror_jb: FISHER100_512_MIRROR_JB_MODEL,
 };
 
 /**

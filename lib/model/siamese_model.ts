@@ -65,6 +65,12 @@ export type ObjectiveSpec =
     kind: "lda";
     /** PCA components kept before the LDA. */
     components: number;
+    /**
+     * Fit on each training image's descriptor averaged with its mirror image's: what `test`
+     * (mirror averaging, the default) and `compare` give the projection, so that PCA, LDA and
+     * Joint Bayesian learn the variation of the embeddings they score.
+     */
+    mirrorAveraged?: boolean;
   }
   | {
     /**

@@ -14,9 +14,9 @@
  * ```
  * @module
  */
-import { EVAL_BATCH_PAIRS, type TestParams } from "../config/defaults.ts";
+import type { TestParams } from "../config/defaults.ts";
 import { projectedParams } from "../evaluate/embedding_projection.ts";
-import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
+import { scorePairs } from "../evaluate/validation_scores.ts";
 import type { PairColumns } from "../train/pair_batches.ts";
 import { fitProjection } from "./test_projection.ts";
 import type { TrainedExperiment } from "./trained_experiment.ts";
@@ -64,13 +64,11 @@ export async function scoreFold(
       // projectedParams frees the weights it is given.
       weights = await projectedParams(weights, projection);
     }
-    const { probabilities } = await predictPairsAsync(weights, {
+    const { probabilities } = await scorePairs(weights, {
       faces,
       size: trained.model.inputSize,
       pairs: request.pairs,
-      batchSize: EVAL_BATCH_PAIRS,
       seed: trained.params.seed,
-      augment: null,
     }, { tta: params.tta, flip: params.flip });
     return probabilities;
   } finally {

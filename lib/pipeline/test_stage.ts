@@ -8,7 +8,7 @@
 import { Progress } from "../util/progress.ts";
 import { join } from "node:path";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
-import { EVAL_BATCH_PAIRS, type TestParams } from "../config/defaults.ts";
+import type { TestParams } from "../config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import type { Pair } from "../data/sample_pairs.ts";
 import {
@@ -17,7 +17,7 @@ import {
   classificationMetrics,
 } from "../evaluate/classification_metrics.ts";
 import { findErrors, renderPairGrid } from "../evaluate/error_gallery.ts";
-import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
+import { scorePairs } from "../evaluate/validation_scores.ts";
 import { projectedParams, projectionToJson } from "../evaluate/embedding_projection.ts";
 import {
   equalErrorRate,
@@ -142,14 +142,17 @@ export async function testExperiment(
           unit: "faces",
           summary: false,
         });
-        const p = await predictPairsAsync(params, {
-          faces: small,
-          size: model.inputSize,
-          pairs: pairColumns(pairs),
-          batchSize: EVAL_BATCH_PAIRS,
-          seed: trainParams.seed,
-          augment: null,
-        }, { tta: options.params.tta, flip: options.params.flip, progress });
+        const p = await scorePairs(
+          params,
+          {
+            faces: small,
+            size: model.inputSize,
+            pairs: pairColumns(pairs),
+            seed: trainParams.seed,
+          },
+          { tta: options.params.tta, flip: options.params.flip },
+          progress,
+        );
         progress.finish();
         const broken = p.probabilities.filter((x) => !Number.isFinite(x)).length;
         if (broken > 0) {

@@ -25,7 +25,7 @@ import {
 } from "./split_stage.ts";
 import { identityPairs } from "../data/identity_pairs.ts";
 import { learnsIdentities } from "../train/objective.ts";
-import { fitLda } from "../train/fit_lda.ts";
+import { fitDescriptorPipeline } from "../train/fit_lda.ts";
 import { fitEnsemble } from "../train/fit_ensemble.ts";
 import { loadMembers, membersData } from "./ensemble_members.ts";
 import { sameOutputs } from "./same_outputs.ts";
@@ -400,7 +400,7 @@ export async function trainExperiment(
       const started = performance.now();
       // Fitted models make their parameters in one pass; the others train by steps.
       const run = model.objective.kind === "lda"
-        ? fitLda
+        ? fitDescriptorPipeline
         : model.objective.kind === "ensemble"
         ? fitEnsemble
         : runTraining;

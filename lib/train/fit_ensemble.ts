@@ -9,8 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { EVAL_BATCH_PAIRS } from "../config/defaults.ts";
-import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
+import { scorePairs } from "../evaluate/validation_scores.ts";
 import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { ENSEMBLE_SEPARATOR, ENSEMBLE_WEIGHTS, memberParamName } from "../model/ensemble_model.ts";
 import { ModelParams, type ParamArrays } from "../model/model_params.ts";
@@ -105,14 +104,12 @@ export async function fitEnsemble(
       // Member i alone: its unit embedding, the others' weights 0.
       const alone = Float32Array.from(names, (_, j) => (i === j ? 1 : 0));
       weights.variable(ENSEMBLE_WEIGHTS).assign(tf.tensor1d(alone));
-      const val = await predictPairsAsync(weights, {
+      const val = await scorePairs(weights, {
         faces: data.faces,
         size: data.size,
         pairs: data.val,
-        batchSize: EVAL_BATCH_PAIRS,
         seed: params.seed,
-        augment: null,
-      }, { flip: true });
+      });
       memberScores.push(Float32Array.from(val.probabilities, logit));
     }
     const chosen = chooseWeights(memberScores, data.val.same);

@@ -21,7 +21,7 @@
  */
 import { noProgress, type ProgressFactory } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
-import { sortedEigen } from "../evaluate/embedding_projection.ts";
+import { fitPca } from "../fit/pca.ts";
 import {
   type DenseSiftOptions,
   encoderInputs,
@@ -152,22 +152,15 @@ export async function fitFisherEncoder(
     await yieldToEventLoop(); // Ctrl-C, progress
   }
   sampling.finish();
-  const sift = tf.tensor2d(concatRows(siftRows), [sampled, 128]);
+  const siftValues = concatRows(siftRows);
+  const sift = tf.tensor2d(siftValues, [sampled, 128]);
   const positions = tf.tensor2d(concatRows(placeRows), [sampled, 2]);
 
-  // PCA of the SIFT values.
-  const siftMean = tf.mean(sift, 0);
-  const covariance = tf.tidy(() => {
-    const centred = tf.sub(sift, siftMean);
-    return tf.div(tf.matMul(centred, centred, true, false), sampled);
-  });
-  const { vectors } = sortedEigen(new Float64Array(await covariance.data()), 128);
-  covariance.dispose();
-  const k = options.components;
-  const basis = new Float32Array(128 * k);
-  for (let r = 0; r < 128; r++) {
-    for (let c = 0; c < k; c++) basis[r * k + c] = vectors[c][r];
-  }
+  // PCA of the SIFT values (not whitened).
+  const pca = fitPca(siftValues, 128, { components: options.components, whiten: false });
+  const k = pca.components;
+  const siftMean = tf.tensor1d(pca.mean);
+  const basis = pca.basis;
   const siftBasis = tf.tensor2d(basis, [128, k]);
   const x = tf.tidy(() =>
     tf.reshape(

@@ -21,9 +21,9 @@ import {
   covarianceOfMeans,
   normalised,
   rowsByPerson,
-  symmetricEigen,
   withinPersonCovariance,
-} from "../evaluate/embedding_projection.ts";
+} from "../linalg/person_covariance.ts";
+import { inverseAndLogDet } from "../linalg/symmetric_eigen.ts";
 import { UserError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 
@@ -35,24 +35,6 @@ export interface JointBayesianFit {
   a: Float32Array;
   g: Float32Array;
   bias: number;
-}
-
-/** Inverse and log-determinant of a symmetric positive definite matrix (d x d). */
-function inverseAndLogDet(m: Float64Array, d: number): { inverse: Float64Array; logDet: number } {
-  const symmetric = Float64Array.from(m, (v, k) => (v + m[(k % d) * d + Math.floor(k / d)]) / 2);
-  const { values, vectors } = symmetricEigen(symmetric, d);
-  const inverse = new Float64Array(d * d);
-  let logDet = 0;
-  for (let k = 0; k < d; k++) {
-    const value = Math.max(values[k], 1e-12);
-    logDet += Math.log(value);
-    for (let i = 0; i < d; i++) {
-      const vik = vectors[i * d + k] / value;
-      if (vik === 0) continue;
-      for (let j = 0; j < d; j++) inverse[i * d + j] += vik * vectors[j * d + k];
-    }
-  }
-  return { inverse, logDet };
 }
 
 /**

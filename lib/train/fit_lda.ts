@@ -1,24 +1,18 @@
 /**
- * Fitting of `lda` models: no gradient steps, one pass over the training images. The model's
- * fixed descriptor of every training image is centred and reduced by PCA to `components`
- * whitened dimensions; LDA over the training people (those with at least two images) then keeps
- * the embedding size's most discriminative directions: within-person variation is whitened and
- * the spread of the people's means maximised (Belhumeur et al. 1997, "Fisherfaces"). Projection
- * and offset become the model's parameters, written as a one-epoch checkpoint with its
- * validation figures (`fitted_run.ts`), so that every later stage treats it like a trained one.
- *
- * The PCA of the descriptor covariance (thousands of dimensions) is found by subspace iteration
- * with tfjs matrix products, so only `components`-sized eigenproblems are solved in JavaScript.
+ * Fitting of descriptor models (objective `lda`): no gradient steps, one pass over the training
+ * images through the pipeline's steps, each fitted on what the previous one gave: the
+ * descriptor's encoder (Fisher vectors: SIFT PCA and Gaussian mixture), the descriptor of every
+ * training image, a whitened PCA to `components` dimensions and LDA over the training people
+ * (`lib/fit/`), then the Joint Bayesian scorer of the LDA values. PCA and LDA compose into the
+ * model's projection and offset; with the encoder's and the scorer's parameters they are written
+ * as a one-epoch checkpoint with its validation figures and the steps' times (`fitted_run.ts`),
+ * so that every later stage treats the model like a trained one.
  * @module
  */
-import { noProgress, progressBars } from "../util/progress.ts";
+import { noProgress, progressBars, type ProgressFactory } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
-import {
-  covarianceOfMeans,
-  rowsByPerson,
-  sortedEigen,
-  withinPersonCovariance,
-} from "../evaluate/embedding_projection.ts";
+import { affineRows, fitPca, offsetOf, type PcaState, pcaTransform } from "../fit/pca.ts";
+import { fitLda, type LdaState } from "../fit/lda.ts";
 import { faceInputs } from "../evaluate/predict_pairs.ts";
 import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
@@ -28,6 +22,7 @@ import { withObjective } from "./objective.ts";
 import { finishedFit, saveFit } from "./fitted_run.ts";
 import { fitJointBayesian } from "./fit_joint_bayesian.ts";
 import { describeFaces, type DescriptorParams } from "./describe_faces.ts";
+import type { SiameseModel } from "../model/siamese_model.ts";
 import {
   type TrainData,
   type TrainParams,
@@ -35,92 +30,27 @@ import {
   type TrainRunResult,
 } from "./trainer.ts";
 
-/** Subspace iterations of the PCA (the leading components settle within a few). */
-const PCA_ITERATIONS = 6;
-/** Extra vectors iterated beside the components kept, for faster convergence. */
-const PCA_OVERSAMPLING = 32;
-/** Rows of the data given to the backend at once by the PCA. */
-const PCA_BLOCK_ROWS = 1024;
-/**
- * Longest descriptor whose covariance (features x features) the PCA may form: summing it over
- * the blocks holds three such matrices (0.8 GB at this length; the wasm backend has 4 GB).
- */
-const MAX_COVARIANCE_FEATURES = 8_192;
-/** Added to the within-person covariance's eigenvalues (in whitened units) before inverting. */
-const WITHIN_RIDGE = 1e-3;
-
 /** Training faces a fitted descriptor's encoder is fitted on (a seeded sample). */
 const ENCODER_FACES = 1500;
 
-/** `a` (n x n, row-major) times `b` (n x m). */
-function multiply(a: Float64Array, b: Float64Array, n: number, m: number): Float64Array {
-  const out = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < n; k++) {
-      const aik = a[i * n + k];
-      if (aik === 0) continue;
-      for (let j = 0; j < m; j++) out[i * m + j] += aik * b[k * m + j];
-    }
-  }
-  return out;
-}
-
-/**
- * The matrix `m` (n x n) that makes `z m` orthonormal, from `gram` = z^T z (Cholesky QR: the
- * columns are first scaled to unit length, so that the Gram matrix is well conditioned even when
- * their lengths differ by orders of magnitude, then m = diag(1 / length) (L^T)^-1). A column
- * that depends on the earlier ones comes out as zeros.
- */
-export function orthonormalizer(gram: Float64Array, n: number): Float32Array {
-  const length = Float64Array.from(
-    { length: n },
-    (_, i) => Math.sqrt(Math.max(gram[i * n + i], 1e-30)),
-  );
-  const l = new Float64Array(n * n);
-  const dropped = new Uint8Array(n);
-  for (let j = 0; j < n; j++) {
-    for (let i = j; i < n; i++) {
-      let sum = gram[i * n + j] / (length[i] * length[j]);
-      for (let k = 0; k < j; k++) sum -= l[i * n + k] * l[j * n + k];
-      if (i === j) {
-        // A column that depends on the others (pivot about 0) is dropped, not blown up.
-        dropped[j] = sum <= 1e-10 ? 1 : 0;
-        l[i * n + j] = dropped[j] ? 1 : Math.sqrt(sum);
-      } else {
-        l[i * n + j] = dropped[j] ? 0 : sum / l[j * n + j];
-      }
-    }
-  }
-  // inverse[i][j] = (L^-1)[i][j], lower triangular.
-  const inverse = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    inverse[i * n + i] = 1 / l[i * n + i];
-    for (let j = 0; j < i; j++) {
-      let sum = 0;
-      for (let k = j; k < i; k++) sum += l[i * n + k] * inverse[k * n + j];
-      inverse[i * n + j] = -sum / l[i * n + i];
-    }
-  }
-  const out = new Float32Array(n * n);
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < n; c++) {
-      out[r * n + c] = dropped[c] ? 0 : inverse[c * n + r] / length[r];
-    }
-  }
-  return out;
-}
-
 /**
  * The projection [features, embedding] and offset [embedding] of PCA (`components`, whitened)
- * then LDA for descriptors `rows` of people `people` (one id per row). The rows reach the backend
- * `blockRows` at a time (default 1,024).
+ * then LDA for descriptors `rows` of people `people` (one id per row): the two steps fitted in
+ * turn (`lib/fit/pca.ts`, `lib/fit/lda.ts`) and composed into one affine map, which the model
+ * applies. The rows reach the backend `blockRows` at a time (default 1,024).
  */
 export function fitLdaProjection(
   rows: Float32Array,
   features: number,
   people: ArrayLike<number>,
-  options: { components: number; embedding: number; blockRows?: number },
-): { projection: Float32Array; offset: Float32Array } {
+  options: {
+    components: number;
+    embedding: number;
+    blockRows?: number;
+    /** Shows the PCA's passes over the data (minutes for Fisher vectors); default none. */
+    progress?: ProgressFactory;
+  },
+): { projection: Float32Array; offset: Float32Array; pca: PcaState; lda: LdaState } {
   const n = people.length;
   const d = Math.min(options.components, features, n - 1);
   if (options.embedding > d) {
@@ -130,117 +60,31 @@ export function fitLdaProjection(
       } training images and descriptor values (got ${n} and ${features})`,
     );
   }
-  const sums = new Float64Array(features);
-  for (let i = 0; i < n; i++) {
-    const row = rows.subarray(i * features, (i + 1) * features);
-    for (let j = 0; j < features; j++) sums[j] += row[j];
-  }
-  const meanValues = Float32Array.from(sums, (v) => v / n);
-  const mean = tf.tensor2d(meanValues, [1, features]);
-  // The data reach the backend a block of rows at a time, centred there: the backend's memory
-  // (4 GB at most for wasm) never holds them all (Fisher vectors of 10,000 faces are 1.4 GB).
-  const blockRows = options.blockRows ?? PCA_BLOCK_ROWS;
-  if (!(blockRows >= 1)) throw new Error(`fitLdaProjection: blockRows ${blockRows} is not >= 1`);
-  const eachBlock = (use: (centred: tf.Tensor2D, first: number) => void) =>
-    forEachRowBlock(rows, features, blockRows, (block, first) => use(tf.sub(block, mean), first));
-  /** The mean over the rows of `part(block)` summed over the blocks (each the same shape). */
-  const averageOfBlocks = (part: (centred: tf.Tensor2D) => tf.Tensor): tf.Tensor2D => {
-    let total: tf.Tensor | undefined;
-    try {
-      eachBlock((centred) => {
-        const sum = total ? tf.add(total, part(centred)) : part(centred);
-        total?.dispose();
-        // Kept out of the block's tidy; disposed once added to the next or divided below.
-        total = tf.keep(sum);
-      });
-    } catch (error) {
-      total?.dispose();
-      throw error;
-    }
-    const average = tf.div(total!, n) as tf.Tensor2D;
-    total!.dispose();
-    return average;
-  };
-  try {
-    return tf.tidy(() => {
-      // The covariance times a basis: through the data when it has fewer rows than half the
-      // features (cheaper than forming the features x features covariance) or when that
-      // covariance would not fit the backend's memory, else formed once.
-      const covariance = 2 * n < features || features > MAX_COVARIANCE_FEATURES
-        ? undefined
-        : averageOfBlocks((c) => tf.matMul(c, c, true, false));
-      const timesCovariance = (q: tf.Tensor2D): tf.Tensor2D =>
-        covariance
-          ? tf.matMul(covariance, q)
-          : averageOfBlocks((c) => tf.matMul(c, tf.matMul(c, q), true, false));
-      // PCA by subspace iteration, each step made orthonormal by a Cholesky QR of its (small)
-      // Gram matrix, then Rayleigh-Ritz for the components and their variances.
-      // No wider than the centred data's rank (n - 1): the rest would be noise.
-      const width = Math.min(d + PCA_OVERSAMPLING, features, n - 1);
-      let basis = tf.randomNormal([features, width], 0, 1, "float32", 42) as tf.Tensor2D;
-      const orthonormal = (z: tf.Tensor2D) =>
-        tf.matMul(
-          z,
-          tf.tensor2d(
-            orthonormalizer(new Float64Array(tf.matMul(z, z, true, false).dataSync()), width),
-            [width, width],
-          ),
-        ) as tf.Tensor2D;
-      for (let i = 0; i < PCA_ITERATIONS; i++) basis = orthonormal(timesCovariance(basis));
-      const ritz = new Float64Array(
-        tf.matMul(basis, timesCovariance(basis), true, false).dataSync(),
-      );
-      const pca = sortedEigen(ritz, width);
-      // Whitened PCA: features x d, column j = component j / sqrt(variance j).
-      const rotation = new Float32Array(width * d);
-      for (let r = 0; r < width; r++) {
-        for (let c = 0; c < d; c++) {
-          rotation[r * d + c] = pca.vectors[c][r] / Math.sqrt(Math.max(pca.values[c], 1e-12));
-        }
-      }
-      const whiten = tf.matMul(basis, tf.tensor2d(rotation, [width, d]));
-      const y = new Float32Array(n * d); // n x d
-      eachBlock((centred, first) => y.set(tf.matMul(centred, whiten).dataSync(), first * d));
+  const pca = fitPca(rows, features, {
+    components: options.components,
+    whiten: true,
+    blockRows: options.blockRows,
+    progress: options.progress,
+  });
+  const lda = fitLda(pcaTransform(pca, rows), pca.components, people, {
+    embedding: options.embedding,
+  });
+  return { ...composeProjection(pca, lda), pca, lda };
+}
 
-      // LDA in the whitened space, on the people with at least two images.
-      const groups = rowsByPerson(people).filter((m) => m.length >= 2);
-      if (groups.length < 2) {
-        throw new UserError("lda: fewer than two training people have two images to learn from");
-      }
-      const { covariance: within, means } = withinPersonCovariance(
-        (i) => y.subarray(i * d, (i + 1) * d),
-        d,
-        groups,
-      );
-      const between = covarianceOfMeans(means, d, 0);
-      // S_w^(-1/2), then the leading eigenvectors of S_w^(-1/2) S_b S_w^(-1/2).
-      const w = sortedEigen(within, d);
-      const inverseRoot = new Float64Array(d * d);
-      for (let j = 0; j < d; j++) {
-        const s = 1 / Math.sqrt(w.values[j] + WITHIN_RIDGE);
-        const v = w.vectors[j];
-        for (let r = 0; r < d; r++) {
-          for (let c = 0; c < d; c++) inverseRoot[r * d + c] += v[r] * s * v[c];
-        }
-      }
-      const scatter = multiply(inverseRoot, multiply(between, inverseRoot, d, d), d, d);
-      const lda = sortedEigen(scatter, d);
-      const k = options.embedding;
-      const directions = new Float64Array(d * k);
-      for (let c = 0; c < k; c++) {
-        for (let r = 0; r < d; r++) directions[r * k + c] = lda.vectors[c][r];
-      }
-      const inner = Float32Array.from(multiply(inverseRoot, directions, d, k));
-      const projection = tf.matMul(whiten, tf.tensor2d(inner, [d, k]));
-      const offset = tf.neg(tf.matMul(mean, projection));
-      return {
-        projection: projection.dataSync() as Float32Array,
-        offset: offset.dataSync() as Float32Array,
-      };
-    });
-  } finally {
-    mean.dispose();
-  }
+/** PCA then LDA as one affine map: projection = basis directions, offset = -mean projection. */
+export function composeProjection(
+  pca: PcaState,
+  lda: LdaState,
+): { projection: Float32Array; offset: Float32Array } {
+  const { features, components } = pca, k = lda.embedding;
+  const projection = tf.tidy(() =>
+    tf.matMul(
+      tf.tensor2d(pca.basis, [features, components]),
+      tf.tensor2d(lda.directions, [components, k]),
+    ).dataSync() as Float32Array
+  );
+  return { projection, offset: offsetOf(pca.mean, projection, features, k) };
 }
 
 /**
@@ -253,53 +97,54 @@ export function projectedRows(
   fit: { projection: Float32Array; offset: Float32Array },
   embedding: number,
 ): Float32Array {
-  const n = rows.length / features;
-  const out = new Float32Array(n * embedding);
-  tf.tidy(() => {
-    const projection = tf.tensor2d(fit.projection, [features, embedding]);
-    const offset = tf.tensor1d(fit.offset);
-    forEachRowBlock(rows, features, PCA_BLOCK_ROWS, (block, first) => {
-      out.set(tf.add(tf.matMul(block, projection), offset).dataSync(), first * embedding);
-    });
-  });
-  return out;
+  return affineRows(rows, features, { matrix: fit.projection, offset: fit.offset }, embedding);
 }
 
-/**
- * Calls `use` with each block of `blockRows` rows of `rows` [n, features] as a tensor (the last
- * block may be shorter) and the index of its first row, inside a tidy of its own.
- */
-function forEachRowBlock(
-  rows: Float32Array,
-  features: number,
-  blockRows: number,
-  use: (block: tf.Tensor2D, first: number) => void,
-): void {
-  const n = rows.length / features;
-  for (let first = 0; first < n; first += blockRows) {
-    const count = Math.min(blockRows, n - first);
-    tf.tidy(() =>
-      use(
-        tf.tensor2d(rows.subarray(first * features, (first + count) * features), [count, features]),
-        first,
-      )
-    );
+/** What one step of a descriptor pipeline's fit did, for the log and the checkpoint. */
+export interface FitStepRecord {
+  step: "encoder" | "describe" | "pca" | "lda" | "joint-bayesian";
+  seconds: number;
+  /** The step's inputs and state in words (sizes, options). */
+  summary: string;
+}
+
+/** Runs the steps of a fit, timing and logging each. */
+class StepTimer {
+  readonly records: FitStepRecord[] = [];
+  constructor(readonly log: (line: string) => void) {}
+
+  /** Runs `step`, then records its time and `summary` of its result. */
+  async run<T>(
+    step: FitStepRecord["step"],
+    fit: () => T | Promise<T>,
+    summary: (result: T) => string,
+  ): Promise<T> {
+    const begun = performance.now();
+    const result = await fit();
+    const record = { step, seconds: (performance.now() - begun) / 1000, summary: summary(result) };
+    this.records.push(record);
+    this.log(`train: ${step}: ${record.summary} (${record.seconds.toFixed(1)}s)`);
+    return result;
   }
 }
 
 /**
- * Fits an `lda` model in `options.workDir` (the counterpart of `runTraining`, with the same
- * inputs and result): the training images are `data.train.a` with people `data.train.classes`.
- * A finished fit is found again, not redone. It is one pass: `params.epochs` must be 1.
+ * Fits a descriptor model (objective kind `lda`) in `options.workDir`, the counterpart of
+ * `runTraining`, with the same inputs and result. Its steps run in turn, each fitted on the
+ * training images (`data.train.a`, people `data.train.classes`) as the previous step transformed
+ * them: the descriptor's encoder (Fisher vectors' PCA and Gaussians) on a seeded sample of the
+ * faces, describing every face, a whitened PCA, LDA over the people, and the Joint Bayesian
+ * scorer of the LDA values when the model has one. Each step shows its progress and is recorded
+ * with its time. A finished fit is found again, not redone. It is one pass: `params.epochs` is 1.
  */
-export async function fitLda(
+export async function fitDescriptorPipeline(
   params: TrainParams,
   data: TrainData,
   options: TrainRunOptions,
 ): Promise<TrainRunResult> {
-  const log = options.log ?? console.log;
   const model = withObjective(getModel(params.model), params.objective);
-  if (model.objective.kind !== "lda" || !model.fitted) {
+  const objective = model.objective;
+  if (objective.kind !== "lda" || !model.fitted) {
     throw new Error(`model ${model.name} is not a fitted (lda) model`);
   }
   if (params.epochs !== 1) {
@@ -308,56 +153,51 @@ export async function fitLda(
   const done = await finishedFit(options);
   if (done) return done;
   const classes = data.train.classes;
-  if (!classes) throw new Error("fitLda: the training images need their people (classes)");
+  if (!classes) throw new Error("fitDescriptorPipeline: the training images need their people");
   const started = performance.now();
-  // Each step of the fit (minutes each for Fisher vectors) shows its own progress.
-  const steps = options.progress === false ? noProgress : progressBars;
-  const values = new Map<string, Float32Array>();
-  const encoderParams: DescriptorParams = new Map();
-  const encoder = model.fitted.encoder;
-  if (encoder) {
-    // A seeded sample of the training faces is enough for the encoder's fit.
-    const sample = new Rng(params.seed).shuffle(Array.from(data.train.a))
-      .slice(0, ENCODER_FACES);
-    const fitted = await encoder.fit(
-      (start, count) =>
-        tf.tensor4d(faceInputs(data.faces, data.size, sample, start, count), [
-          count,
-          data.size,
-          data.size,
-          1,
-        ]),
-      sample.length,
-      params.seed,
-      steps,
-    );
-    const specs = new Map(model.params.map((p) => [p.name, p.shape]));
-    for (const name of encoder.params) {
-      values.set(name, fitted.get(name)!);
-      encoderParams.set(name, { values: fitted.get(name)!, shape: specs.get(name)! });
-    }
-    log(`train: lda: descriptor encoder fitted on ${sample.length} training faces`);
-  }
-  const { rows, features } = await describeFaces(
-    model,
-    data.faces,
-    data.size,
-    data.train.a,
-    encoderParams,
-    { progress: steps },
+  const progress = options.progress === false ? noProgress : progressBars;
+  const steps = new StepTimer(options.log ?? console.log);
+  const encoder = model.fitted.encoder
+    ? await steps.run(
+      "encoder",
+      () => fitEncoder(model, data, params.seed, progress),
+      (e) => `${[...e.keys()].join(", ")} fitted on ${ENCODER_FACES} training faces at most`,
+    )
+    : new Map();
+  const mirrorAveraged = objective.mirrorAveraged ?? false;
+  const { rows, features } = await steps.run(
+    "describe",
+    () => describeTraining(model, data, encoder, { mirrorAveraged, progress }),
+    (d) =>
+      `${d.features} descriptor values for each of ${data.train.a.length} images${
+        mirrorAveraged ? ", each averaged with its mirror image's" : ""
+      }`,
   );
-  log(`train: lda: ${features} descriptor values for ${data.train.a.length} images`);
-  const fit = fitLdaProjection(rows, features, classes, {
-    components: model.objective.components,
-    embedding: model.embeddingSize,
-  });
+  const pca = await steps.run(
+    "pca",
+    () => fitPca(rows, features, { components: objective.components, whiten: true, progress }),
+    (p) => `${p.components} whitened components of ${features} values`,
+  );
+  const lda = await steps.run(
+    "lda",
+    () =>
+      fitLda(pcaTransform(pca, rows), pca.components, classes, {
+        embedding: model.embeddingSize,
+      }),
+    (l) => `${l.embedding} directions over ${l.people} people with two images or more`,
+  );
+  const fit = composeProjection(pca, lda);
+  const values = new Map([...encoder].map(([name, p]) => [name, p.values]));
   values.set(model.fitted.projection, fit.projection).set(model.fitted.offset, fit.offset);
   const jb = model.fitted.jointBayesian;
   if (jb) {
     const embeddings = projectedRows(rows, features, fit, model.embeddingSize);
-    const scorer = fitJointBayesian(embeddings, model.embeddingSize, classes);
+    const scorer = await steps.run(
+      "joint-bayesian",
+      () => fitJointBayesian(embeddings, model.embeddingSize, classes),
+      () => `fitted on the ${model.embeddingSize}-value LDA projections`,
+    );
     values.set(jb.a, scorer.a).set(jb.g, scorer.g).set(jb.bias, Float32Array.of(scorer.bias));
-    log(`train: joint bayesian: fitted on the ${model.embeddingSize}-value projections`);
   }
   const weights = new ModelParams(model, values);
   try {
@@ -365,8 +205,76 @@ export async function fitLda(
       ...options,
       started,
       examplesPerSecond: data.train.a.length / ((performance.now() - started) / 1000),
+      steps: steps.records,
     });
   } finally {
     weights.dispose();
   }
+}
+
+/** The descriptor's encoder fitted on a seeded sample of the training faces (enough for it). */
+async function fitEncoder(
+  model: SiameseModel,
+  data: TrainData,
+  seed: number,
+  progress: ProgressFactory,
+): Promise<DescriptorParams> {
+  const encoder = model.fitted!.encoder!;
+  const sample = new Rng(seed).shuffle(Array.from(data.train.a)).slice(0, ENCODER_FACES);
+  const fitted = await encoder.fit(
+    (start, count) =>
+      tf.tensor4d(faceInputs(data.faces, data.size, sample, start, count), [
+        count,
+        data.size,
+        data.size,
+        1,
+      ]),
+    sample.length,
+    seed,
+    progress,
+  );
+  const shapes = new Map(model.params.map((p) => [p.name, p.shape]));
+  return new Map(
+    encoder.params.map((name) => [name, { values: fitted.get(name)!, shape: shapes.get(name)! }]),
+  );
+}
+
+/**
+ * The descriptors of the training images; with `mirrorAveraged`, each averaged with its mirror
+ * image's, as test and compare score faces (the projection after it is linear).
+ */
+async function describeTraining(
+  model: SiameseModel,
+  data: TrainData,
+  encoder: DescriptorParams,
+  options: { mirrorAveraged: boolean; progress: ProgressFactory },
+): Promise<{ rows: Float32Array; features: number }> {
+  const { faces, size } = data, images = data.train.a;
+  const progress = options.progress;
+  const described = await describeFaces(model, faces, size, images, encoder, { progress });
+  if (!options.mirrorAveraged) return described;
+  const mirrored = mirroredFaces(faces, size, images);
+  const order = Int32Array.from(images, (_, i) => i);
+  const mirrors = await describeFaces(model, mirrored, size, order, encoder, { progress });
+  for (let i = 0; i < described.rows.length; i++) {
+    described.rows[i] = (described.rows[i] + mirrors.rows[i]) / 2;
+  }
+  return described;
+}
+
+/** The faces `images` of `faces` (size x size bytes each), each mirrored left to right, in order. */
+export function mirroredFaces(
+  faces: Uint8Array,
+  size: number,
+  images: ArrayLike<number>,
+): Uint8Array {
+  const area = size * size;
+  const out = new Uint8Array(images.length * area);
+  for (let k = 0; k < images.length; k++) {
+    const from = images[k] * area, to = k * area;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) out[to + y * size + x] = faces[from + y * size + size - 1 - x];
+    }
+  }
+  return out;
 }

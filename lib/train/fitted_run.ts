@@ -5,10 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { EVAL_BATCH_PAIRS } from "../config/defaults.ts";
-import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
-import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
-import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
+import { scorePairs, validationFigures } from "../evaluate/validation_scores.ts";
 import type { ModelParams } from "../model/model_params.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
@@ -35,32 +32,35 @@ export async function finishedFit(options: TrainRunOptions): Promise<TrainRunRes
 }
 
 /**
- * Scores the validation pairs with the fitted `weights` and writes the run's checkpoint and
- * history (one epoch; no training loss or accuracy exists, so they are NaN).
+ * Scores the validation pairs with the fitted `weights` as `test` does (the one validation
+ * scoring) and writes the run's checkpoint and history (one epoch; no training loss or accuracy
+ * exists, so they are NaN).
  */
 export async function saveFit(
   weights: ModelParams,
   params: TrainParams,
   data: TrainData,
-  options: TrainRunOptions & { started: number; examplesPerSecond: number },
+  options: TrainRunOptions & {
+    started: number;
+    examplesPerSecond: number;
+    /** The fit's steps with their times (descriptor pipelines), kept in the checkpoint. */
+    steps?: readonly { step: string; seconds: number; summary: string }[];
+  },
 ): Promise<TrainRunResult> {
-  const val = await predictPairsAsync(weights, {
+  const val = await scorePairs(weights, {
     faces: data.faces,
     size: data.size,
     pairs: data.val,
-    batchSize: EVAL_BATCH_PAIRS,
     seed: params.seed,
-    augment: null,
   });
-  const labels = Array.from(data.val.same);
-  const threshold = bestThreshold(val.probabilities, labels);
+  const figures = validationFigures(val.probabilities, data.val.same);
   const record: EpochRecord = {
     epoch: 1,
     trainLoss: NaN,
     trainAccuracy: NaN,
     valLoss: val.loss,
-    valAccuracy: classificationMetrics(val.probabilities, labels, { threshold }).accuracy,
-    valAuc: rocAuc(rocCurve(val.probabilities, data.val.same)),
+    valAccuracy: figures.accuracy,
+    valAuc: figures.auc,
     seconds: (performance.now() - options.started) / 1000,
     pairsPerSecond: options.examplesPerSecond,
   };
@@ -71,7 +71,7 @@ export async function saveFit(
     weights: await weights.readArrays(),
     // An optimiser that took no step (no gradient training: the training loop is not its code).
     optimizer: { step: 0, m: new Map(), v: new Map() },
-    meta: { seed: params.seed, history },
+    meta: { seed: params.seed, history, ...(options.steps ? { steps: options.steps } : {}) },
   });
   await writeHistory(options.workDir, history);
   (options.log ?? console.log)(

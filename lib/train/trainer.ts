@@ -6,7 +6,6 @@
  * @module
  */
 import { join } from "node:path";
-import { EVAL_BATCH_PAIRS } from "../config/defaults.ts";
 import type { AugmentParams } from "../augment/affine_augmenter.ts";
 import { initialParamArrays, ModelParams, type ParamArrays } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
@@ -18,15 +17,13 @@ import { Adam, type AdamParams } from "./adam.ts";
 import { BatchPrefetcher } from "./batch_prefetcher.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { damageReason } from "../util/damaged_file.ts";
-import { predictPairsAsync } from "../evaluate/predict_pairs.ts";
-import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
+import { scorePairs, validationFigures } from "../evaluate/validation_scores.ts";
 import { LocalStepRunner, type StepRunner } from "./train_step.ts";
 import { SideParallelStepRunner } from "./side_parallel_step.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
 import { batchCount, type PairColumns, STREAMS } from "./pair_batches.ts";
 import { learningRateScale, type LrSchedule } from "./lr_schedule.ts";
 import { COSFACE_WEIGHTS, withObjective, withObjectiveParams } from "./objective.ts";
-import { bestThreshold, classificationMetrics } from "../evaluate/classification_metrics.ts";
 
 /** The parameters that define a training run (and its artifact key). */
 export interface TrainParams {
@@ -235,27 +232,22 @@ export async function runTraining(
       }
       progress.finish();
       const trainSeconds = (performance.now() - epochStart) / 1000;
-      const val = await predictPairsAsync(state.weights, {
+      const val = await scorePairs(state.weights, {
         faces: data.faces,
         size: data.size,
         pairs: data.val,
-        batchSize: EVAL_BATCH_PAIRS,
         seed: params.seed,
-        augment: null,
       });
       // Validation accuracy at the threshold chosen on validation, as `test` reports it: the
       // verification scores of identity objectives (scaled cosines) are not calibrated at 0.5.
-      const valLabels = Array.from(data.val.same);
-      const valThreshold = bestThreshold(val.probabilities, valLabels);
+      const valFigures = validationFigures(val.probabilities, data.val.same);
       const record: EpochRecord = {
         epoch,
         trainLoss: lossSum / seen,
         trainAccuracy: correct / predictions,
         valLoss: val.loss,
-        valAccuracy:
-          classificationMetrics(val.probabilities, valLabels, { threshold: valThreshold })
-            .accuracy,
-        valAuc: rocAuc(rocCurve(val.probabilities, data.val.same)),
+        valAccuracy: valFigures.accuracy,
+        valAuc: valFigures.auc,
         seconds: (performance.now() - epochStart) / 1000,
         pairsPerSecond: seen / trainSeconds,
       };

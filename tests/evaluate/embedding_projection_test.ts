@@ -1,33 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  covarianceOfMeans,
-  fitWccn,
-  project,
-  projectedCosine,
-  symmetricEigen,
-  withinPersonCovariance,
-} from "../../lib/evaluate/embedding_projection.ts";
+import { fitWccn, project, projectedCosine } from "../../lib/evaluate/embedding_projection.ts";
 import { Rng } from "../../lib/util/rng.ts";
-
-Deno.test("symmetric eigen-decomposition reconstructs the matrix with orthonormal vectors", () => {
-  const n = 5, rng = new Rng(3);
-  const m = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) m[i * n + j] = m[j * n + i] = rng.uniform(-1, 1);
-  }
-  const { values, vectors } = symmetricEigen(m, n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      let a = 0, dot = 0;
-      for (let k = 0; k < n; k++) {
-        a += vectors[i * n + k] * values[k] * vectors[j * n + k];
-        dot += vectors[k * n + i] * vectors[k * n + j];
-      }
-      assert.ok(Math.abs(a - m[i * n + j]) < 1e-9, `A[${i}][${j}]`);
-      assert.ok(Math.abs(dot - (i === j ? 1 : 0)) < 1e-9, `V^T V [${i}][${j}]`);
-    }
-  }
-});
 
 Deno.test("WCCN shrinks the directions one person varies in: same-person cosines rise", () => {
   // 40 people in 6 dimensions; each person's images vary strongly along axis 0 only.
@@ -67,20 +40,4 @@ Deno.test("WCCN shrinks the directions one person varies in: same-person cosines
   // Projections have unit length.
   const v = project(wccn, row(0));
   assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-9);
-});
-
-Deno.test("person covariances: within-person around each person's mean, between of the means", () => {
-  // Person 0: rows (1, 0), (3, 2); person 1: rows (0, 4), (0, 0), (0, 2); person 2: one row.
-  const rows = [[1, 0], [3, 2], [0, 4], [0, 0], [0, 2], [9, 9]];
-  const groups = [[0, 1], [2, 3, 4], [5]];
-  const { covariance, means, rows: counted } = withinPersonCovariance((i) => rows[i], 2, groups);
-  assert.equal(counted, 5, "the person with one image is left out");
-  assert.deepEqual(means.map((m) => [...m]), [[2, 1], [0, 2]]);
-  // Offsets: (-1, -1), (1, 1), (0, 2), (0, -2), (0, 0).
-  assert.deepEqual([...covariance], [2 / 5, 2 / 5, 2 / 5, 10 / 5]);
-  // Means (2, 1) and (0, 2) around (1, 1.5): offsets (+-1, -+0.5).
-  const near = (a: Float64Array, b: number[]) =>
-    a.every((x, i) => Math.abs(x - b[i]) < 1e-12) || assert.fail(`${[...a]} vs ${b}`);
-  near(covarianceOfMeans(means, 2, 0), [1, -0.5, -0.5, 0.25]);
-  near(covarianceOfMeans(means, 2, 1), [2, -1, -1, 0.5]);
 });

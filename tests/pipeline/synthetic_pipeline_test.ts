@@ -11,6 +11,7 @@ import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { trainExperiment, type TrainOptions } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment, type TestMetrics } from "../../lib/pipeline/test_stage.ts";
 import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
+import { ourFitPhases } from "../../lib/bench/fisher_peer.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { exportExperiment } from "../../lib/compare/export_experiment.ts";
 import { readFaceImage } from "../../lib/compare/face_image.ts";
@@ -279,7 +280,7 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
     [...one.weights.values()].every((w) => w.some((v) => v !== 0)),
     "the fit fills the projection",
   );
-  assert.ok(lines.some((l) => /lda: 5782 descriptor values for \d+ images/.test(l)));
+  assert.ok(lines.some((l) => /describe: 5782 descriptor values for each of \d+ images/.test(l)));
   const tested = await testExperiment(store, {
     name: "lbp_fitted",
     params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 16, galleryPairs: 0, flip: true },
@@ -432,8 +433,8 @@ Deno.test("synthetic faces, lbp_jb: its Joint Bayesian head is fitted with the p
     assert.ok(one.weights.get(name)!.some((v) => v !== 0), `the fit fills ${name}`);
   }
   // 64x64 and 32x32: (2 x 49 + 2 x 9) cells of 59 bins.
-  assert.ok(lines.some((l) => /lda: 6844 descriptor values for \d+ images/.test(l)));
-  assert.ok(lines.some((l) => /joint bayesian: fitted/.test(l)));
+  assert.ok(lines.some((l) => /describe: 6844 descriptor values for each of \d+ images/.test(l)));
+  assert.ok(lines.some((l) => /joint-bayesian: fitted on the \d+-value LDA projections/.test(l)));
   await quickTest("jb_fitted");
   await usableEverywhere("jb_fitted");
   // A projection of the embeddings would feed its head vectors it was not fitted on: refused.
@@ -468,7 +469,7 @@ Deno.test("synthetic faces, gabor_jb: fitted like lbp_jb; fused with it (--membe
     assert.ok(one.weights.get(name)!.some((v) => v !== 0), `the fit fills ${name}`);
   }
   // 5 x 8 wavelets, 16 x 16 samples each.
-  assert.ok(lines.some((l) => /lda: 10240 descriptor values for \d+ images/.test(l)));
+  assert.ok(lines.some((l) => /describe: 10240 descriptor values for each of \d+ images/.test(l)));
   await quickTest("gabor_fitted");
   await usableEverywhere("gabor_fitted");
   // The two descriptor models fused: both custom descriptor layers in one export.
@@ -505,9 +506,20 @@ Deno.test("synthetic faces, fisher_jb: its Fisher vector encoder is fitted befor
   const total = weights.reduce((s, w) => s + w, 0);
   assert.ok(Math.abs(total - 1) < 1e-4, `mixing weights sum to ${total}`);
   assert.ok(one.weights.get("fisher/variances")!.every((v) => v > 0));
-  assert.ok(lines.some((l) => /descriptor encoder fitted on \d+ training faces/.test(l)));
+  assert.ok(lines.some((l) => /encoder: .* fitted on \d+ training faces/.test(l)));
   // 256 Gaussians x 2 x (64 PCA values + x and y).
-  assert.ok(lines.some((l) => /lda: 33792 descriptor values for \d+ images/.test(l)));
+  assert.ok(lines.some((l) => /describe: 33792 descriptor values for each of \d+ images/.test(l)));
+  // Each step of the fit is timed and kept in the checkpoint (bench --fisher-peer reads them).
+  const phases = await ourFitPhases(fitted.artifact!.dir);
+  assert.deepEqual(Object.keys(phases).sort(), [
+    "describe",
+    "encoder",
+    "joint-bayesian",
+    "lda",
+    "pca",
+    "validation",
+  ]);
+  assert.ok(Object.values(phases).every((v) => v! >= 0));
   await quickTest("fisher_fitted");
   await usableEverywhere("fisher_fitted");
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
 import * as tf from "@tensorflow/tfjs";
-import { fitLdaProjection, projectedRows } from "../../lib/train/fit_lda.ts";
+import { fitLdaProjection, mirroredFaces, projectedRows } from "../../lib/train/fit_lda.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
@@ -173,4 +173,10 @@ Deno.test("projectedRows: every row times the projection plus the offset, block 
       assert.ok(Math.abs(out[i * embedding + k] - v) < 1e-5, `row ${i}, value ${k}`);
     }
   }
+});
+
+Deno.test("mirroredFaces: the chosen faces, each reversed left to right, in order", () => {
+  // Two 2x2 faces: [1 2; 3 4] and [5 6; 7 8].
+  const faces = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+  assert.deepEqual([...mirroredFaces(faces, 2, [1, 0])], [6, 5, 8, 7, 2, 1, 4, 3]);
 });
