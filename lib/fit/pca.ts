@@ -105,8 +105,12 @@ export function fitPca(rows: Float32Array, features: number, options: PcaOptions
     total!.dispose();
     return average;
   };
+  // The results leave the tidy through these, not as its return value: tidy walks what it
+  // returns element by element, and a Fisher projection's basis (27 million values) overflows it.
+  let vectors: Float32Array = new Float32Array(0);
+  let values: number[] = [];
   try {
-    const { vectors, values } = tf.tidy(() => {
+    tf.tidy(() => {
       const covariance = formsCovariance
         ? averageOfBlocks((c) => tf.matMul(c, c, true, false))
         : undefined;
@@ -116,7 +120,9 @@ export function fitPca(rows: Float32Array, features: number, options: PcaOptions
         for (let r = 0; r < features; r++) {
           for (let c = 0; c < d; c++) basis[r * d + c] = eigen.vectors[c][r];
         }
-        return { vectors: basis, values: eigen.values.slice(0, d) };
+        vectors = basis;
+        values = eigen.values.slice(0, d);
+        return;
       }
       const timesCovariance = (q: tf.Tensor2D): tf.Tensor2D =>
         covariance
@@ -142,10 +148,8 @@ export function fitPca(rows: Float32Array, features: number, options: PcaOptions
       for (let r = 0; r < width; r++) {
         for (let c = 0; c < d; c++) rotation[r * d + c] = ritz.vectors[c][r];
       }
-      return {
-        vectors: tf.matMul(basis, tf.tensor2d(rotation, [width, d])).dataSync() as Float32Array,
-        values: ritz.values.slice(0, d),
-      };
+      vectors = tf.matMul(basis, tf.tensor2d(rotation, [width, d])).dataSync() as Float32Array;
+      values = ritz.values.slice(0, d);
     });
     progress.finish();
     if (options.whiten) {

@@ -78,12 +78,14 @@ export function composeProjection(
   lda: LdaState,
 ): { projection: Float32Array; offset: Float32Array } {
   const { features, components } = pca, k = lda.embedding;
-  const projection = tf.tidy(() =>
-    tf.matMul(
+  // Out of the tidy by assignment: tidy walks a returned array element by element.
+  let projection: Float32Array = new Float32Array(0);
+  tf.tidy(() => {
+    projection = tf.matMul(
       tf.tensor2d(pca.basis, [features, components]),
       tf.tensor2d(lda.directions, [components, k]),
-    ).dataSync() as Float32Array
-  );
+    ).dataSync() as Float32Array;
+  });
   return { projection, offset: offsetOf(pca.mean, projection, features, k) };
 }
 
