@@ -137,14 +137,16 @@ export const FISHER100_JB_MODEL: SiameseModel = fisherModel({
  * (AUC +0.001 to +0.004); on the ten folds the head crop scored 92.38% against 91.90% for the
  * 100x100 box (AUC higher on 7 of 10 folds).
  */
-export const FISHER100_512_JB_MODEL: SiameseModel = fisherModel({
+const FISHER100_512: FisherModelOptions = {
   name: "fisher100_512_jb",
   params: "fisher100_512",
   inputSize: 100,
   sift: { cell: 5, step: 2, scales: [1, 0.75, 0.56] },
   gaussians: 512,
   box: FACE_BOXES.head,
-});
+};
+/** `fisher100_512_jb` (its options above). */
+export const FISHER100_512_JB_MODEL: SiameseModel = fisherModel(FISHER100_512);
 
 /**
  * `fisher100_512_mirror_jb`: `fisher100_512_jb` fitted on each training image's Fisher vector
@@ -152,11 +154,8 @@ export const FISHER100_512_JB_MODEL: SiameseModel = fisherModel({
  * face's projection with its mirror image's, and the projection is linear).
  */
 export const FISHER100_512_MIRROR_JB_MODEL: SiameseModel = fisherModel({
+  ...FISHER100_512,
   name: "fisher100_512_mirror_jb",
   params: "fisher100_512_mirror",
-  inputSize: 100,
-  sift: { cell: 5, step: 2, scales: [1, 0.75, 0.56] },
-  gaussians: 512,
-  box: FACE_BOXES.head,
   mirrorAveraged: true,
 });
