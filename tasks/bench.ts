@@ -98,7 +98,8 @@ Measures speed and writes artifacts/bench/bench.json.
                      (lfw-deepfunneled, the quick start's commands, in a store of its own: nothing
                      cached), then run its Python peer (../shared/peers/fisher_peer.py: OpenCV,
                      numpy, scikit-learn) on the same split in the same minutes; each phase's time
-                     and both accuracies side by side (artifacts/bench/fisher_peer.json)
+                     and both accuracies side by side (artifacts/bench/fisher_peer.json);
+                     --reference FILE names another peer script, --threads N both sides' threads
   --pairs N          View 1 test pairs sampled for --robustness (default 200, balanced; 1000: all)
   --images DIR       with --robustness: the LFW photos (default: the experiment's images folder,
                      else ${defaultImagesDir()})
