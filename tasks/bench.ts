@@ -51,8 +51,8 @@ import {
   formatFisherComparison,
   ourFitPhases,
   runFisherPeer,
-  taskFile,
 } from "../lib/bench/fisher_peer.ts";
+import { runProjectTask } from "../lib/pipeline/project_task.ts";
 import { ExperimentIndex } from "../lib/pipeline/experiments.ts";
 import { gitState } from "../lib/pipeline/code_fingerprint.ts";
 import { machineFacts, readResultRecords, resultsDir } from "../lib/pipeline/result_record.ts";
@@ -456,15 +456,11 @@ async function benchFisherPeer(options: { images: string; threads: number; peer:
   const name = "bench_fisher_v1";
   const ours: FisherSide = { ok: true, seconds: {} };
   try {
-    const run = async (task: string, args: string[]) => {
-      const { code } = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--quiet", "--unstable-webgpu", taskFile(task), name, ...args],
+    const run = (task: string, args: string[]) =>
+      runProjectTask(task, [name, ...args], {
+        label: "bench",
         env: { FACE_COMPARER_ARTIFACTS: root },
-        stdout: "inherit",
-        stderr: "inherit",
-      }).output();
-      if (code !== 0) throw new UserError(`--fisher-peer: our ${task} failed (exit ${code})`);
-    };
+      });
     console.log(`bench: ours: fisher100_512_jb on LFW View 1 (${options.images}), store ${root}`);
     await run("train", [
       "--model",

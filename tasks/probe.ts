@@ -11,6 +11,7 @@ import { artifactsRoot } from "../lib/config/defaults.ts";
 import { gitState } from "../lib/pipeline/code_fingerprint.ts";
 import { frozenCommands, parseProbe, rankCandidates, SELECT_BY } from "../lib/pipeline/probe.ts";
 import { readResultRecords, type ResultRecord, resultsDir } from "../lib/pipeline/result_record.ts";
+import { runProjectTask } from "../lib/pipeline/project_task.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
 import { parseTaskArgs, runTask } from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
@@ -85,14 +86,5 @@ await runTask("probe", async () => {
   await task("test", frozen.test);
 });
 
-/** Runs `deno task NAME ARGS` with this terminal; a failure stops the probe. */
-async function task(name: string, words: string[]): Promise<void> {
-  console.log(`probe: deno task ${name} ${words.join(" ")}`);
-  const status = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "--quiet", name, ...words],
-    stdin: "null",
-  }).spawn().status;
-  if (!status.success) {
-    throw new UserError(`\`deno task ${name} ${words.join(" ")}\` failed (exit ${status.code})`);
-  }
-}
+/** Runs `deno task NAME WORDS`; a failure stops the probe. */
+const task = (name: string, words: string[]) => runProjectTask(name, words, { label: "probe" });

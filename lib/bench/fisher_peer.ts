@@ -14,7 +14,6 @@
  * @module
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadCheckpoint } from "../train/checkpoint.ts";
 import { TRAIN_FILES } from "../train/train_files.ts";
 import { runPythonPeer } from "./python_peer.ts";
@@ -157,9 +156,4 @@ export function formatFisherComparison(ours: FisherSide, peer: FisherSide): stri
       : `${(100 * side.testAccuracy).toFixed(2)}% (AUC ${side.testAuc?.toFixed(4)})`;
   lines.push(`test accuracy: ours ${acc(ours)}, peer ${acc(peer)}`);
   return lines;
-}
-
-/** The project's task file of `name` (train, test), for running it as a user does. */
-export function taskFile(name: string): string {
-  return fileURLToPath(new URL(`../../tasks/${name}.ts`, import.meta.url));
 }

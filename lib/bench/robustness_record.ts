@@ -16,11 +16,11 @@ import { join } from "node:path";
 import { gitState } from "../pipeline/code_fingerprint.ts";
 import {
   COMMITTED_RESULTS_DIR,
+  jsonFileNames,
   machineFacts,
   type ResultRecord,
 } from "../pipeline/result_record.ts";
 import { readArtifactJson } from "../util/damaged_file.ts";
-import { UserError } from "../util/errors.ts";
 import type { RobustnessResult } from "./robustness.ts";
 
 /** The committed robustness records, which the README's robustness table shows. */
@@ -98,17 +98,8 @@ export function readRobustnessRecord(path: string): Promise<RobustnessRecord> {
 export async function readRobustnessRecords(dir = COMMITTED_ROBUSTNESS_DIR): Promise<
   { path: string; record: RobustnessRecord }[]
 > {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
-    }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw new UserError(`${dir}: ${(error as Error).message}`);
-  }
   const out = [];
-  for (const name of names.sort()) {
+  for (const name of await jsonFileNames(dir)) {
     const path = join(dir, name);
     out.push({ path, record: await readRobustnessRecord(path) });
   }

@@ -355,17 +355,7 @@ export interface StoredResult {
  */
 export async function readResultRecords(dir: string): Promise<StoredResult[]> {
   const out: StoredResult[] = [];
-  let names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
-    }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
-  names = names.sort();
-  for (const name of names) {
+  for (const name of await jsonFileNames(dir)) {
     const path = join(dir, name);
     let record: ResultRecord | undefined;
     try {
@@ -379,6 +369,20 @@ export async function readResultRecords(dir: string): Promise<StoredResult[]> {
     out.push({ path, record });
   }
   return out;
+}
+
+/** The `.json` files directly in `dir`, sorted by name; none when `dir` does not exist. */
+export async function jsonFileNames(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+    }
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+  return names.sort();
 }
 
 /** Whether `x` has the fields of a format-1 result record. */
