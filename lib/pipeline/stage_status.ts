@@ -165,15 +165,7 @@ async function staleness(
     // As the stage keys them: a split drops what its protocol ignores (e.g. the seed protocol's
     // share of validation people).
     const stated = record.options[recorded];
-    const keyed = recorded === "split"
-      ? (() => {
-        try {
-          return normalizeSplitParams(stated as SplitParams);
-        } catch {
-          return stated;
-        }
-      })()
-      : stated;
+    const keyed = recorded === "split" ? keyedSplitParams(stated) : stated;
     const params = changedParams(manifest.params, keyed);
     changed.params = params.map((p) => p.path);
     if (params.length > 0) {
@@ -240,4 +232,13 @@ async function staleness(
     );
   }
   return { reasons, changed };
+}
+
+/** Recorded split options as the split stage keys them; as recorded when they do not parse. */
+function keyedSplitParams(stated: unknown): unknown {
+  try {
+    return normalizeSplitParams(stated as SplitParams);
+  } catch {
+    return stated;
+  }
 }
