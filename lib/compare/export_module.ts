@@ -26,6 +26,7 @@ import * as resample from "../data/resample.ts";
 import {
   AbsDifference,
   ColumnSlice,
+  FaceCrop,
   FisherVectors,
   GaborMagnitudes,
   JointBayesianScore,
@@ -47,6 +48,7 @@ import {
   splitMoments,
   withSquares,
 } from "../model/fisher_vectors.ts";
+import { cropFaces, resampleMatrix } from "../model/face_crop.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 import { calibrate, SCORE_EPS, scoreLogit } from "./calibration.ts";
 import {
@@ -73,8 +75,8 @@ export function exportModuleSource(pre: Preprocessing): string {
 // Registers the model's custom layers and prepares faces exactly as the project does; the
 // functions below are the project's own, copied from lib/data/resample.ts, lib/data/crop_box.ts,
 // lib/data/face_preprocessing.ts, lib/model/lbp_histograms.ts, lib/model/gabor_magnitudes.ts,
-// lib/model/fisher_vectors.ts, lib/model/joint_bayesian.ts and lib/model/custom_layers.ts. The
-// steps are described in preprocessing.json (also exported here as \`preprocessing\`).
+// lib/model/fisher_vectors.ts, lib/model/face_crop.ts, lib/model/joint_bayesian.ts and
+// lib/model/custom_layers.ts. The steps are described in preprocessing.json (also exported here as \`preprocessing\`).
 
 /** preprocessing.json. */
 export const preprocessing = ${JSON.stringify(pre, null, 2)};
@@ -234,6 +236,9 @@ export function registerLayers(tf) {
   ${JointBayesianScore.toString().replace(/\n/g, "\n  ")}
   ${ColumnSlice.toString().replace(/\n/g, "\n  ")}
   ${WeightedLogitSum.toString().replace(/\n/g, "\n  ")}
+  ${resampleMatrix.toString().replace(/\n/g, "\n  ")}
+  ${cropFaces.toString().replace(/\n/g, "\n  ")}
+  ${FaceCrop.toString().replace(/\n/g, "\n  ")}
   tf.serialization.registerClass(AbsDifference);
   tf.serialization.registerClass(ScaledCosine);
   tf.serialization.registerClass(L2Normalize);
@@ -244,6 +249,7 @@ export function registerLayers(tf) {
   tf.serialization.registerClass(JointBayesianScore);
   tf.serialization.registerClass(ColumnSlice);
   tf.serialization.registerClass(WeightedLogitSum);
+  tf.serialization.registerClass(FaceCrop);
   registered = true;
 }
 

@@ -4,7 +4,8 @@
  * {@linkcode L2Normalize}, {@linkcode WeightedUnitConcat}, {@linkcode ColumnSlice},
  * {@linkcode WeightedLogitSum}: `basic_layers.ts`) and the descriptors' ({@linkcode LbpHistograms},
  * {@linkcode GaborMagnitudes}, {@linkcode FisherVectors}, {@linkcode JointBayesianScore}: each in
- * its descriptor's module). A loader registers them with {@linkcode registerCustomLayers}; the
+ * its descriptor's module) and the crop step's ({@linkcode FaceCrop}: `face_crop.ts`). A loader
+ * registers them with {@linkcode registerCustomLayers}; the
  * browser page defines the same classes. Model definitions import their own layers from where
  * they live, not from here, so that a model's code (its artifacts' key) is its own.
  *
@@ -24,6 +25,7 @@ import {
   WeightedLogitSum,
   WeightedUnitConcat,
 } from "./basic_layers.ts";
+import { FaceCrop } from "./face_crop.ts";
 import { FisherVectors } from "./fisher_vectors.ts";
 import { GaborMagnitudes } from "./gabor_magnitudes.ts";
 import { JointBayesianScore } from "./joint_bayesian.ts";
@@ -32,6 +34,7 @@ import { LbpHistograms } from "./lbp_histograms.ts";
 export {
   AbsDifference,
   ColumnSlice,
+  FaceCrop,
   FisherVectors,
   GaborMagnitudes,
   JointBayesianScore,
@@ -57,5 +60,6 @@ export function registerCustomLayers(): void {
   tf.serialization.registerClass(JointBayesianScore);
   tf.serialization.registerClass(ColumnSlice);
   tf.serialization.registerClass(WeightedLogitSum);
+  tf.serialization.registerClass(FaceCrop);
   registered = true;
 }

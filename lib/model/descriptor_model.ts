@@ -22,6 +22,7 @@
 import type { ProgressFactory } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
 import type { FaceBox } from "../config/defaults.ts";
+import { cropFaces, FaceCrop, type FaceCropRegion } from "./face_crop.ts";
 import { JointBayesianScore } from "./joint_bayesian.ts";
 import { jointBayesianLogits } from "./joint_bayesian.ts";
 import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./scaled_cosine.ts";
@@ -48,8 +49,13 @@ export interface DescriptorModelOptions {
   params: string;
   /** Length of the descriptor. */
   features: number;
-  /** Side of the faces the descriptor reads (default {@linkcode DESCRIPTOR_INPUT}). */
+  /** Side of the faces the model reads (default {@linkcode DESCRIPTOR_INPUT}). */
   inputSize?: number;
+  /**
+   * The crop step: the rectangle of those faces the descriptor (and its encoder) reads, as
+   * faces of `crop.size` (`face_crop.ts`); without it the descriptor reads the whole faces.
+   */
+  crop?: FaceCropRegion;
   /** The crop its faces are prepared from by default (`SiameseModel.preparedBox`). */
   preparedBox?: Readonly<FaceBox>;
   /**
@@ -84,7 +90,25 @@ export interface DescriptorModelOptions {
 
 /** A descriptor model (see the module's description). */
 export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
-  const { features, descriptor } = options;
+  const { features, crop } = options;
+  const descriptor = crop
+    ? (images: tf.Tensor4D, p: Record<string, tf.Tensor>) =>
+      tf.tidy(() => options.descriptor(cropFaces(images, crop), p))
+    : options.descriptor;
+  const encoder = options.encoder && crop
+    ? {
+      ...options.encoder,
+      fit: (
+        ...[faces, ...rest]: Parameters<NonNullable<DescriptorModelOptions["encoder"]>["fit"]>
+      ) =>
+        options.encoder!.fit((start, count) => {
+          const whole = faces(start, count);
+          const cropped = cropFaces(whole, crop);
+          whole.dispose();
+          return cropped;
+        }, ...rest),
+    }
+    : options.encoder;
   const projection = `${options.params}/projection`;
   const offset = `${options.params}/offset`;
   const [a, g, bias] = ["jb_a", "jb_g", "jb_bias"].map((n) => `${options.params}/${n}`);
@@ -98,10 +122,13 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
   });
   return {
     name: options.name,
-    description:
-      `${options.about} (${features} values) projected by PCA (${COMPONENTS}, whitened) + LDA (${EMBEDDING}) fitted on the training people${
-        options.mirrorAveraged ? " (each image averaged with its mirror image)" : ""
-      }; ${jointBayesian ? "Joint Bayesian verification" : "cosine verification"}`,
+    description: `${
+      crop
+        ? `read from the ${crop.width}x${crop.height} crop at (${crop.left}, ${crop.top}) of the faces, resampled to ${crop.size}x${crop.size}: `
+        : ""
+    }${options.about} (${features} values) projected by PCA (${COMPONENTS}, whitened) + LDA (${EMBEDDING}) fitted on the training people${
+      options.mirrorAveraged ? " (each image averaged with its mirror image)" : ""
+    }; ${jointBayesian ? "Joint Bayesian verification" : "cosine verification"}`,
     inputSize: options.inputSize ?? DESCRIPTOR_INPUT,
     ...(options.preparedBox ? { preparedBox: options.preparedBox } : {}),
     batchSize: 128,
@@ -128,11 +155,11 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
     ],
     fitted: {
       descriptor,
-      ...(options.encoder
+      ...(encoder
         ? {
           encoder: {
-            params: options.encoder.params.map((p) => p.name),
-            fit: options.encoder.fit,
+            params: encoder.params.map((p) => p.name),
+            fit: encoder.fit,
           },
         }
         : {}),
@@ -157,8 +184,11 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
           name: `${prefix}${options.params}_projection`,
         });
         const described = options.layer(`${prefix}${options.params}`);
+        const read = crop
+          ? new FaceCrop({ ...crop, name: `${prefix}${options.params}_crop` }).apply(face)
+          : face;
         return {
-          output: dense.apply(described.apply(face)) as tf.SymbolicTensor,
+          output: dense.apply(described.apply(read)) as tf.SymbolicTensor,
           weighted: [
             ...(options.encoder
               ? [[described, options.encoder.params.map((p) => p.name)] as [

@@ -19,6 +19,7 @@
 import { FACE_BOXES, type FaceBox } from "../config/defaults.ts";
 import { fitFisherEncoder } from "../train/fit_fisher_encoder.ts";
 import { descriptorModel } from "./descriptor_model.ts";
+import { cropWithin } from "./face_crop.ts";
 import {
   type DenseSiftOptions,
   FisherVectors,
@@ -49,6 +50,12 @@ export interface FisherModelOptions {
   box: Readonly<FaceBox>;
   /** Fits on mirror-averaged training descriptors (`DescriptorModelOptions.mirrorAveraged`). */
   mirrorAveraged?: boolean;
+  /**
+   * Reads `box` as a crop (`face_crop.ts`) of faces prepared 1:1 from this larger square of
+   * LFW's frame (its own `preparedBox`), so that models reading other crops of it can share its
+   * prepared faces and be fused (`train --members`).
+   */
+  frame?: Readonly<FaceBox>;
 }
 
 /** A Fisher vector model with a Joint Bayesian head (see the module's description). */
@@ -69,8 +76,13 @@ export function fisherModel(options: FisherModelOptions): SiameseModel {
         sift.scales.join(", ")
       } of their size; PCA ${COMPONENTS} + position; ${gaussians} Gaussians fitted on training faces)`,
     params: options.params,
-    inputSize,
-    preparedBox: options.box,
+    ...(options.frame
+      ? {
+        inputSize: options.frame[2] - options.frame[0],
+        preparedBox: options.frame,
+        crop: cropWithin(options.frame, options.box, inputSize),
+      }
+      : { inputSize, preparedBox: options.box }),
     features: fisherVectorSize(gaussians, COMPONENTS + 2),
     descriptor: (images, p) =>
       fisherVectors(images, {
@@ -158,4 +170,38 @@ export const FISHER100_512_MIRROR_JB_MODEL: SiameseModel = fisherModel({
   name: "fisher100_512_mirror_jb",
   params: "fisher100_512_mirror",
   mirrorAveraged: true,
+});
+
+/**
+ * The square of LFW's frame (154x154 pixels, centred across like the frame) that holds both the
+ * head crop and the 100x100 face box, the faces of the crop models below are prepared from at
+ * 1:1. It reaches 2 pixels beyond the head crop's top and bottom, which the crop's filter reads
+ * when it shrinks the crop, so that the crop equals the face prepared from the crop directly. It
+ * is symmetric about the frame's centre line, as both crops are, so a mirrored frame holds the
+ * mirrored crops.
+ */
+export const HEAD_AND_FACE_FRAME: Readonly<FaceBox> = Object.freeze([48, 50, 202, 204] as const);
+
+/**
+ * `fisher100_512_headcrop_jb`: `fisher100_512_jb`'s descriptor of the head crop, read as a crop
+ * of {@linkcode HEAD_AND_FACE_FRAME} so that it can be fused with `fisher100_512_facecrop_jb`.
+ */
+export const FISHER100_512_HEADCROP_JB_MODEL: SiameseModel = fisherModel({
+  ...FISHER100_512,
+  name: "fisher100_512_headcrop_jb",
+  params: "fisher100_512_headcrop",
+  frame: HEAD_AND_FACE_FRAME,
+});
+
+/**
+ * `fisher100_512_facecrop_jb`: the same descriptor of the 100x100 face box (forehead to chin,
+ * 1:1), read from {@linkcode HEAD_AND_FACE_FRAME}: the crop `fisher100_512_jb` read before the head
+ * crop, whose errors differ from the head crop's (see the lab notebook).
+ */
+export const FISHER100_512_FACECROP_JB_MODEL: SiameseModel = fisherModel({
+  ...FISHER100_512,
+  name: "fisher100_512_facecrop_jb",
+  params: "fisher100_512_facecrop",
+  box: FACE_BOXES.face100,
+  frame: HEAD_AND_FACE_FRAME,
 });

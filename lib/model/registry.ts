@@ -9,6 +9,8 @@ import { BN64_COSFACE_MODEL, BN_COSFACE_MODEL } from "./bn_cosface_model.ts";
 import { LBP_JB_MODEL, LBP_LDA_MODEL } from "./lbp_model.ts";
 import { GABOR_JB_MODEL } from "./gabor_model.ts";
 import {
+  FISHER100_512_FACECROP_JB_MODEL,
+  FISHER100_512_HEADCROP_JB_MODEL,
   FISHER100_512_JB_MODEL,
   FISHER100_512_MIRROR_JB_MODEL,
   FISHER100_JB_MODEL,
@@ -31,6 +33,8 @@ export const MODELS: Readonly<Record<string, SiameseModel>> = {
   fisher100_jb: FISHER100_JB_MODEL,
   fisher100_512_jb: FISHER100_512_JB_MODEL,
   fisher100_512_mirror_jb: FISHER100_512_MIRROR_JB_MODEL,
+  fisher100_512_headcrop_jb: FISHER100_512_HEADCROP_JB_MODEL,
+  fisher100_512_facecrop_jb: FISHER100_512_FACECROP_JB_MODEL,
 };
 
 /**
