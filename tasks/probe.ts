@@ -9,7 +9,13 @@
 import { join } from "node:path";
 import { artifactsRoot } from "../lib/config/defaults.ts";
 import { gitState } from "../lib/pipeline/code_fingerprint.ts";
-import { frozenCommands, parseProbe, rankCandidates, SELECT_BY } from "../lib/pipeline/probe.ts";
+import {
+  candidateTrainWords,
+  frozenCommands,
+  parseProbe,
+  rankCandidates,
+  SELECT_BY,
+} from "../lib/pipeline/probe.ts";
 import { readResultRecords, type ResultRecord, resultsDir } from "../lib/pipeline/result_record.ts";
 import { runProjectTask } from "../lib/pipeline/project_task.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
@@ -18,7 +24,8 @@ import { UserError } from "../lib/util/errors.ts";
 
 const HELP = `Usage: deno task probe FILE [--run-frozen]
 Runs the design probe declared in FILE (JSON: name, question, selectBy, base, test, candidates,
-then): trains and tests every candidate on LFW View 1 (cached), ranks them by selectBy
+then): trains and tests every candidate on LFW View 1 (cached; a candidate with --members A,B
+is an ensemble of earlier candidates), ranks them by selectBy
 (${SELECT_BY.join(" | ")}), and writes artifacts/probes/NAME.json with the ranking and the frozen
 commands of the winner (its options with "then"'s). probes/ holds the project's probes.
   --run-frozen   then run the frozen train and test commands (View 2 is run once, for the winner)`;
@@ -37,8 +44,8 @@ await runTask("probe", async () => {
   }
   const probe = parseProbe(text, file);
   console.log(`probe: ${probe.name}: ${probe.question}`);
-  for (const [name, options] of Object.entries(probe.candidates)) {
-    await task("train", [name, ...probe.base, ...options]);
+  for (const name of Object.keys(probe.candidates)) {
+    await task("train", candidateTrainWords(probe, name));
     await task("test", [
       name,
       ...probe.test,
@@ -63,7 +70,7 @@ await runTask("probe", async () => {
     ranking,
     winner,
     frozen: frozen && {
-      train: `deno task train ${frozen.train.join(" ")}`,
+      train: frozen.train.map((words) => `deno task train ${words.join(" ")}`).join(" && "),
       test: `deno task test ${frozen.test.join(" ")}`,
     },
     git: await gitState(),
@@ -79,10 +86,10 @@ await runTask("probe", async () => {
   }
   console.log(`probe: winner ${winner}; record ${path}`);
   if (!frozen) return;
-  console.log(`probe: frozen: deno task train ${frozen.train.join(" ")}`);
+  for (const words of frozen.train) console.log(`probe: frozen: deno task train ${words.join(" ")}`);
   console.log(`probe: then:   deno task test ${frozen.test.join(" ")}`);
   if (!args.values["run-frozen"]) return;
-  await task("train", frozen.train);
+  for (const words of frozen.train) await task("train", words);
   await task("test", frozen.test);
 });
 

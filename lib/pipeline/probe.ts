@@ -33,7 +33,11 @@ export interface ProbeDeclaration {
   base: string[];
   /** `test` options every candidate's test takes. */
   test: string[];
-  /** Candidate experiment name -> its own `train` options. */
+  /**
+   * Candidate experiment name -> its own `train` options. A candidate whose options say
+   * `--members A,B` is an ensemble of earlier candidates: it takes no shared options (an
+   * ensemble has no data options of its own), and its frozen run freezes its members first.
+   */
   candidates: Record<string, string[]>;
   /** The frozen run: experiment name and the `train` options it adds to the winner's. */
   then?: { name: string; train: string[]; test: string[] };
@@ -72,10 +76,19 @@ export function parseProbe(text: string, path: string): ProbeDeclaration {
   if (typeof candidates !== "object" || candidates === null || Object.keys(candidates).length < 2) {
     fail(`"candidates" must name two configurations or more`);
   }
+  const declared: string[] = [];
   for (const [name, options] of Object.entries(candidates!)) {
     validateExperimentName(name);
     words(options, `candidate "${name}"`);
     if (options.includes("--protocol")) fail(`candidate "${name}" may not change --protocol`);
+    for (const member of candidateMembers(options) ?? []) {
+      if (!declared.includes(member) || candidateMembers(candidates![member])) {
+        fail(
+          `candidate "${name}": member "${member}" must be a single candidate declared before it`,
+        );
+      }
+    }
+    declared.push(name);
   }
   let then: ProbeDeclaration["then"];
   if (raw.then !== undefined) {
@@ -149,27 +162,59 @@ export function rankCandidates(
   return ranked.map(({ order: _, ...rest }) => rest);
 }
 
+/** The members an ensemble candidate's options name (`--members A,B`), else undefined. */
+export function candidateMembers(options: readonly string[]): string[] | undefined {
+  const i = options.indexOf("--members");
+  return i < 0 ? undefined : (options[i + 1] ?? "").split(",").filter((m) => m !== "");
+}
+
+/** The `train` words of candidate `name`: its own options, with the shared ones unless an ensemble. */
+export function candidateTrainWords(probe: ProbeDeclaration, name: string): string[] {
+  const options = probe.candidates[name];
+  return candidateMembers(options) ? [name, ...options] : [name, ...probe.base, ...options];
+}
+
 /**
- * The frozen run's `train` and `test` commands: the winner's options with the shared ones, less
- * `--protocol` (the frozen run gives its own), plus `then`'s.
+ * The frozen run's `train` commands, in order, and its `test` command: the winner's options with
+ * the shared ones, less `--protocol` (the frozen run gives its own), plus `then`'s. An ensemble
+ * winner's members are frozen first, each as `<then.name>_<member>`, and the ensemble is made
+ * of those.
  */
 export function frozenCommands(
   probe: ProbeDeclaration,
   winner: string,
-): { train: string[]; test: string[] } | undefined {
+): { train: string[][]; test: string[] } | undefined {
   if (!probe.then) return undefined;
+  const then = probe.then;
   const shared = withoutOption(probe.base, "--protocol");
-  const thenTrain = probe.then.train;
   // `then` overrides a shared option it restates (e.g. --val-pairs).
-  const overridden = new Set(thenTrain.filter((w) => w.startsWith("--")));
+  const overridden = new Set(then.train.filter((w) => w.startsWith("--")));
   const kept = shared.filter((_, i) =>
     !overridden.has(shared[i].startsWith("--") ? shared[i] : shared[i - 1])
   );
+  const single = (name: string, candidate: string) => [
+    name,
+    ...kept,
+    ...probe.candidates[candidate],
+    ...then.train,
+  ];
+  const members = candidateMembers(probe.candidates[winner]);
+  const train = members
+    ? [
+      ...members.map((m) => single(`${then.name}_${m}`, m)),
+      [
+        then.name,
+        ...withoutOption(probe.candidates[winner], "--members"),
+        "--members",
+        members.map((m) => `${then.name}_${m}`).join(","),
+      ],
+    ]
+    : [single(then.name, winner)];
   return {
-    train: [probe.then.name, ...kept, ...probe.candidates[winner], ...thenTrain],
+    train,
     test: [
-      probe.then.name,
-      ...probe.then.test,
+      then.name,
+      ...then.test,
       "--chosen-by",
       "view1",
       "--chosen-in",

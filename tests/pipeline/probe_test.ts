@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  candidateTrainWords,
   frozenCommands,
   parseProbe,
   rankCandidates,
@@ -81,7 +82,7 @@ Deno.test("candidates are ranked by the declared figure, ties by validation AUC"
 Deno.test("the frozen run takes the winner's options, the shared ones and then's", () => {
   const parsed = parseProbe(JSON.stringify(probe), "p.json");
   assert.deepEqual(frozenCommands(parsed, "b"), {
-    train: [
+    train: [[
       "v2",
       "--images",
       "imgs",
@@ -91,8 +92,40 @@ Deno.test("the frozen run takes the winner's options, the shared ones and then's
       "lfw-view2",
       "--val-pairs",
       "600",
-    ],
+    ]],
     test: ["v2", "--chosen-by", "view1", "--chosen-in", "probe:p"],
   });
   assert.equal(frozenCommands({ ...parsed, then: undefined }, "b"), undefined);
+});
+
+const withEnsemble = {
+  ...probe,
+  candidates: { ...probe.candidates, ab: ["--members", "a,b"] },
+};
+
+Deno.test("an ensemble candidate: trained from earlier candidates without the shared options", () => {
+  const parsed = parseProbe(JSON.stringify(withEnsemble), "p.json");
+  assert.deepEqual(candidateTrainWords(parsed, "ab"), ["ab", "--members", "a,b"]);
+  assert.deepEqual(candidateTrainWords(parsed, "a"), ["a", ...probe.base, "--box", "1,2,3,4"]);
+  const refused = (candidates: Record<string, string[]>) =>
+    assert.throws(
+      () => parseProbe(JSON.stringify({ ...probe, candidates }), "p.json"),
+      /p\.json: candidate "\w+": member "\w+" must be a single candidate declared before it/,
+    );
+  refused({ ab: ["--members", "a,b"], a: [], b: [] });
+  refused({ a: [], ab: ["--members", "a,x"] });
+  refused({ a: [], b: [], ab: ["--members", "a,b"], abc: ["--members", "ab,a"] });
+});
+
+Deno.test("an ensemble's frozen run freezes its members first, then the ensemble of them", () => {
+  const parsed = parseProbe(JSON.stringify(withEnsemble), "p.json");
+  const shared = ["--images", "imgs"], then = ["--protocol", "lfw-view2", "--val-pairs", "600"];
+  assert.deepEqual(frozenCommands(parsed, "ab"), {
+    train: [
+      ["v2_a", ...shared, "--box", "1,2,3,4", ...then],
+      ["v2_b", ...shared, "--box", "5,6,7,8", ...then],
+      ["v2", "--members", "v2_a,v2_b"],
+    ],
+    test: ["v2", "--chosen-by", "view1", "--chosen-in", "probe:p"],
+  });
 });
