@@ -94,4 +94,6 @@ await runTask("probe", async () => {
 });
 
 /** Runs `deno task NAME WORDS`; a failure stops the probe. */
-const task = (name: string, words: string[]) => runProjectTask(name, words, { label: "probe" });
+function task(name: string, words: string[]): Promise<void> {
+  return runProjectTask(name, words, { label: "probe" });
+}
