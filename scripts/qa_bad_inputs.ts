@@ -203,6 +203,26 @@ const CASES: Case[] = [
     names: /none\.json/,
   },
   {
+    what: "a probe whose candidates' images do not exist",
+    task: "probe",
+    args: [join(out, "probe.json")],
+    names: /no_such_images/,
+    setup: () => {
+      const path = join(out, "probe.json");
+      const base = ["--images", join(work, "no_such_images"), "--protocol", "lfw-view1"];
+      Deno.writeTextFileSync(
+        path,
+        JSON.stringify({
+          name: "qa",
+          selectBy: "val-auc",
+          base,
+          candidates: { qa_a: ["--model", "lbp_lda"], qa_b: ["--model", "lbp_jb"] },
+        }),
+      );
+      return [path];
+    },
+  },
+  {
     what: "experiments rm of an unknown experiment",
     task: "experiments",
     args: ["rm", "nobody"],

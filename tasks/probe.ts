@@ -86,7 +86,9 @@ await runTask("probe", async () => {
   }
   console.log(`probe: winner ${winner}; record ${path}`);
   if (!frozen) return;
-  for (const words of frozen.train) console.log(`probe: frozen: deno task train ${words.join(" ")}`);
+  for (const words of frozen.train) {
+    console.log(`probe: frozen: deno task train ${words.join(" ")}`);
+  }
   console.log(`probe: then:   deno task test ${frozen.test.join(" ")}`);
   if (!args.values["run-frozen"]) return;
   for (const words of frozen.train) await task("train", words);

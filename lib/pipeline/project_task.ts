@@ -8,11 +8,16 @@
  * ```
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { UserError } from "../util/errors.ts";
 
+/** The project's root, where `deno task` finds its tasks (the folder of deno.json). */
+const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
 /**
- * Runs `deno task NAME WORDS`, printing the command after `label:` first; `env` is added to the
- * environment. A failure is a UserError naming the command and its exit code.
+ * Runs `deno task NAME WORDS` in the project's root, as `deno task` runs its tasks from wherever
+ * it is typed, printing the command after `label:` first; `env` is added to the environment. A
+ * failure is a UserError naming the command and its exit code.
  */
 export async function runProjectTask(
   name: string,
@@ -23,6 +28,7 @@ export async function runProjectTask(
   console.log(`${options.label}: ${command}`);
   const status = await new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", name, ...words],
+    cwd: PROJECT_ROOT,
     env: options.env,
     stdin: "null",
   }).spawn().status;
