@@ -17,6 +17,7 @@ import {
   type StoredResult,
 } from "../lib/pipeline/result_record.ts";
 import { markdownTable, replaceMarkedTable, textTable } from "../lib/pipeline/results_table.ts";
+import { GOALS_MARKERS, goalsMarkdown } from "../lib/pipeline/goals_table.ts";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../lib/util/atomic.ts";
 import {
   choiceOption,
@@ -54,8 +55,8 @@ store) and those committed in results/ (marked *).
                     copy the robustness benchmark of experiment NAME
                     (artifacts/bench/robustness_NAME.json, from \`deno task bench --robustness NAME\`)
                     into results/robustness/NAME.json
-  --update-readme   regenerate the README's results table from results/*.json and its
-                    robustness table from results/robustness/*.json`;
+  --update-readme   regenerate the README's results and goals tables from results/*.json
+                    and its robustness table from results/robustness/*.json`;
 
 await runTask("results", async () => {
   const args = parseTaskArgs(Deno.args, {
@@ -164,12 +165,17 @@ async function promoteRobustness(name: string): Promise<void> {
   );
 }
 
-/** Rewrites the README's results and robustness tables from the committed records. */
+/** Rewrites the README's results, goals and robustness tables from the committed records. */
 async function updateReadme(): Promise<void> {
   const path = join(ROOT, "README.md");
   const text = await Deno.readTextFile(path);
+  const results = await readResultRecords(COMMITTED_RESULTS);
   const updated = replaceMarkedTable(
-    replaceMarkedTable(text, markdownTable(await readResultRecords(COMMITTED_RESULTS))),
+    replaceMarkedTable(
+      replaceMarkedTable(text, markdownTable(results)),
+      goalsMarkdown(results),
+      GOALS_MARKERS,
+    ),
     robustnessMarkdown(await readRobustnessRecords()),
     ROBUSTNESS_MARKERS,
   );

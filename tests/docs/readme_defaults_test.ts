@@ -162,6 +162,9 @@ Deno.test("the README types no accuracy figure: its results table is generated b
     /<!-- robustness-table:begin[^\n]*-->[\s\S]*<!-- robustness-table:end -->/,
   );
   if (robustness) after = after.replace(robustness[0], "");
+  // So is the goals table (from results/*.json).
+  const goals = after.match(/<!-- goals-table:begin[^\n]*-->[\s\S]*<!-- goals-table:end -->/);
+  if (goals) after = after.replace(goals[0], "");
   // Accuracies here are all above chance (50%); a percentage that high, or an AUC, outside the
   // generated table was typed by hand.
   const typed = [...(before + after).matchAll(/(\d+(?:\.\d+)?)\s*%|\bAUC\s+[01]\.\d/g)]
@@ -190,5 +193,16 @@ Deno.test("the README's robustness table is the one generated from the committed
     markedTable(Deno.readTextFileSync(README), ROBUSTNESS_MARKERS),
     robustnessMarkdown(await readRobustnessRecords(join(ROOT, "results", "robustness"))),
     "README.md's robustness table differs from results/robustness/*.json: run `deno task results --update-readme`",
+  );
+});
+
+Deno.test("the README's goals table is the one generated from the committed records", async () => {
+  const { readResultRecords } = await import("../../lib/pipeline/result_record.ts");
+  const { goalsMarkdown, GOALS_MARKERS } = await import("../../lib/pipeline/goals_table.ts");
+  const { markedTable } = await import("../../lib/pipeline/results_table.ts");
+  assert.equal(
+    markedTable(Deno.readTextFileSync(README), GOALS_MARKERS),
+    goalsMarkdown(await readResultRecords(join(ROOT, "results"))),
+    "README.md's goals table differs from results/*.json: run `deno task results --update-readme`",
   );
 });
