@@ -206,11 +206,19 @@ function* predictionPasses(
 
 /** The loss and accuracy of finished probabilities. */
 function summarise(input: BatchSourceInput, probabilities: Float32Array): PairPredictions {
-  const total = input.pairs.a.length;
+  return pairPredictions(probabilities, input.pairs.same);
+}
+
+/** Probabilities of pairs labelled `same` (1: same person) with their mean loss and accuracy. */
+export function pairPredictions(
+  probabilities: Float32Array,
+  same: ArrayLike<number>,
+): PairPredictions {
+  const total = probabilities.length;
   let lossSum = 0;
   let correct = 0;
   for (let i = 0; i < total; i++) {
-    const y = input.pairs.same[i];
+    const y = same[i];
     const p = Math.min(Math.max(probabilities[i], 1e-7), 1 - 1e-7);
     lossSum -= y ? Math.log(p) : Math.log(1 - p);
     if ((probabilities[i] >= 0.5 ? 1 : 0) === y) correct++;

@@ -64,3 +64,60 @@ export function validationFigures(
     auc: rocAuc(rocCurve(probabilities, same)),
   };
 }
+
+/**
+ * Validation scores a fitted model keeps in its checkpoint (`meta.validation`): `test`, the
+ * ten-fold evaluation and an ensemble's fit take them instead of scoring the same pairs again
+ * with the same weights and scoring ({@linkcode reusableValidation}).
+ */
+export interface StoredValidation {
+  flip: boolean;
+  tta: number;
+  /** The pairs scored ({@linkcode pairsFingerprint}). */
+  pairs: string;
+  probabilities: number[];
+}
+
+/** A fingerprint of pairs (both images and the label of each, in order). */
+export function pairsFingerprint(pairs: PairColumns): string {
+  // FNV-1a over the pairs' numbers: enough to tell two splits' validation pairs apart.
+  let h = 0x811c9dc5;
+  const mix = (v: number) => {
+    h = Math.imul(h ^ (v & 0xffff), 0x01000193);
+    h = Math.imul(h ^ (v >>> 16), 0x01000193);
+  };
+  for (let i = 0; i < pairs.a.length; i++) mix(pairs.a[i]), mix(pairs.b[i]), mix(pairs.same[i]);
+  return `${pairs.a.length}:${(h >>> 0).toString(16)}`;
+}
+
+/** What a fit stores of its validation scores of `pairs`, scored with `scoring`. */
+export function storedValidation(
+  pairs: PairColumns,
+  probabilities: Float32Array,
+  scoring: Readonly<Scoring> = TEST_SCORING,
+): StoredValidation {
+  return {
+    flip: scoring.flip,
+    tta: scoring.tta,
+    pairs: pairsFingerprint(pairs),
+    probabilities: Array.from(probabilities),
+  };
+}
+
+/**
+ * The stored validation scores in a checkpoint's `meta` when they are the scores of `pairs` with
+ * `scoring` (else undefined: scored with other options or pairs, or never stored).
+ */
+export function reusableValidation(
+  meta: Readonly<Record<string, unknown>>,
+  pairs: PairColumns,
+  scoring: Readonly<Scoring>,
+): Float32Array | undefined {
+  const stored = meta.validation as Partial<StoredValidation> | undefined;
+  if (
+    !stored || stored.flip !== scoring.flip || stored.tta !== scoring.tta ||
+    scoring.tta !== 0 || stored.pairs !== pairsFingerprint(pairs) ||
+    !Array.isArray(stored.probabilities) || stored.probabilities.length !== pairs.a.length
+  ) return undefined;
+  return Float32Array.from(stored.probabilities);
+}

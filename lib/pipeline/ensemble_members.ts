@@ -42,8 +42,8 @@ export async function membersData(
 }
 
 /**
- * Each member's trained parameters and train artifact key, and their summed training time, after
- * checking that it finished, holds
+ * Each member's trained parameters, checkpoint meta (its stored validation scores among them)
+ * and train artifact key, and their summed training time, after checking that it finished, holds
  * the data of `data` and is of the model `ensembleModel` names in its place.
  */
 export async function loadMembers(
@@ -52,9 +52,17 @@ export async function loadMembers(
   members: readonly string[],
   ensembleModel: string,
   data: { prepared: Artifact; split: Artifact },
-): Promise<{ weights: ParamArrays[]; keys: string[]; trainingSeconds: number }> {
+): Promise<
+  {
+    weights: ParamArrays[];
+    metas: Record<string, unknown>[];
+    keys: string[];
+    trainingSeconds: number;
+  }
+> {
   const { prepared, split } = data;
   const weights: ParamArrays[] = [];
+  const metas: Record<string, unknown>[] = [];
   const keys: string[] = [];
   let trainingSeconds = 0;
   const memberModels = ensembleModel.split(ENSEMBLE_SEPARATOR);
@@ -95,11 +103,12 @@ export async function loadMembers(
     const checkpoint = await loadCheckpoint(join(artifact.dir, TRAIN_FILES.checkpoint));
     if (!checkpoint) throw new UserError(`--members ${member}: its checkpoint is gone`);
     weights.push(checkpoint.weights);
+    metas.push(checkpoint.meta);
     keys.push(artifact.key);
     trainingSeconds += (artifact.manifest.info as { trainingSeconds?: number }).trainingSeconds ??
       0;
   }
-  return { weights, keys, trainingSeconds };
+  return { weights, metas, keys, trainingSeconds };
 }
 
 /** The models of experiments `names` (single or ten-fold), from their records. */

@@ -16,7 +16,7 @@
  */
 import type { TestParams } from "../config/defaults.ts";
 import { projectedParams } from "../evaluate/embedding_projection.ts";
-import { scorePairs } from "../evaluate/validation_scores.ts";
+import { reusableValidation, scorePairs } from "../evaluate/validation_scores.ts";
 import type { PairColumns } from "../train/pair_batches.ts";
 import { fitProjection } from "./test_projection.ts";
 import type { TrainedExperiment } from "./trained_experiment.ts";
@@ -40,16 +40,22 @@ export interface FoldScoreRequest {
   entries: { person: string }[];
   /** The pairs to score (indices into `faces`). */
   pairs: PairColumns;
+  /**
+   * The fold's validation pairs, scored after `pairs`: the scores its fit stored when they are
+   * `params`' scoring of them, else scored here.
+   */
+  validation: PairColumns;
   params: TestParams;
   /** The backend the worker starts (the CPU ones: each worker has its own instance). */
   backend: "wasm" | "cpu";
 }
 
 /**
- * Same-person probabilities of `request.pairs` by the opened fold model `trained`, in this thread
- * (its backend already selected): its weights, the projection the test parameters ask for
- * (fitted on the fold's own training people), then the pairs, mirror-averaged or augmented as
- * the parameters say.
+ * Same-person probabilities of `request.pairs` then `request.validation` by the opened fold model
+ * `trained`, in this thread (its backend already selected): its weights, the projection the test
+ * parameters ask for (fitted on the fold's own training people), then the pairs,
+ * mirror-averaged or augmented as the parameters say. The validation pairs' scores are the fit's
+ * stored ones when they are the same scoring of the same pairs.
  */
 export async function scoreFold(
   trained: TrainedExperiment,
@@ -57,6 +63,10 @@ export async function scoreFold(
   log: (line: string) => void,
 ): Promise<Float32Array> {
   const { params, faces } = request;
+  const stored = params.projection === "none"
+    ? reusableValidation(await trained.loadMeta(), request.validation, params)
+    : undefined;
+  const pairs = stored ? request.pairs : joinColumns(request.pairs, request.validation);
   let weights = await trained.loadWeights();
   try {
     if (params.projection === "wccn") {
@@ -67,13 +77,30 @@ export async function scoreFold(
     const { probabilities } = await scorePairs(weights, {
       faces,
       size: trained.model.inputSize,
-      pairs: request.pairs,
+      pairs,
       seed: trained.params.seed,
     }, { tta: params.tta, flip: params.flip });
-    return probabilities;
+    if (!stored) return probabilities;
+    const all = new Float32Array(probabilities.length + stored.length);
+    all.set(probabilities), all.set(stored, probabilities.length);
+    return all;
   } finally {
     weights.dispose();
   }
+}
+
+/** Pairs `first` followed by `second`. */
+function joinColumns(first: PairColumns, second: PairColumns): PairColumns {
+  const join = <T extends Int32Array | Uint8Array>(x: T, y: T, make: (n: number) => T) => {
+    const out = make(x.length + y.length);
+    out.set(x), out.set(y, x.length);
+    return out;
+  };
+  return {
+    a: join(first.a, second.a, (n) => new Int32Array(n)),
+    b: join(first.b, second.b, (n) => new Int32Array(n)),
+    same: join(first.same, second.same, (n) => new Uint8Array(n)),
+  };
 }
 
 /**

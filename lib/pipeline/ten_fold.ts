@@ -359,7 +359,8 @@ export async function testTenFold(
         const request = {
           faces: small,
           entries,
-          pairs: pairColumns([...scoredPairs, ...validation]),
+          pairs: pairColumns(scoredPairs),
+          validation: pairColumns(validation),
           params: options.params,
         };
         const probabilities = limit > 1

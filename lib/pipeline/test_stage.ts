@@ -17,7 +17,8 @@ import {
   classificationMetrics,
 } from "../evaluate/classification_metrics.ts";
 import { findErrors, renderPairGrid } from "../evaluate/error_gallery.ts";
-import { scorePairs } from "../evaluate/validation_scores.ts";
+import { reusableValidation, scorePairs } from "../evaluate/validation_scores.ts";
+import { pairPredictions } from "../evaluate/predict_pairs.ts";
 import { projectedParams, projectionToJson } from "../evaluate/embedding_projection.ts";
 import {
   equalErrorRate,
@@ -138,19 +139,20 @@ export async function testExperiment(
         if (pairs.length === 0) continue;
         const started = performance.now();
         const images = new Set(pairs.flatMap((p) => [p.a, p.b])).size;
+        const columns = pairColumns(pairs);
+        const scoring = { tta: options.params.tta, flip: options.params.flip };
+        // A fit's own scores of these pairs with this scoring, when it stored them.
+        const stored = name === "val" && !projection
+          ? reusableValidation(await trained.loadMeta(), columns, scoring)
+          : undefined;
         const progress = new Progress(`test: ${name}: embedding faces`, images, {
           unit: "faces",
           summary: false,
         });
-        const p = await scorePairs(
+        const p = stored ? pairPredictions(stored, columns.same) : await scorePairs(
           params,
-          {
-            faces: small,
-            size: model.inputSize,
-            pairs: pairColumns(pairs),
-            seed: trainParams.seed,
-          },
-          { tta: options.params.tta, flip: options.params.flip },
+          { faces: small, size: model.inputSize, pairs: columns, seed: trainParams.seed },
+          scoring,
           progress,
         );
         progress.finish();
@@ -163,9 +165,11 @@ export async function testExperiment(
         probabilities[name] = p.probabilities;
         losses[name] = p.loss;
         log(
-          `test: ${name}: ${pairs.length} pairs in ${
-            ((performance.now() - started) / 1000).toFixed(1)
-          }s`,
+          stored
+            ? `test: ${name}: ${pairs.length} pairs: the scores the fit stored (the same weights and scoring)`
+            : `test: ${name}: ${pairs.length} pairs in ${
+              ((performance.now() - started) / 1000).toFixed(1)
+            }s`,
         );
       }
       params.dispose();

@@ -415,6 +415,7 @@ export async function trainExperiment(
         timeBudgetSeconds: options.timeBudgetSeconds,
         initialWeights: initial,
         memberWeights: members?.weights,
+        memberMetas: members?.metas,
         log,
         progress: options.progress,
         threads,

@@ -46,6 +46,8 @@ export interface TrainedExperiment {
   split: Artifact;
   /** The trained weights as live parameters (the caller disposes them). */
   loadWeights(): Promise<ModelParams>;
+  /** The checkpoint's meta (a fitted model's stored validation scores among it). */
+  loadMeta(): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -114,6 +116,11 @@ export async function openTrainedExperiment(
     trainedSplit: await trainedSplitOf(store, trained, record.keys.split),
   });
   const model = getModel(source.params.model);
+  const checkpoint = async () => {
+    const found = await loadCheckpoint(join(source.dir, TRAIN_FILES.checkpoint));
+    if (!found) throw new UserError(`the checkpoint of "${name}" is gone from ${source.dir}`);
+    return found;
+  };
   return {
     record,
     model,
@@ -121,11 +128,10 @@ export async function openTrainedExperiment(
     split,
     ...source,
     async loadWeights() {
-      const checkpoint = await loadCheckpoint(join(source.dir, TRAIN_FILES.checkpoint));
-      if (!checkpoint) {
-        throw new UserError(`the checkpoint of "${name}" is gone from ${source.dir}`);
-      }
-      return new ModelParams(model, checkpoint.weights);
+      return new ModelParams(model, (await checkpoint()).weights);
+    },
+    async loadMeta() {
+      return (await checkpoint()).meta;
     },
   };
 }

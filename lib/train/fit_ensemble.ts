@@ -5,11 +5,13 @@
  * the weighted mean of the members' logits (their scaled cosines, or a learnt head's logits), and
  * the one with the highest validation AUC wins
  * (the AUC, not the accuracy, because it does not hang on one threshold and varies more smoothly
- * with the weights). Mirror-averaged embeddings, as `test` scores by default.
+ * with the weights). Mirror-averaged embeddings, as `test` scores by default. A fitted member's
+ * logits are the validation scores its own fit stored (`test`'s scoring of that member alone),
+ * so only the networks' are computed again.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { scorePairs } from "../evaluate/validation_scores.ts";
+import { reusableValidation, scorePairs, TEST_SCORING } from "../evaluate/validation_scores.ts";
 import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { ENSEMBLE_SEPARATOR, ENSEMBLE_WEIGHTS, memberParamName } from "../model/ensemble_model.ts";
 import { ModelParams, type ParamArrays } from "../model/model_params.ts";
@@ -101,6 +103,13 @@ export async function fitEnsemble(
   try {
     const memberScores: Float32Array[] = [];
     for (let i = 0; i < names.length; i++) {
+      // A fitted member's own validation scores, when it stored those of these pairs.
+      const stored = options.memberMetas?.[i] &&
+        reusableValidation(options.memberMetas[i], data.val, TEST_SCORING);
+      if (stored) {
+        memberScores.push(Float32Array.from(stored, logit));
+        continue;
+      }
       // Member i alone: its unit embedding, the others' weights 0.
       const alone = Float32Array.from(names, (_, j) => (i === j ? 1 : 0));
       weights.variable(ENSEMBLE_WEIGHTS).assign(tf.tensor1d(alone));

@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { scorePairs, validationFigures } from "../evaluate/validation_scores.ts";
+import { scorePairs, storedValidation, validationFigures } from "../evaluate/validation_scores.ts";
 import type { ModelParams } from "../model/model_params.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
@@ -33,8 +33,9 @@ export async function finishedFit(options: TrainRunOptions): Promise<TrainRunRes
 
 /**
  * Scores the validation pairs with the fitted `weights` as `test` does (the one validation
- * scoring) and writes the run's checkpoint and history (one epoch; no training loss or accuracy
- * exists, so they are NaN).
+ * scoring) and writes the run's checkpoint, with those scores for `test` and ensembles to reuse
+ * (`meta.validation`), and its history (one epoch; no training loss or accuracy exists, so they
+ * are NaN).
  */
 export async function saveFit(
   weights: ModelParams,
@@ -71,7 +72,12 @@ export async function saveFit(
     weights: await weights.readArrays(),
     // An optimiser that took no step (no gradient training: the training loop is not its code).
     optimizer: { step: 0, m: new Map(), v: new Map() },
-    meta: { seed: params.seed, history, ...(options.steps ? { steps: options.steps } : {}) },
+    meta: {
+      seed: params.seed,
+      history,
+      ...(options.steps ? { steps: options.steps } : {}),
+      validation: storedValidation(data.val, val.probabilities),
+    },
   });
   await writeHistory(options.workDir, history);
   (options.log ?? console.log)(

@@ -74,6 +74,8 @@ export interface TrainRunOptions {
   initialWeights?: ParamArrays;
   /** Ensembles: each member's trained parameters, in the order of `members`. */
   memberWeights?: ParamArrays[];
+  /** Ensembles: each member's checkpoint meta (a fitted member's stored validation scores). */
+  memberMetas?: Readonly<Record<string, unknown>>[];
   /** Status lines (default console.log). */
   log?: (line: string) => void;
   /** Live progress line on a terminal (default: automatic). */

@@ -5,7 +5,10 @@ import { bestThreshold, classificationMetrics } from "../../lib/evaluate/classif
 import { predictPairsAsync } from "../../lib/evaluate/predict_pairs.ts";
 import { rocAuc, rocCurve } from "../../lib/evaluate/roc_curve.ts";
 import {
+  pairsFingerprint,
+  reusableValidation,
   scorePairs,
+  storedValidation,
   TEST_SCORING,
   validationFigures,
 } from "../../lib/evaluate/validation_scores.ts";
@@ -49,4 +52,32 @@ Deno.test("validation figures: the threshold chosen on the scores, the accuracy 
     auc: rocAuc(rocCurve(p, same)),
   });
   assert.equal(validationFigures(p, same).accuracy, 5 / 6);
+});
+
+Deno.test("stored validation scores are reused only for the same pairs and the same scoring", () => {
+  const pairs = {
+    a: Int32Array.of(0, 1, 2),
+    b: Int32Array.of(3, 4, 5),
+    same: Uint8Array.of(1, 0, 1),
+  };
+  const p = Float32Array.of(0.9, 0.2, 0.7);
+  const meta = { seed: 1, validation: storedValidation(pairs, p) };
+  assert.deepEqual(reusableValidation(meta, pairs, TEST_SCORING), p);
+  assert.equal(
+    reusableValidation(meta, pairs, { ...TEST_SCORING, flip: !TEST_SCORING.flip }),
+    undefined,
+  );
+  assert.equal(reusableValidation(meta, pairs, { ...TEST_SCORING, tta: 5 }), undefined);
+  assert.equal(reusableValidation({ seed: 1 }, pairs, TEST_SCORING), undefined);
+  // Other pairs: another image, another label, another order, one pair fewer.
+  const others = [
+    { ...pairs, b: Int32Array.of(3, 4, 6) },
+    { ...pairs, same: Uint8Array.of(1, 1, 1) },
+    { a: Int32Array.of(1, 0, 2), b: Int32Array.of(4, 3, 5), same: Uint8Array.of(0, 1, 1) },
+    { a: pairs.a.slice(0, 2), b: pairs.b.slice(0, 2), same: pairs.same.slice(0, 2) },
+  ];
+  for (const other of others) {
+    assert.notEqual(pairsFingerprint(other), pairsFingerprint(pairs));
+    assert.equal(reusableValidation(meta, other, TEST_SCORING), undefined);
+  }
 });

@@ -7,6 +7,7 @@ import { selectBackend } from "../../lib/backend/select_backend.ts";
 import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { loadFaceArray, resizeFaceArray } from "../../lib/data/face_array.ts";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
+import { storedValidation } from "../../lib/evaluate/validation_scores.ts";
 import { scoreFold, scoreFoldInWorker } from "../../lib/pipeline/fold_scores.ts";
 import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
 import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
@@ -29,7 +30,8 @@ Deno.test("a fold scored in a worker gives exactly the scores of this thread; it
   const request = {
     faces: resizeFaceArray(faces, trained.model.inputSize),
     entries: faces.entries.map((e) => ({ person: e.person })),
-    pairs: pairColumns([...sets.test, ...sets.val]),
+    pairs: pairColumns(sets.test),
+    validation: pairColumns(sets.val),
     params: { ...TEST_DEFAULTS, flip: true },
   };
   const here = await scoreFold(trained, request, () => {});
@@ -40,6 +42,25 @@ Deno.test("a fold scored in a worker gives exactly the scores of this thread; it
   assert.equal(here.length, 32);
   assert.ok(new Set(here).size > 1, "the pairs get different scores");
   assert.deepEqual(there, here);
+
+  // A fit that stored its validation scores: only the test pairs are scored, then the stored
+  // scores follow them (here: halves of the scores just computed, to tell them apart).
+  const tests = sets.test.length;
+  const stored = Float32Array.from(here.slice(tests), (p) => p / 2);
+  const fitted = {
+    ...trained,
+    loadMeta: () => Promise.resolve({ validation: storedValidation(request.validation, stored) }),
+  };
+  const reused = await scoreFold(fitted, request, () => {});
+  assert.equal(reused.length, here.length);
+  for (let i = 0; i < here.length; i++) {
+    const expected = i < tests ? here[i] : stored[i - tests];
+    assert.ok(Math.abs(reused[i] - expected) < 1e-6, `${i}`);
+  }
+  // With other scoring (no mirror averaging), the stored scores are not used.
+  const plain = { ...request, params: { ...request.params, flip: false } };
+  const rescored = await scoreFold(fitted, plain, () => {});
+  assert.deepEqual(rescored, await scoreFold(trained, plain, () => {}));
 
   await assert.rejects(
     () =>

@@ -18,7 +18,13 @@ import { readFaceImage } from "../../lib/compare/face_image.ts";
 import { loadExportedModel } from "../../lib/compare/export_layers_model.ts";
 import { openTrainedExperiment } from "../../lib/pipeline/trained_experiment.ts";
 import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
-import { loadFaceArray } from "../../lib/data/face_array.ts";
+import { loadFaceArray, resizeFaceArray } from "../../lib/data/face_array.ts";
+import {
+  reusableValidation,
+  scorePairs,
+  TEST_SCORING,
+} from "../../lib/evaluate/validation_scores.ts";
+import { pairColumns } from "../../lib/train/pair_batches.ts";
 import { resampleRect } from "../../lib/data/resample.ts";
 import {
   noiseImage,
@@ -289,6 +295,20 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
   });
   const metrics: TestMetrics = JSON.parse(Deno.readTextFileSync(join(tested.dir, "metrics.json")));
   assert.equal(metrics.sets.test.pairs, 16);
+  // The validation pairs' scores are those the fit stored, which are the model's scores.
+  assert.ok(lines.some((l) => /^test: val: \d+ pairs: the scores the fit stored/.test(l)));
+  const opened = await openTrainedExperiment(store, "lbp_fitted");
+  const weights = await opened.loadWeights();
+  const val = pairColumns((await loadPairSets(opened.split.dir)).val);
+  const fresh = await scorePairs(weights, {
+    faces: resizeFaceArray(await loadFaceArray(opened.prepared.dir), opened.model.inputSize),
+    size: opened.model.inputSize,
+    pairs: val,
+    seed: opened.params.seed,
+  });
+  weights.dispose();
+  const stored = reusableValidation(await opened.loadMeta(), val, TEST_SCORING)!;
+  assert.ok(stored.every((p, i) => Math.abs(p - fresh.probabilities[i]) < 1e-6));
   await usableEverywhere("lbp_fitted");
 
   // An ensemble of it and a CNN trained on the same faces and split.
