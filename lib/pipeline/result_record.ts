@@ -87,6 +87,7 @@ export interface ResultRecord {
   code: { train: string[]; test: string };
   compute: { training?: unknown; testBackend: string };
   machine: { cpu: string; cores: number; memoryGiB: number; os: string; host: string };
+  /** Seconds of training (an ensemble's with its members': its whole budget) and of `test`. */
   seconds: { training: number; test: number };
   commands: { train: string[]; test: string };
   createdAt: string;
@@ -279,9 +280,13 @@ function setFigures(m: StoredSetMetrics): ResultSetMetrics {
   };
 }
 
-function trainingSeconds(train: Artifact | undefined): number {
-  const info = train?.manifest.info as { trainingSeconds?: number } | undefined;
-  return info?.trainingSeconds ?? train?.manifest.durationSeconds ?? 0;
+/** The training time of a train artifact; an ensemble's includes its members' (its budget). */
+export function trainingSeconds(train: Artifact | undefined): number {
+  const info = train?.manifest.info as
+    | { trainingSeconds?: number; membersTrainingSeconds?: number }
+    | undefined;
+  return (info?.trainingSeconds ?? train?.manifest.durationSeconds ?? 0) +
+    (info?.membersTrainingSeconds ?? 0);
 }
 
 /** The standard error of an accuracy measured on `n` pairs (binomial). */

@@ -12,7 +12,9 @@ import {
   resultsDir,
   saveResultRecord,
   trainCommand,
+  trainingSeconds,
 } from "../../lib/pipeline/result_record.ts";
+import type { Artifact } from "../../lib/pipeline/artifact_store.ts";
 import {
   markdownTable,
   markedTable,
@@ -159,4 +161,16 @@ Deno.test("the marked table is replaced between the markers and read back", () =
   assert.equal(markedTable(updated), "| new |");
   assert.throws(() => replaceMarkedTable("no markers", "x"), UserError);
   assert.equal(markedTable("no markers"), undefined);
+});
+
+Deno.test("a record's training time is its train artifact's, an ensemble's with its members'", () => {
+  const artifact = (info: Record<string, number> | undefined, durationSeconds = 9) =>
+    ({ manifest: { info, durationSeconds } }) as unknown as Artifact;
+  assert.equal(trainingSeconds(artifact({ trainingSeconds: 300 })), 300);
+  assert.equal(
+    trainingSeconds(artifact({ trainingSeconds: 190, membersTrainingSeconds: 660 })),
+    850,
+  );
+  assert.equal(trainingSeconds(artifact(undefined)), 9, "older artifacts: the stage's duration");
+  assert.equal(trainingSeconds(undefined), 0);
 });
