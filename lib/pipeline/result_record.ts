@@ -263,7 +263,7 @@ async function tenFoldFigures(
     thresholds: m.folds.map((f) => f.threshold),
     folds: m.folds.map((f) => f.fold),
     trainCode: [...new Set(trains.map((t) => t?.manifest.code.hash ?? "?"))],
-    trainCommands: [trainCommand(record)],
+    trainCommands: [trainCommand(record, prepare)],
     trainingSeconds: trains.reduce((s, t) => s + trainingSeconds(t), 0),
     prepare,
   };
@@ -297,9 +297,13 @@ export function binomialError(accuracy: number, n: number): number {
 /**
  * The `train` command that reproduces an experiment: the one recorded when the experiment was
  * trained, or else one written from its recorded options (the data options and the model; the
- * training options of networks are not all restated then, which the command says).
+ * training options of networks are not all restated then, which the command says). A ten-fold
+ * record's crop is its folds' (`prepare`), which its own options do not hold.
  */
-export function trainCommand(record: AnyExperimentRecord): string {
+export function trainCommand(
+  record: AnyExperimentRecord,
+  prepare?: { box: number[]; size: number },
+): string {
   const recorded = (record as { command?: string }).command;
   if (recorded) return recorded;
   const o = record.options as {
@@ -319,7 +323,8 @@ export function trainCommand(record: AnyExperimentRecord): string {
     }
     words.push("--val-pairs", String(o.split.valPairs), "--seed", String(o.split.seed));
   }
-  if (o.prepare) words.push("--box", o.prepare.box.join(","), "--size", String(o.prepare.size));
+  const crop = o.prepare ?? prepare;
+  if (crop) words.push("--box", crop.box.join(","), "--size", String(crop.size));
   return words.join(" ") + "  # written from the recorded options";
 }
 

@@ -104,6 +104,26 @@ Deno.test("a train command is written from the options when none was recorded", 
   assert.equal(
     command,
     "deno task train v1 --model fisher100_512_jb --images ../shared/lfw/lfw-deepfunneled --protocol lfw-view1 --val-pairs 1000 --seed 42 --box 62,52,188,202 --size 100  # written from the recorded options",
+  ); // A ten-fold record's options lack the crop: it is its folds'.
+  const tenFold = trainCommand(
+    {
+      name: "v2",
+      kind: "ten-fold",
+      createdAt: "",
+      updatedAt: "",
+      status: "complete",
+      folds: ["v2_fold1"],
+      options: {
+        images: "imgs",
+        split: { protocol: "lfw-view2", valPairs: 600, seed: 42 },
+        train: { model: "fisher100_512_jb" },
+      },
+    } as unknown as Parameters<typeof trainCommand>[0],
+    { box: [62, 52, 188, 202], size: 100 },
+  );
+  assert.equal(
+    tenFold,
+    "deno task train v2 --model fisher100_512_jb --images imgs --protocol lfw-view2 --val-pairs 600 --seed 42 --box 62,52,188,202 --size 100  # written from the recorded options",
   );
 });
 
