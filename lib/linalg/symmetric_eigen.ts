@@ -1,5 +1,5 @@
 /**
- * Eigen-decompositions of symmetric matrices (cyclic Jacobi, in float64) and the functions of
+ * Eigen-decompositions of symmetric matrices (tridiagonal QL, in float64) and the functions of
  * such matrices that the fitted models need: `V f(L) V^T` (inverse square roots for whitening,
  * inverses and log-determinants for Joint Bayesian). Matrices are row-major `Float64Array`s.
  *
@@ -13,49 +13,168 @@
  * @module
  */
 
-/** Eigen-decomposition of a symmetric matrix (cyclic Jacobi): values and unit vectors. */
+/**
+ * Eigen-decomposition of a symmetric matrix: values and unit vectors (column j of `vectors`,
+ * row-major n x n, belongs to `values[j]`; the values in no particular order). Householder
+ * reduction to a tridiagonal matrix, then the implicit QL algorithm (the EISPACK routines `tred2`
+ * and `tql2`, as in JAMA): O(n^3) with a small constant, about 20 times faster than cyclic Jacobi
+ * for LDA's 400 x 400 scatter matrices.
+ */
 export function symmetricEigen(
   matrix: Float64Array,
   n: number,
 ): { values: Float64Array; vectors: Float64Array } {
-  const a = Float64Array.from(matrix);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0, diag = 0;
-    for (let p = 0; p < n; p++) {
-      diag += a[p * n + p] ** 2;
-      for (let q = p + 1; q < n; q++) off += a[p * n + q] ** 2;
-    }
-    if (off <= 1e-24 * diag) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p], akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
+  const v = Float64Array.from(matrix);
+  const d = new Float64Array(n), e = new Float64Array(n);
+  if (n === 0) return { values: d, vectors: v };
+  tridiagonalize(v, d, e, n);
+  // The QL sweeps rotate pairs of columns of v: rows of its transpose, contiguous in memory.
+  const vt = transposed(v, n);
+  tridiagonalQl(vt, d, e, n);
+  return { values: d, vectors: transposed(vt, n) };
+}
+
+/** The transpose of a row-major n x n matrix. */
+function transposed(m: Float64Array, n: number): Float64Array {
+  const t = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) t[j * n + i] = m[i * n + j];
+  return t;
+}
+
+/**
+ * Householder reduction of the symmetric `v` (row-major, overwritten by the orthogonal
+ * transformation) to a tridiagonal matrix: its diagonal in `d`, its subdiagonal in `e[1..]`.
+ */
+function tridiagonalize(v: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = v[(n - 1) * n + j];
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0, h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
+    if (scale === 0) {
+      e[i] = d[i - 1];
+      for (let j = 0; j < i; j++) {
+        d[j] = v[(i - 1) * n + j];
+        v[i * n + j] = 0;
+        v[j * n + i] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k++) {
+        d[k] /= scale;
+        h += d[k] * d[k];
+      }
+      let f = d[i - 1];
+      let g = f > 0 ? -Math.sqrt(h) : Math.sqrt(h);
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        v[j * n + i] = f;
+        g = e[j] + v[j * n + j] * f;
+        for (let k = j + 1; k < i; k++) {
+          g += v[k * n + j] * d[k];
+          e[k] += v[k * n + j] * f;
         }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k], aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p], vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) {
+        e[j] /= h;
+        f += e[j] * d[j];
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        g = e[j];
+        for (let k = j; k < i; k++) v[k * n + j] -= f * e[k] + g * d[k];
+        d[j] = v[(i - 1) * n + j];
+        v[i * n + j] = 0;
       }
     }
+    d[i] = h;
   }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = a[i * n + i];
-  return { values, vectors: v }; // column j of v is the vector of values[j]
+  // Accumulate the transformations.
+  for (let i = 0; i < n - 1; i++) {
+    v[(n - 1) * n + i] = v[i * n + i];
+    v[i * n + i] = 1;
+    const h = d[i + 1];
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = v[k * n + i + 1] / h;
+      for (let j = 0; j <= i; j++) {
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += v[k * n + i + 1] * v[k * n + j];
+        for (let k = 0; k <= i; k++) v[k * n + j] -= g * d[k];
+      }
+    }
+    for (let k = 0; k <= i; k++) v[k * n + i + 1] = 0;
+  }
+  for (let j = 0; j < n; j++) {
+    d[j] = v[(n - 1) * n + j];
+    v[(n - 1) * n + j] = 0;
+  }
+  v[(n - 1) * n + n - 1] = 1;
+  e[0] = 0;
+}
+
+/**
+ * The implicit QL algorithm on the tridiagonal matrix (`d`, `e[1..]`): `d` becomes the
+ * eigenvalues, and the rows of `vt` (the transformation, transposed) are rotated into the
+ * eigenvectors.
+ */
+function tridiagonalQl(vt: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  let f = 0, tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n && Math.abs(e[m]) > eps * tst1) m++;
+    if (m > l) {
+      for (let iteration = 0; Math.abs(e[l]) > eps * tst1; iteration++) {
+        if (iteration > 60 * n) throw new Error("symmetricEigen: no convergence");
+        let g = d[l];
+        let p = (d[l + 1] - g) / (2 * e[l]);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const dl1 = d[l + 1];
+        let h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        let c = 1, c2 = 1, c3 = 1, s = 0, s2 = 0;
+        const el1 = e[l + 1];
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = Math.hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          const a = i * n, b = (i + 1) * n;
+          for (let k = 0; k < n; k++) {
+            const next = vt[b + k];
+            vt[b + k] = s * vt[a + k] + c * next;
+            vt[a + k] = c * vt[a + k] - s * next;
+          }
+        }
+        p = -s * s2 * c3 * el1 * e[l] / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      }
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
 }
 
 /**
@@ -92,13 +211,17 @@ export function fromEigen(
   f: (value: number) => number,
 ): Float64Array {
   const { values, vectors } = eigen;
+  const fs = Float64Array.from({ length: n }, (_, k) => f(values[k]));
+  // Row i of V f(L) (contiguous), dotted with row j of V: the result is symmetric, so half.
+  const scaled = new Float64Array(n * n);
+  for (let i = 0; i < n * n; i++) scaled[i] = vectors[i] * fs[i % n];
   const out = new Float64Array(n * n);
-  for (let k = 0; k < n; k++) {
-    const fk = f(values[k]);
-    for (let i = 0; i < n; i++) {
-      const vik = vectors[i * n + k] * fk;
-      if (vik === 0) continue;
-      for (let j = 0; j < n; j++) out[i * n + j] += vik * vectors[j * n + k];
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let dot = 0;
+      for (let k = 0; k < n; k++) dot += scaled[i * n + k] * vectors[j * n + k];
+      out[i * n + j] = dot;
+      out[j * n + i] = dot;
     }
   }
   return out;

@@ -31,12 +31,8 @@ const near = (a: ArrayLike<number>, b: ArrayLike<number>, tolerance: number, wha
   }
 };
 
-Deno.test("symmetric eigen-decomposition reconstructs the matrix with orthonormal vectors", () => {
-  const n = 5, rng = new Rng(3);
-  const m = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) m[i * n + j] = m[j * n + i] = rng.uniform(-1, 1);
-  }
+/** Checks V diag(values) V^T = m and V^T V = I, entry by entry, by loops. */
+function assertDecomposes(m: Float64Array, n: number, tolerance: number, what: string) {
   const { values, vectors } = symmetricEigen(m, n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
@@ -45,10 +41,45 @@ Deno.test("symmetric eigen-decomposition reconstructs the matrix with orthonorma
         a += vectors[i * n + k] * values[k] * vectors[j * n + k];
         dot += vectors[k * n + i] * vectors[k * n + j];
       }
-      assert.ok(Math.abs(a - m[i * n + j]) < 1e-9, `A[${i}][${j}]`);
-      assert.ok(Math.abs(dot - (i === j ? 1 : 0)) < 1e-9, `V^T V [${i}][${j}]`);
+      assert.ok(Math.abs(a - m[i * n + j]) < tolerance, `${what}: A[${i}][${j}]`);
+      assert.ok(Math.abs(dot - (i === j ? 1 : 0)) < tolerance, `${what}: V^T V [${i}][${j}]`);
     }
   }
+}
+
+Deno.test("symmetric eigen-decomposition reconstructs the matrix with orthonormal vectors", () => {
+  const n = 5, rng = new Rng(3);
+  const m = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) m[i * n + j] = m[j * n + i] = rng.uniform(-1, 1);
+  }
+  assertDecomposes(m, n, 1e-9, "random 5 x 5");
+});
+
+Deno.test("symmetric eigen-decomposition of special and larger matrices", () => {
+  assertDecomposes(Float64Array.of(3), 1, 1e-12, "1 x 1");
+  assert.deepEqual([...symmetricEigen(Float64Array.of(3), 1).values], [3]);
+  assert.deepEqual(symmetricEigen(new Float64Array(0), 0).values.length, 0);
+  // Diagonal, repeated values (the identity), zeros, a rank-one matrix.
+  const n = 6;
+  const diagonal = new Float64Array(n * n), identity = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) diagonal[i * n + i] = i - 2, identity[i * n + i] = 1;
+  assertDecomposes(diagonal, n, 1e-12, "diagonal");
+  assert.deepEqual([...symmetricEigen(diagonal, n).values].sort((a, b) => a - b), [
+    -2,
+    -1,
+    0,
+    1,
+    2,
+    3,
+  ]);
+  assertDecomposes(identity, n, 1e-12, "identity");
+  assertDecomposes(new Float64Array(n * n), n, 1e-12, "zeros");
+  const u = Float64Array.from({ length: n }, (_, i) => i + 1);
+  const rankOne = Float64Array.from({ length: n * n }, (_, k) => u[Math.floor(k / n)] * u[k % n]);
+  assertDecomposes(rankOne, n, 1e-10, "rank one");
+  // The size of LDA's scatter matrices, less a third (the check by loops is O(n^3)).
+  assertDecomposes(spd(120, 11), 120, 1e-8, "120 x 120 positive definite");
 });
 
 Deno.test("sorted eigenpairs: decreasing values, M v = value v", () => {
