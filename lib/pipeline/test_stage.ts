@@ -154,6 +154,8 @@ export async function testExperiment(
           { faces: small, size: model.inputSize, pairs: columns, seed: trainParams.seed },
           scoring,
           progress,
+          // A fitted descriptor's faces are described by a worker per core.
+          { workers: navigator.hardwareConcurrency || 1 },
         );
         progress.finish();
         const broken = p.probabilities.filter((x) => !Number.isFinite(x)).length;

@@ -160,3 +160,20 @@ function describeInWorker(
     transfer: [request.faces.buffer as ArrayBuffer],
   });
 }
+
+/** The faces `images` of `faces` (size x size bytes each), each mirrored left to right, in order. */
+export function mirroredFaces(
+  faces: Uint8Array,
+  size: number,
+  images: ArrayLike<number>,
+): Uint8Array {
+  const area = size * size;
+  const out = new Uint8Array(images.length * area);
+  for (let k = 0; k < images.length; k++) {
+    const from = images[k] * area, to = k * area;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) out[to + y * size + x] = faces[from + y * size + size - 1 - x];
+    }
+  }
+  return out;
+}

@@ -21,7 +21,7 @@ import { Rng } from "../util/rng.ts";
 import { withObjective } from "./objective.ts";
 import { finishedFit, saveFit } from "./fitted_run.ts";
 import { fitJointBayesian } from "./fit_joint_bayesian.ts";
-import { describeFaces, type DescriptorParams } from "./describe_faces.ts";
+import { describeFaces, type DescriptorParams, mirroredFaces } from "./describe_faces.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
 import {
   type TrainData,
@@ -262,21 +262,4 @@ async function describeTraining(
     described.rows[i] = (described.rows[i] + mirrors.rows[i]) / 2;
   }
   return described;
-}
-
-/** The faces `images` of `faces` (size x size bytes each), each mirrored left to right, in order. */
-export function mirroredFaces(
-  faces: Uint8Array,
-  size: number,
-  images: ArrayLike<number>,
-): Uint8Array {
-  const area = size * size;
-  const out = new Uint8Array(images.length * area);
-  for (let k = 0; k < images.length; k++) {
-    const from = images[k] * area, to = k * area;
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) out[to + y * size + x] = faces[from + y * size + size - 1 - x];
-    }
-  }
-  return out;
 }

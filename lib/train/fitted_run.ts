@@ -48,12 +48,14 @@ export async function saveFit(
     steps?: readonly { step: string; seconds: number; summary: string }[];
   },
 ): Promise<TrainRunResult> {
-  const val = await scorePairs(weights, {
-    faces: data.faces,
-    size: data.size,
-    pairs: data.val,
-    seed: params.seed,
-  });
+  const val = await scorePairs(
+    weights,
+    { faces: data.faces, size: data.size, pairs: data.val, seed: params.seed },
+    undefined,
+    undefined,
+    // A fitted descriptor's faces are described by a worker per core, as in its fit.
+    { workers: navigator.hardwareConcurrency || 1 },
+  );
   const figures = validationFigures(val.probabilities, data.val.same);
   const record: EpochRecord = {
     epoch: 1,

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
 import * as tf from "@tensorflow/tfjs";
-import { fitLdaProjection, mirroredFaces, projectedRows } from "../../lib/train/fit_lda.ts";
+import { fitLdaProjection, projectedRows } from "../../lib/train/fit_lda.ts";
+import { mirroredFaces } from "../../lib/train/describe_faces.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
