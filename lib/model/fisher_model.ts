@@ -205,3 +205,25 @@ export const FISHER100_512_FACECROP_JB_MODEL: SiameseModel = fisherModel({
   box: FACE_BOXES.face100,
   frame: HEAD_AND_FACE_FRAME,
 });
+
+/**
+ * `fisher100_512_headcrop_mirror_jb`: `fisher100_512_headcrop_jb` fitted on mirror-averaged
+ * training descriptors, as `fisher100_512_mirror_jb` is `fisher100_512_jb` so fitted.
+ */
+export const FISHER100_512_HEADCROP_MIRROR_JB_MODEL: SiameseModel = fisherModel({
+  ...FISHER100_512,
+  name: "fisher100_512_headcrop_mirror_jb",
+  params: "fisher100_512_headcrop_mirror",
+  frame: HEAD_AND_FACE_FRAME,
+  mirrorAveraged: true,
+});
+
+/** `fisher100_512_facecrop_mirror_jb`: `fisher100_512_facecrop_jb` so fitted. */
+export const FISHER100_512_FACECROP_MIRROR_JB_MODEL: SiameseModel = fisherModel({
+  ...FISHER100_512,
+  name: "fisher100_512_facecrop_mirror_jb",
+  params: "fisher100_512_facecrop_mirror",
+  box: FACE_BOXES.face100,
+  frame: HEAD_AND_FACE_FRAME,
+  mirrorAveraged: true,
+});
