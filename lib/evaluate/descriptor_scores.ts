@@ -4,7 +4,9 @@
  * descriptor (Fisher vectors take 10-30 ms a face on one core) is nearly all of the work, and its
  * projection and head are cheap. The scores are those of the one-thread scoring
  * (`predict_pairs.ts`): each distinct image is described once, and with mirror averaging its
- * mirror image too, the two projections averaged, then the model's head scores the pairs.
+ * mirror image too, the two projections averaged, then the model's head scores the pairs. Only
+ * the code run for fitted descriptor models calls it (the descriptor fit, and `test` for such a
+ * model: the stage table declares it for them), so that a network's key does not hold it.
  *
  * @example
  * ```ts

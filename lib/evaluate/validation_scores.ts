@@ -19,7 +19,6 @@ import type { ProgressSink } from "../util/progress.ts";
 import { bestThreshold, classificationMetrics } from "./classification_metrics.ts";
 import { type PairPredictions, predictPairsAsync } from "./predict_pairs.ts";
 import { rocAuc, rocCurve } from "./roc_curve.ts";
-import { scoredByDescriptors, scorePairsByDescriptors } from "./descriptor_scores.ts";
 
 /** How pairs are scored: `test`'s defaults unless its options say otherwise. */
 export interface Scoring {
@@ -35,25 +34,13 @@ export const TEST_SCORING: Readonly<Scoring> = Object.freeze({
   tta: TEST_DEFAULTS.tta,
 });
 
-/**
- * Scores `pairs` of prepared `faces` (size x size bytes each) with `weights`. With
- * `options.workers` above 1, a fitted descriptor model's descriptors are computed by that many
- * describing workers (`descriptor_scores.ts`; the same scores, on the CPU backends): for the
- * process that evaluates, not for one that is itself a worker.
- */
+/** Scores `pairs` of prepared `faces` (size x size bytes each) with `weights`. */
 export function scorePairs(
   weights: ModelParams,
   input: { faces: Uint8Array; size: number; pairs: PairColumns; seed: number },
   scoring: Readonly<Scoring> = TEST_SCORING,
   progress?: ProgressSink,
-  options: { workers?: number } = {},
 ): Promise<PairPredictions> {
-  if ((options.workers ?? 1) > 1 && scoring.tta === 0 && scoredByDescriptors(weights)) {
-    return scorePairsByDescriptors(weights, input, scoring.flip, {
-      workers: options.workers!,
-      progress,
-    });
-  }
   return predictPairsAsync(weights, {
     faces: input.faces,
     size: input.size,

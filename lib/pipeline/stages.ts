@@ -128,16 +128,20 @@ const REGISTRY = here("../model/registry.ts");
 const NETWORK_TRAINING = here("../train/trainer.ts");
 const DESCRIPTOR_FIT = here("../train/fit_lda.ts");
 const ENSEMBLE_FIT = here("../train/fit_ensemble.ts");
+/** A fitted descriptor model's scoring through the describing workers (its `test`). */
+const DESCRIPTOR_SCORES = here("../evaluate/descriptor_scores.ts");
 /**
  * What the model stages reach only to run the model (see `CodeDeclaration.boundaries`): the
- * registry, the training of each kind of model, and the ensemble model's definition (the train
- * stage reads its members' name separator from it; an ensemble's `code` holds it).
+ * registry, the training of each kind of model, a fitted descriptor's scoring, and the ensemble
+ * model's definition (the train stage reads its members' name separator from it; an ensemble's
+ * `code` holds it).
  */
 const MODEL_DISPATCH = [
   REGISTRY,
   NETWORK_TRAINING,
   DESCRIPTOR_FIT,
   ENSEMBLE_FIT,
+  DESCRIPTOR_SCORES,
   here("../model/ensemble_model.ts"),
 ];
 
@@ -243,11 +247,11 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     params: { what: "TEST_DEFAULTS (--tta, --no-flip, --train-eval-pairs, --gallery-pairs)" },
     outputs: [TEST_FILES.metrics, TEST_FILES.roc, TEST_FILES.predictions, TEST_FILES.errors],
     optionalOutputs: [TEST_FILES.falsePositives, TEST_FILES.falseNegatives, TEST_FILES.projection],
-    // Evaluation runs the model, not its training.
+    // Evaluation runs the model, not its training (a fitted descriptor's through its workers).
     code: {
       entries: [here("./test_stage.ts")],
       boundaries: MODEL_DISPATCH,
-      model: { pair: [], cosface: [], lda: [], ensemble: [] },
+      model: { pair: [], cosface: [], lda: [DESCRIPTOR_SCORES], ensemble: [] },
     },
     resumable: false,
   },

@@ -19,6 +19,7 @@ import {
 import { findErrors, renderPairGrid } from "../evaluate/error_gallery.ts";
 import { reusableValidation, scorePairs } from "../evaluate/validation_scores.ts";
 import { pairPredictions } from "../evaluate/predict_pairs.ts";
+import { scoredByDescriptors, scorePairsByDescriptors } from "../evaluate/descriptor_scores.ts";
 import { projectedParams, projectionToJson } from "../evaluate/embedding_projection.ts";
 import {
   equalErrorRate,
@@ -149,14 +150,21 @@ export async function testExperiment(
           unit: "faces",
           summary: false,
         });
-        const p = stored ? pairPredictions(stored, columns.same) : await scorePairs(
-          params,
-          { faces: small, size: model.inputSize, pairs: columns, seed: trainParams.seed },
-          scoring,
-          progress,
+        const input = {
+          faces: small,
+          size: model.inputSize,
+          pairs: columns,
+          seed: trainParams.seed,
+        };
+        const p = stored
+          ? pairPredictions(stored, columns.same)
+          : scoring.tta === 0 && scoredByDescriptors(params)
           // A fitted descriptor's faces are described by a worker per core.
-          { workers: navigator.hardwareConcurrency || 1 },
-        );
+          ? await scorePairsByDescriptors(params, input, scoring.flip, {
+            workers: navigator.hardwareConcurrency || 1,
+            progress,
+          })
+          : await scorePairs(params, input, scoring, progress);
         progress.finish();
         const broken = p.probabilities.filter((x) => !Number.isFinite(x)).length;
         if (broken > 0) {

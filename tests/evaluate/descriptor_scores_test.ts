@@ -4,7 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
-import { scoredByDescriptors } from "../../lib/evaluate/descriptor_scores.ts";
+import {
+  scoredByDescriptors,
+  scorePairsByDescriptors,
+} from "../../lib/evaluate/descriptor_scores.ts";
 import { scorePairs } from "../../lib/evaluate/validation_scores.ts";
 import { initialParamArrays, ModelParams } from "../../lib/model/model_params.ts";
 import { getModel } from "../../lib/model/registry.ts";
@@ -49,7 +52,10 @@ for (const name of ["lbp_jb", "fisher_jb"]) {
         const alone = await scorePairs(weights, input, scoring);
         let described = 0;
         const progress = { advance: (k: number) => described += k, finish: () => {} };
-        const shared = await scorePairs(weights, input, scoring, progress, { workers: 2 });
+        const shared = await scorePairsByDescriptors(weights, input, flip, {
+          workers: 2,
+          progress,
+        });
         assert.equal(described, images, "the progress counts each image once");
         assert.ok(new Set(alone.probabilities).size > 1, "the pairs get different scores");
         for (let i = 0; i < n; i++) {

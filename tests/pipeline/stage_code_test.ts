@@ -184,6 +184,12 @@ Deno.test("a stage's code is the code it runs for the experiment's model, not th
     assert.ok(!test.some((f) => /trainer|fit_lda|registry/.test(f)), test.join(" "));
   }
   assert.ok(Object.keys(codeOf("test", FISHER).files).includes("lib/model/fisher_model.ts"));
+  // A fitted descriptor's scoring through its describing workers is its own code, not a network's.
+  for (const name of ["train", "test"] as const) {
+    const files = (model: typeof SEED) => Object.keys(codeOf(name, model).files);
+    assert.ok(files(FISHER).includes("lib/evaluate/descriptor_scores.ts"), `${name} fisher`);
+    assert.ok(!files(SEED).includes("lib/evaluate/descriptor_scores.ts"), `${name} seed`);
+  }
 });
 
 Deno.test("(a) a comment edit in a shared module stales no experiment, whatever its model", () => {
