@@ -95,20 +95,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
     ? (images: tf.Tensor4D, p: Record<string, tf.Tensor>) =>
       tf.tidy(() => options.descriptor(cropFaces(images, crop), p))
     : options.descriptor;
-  const encoder = options.encoder && crop
-    ? {
-      ...options.encoder,
-      fit: (
-        ...[faces, ...rest]: Parameters<NonNullable<DescriptorModelOptions["encoder"]>["fit"]>
-      ) =>
-        options.encoder!.fit((start, count) => {
-          const whole = faces(start, count);
-          const cropped = cropFaces(whole, crop);
-          whole.dispose();
-          return cropped;
-        }, ...rest),
-    }
-    : options.encoder;
+  const encoder = options.encoder && crop ? croppedEncoder(options.encoder, crop) : options.encoder;
   const projection = `${options.params}/projection`;
   const offset = `${options.params}/offset`;
   const [a, g, bias] = ["jb_a", "jb_g", "jb_bias"].map((n) => `${options.params}/${n}`);
@@ -210,5 +197,27 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
         }
         : scaledCosineLayers,
     },
+  };
+}
+
+/** `encoder` fitted on the `crop` of the faces it is given, as the descriptor reads them. */
+function croppedEncoder(
+  encoder: NonNullable<DescriptorModelOptions["encoder"]>,
+  crop: FaceCropRegion,
+): NonNullable<DescriptorModelOptions["encoder"]> {
+  return {
+    ...encoder,
+    fit: (faces, count, seed, progress) =>
+      encoder.fit(
+        (start, n) => {
+          const whole = faces(start, n);
+          const cropped = cropFaces(whole, crop);
+          whole.dispose();
+          return cropped;
+        },
+        count,
+        seed,
+        progress,
+      ),
   };
 }

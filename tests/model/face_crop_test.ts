@@ -5,6 +5,7 @@ import { FACE_BOXES } from "../../lib/config/defaults.ts";
 import { resampleRect } from "../../lib/data/resample.ts";
 import { cropFaces, cropWithin, resampleMatrix } from "../../lib/model/face_crop.ts";
 import { FaceCrop, registerCustomLayers } from "../../lib/model/custom_layers.ts";
+import { descriptorModel } from "../../lib/model/descriptor_model.ts";
 import { HEAD_AND_FACE_FRAME } from "../../lib/model/fisher_model.ts";
 import { getModel } from "../../lib/model/registry.ts";
 import { Rng } from "../../lib/util/rng.ts";
@@ -123,4 +124,38 @@ Deno.test("the crop models: prepared from the frame, reading their crops at 100x
   for (const box of [HEAD_AND_FACE_FRAME, FACE_BOXES.head, FACE_BOXES.face100]) {
     assert.equal(centre(box), 125);
   }
+});
+
+Deno.test("a descriptor model with a crop step: its descriptor and its encoder's fit read the crop", async () => {
+  await selectBackend("cpu", { log: () => {} });
+  const crop = { left: 2, top: 3, width: 10, height: 12, size: 8 };
+  const read: number[][] = [];
+  const model = descriptorModel({
+    name: "cropped",
+    code: [],
+    about: "test",
+    params: "cropped",
+    features: 4,
+    inputSize: 20,
+    crop,
+    descriptor: (images) => {
+      read.push(images.shape);
+      return tf.zeros([images.shape[0], 4]) as tf.Tensor2D;
+    },
+    layer: (name) => tf.layers.flatten({ name }),
+    encoder: {
+      params: [],
+      fit(faces, count) {
+        const batch = faces(0, count);
+        read.push(batch.shape);
+        batch.dispose();
+        return Promise.resolve(new Map());
+      },
+    },
+    head: "cosine",
+  });
+  assert.equal(model.inputSize, 20);
+  await model.fitted!.encoder!.fit((_, n) => tf.zeros([n, 20, 20, 1]) as tf.Tensor4D, 3, 1);
+  tf.tidy(() => model.fitted!.descriptor(tf.zeros([2, 20, 20, 1]) as tf.Tensor4D, {}));
+  assert.deepEqual(read, [[3, 8, 8, 1], [2, 8, 8, 1]]);
 });
