@@ -16,7 +16,7 @@ import { nearChance, rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { ModelParams } from "../model/model_params.ts";
 import type { ArtifactStore } from "../pipeline/artifact_store.ts";
 import { openTrainedExperiment } from "../pipeline/trained_experiment.ts";
-import { loadPairSets } from "../pipeline/split_stage.ts";
+import { loadPairSets } from "../pipeline/split_files.ts";
 import { TEST_FILES, type TestMetrics } from "../pipeline/test_stage.ts";
 import { projectedParams, projectionFromJson } from "../evaluate/embedding_projection.ts";
 import { pairColumns } from "../train/pair_batches.ts";

@@ -7,21 +7,15 @@ import { join } from "node:path";
 import type { SplitParams } from "../config/defaults.ts";
 import { loadFaceIndex } from "../data/face_array.ts";
 import { parsePairsFile, parsePeopleFile } from "../data/lfw_protocol.ts";
-import type { Pair } from "../data/sample_pairs.ts";
 import { splitStats } from "../data/skew_stats.ts";
-import {
-  type PairSets,
-  type ProtocolSets,
-  splitPairs,
-  type SplitPeople,
-} from "../data/split_pairs.ts";
+import { type ProtocolSets, splitPairs } from "../data/split_pairs.ts";
 import { writeJsonAtomic } from "../util/atomic.ts";
 import { UserError } from "../util/errors.ts";
-import { isIntegerArray, isStringArray, readArtifactJson } from "../util/damaged_file.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashInputFile } from "./content_hash.ts";
 import { ensurePrepared, type PrepareOptions } from "./prepare_stage.ts";
 import { SPLIT_FILES, stage, stageCode } from "./stages.ts";
+import { savePairSets } from "./split_files.ts";
 
 /** The code of the stage (with everything it imports; see `code_fingerprint.ts`). */
 export const SPLIT_CODE = stage("split").code;
@@ -171,67 +165,4 @@ export async function ensureSplit(
     { force: options.force },
   );
   return { prepared, split: artifact };
-}
-
-interface StoredSet {
-  a: number[];
-  b: number[];
-  same: number[];
-}
-
-/** Writes pair sets as compact columns. */
-export async function savePairSets(path: string, sets: PairSets): Promise<void> {
-  const out: Record<string, StoredSet> = {};
-  for (const [name, pairs] of Object.entries(sets) as [string, Pair[]][]) {
-    out[name] = {
-      a: pairs.map((p) => p.a),
-      b: pairs.map((p) => p.b),
-      same: pairs.map((p) => (p.same ? 1 : 0)),
-    };
-  }
-  await writeJsonAtomic(path, out);
-}
-
-/** What is wrong with parsed pair sets, or undefined. */
-function pairSetsProblem(value: unknown): string | undefined {
-  for (const set of ["train", "val", "test"]) {
-    const s = (value as Record<string, StoredSet> | null)?.[set];
-    if (
-      !s || !isIntegerArray(s.a) || !isIntegerArray(s.b) || !isIntegerArray(s.same) ||
-      s.b.length !== s.a.length || s.same.length !== s.a.length
-    ) return `its ${set} pairs are not columns of image numbers`;
-  }
-  return undefined;
-}
-
-/** Reads the pair sets of a split artifact (a damaged file is a DamagedFileError). */
-export async function loadPairSets(splitDir: string): Promise<PairSets> {
-  const stored = await readArtifactJson<Record<string, StoredSet>>(
-    join(splitDir, SPLIT_FILES.pairs),
-    { problem: pairSetsProblem },
-  );
-  const read = (s: StoredSet): Pair[] =>
-    s.a.map((a, i) => ({ a, b: s.b[i], same: s.same[i] === 1 }));
-  return { train: read(stored.train), val: read(stored.val), test: read(stored.test) };
-}
-
-/** Reads who is in which part of a split (a damaged file is a DamagedFileError). */
-export function loadSplitPeople(splitDir: string): Promise<SplitPeople> {
-  return readArtifactJson<SplitPeople>(join(splitDir, SPLIT_FILES.people), {
-    problem: (value) =>
-      ["train", "val", "test"].every((p) =>
-          isStringArray((value as Record<string, unknown> | null)?.[p])
-        )
-        ? undefined
-        : "not lists of people",
-  });
-}
-
-/** Reads the images a model may train on (a damaged file is a DamagedFileError). */
-export async function loadTrainImages(splitDir: string): Promise<Int32Array> {
-  return Int32Array.from(
-    await readArtifactJson<number[]>(join(splitDir, SPLIT_FILES.trainImages), {
-      problem: (value) => isIntegerArray(value) ? undefined : "not a list of image numbers",
-    }),
-  );
 }

@@ -120,6 +120,9 @@ export interface StageDeclaration {
 
 const here = (path: string) => new URL(path, import.meta.url);
 
+/** The packages deno.json pins (TensorFlow.js, sharp...): code every stage runs. */
+const PINNED_PACKAGES = here("../../deno.json");
+
 /**
  * The model registry: it loads every model, while a stage runs one, whose own code (its
  * `SiameseModel.code`) stands for it in the key.
@@ -145,6 +148,30 @@ const MODEL_DISPATCH = [
   here("../model/ensemble_model.ts"),
 ];
 
+/**
+ * The pipeline's machinery, a boundary of every stage: the modules that declare the stages,
+ * compute keys, store artifacts, check workers' code and keep experiment records, and the
+ * stages' own modules, which a later stage reaches only to run an earlier one (whose artifact's
+ * key is its input). None of them computes what an artifact holds, so editing them stales no
+ * artifact; a stage's own module is still its code (an entry is followed, boundary or not). A
+ * later stage reads an earlier one's files through modules of their own (`face_array.ts`,
+ * `split_files.ts`), which stay in its key.
+ */
+const PIPELINE_MACHINERY = [
+  here("./stages.ts"),
+  here("./artifact_store.ts"),
+  here("./code_fingerprint.ts"),
+  here("./content_hash.ts"),
+  here("./worker_code.ts"),
+  here("./experiments.ts"),
+  here("./record_artifacts.ts"),
+  here("./same_outputs.ts"),
+  here("./tool_versions.ts"),
+  here("./prepare_stage.ts"),
+  here("./split_stage.ts"),
+  here("./train_stage.ts"),
+];
+
 /** Every stage, in pipeline order. */
 export const STAGE_TABLE: readonly StageDeclaration[] = [
   {
@@ -164,10 +191,11 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     code: {
       entries: [
         here("./prepare_stage.ts"),
+        PINNED_PACKAGES,
         // The native JPEG decoder, loaded through FFI as a built library.
         here("../../native/face_decode.c"),
       ],
-      boundaries: [],
+      boundaries: PIPELINE_MACHINERY,
     },
     resumable: false,
   },
@@ -194,7 +222,7 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     },
     outputs: Object.values(SPLIT_FILES),
     optionalOutputs: [],
-    code: { entries: [here("./split_stage.ts")], boundaries: [] },
+    code: { entries: [here("./split_stage.ts"), PINNED_PACKAGES], boundaries: PIPELINE_MACHINERY },
     resumable: false,
   },
   {
@@ -222,10 +250,11 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     code: {
       entries: [
         here("./train_stage.ts"),
+        PINNED_PACKAGES,
         // Loaded through FFI as a built library: its source is the code.
         here("../../native/conv_kernels.c"),
       ],
-      boundaries: MODEL_DISPATCH,
+      boundaries: [...MODEL_DISPATCH, ...PIPELINE_MACHINERY],
       model: {
         pair: [NETWORK_TRAINING],
         cosface: [NETWORK_TRAINING],
@@ -249,8 +278,8 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     optionalOutputs: [TEST_FILES.falsePositives, TEST_FILES.falseNegatives, TEST_FILES.projection],
     // Evaluation runs the model, not its training (a fitted descriptor's through its workers).
     code: {
-      entries: [here("./test_stage.ts")],
-      boundaries: MODEL_DISPATCH,
+      entries: [here("./test_stage.ts"), PINNED_PACKAGES],
+      boundaries: [...MODEL_DISPATCH, ...PIPELINE_MACHINERY],
       model: { pair: [], cosface: [], lda: [DESCRIPTOR_SCORES], ensemble: [] },
     },
     resumable: false,
@@ -268,8 +297,8 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     outputs: Object.values(TEN_FOLD_FILES),
     optionalOutputs: [],
     code: {
-      entries: [here("./ten_fold.ts")],
-      boundaries: MODEL_DISPATCH,
+      entries: [here("./ten_fold.ts"), PINNED_PACKAGES],
+      boundaries: [...MODEL_DISPATCH, ...PIPELINE_MACHINERY],
       model: { pair: [], cosface: [], lda: [], ensemble: [] },
     },
     resumable: false,
@@ -315,7 +344,7 @@ export function stageCode(
     const id = entries.map((u) => u.href).sort().join("\n");
     if (seen.has(id)) continue;
     seen.add(id);
-    parts.push({ entries, boundaries: [REGISTRY] });
+    parts.push({ entries, boundaries: [REGISTRY, ...PIPELINE_MACHINERY] });
   }
   return { stage: name, parts };
 }

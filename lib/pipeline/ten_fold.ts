@@ -32,7 +32,7 @@ import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { hashInputFile } from "./content_hash.ts";
 import { ExperimentIndex, type TenFoldRecord } from "./experiments.ts";
 import { trainExperiment, type TrainOptions, type TrainOutcome } from "./train_stage.ts";
-import { loadPairSets, loadSplitPeople } from "./split_stage.ts";
+import { loadPairSets, loadSplitPeople } from "./split_files.ts";
 import { openTrainedExperiment, type TrainedExperiment } from "./trained_experiment.ts";
 import { stage, stageCode } from "./stages.ts";
 import { sameContent } from "./same_outputs.ts";

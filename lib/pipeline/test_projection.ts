@@ -16,7 +16,7 @@ import type { ModelParams } from "../model/model_params.ts";
 import { comparesByCosine, type SiameseModel } from "../model/siamese_model.ts";
 import { learnsIdentities } from "../train/objective.ts";
 import { UserError } from "../util/errors.ts";
-import { loadTrainImages } from "./split_stage.ts";
+import { loadTrainImages } from "./split_files.ts";
 import type { TrainedExperiment } from "./trained_experiment.ts";
 
 /** Refuses a `--projection` the model or the other options cannot take, before any work. */

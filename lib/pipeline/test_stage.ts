@@ -36,7 +36,7 @@ import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { ExperimentIndex } from "./experiments.ts";
 import { openTrainedExperiment } from "./trained_experiment.ts";
-import { loadPairSets } from "./split_stage.ts";
+import { loadPairSets } from "./split_files.ts";
 import { checkProjection, fitProjection } from "./test_projection.ts";
 import { stage, stageCode, TEST_FILES } from "./stages.ts";
 

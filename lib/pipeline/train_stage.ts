@@ -16,13 +16,8 @@ import { runTraining, TRAIN_FILES, type TrainParams } from "../train/trainer.ts"
 import { UserError } from "../util/errors.ts";
 import { type Artifact, type ArtifactStore, stageKey, type StageSpec } from "./artifact_store.ts";
 import { ExperimentIndex, type ExperimentRecord } from "./experiments.ts";
-import {
-  ensureSplit,
-  loadPairSets,
-  loadSplitPeople,
-  loadTrainImages,
-  type SplitOptions,
-} from "./split_stage.ts";
+import { ensureSplit, type SplitOptions } from "./split_stage.ts";
+import { loadPairSets, loadSplitPeople, loadTrainImages } from "./split_files.ts";
 import { identityPairs } from "../data/identity_pairs.ts";
 import { learnsIdentities } from "../train/objective.ts";
 import { fitDescriptorPipeline } from "../train/fit_lda.ts";

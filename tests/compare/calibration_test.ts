@@ -14,7 +14,7 @@ import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment } from "../../lib/pipeline/test_stage.ts";
 import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { openTrainedExperiment } from "../../lib/pipeline/trained_experiment.ts";
-import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
+import { loadPairSets } from "../../lib/pipeline/split_files.ts";
 import { faceAt, loadFaceArray } from "../../lib/data/face_array.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { encodePgm } from "../../lib/data/pgm.ts";

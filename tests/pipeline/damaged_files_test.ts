@@ -13,7 +13,7 @@ import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { ExperimentIndex } from "../../lib/pipeline/experiments.ts";
 import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment } from "../../lib/pipeline/test_stage.ts";
-import { loadTrainImages } from "../../lib/pipeline/split_stage.ts";
+import { loadTrainImages } from "../../lib/pipeline/split_files.ts";
 import { FaceComparer } from "../../lib/compare/face_comparer.ts";
 import { exportExperiment } from "../../lib/compare/export_experiment.ts";
 import { loadExperimentData } from "../../lib/report/experiment_data.ts";

@@ -9,7 +9,7 @@ import { loadFaceArray, resizeFaceArray } from "../../lib/data/face_array.ts";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { storedValidation } from "../../lib/evaluate/validation_scores.ts";
 import { scoreFold, scoreFoldInWorker } from "../../lib/pipeline/fold_scores.ts";
-import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
+import { loadPairSets } from "../../lib/pipeline/split_files.ts";
 import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
 import { openTrainedExperiment } from "../../lib/pipeline/trained_experiment.ts";
 import { pairColumns } from "../../lib/train/pair_batches.ts";

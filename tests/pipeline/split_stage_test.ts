@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { PREPARE_DEFAULTS, SPLIT_DEFAULTS } from "../../lib/config/defaults.ts";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
-import { ensureSplit, loadPairSets } from "../../lib/pipeline/split_stage.ts";
+import { ensureSplit } from "../../lib/pipeline/split_stage.ts";
+import { loadPairSets } from "../../lib/pipeline/split_files.ts";
 import { tempDir, writePgmFolder } from "../helpers/fixtures.ts";
 
 Deno.test("a protocol line that pairs an image with itself is a test pair, with a warning naming the line", async () => {

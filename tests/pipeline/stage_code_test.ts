@@ -270,6 +270,58 @@ Deno.test("(d) an edit of a utility both models use stales both", () => {
   assert.equal(stales("train", SEED, registry), false);
 });
 
+Deno.test("(e) an edit of the pipeline's machinery or of an earlier stage's module stales no later artifact", () => {
+  const files = (name: StageDeclaration["name"], model?: SiameseModel) =>
+    Object.keys(
+      readCodeFingerprint(stageCode(name, model ? [model] : []).parts).files,
+    );
+  const machinery = [
+    "lib/pipeline/stages.ts",
+    "lib/pipeline/artifact_store.ts",
+    "lib/pipeline/code_fingerprint.ts",
+    "lib/pipeline/experiments.ts",
+    "lib/pipeline/worker_code.ts",
+  ];
+  const later: [StageDeclaration["name"], SiameseModel | undefined, string[]][] = [
+    ["prepare", undefined, []],
+    ["split", undefined, ["lib/pipeline/prepare_stage.ts"]],
+    ["train", FISHER, ["lib/pipeline/prepare_stage.ts", "lib/pipeline/split_stage.ts"]],
+    ["train", SEED, ["lib/pipeline/prepare_stage.ts", "lib/pipeline/split_stage.ts"]],
+    ["test", FISHER, ["lib/pipeline/split_stage.ts", "lib/pipeline/train_stage.ts"]],
+    ["ten-fold test", FISHER, ["lib/pipeline/train_stage.ts", "lib/pipeline/test_stage.ts"]],
+  ];
+  for (const [name, model, earlier] of later) {
+    const code = files(name, model);
+    for (const f of [...machinery, ...earlier]) {
+      assert.ok(!code.includes(f), `${name} ${model?.name ?? ""}: ${f}`);
+    }
+    // The pinned packages are code every stage runs.
+    assert.ok(code.includes("deno.json"), `${name}: deno.json`);
+  }
+  // A stage's own module is its code, though it is the machinery of the stages after it.
+  assert.ok(files("split").includes("lib/pipeline/split_stage.ts"));
+  assert.ok(files("prepare").includes("lib/pipeline/prepare_stage.ts"));
+  // What reads an earlier stage's files is the code of the stages that read them.
+  for (const name of ["train", "test"] as const) {
+    assert.ok(files(name, FISHER).includes("lib/pipeline/split_files.ts"), name);
+    assert.ok(files(name, FISHER).includes("lib/data/face_array.ts"), name);
+  }
+  const edit = { "lib/pipeline/stages.ts": append("export const EDITED = 1;") };
+  assert.equal(
+    stales("train", FISHER, { "lib/pipeline/split_files.ts": append("const z = 1;") }),
+    true,
+  );
+  assert.equal(
+    stales("train", FISHER, { "lib/pipeline/train_stage.ts": append("const z = 1;") }),
+    true,
+  );
+  // An edit of the stage table is read by no stage's code: it stales nothing.
+  for (const [name, model] of [["train", FISHER], ["test", SEED]] as const) {
+    assert.deepEqual(codeOf(name, model, edit).edited, [], name);
+    assert.equal(stales(name, model, edit), false, name);
+  }
+});
+
 Deno.test("every registered model declares its own definition as its code; an ensemble its members'", () => {
   const registry = Deno.readTextFileSync(new URL("../../lib/model/registry.ts", import.meta.url));
   const moduleOf = new Map<string, string>();

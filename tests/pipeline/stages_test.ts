@@ -4,7 +4,8 @@ import { PREPARE_DEFAULTS, SPLIT_DEFAULTS } from "../../lib/config/defaults.ts";
 import { loadFaceArray } from "../../lib/data/face_array.ts";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { ensurePrepared } from "../../lib/pipeline/prepare_stage.ts";
-import { ensureSplit, loadPairSets, type SplitOptions } from "../../lib/pipeline/split_stage.ts";
+import { ensureSplit, type SplitOptions } from "../../lib/pipeline/split_stage.ts";
+import { loadPairSets } from "../../lib/pipeline/split_files.ts";
 import { defaultProtocolFiles } from "../../lib/config/defaults.ts";
 import { tempDir, writePgmFolder } from "../helpers/fixtures.ts";
 

@@ -17,7 +17,7 @@ import { exportExperiment } from "../../lib/compare/export_experiment.ts";
 import { readFaceImage } from "../../lib/compare/face_image.ts";
 import { loadExportedModel } from "../../lib/compare/export_layers_model.ts";
 import { openTrainedExperiment } from "../../lib/pipeline/trained_experiment.ts";
-import { loadPairSets } from "../../lib/pipeline/split_stage.ts";
+import { loadPairSets } from "../../lib/pipeline/split_files.ts";
 import { loadFaceArray, resizeFaceArray } from "../../lib/data/face_array.ts";
 import {
   reusableValidation,
