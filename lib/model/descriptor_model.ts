@@ -30,10 +30,10 @@ import type { LayersPart, SiameseModel } from "./siamese_model.ts";
 
 /** Side of the faces the descriptor models read, unless a model says otherwise. */
 export const DESCRIPTOR_INPUT = 64;
-/** Length of the projected descriptor (LDA components). */
-const EMBEDDING = 100;
-/** PCA components kept before the LDA. */
-const COMPONENTS = 400;
+/** Length of the projected descriptor (LDA components), unless a model says otherwise. */
+export const DESCRIPTOR_EMBEDDING = 100;
+/** PCA components kept before the LDA, unless a model says otherwise. */
+export const DESCRIPTOR_COMPONENTS = 400;
 
 /** How a descriptor model is made. */
 export interface DescriptorModelOptions {
@@ -86,11 +86,17 @@ export interface DescriptorModelOptions {
   head: "cosine" | "joint-bayesian";
   /** Fits on mirror-averaged training descriptors (`SiameseModel.objective.mirrorAveraged`). */
   mirrorAveraged?: boolean;
+  /** Whitened PCA components kept (default {@linkcode DESCRIPTOR_COMPONENTS}). */
+  pca?: number;
+  /** LDA directions, the embedding's length (default {@linkcode DESCRIPTOR_EMBEDDING}). */
+  lda?: number;
 }
 
 /** A descriptor model (see the module's description). */
 export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
   const { features, crop } = options;
+  const components = options.pca ?? DESCRIPTOR_COMPONENTS;
+  const embedding = options.lda ?? DESCRIPTOR_EMBEDDING;
   const descriptor = crop
     ? (images: tf.Tensor4D, p: Record<string, tf.Tensor>) =>
       tf.tidy(() => options.descriptor(cropFaces(images, crop), p))
@@ -113,29 +119,29 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
       crop
         ? `read from the ${crop.width}x${crop.height} crop at (${crop.left}, ${crop.top}) of the faces, resampled to ${crop.size}x${crop.size}: `
         : ""
-    }${options.about} (${features} values) projected by PCA (${COMPONENTS}, whitened) + LDA (${EMBEDDING}) fitted on the training people${
+    }${options.about} (${features} values) projected by PCA (${components}, whitened) + LDA (${embedding}) fitted on the training people${
       options.mirrorAveraged ? " (each image averaged with its mirror image)" : ""
     }; ${jointBayesian ? "Joint Bayesian verification" : "cosine verification"}`,
     inputSize: options.inputSize ?? DESCRIPTOR_INPUT,
     ...(options.preparedBox ? { preparedBox: options.preparedBox } : {}),
     batchSize: 128,
-    embeddingSize: EMBEDDING,
+    embeddingSize: embedding,
     movingAverageMomentum: 0,
     objective: {
       kind: "lda",
-      components: COMPONENTS,
+      components,
       ...(options.mirrorAveraged ? { mirrorAveraged: true } : {}),
     },
     code: options.code,
     verification: jointBayesian ? "learnt" : "cosine",
     params: [
       ...(options.encoder?.params ?? []).map((p) => fixed(p.name, p.shape, "branch")),
-      fixed(projection, [features, EMBEDDING], "branch"),
-      fixed(offset, [EMBEDDING], "branch"),
+      fixed(projection, [features, embedding], "branch"),
+      fixed(offset, [embedding], "branch"),
       ...(jointBayesian
         ? [
-          fixed(a, [EMBEDDING, EMBEDDING], "head"),
-          fixed(g, [EMBEDDING, EMBEDDING], "head"),
+          fixed(a, [embedding, embedding], "head"),
+          fixed(g, [embedding, embedding], "head"),
           fixed(bias, [1], "head"),
         ]
         : []),
@@ -167,7 +173,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
     layers: {
       branch(face, prefix = "") {
         const dense = tf.layers.dense({
-          units: EMBEDDING,
+          units: embedding,
           name: `${prefix}${options.params}_projection`,
         });
         const described = options.layer(`${prefix}${options.params}`);

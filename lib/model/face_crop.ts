@@ -25,6 +25,18 @@
  */
 import * as tf from "@tensorflow/tfjs";
 
+/**
+ * The square of LFW's frame (154x154 pixels, centred across like the frame) that holds both the
+ * head crop and the 100x100 face box, the faces of the crop models (`fisher_model.ts`) are prepared from at
+ * 1:1. It reaches 2 pixels beyond the head crop's top and bottom, which the crop's filter reads
+ * when it shrinks the crop, so that the crop equals the face prepared from the crop directly. It
+ * is symmetric about the frame's centre line, as both crops are, so a mirrored frame holds the
+ * mirrored crops.
+ */
+export const HEAD_AND_FACE_FRAME: readonly [number, number, number, number] = Object.freeze(
+  [48, 50, 202, 204] as const,
+);
+
 /** A rectangle of a model's input faces (pixels) and the side of the square it becomes. */
 export interface FaceCropRegion {
   left: number;
@@ -49,6 +61,25 @@ export function cropWithin(
     throw new Error(`cropWithin: region ${region} is not inside frame ${frame}`);
   }
   return { left: l - fl, top: t - ft, width: r - l, height: b - t, size };
+}
+
+/**
+ * Where a descriptor model reads its faces: prepared from `box` at `size` x `size`, or, given a
+ * `frame`, prepared 1:1 from the frame with `box` read from them as a crop at `size` (so that
+ * models reading other crops of the frame share its prepared faces and can be fused).
+ */
+export function facePlacement(
+  box: readonly [number, number, number, number],
+  size: number,
+  frame?: readonly [number, number, number, number],
+): {
+  inputSize: number;
+  preparedBox: readonly [number, number, number, number];
+  crop?: FaceCropRegion;
+} {
+  return frame
+    ? { inputSize: frame[2] - frame[0], preparedBox: frame, crop: cropWithin(frame, box, size) }
+    : { inputSize: size, preparedBox: box };
 }
 
 /**

@@ -16,10 +16,11 @@
  * ```
  * @module
  */
-import { FACE_BOXES, type FaceBox } from "../config/defaults.ts";
+import type { FaceBox } from "../config/defaults.ts";
 import { fitFisherEncoder } from "../train/fit_fisher_encoder.ts";
 import { descriptorModel } from "./descriptor_model.ts";
-import { cropWithin } from "./face_crop.ts";
+import { facePlacement, HEAD_AND_FACE_FRAME } from "./face_crop.ts";
+import { formatPipelineSpec, parsePipelineSpec, type PipelineSpec } from "./pipeline_spec.ts";
 import {
   type DenseSiftOptions,
   FisherVectors,
@@ -27,6 +28,8 @@ import {
   fisherVectorSize,
 } from "./fisher_vectors.ts";
 import type { SiameseModel } from "./siamese_model.ts";
+
+export { HEAD_AND_FACE_FRAME };
 
 /** PCA components of the SIFT descriptors (x and y are added to them). */
 const COMPONENTS = 64;
@@ -56,6 +59,13 @@ export interface FisherModelOptions {
    * prepared faces and be fused (`train --members`).
    */
   frame?: Readonly<FaceBox>;
+  /** Whitened PCA components and LDA directions (the descriptor models' defaults). */
+  pca?: number;
+  lda?: number;
+  /** The head (default Joint Bayesian). */
+  head?: "joint-bayesian" | "cosine";
+  /** The modules that define it (default: this one). */
+  code?: readonly URL[];
 }
 
 /** A Fisher vector model with a Joint Bayesian head (see the module's description). */
@@ -70,19 +80,13 @@ export function fisherModel(options: FisherModelOptions): SiameseModel {
   } as const;
   return descriptorModel({
     name: options.name,
-    code: [new URL(import.meta.url)],
+    code: options.code ?? [new URL(import.meta.url)],
     about:
       `Fisher vectors of dense root-SIFT on ${inputSize}x${inputSize} faces (every ${sift.step} pixels, ${sift.cell}-pixel cells, faces at ${
         sift.scales.join(", ")
       } of their size; PCA ${COMPONENTS} + position; ${gaussians} Gaussians fitted on training faces)`,
     params: options.params,
-    ...(options.frame
-      ? {
-        inputSize: options.frame[2] - options.frame[0],
-        preparedBox: options.frame,
-        crop: cropWithin(options.frame, options.box, inputSize),
-      }
-      : { inputSize, preparedBox: options.box }),
+    ...facePlacement(options.box, inputSize, options.frame),
     features: fisherVectorSize(gaussians, COMPONENTS + 2),
     descriptor: (images, p) =>
       fisherVectors(images, {
@@ -117,30 +121,59 @@ export function fisherModel(options: FisherModelOptions): SiameseModel {
         );
       },
     },
-    head: "joint-bayesian",
+    head: options.head ?? "joint-bayesian",
     mirrorAveraged: options.mirrorAveraged,
+    pca: options.pca,
+    lda: options.lda,
   });
 }
 
+/**
+ * The Fisher vector model of a composed pipeline (`pipeline_spec.ts`) whose descriptor step is
+ * `fisher`, named `name` (by default its written-out steps; its parameters' names start with
+ * `params`).
+ */
+export function fisherPipelineModel(
+  spec: PipelineSpec,
+  params: string,
+  name: string = formatPipelineSpec(spec),
+): SiameseModel {
+  const d = spec.descriptor;
+  if (d.kind !== "fisher") throw new Error(`fisherPipelineModel: a ${d.kind} pipeline`);
+  return fisherModel({
+    name,
+    params,
+    inputSize: d.size,
+    sift: { cell: d.cell, step: d.step, scales: d.scales },
+    gaussians: d.gaussians,
+    box: spec.crop,
+    frame: spec.frame,
+    mirrorAveraged: spec.mirror,
+    pca: spec.pca,
+    lda: spec.lda,
+    head: spec.head === "jb" ? "joint-bayesian" : "cosine",
+    code: [new URL(import.meta.url), new URL("./pipeline_spec.ts", import.meta.url)],
+  });
+}
+
+/** A registered Fisher vector model: the pipeline `text` (`pipeline_spec.ts`) under `name`. */
+function registered(name: string, params: string, text: string): SiameseModel {
+  return fisherPipelineModel(parsePipelineSpec(text), params, name);
+}
+
 /** `fisher_jb`: Fisher vectors of dense SIFT on 64x64 faces, PCA + LDA, Joint Bayesian. */
-export const FISHER_JB_MODEL: SiameseModel = fisherModel({
-  name: "fisher_jb",
-  params: "fisher",
-  inputSize: 64,
-  sift: { cell: 3, step: 2, scales: [1, 0.75, 0.56] },
-  gaussians: 256,
-  box: FACE_BOXES.face100,
-});
+export const FISHER_JB_MODEL: SiameseModel = registered(
+  "fisher_jb",
+  "fisher",
+  "crop=face100/fisher:size=64,cell=3,gaussians=256",
+);
 
 /** `fisher100_jb`: the same on 100x100 faces, with 5-pixel cells. */
-export const FISHER100_JB_MODEL: SiameseModel = fisherModel({
-  name: "fisher100_jb",
-  params: "fisher100",
-  inputSize: 100,
-  sift: { cell: 5, step: 2, scales: [1, 0.75, 0.56] },
-  gaussians: 256,
-  box: FACE_BOXES.face100,
-});
+export const FISHER100_JB_MODEL: SiameseModel = registered(
+  "fisher100_jb",
+  "fisher100",
+  "crop=face100/fisher:gaussians=256",
+);
 
 /**
  * `fisher100_512_jb`: `fisher100_jb` with a mixture of 512 Gaussians (67,584 values a face), read
@@ -149,81 +182,57 @@ export const FISHER100_JB_MODEL: SiameseModel = fisherModel({
  * (AUC +0.001 to +0.004); on the ten folds the head crop scored 92.38% against 91.90% for the
  * 100x100 box (AUC higher on 7 of 10 folds).
  */
-const FISHER100_512: FisherModelOptions = {
-  name: "fisher100_512_jb",
-  params: "fisher100_512",
-  inputSize: 100,
-  sift: { cell: 5, step: 2, scales: [1, 0.75, 0.56] },
-  gaussians: 512,
-  box: FACE_BOXES.head,
-};
-/** `fisher100_512_jb` (its options above). */
-export const FISHER100_512_JB_MODEL: SiameseModel = fisherModel(FISHER100_512);
+export const FISHER100_512_JB_MODEL: SiameseModel = registered(
+  "fisher100_512_jb",
+  "fisher100_512",
+  "crop=head/fisher",
+);
 
 /**
  * `fisher100_512_mirror_jb`: `fisher100_512_jb` fitted on each training image's Fisher vector
  * averaged with its mirror image's, the embeddings `test` and `compare` score (they average each
  * face's projection with its mirror image's, and the projection is linear).
  */
-export const FISHER100_512_MIRROR_JB_MODEL: SiameseModel = fisherModel({
-  ...FISHER100_512,
-  name: "fisher100_512_mirror_jb",
-  params: "fisher100_512_mirror",
-  mirrorAveraged: true,
-});
-
-/**
- * The square of LFW's frame (154x154 pixels, centred across like the frame) that holds both the
- * head crop and the 100x100 face box, the faces of the crop models below are prepared from at
- * 1:1. It reaches 2 pixels beyond the head crop's top and bottom, which the crop's filter reads
- * when it shrinks the crop, so that the crop equals the face prepared from the crop directly. It
- * is symmetric about the frame's centre line, as both crops are, so a mirrored frame holds the
- * mirrored crops.
- */
-export const HEAD_AND_FACE_FRAME: Readonly<FaceBox> = Object.freeze([48, 50, 202, 204] as const);
+export const FISHER100_512_MIRROR_JB_MODEL: SiameseModel = registered(
+  "fisher100_512_mirror_jb",
+  "fisher100_512_mirror",
+  "crop=head/fisher/mirror",
+);
 
 /**
  * `fisher100_512_headcrop_jb`: `fisher100_512_jb`'s descriptor of the head crop, read as a crop
  * of {@linkcode HEAD_AND_FACE_FRAME} so that it can be fused with `fisher100_512_facecrop_jb`.
  */
-export const FISHER100_512_HEADCROP_JB_MODEL: SiameseModel = fisherModel({
-  ...FISHER100_512,
-  name: "fisher100_512_headcrop_jb",
-  params: "fisher100_512_headcrop",
-  frame: HEAD_AND_FACE_FRAME,
-});
+export const FISHER100_512_HEADCROP_JB_MODEL: SiameseModel = registered(
+  "fisher100_512_headcrop_jb",
+  "fisher100_512_headcrop",
+  "frame=head_and_face/crop=head/fisher",
+);
 
 /**
  * `fisher100_512_facecrop_jb`: the same descriptor of the 100x100 face box (forehead to chin,
  * 1:1), read from {@linkcode HEAD_AND_FACE_FRAME}: the crop `fisher100_512_jb` read before the head
  * crop, whose errors differ from the head crop's (see the lab notebook).
  */
-export const FISHER100_512_FACECROP_JB_MODEL: SiameseModel = fisherModel({
-  ...FISHER100_512,
-  name: "fisher100_512_facecrop_jb",
-  params: "fisher100_512_facecrop",
-  box: FACE_BOXES.face100,
-  frame: HEAD_AND_FACE_FRAME,
-});
+export const FISHER100_512_FACECROP_JB_MODEL: SiameseModel = registered(
+  "fisher100_512_facecrop_jb",
+  "fisher100_512_facecrop",
+  "frame=head_and_face/crop=face100/fisher",
+);
 
 /**
  * `fisher100_512_headcrop_mirror_jb`: `fisher100_512_headcrop_jb` fitted on mirror-averaged
  * training descriptors, as `fisher100_512_mirror_jb` is `fisher100_512_jb` so fitted.
  */
-export const FISHER100_512_HEADCROP_MIRROR_JB_MODEL: SiameseModel = fisherModel({
-  ...FISHER100_512,
-  name: "fisher100_512_headcrop_mirror_jb",
-  params: "fisher100_512_headcrop_mirror",
-  frame: HEAD_AND_FACE_FRAME,
-  mirrorAveraged: true,
-});
+export const FISHER100_512_HEADCROP_MIRROR_JB_MODEL: SiameseModel = registered(
+  "fisher100_512_headcrop_mirror_jb",
+  "fisher100_512_headcrop_mirror",
+  "frame=head_and_face/crop=head/fisher/mirror",
+);
 
 /** `fisher100_512_facecrop_mirror_jb`: `fisher100_512_facecrop_jb` so fitted. */
-export const FISHER100_512_FACECROP_MIRROR_JB_MODEL: SiameseModel = fisherModel({
-  ...FISHER100_512,
-  name: "fisher100_512_facecrop_mirror_jb",
-  params: "fisher100_512_facecrop_mirror",
-  box: FACE_BOXES.face100,
-  frame: HEAD_AND_FACE_FRAME,
-  mirrorAveraged: true,
-});
+export const FISHER100_512_FACECROP_MIRROR_JB_MODEL: SiameseModel = registered(
+  "fisher100_512_facecrop_mirror_jb",
+  "fisher100_512_facecrop_mirror",
+  "frame=head_and_face/crop=face100/fisher/mirror",
+);

@@ -13,7 +13,9 @@
  * ```
  * @module
  */
-import { FACE_BOXES } from "../config/defaults.ts";
+import { FACE_BOXES, type FaceBox } from "../config/defaults.ts";
+import { facePlacement } from "./face_crop.ts";
+import { formatPipelineSpec, parsePipelineSpec, type PipelineSpec } from "./pipeline_spec.ts";
 import { GaborMagnitudes } from "./gabor_magnitudes.ts";
 import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
 import { gaborFeatureSize, gaborMagnitudes, type GaborOptions } from "./gabor_magnitudes.ts";
@@ -24,16 +26,60 @@ import type { SiameseModel } from "./siamese_model.ts";
 // people (AUC 0.933 and 0.931 alone, 0.967 both when fused with lbp_jb), for a quarter of the work.
 const GABOR: GaborOptions = { scales: 5, orientations: 8, stride: 4, pool: 1 };
 
+/** A Gabor model: `GABOR`'s magnitudes of the faces read from `box` (`descriptor_model.ts`). */
+function gaborModel(options: {
+  name: string;
+  params: string;
+  head: "cosine" | "joint-bayesian";
+  box?: Readonly<FaceBox>;
+  frame?: Readonly<FaceBox>;
+  mirrorAveraged?: boolean;
+  pca?: number;
+  lda?: number;
+  code?: readonly URL[];
+}): SiameseModel {
+  return descriptorModel({
+    name: options.name,
+    code: options.code ?? [new URL(import.meta.url)],
+    about:
+      `Gabor magnitudes (${GABOR.scales} wavelengths from 4 pixels x ${GABOR.orientations} orientations, every ${GABOR.stride} pixels)`,
+    params: options.params,
+    ...facePlacement(options.box ?? FACE_BOXES.face100, DESCRIPTOR_INPUT, options.frame),
+    features: gaborFeatureSize(DESCRIPTOR_INPUT, GABOR),
+    descriptor: (images) => gaborMagnitudes(images, GABOR),
+    layer: (name) => new GaborMagnitudes({ ...GABOR, name }),
+    head: options.head,
+    mirrorAveraged: options.mirrorAveraged,
+    pca: options.pca,
+    lda: options.lda,
+  });
+}
+
 /** `gabor_jb`: Gabor magnitudes, PCA + LDA, Joint Bayesian verification. */
-export const GABOR_JB_MODEL: SiameseModel = descriptorModel({
-  name: "gabor_jb",
-  code: [new URL(import.meta.url)],
-  about:
-    `Gabor magnitudes (${GABOR.scales} wavelengths from 4 pixels x ${GABOR.orientations} orientations, every ${GABOR.stride} pixels)`,
-  params: "gabor",
-  preparedBox: FACE_BOXES.face100,
-  features: gaborFeatureSize(DESCRIPTOR_INPUT, GABOR),
-  descriptor: (images) => gaborMagnitudes(images, GABOR),
-  layer: (name) => new GaborMagnitudes({ ...GABOR, name }),
-  head: "joint-bayesian",
-});
+export const GABOR_JB_MODEL: SiameseModel = gaborPipelineModel(
+  parsePipelineSpec("gabor/jb"),
+  "gabor",
+  "gabor_jb",
+);
+
+/** The Gabor model of a composed pipeline (`pipeline_spec.ts`) whose descriptor step is `gabor`. */
+export function gaborPipelineModel(
+  spec: PipelineSpec,
+  params: string,
+  name: string = formatPipelineSpec(spec),
+): SiameseModel {
+  if (spec.descriptor.kind !== "gabor") {
+    throw new Error(`gaborPipelineModel: a ${spec.descriptor.kind} pipeline`);
+  }
+  return gaborModel({
+    name,
+    params,
+    head: spec.head === "jb" ? "joint-bayesian" : "cosine",
+    box: spec.crop,
+    frame: spec.frame,
+    mirrorAveraged: spec.mirror,
+    pca: spec.pca,
+    lda: spec.lda,
+    code: [new URL(import.meta.url), new URL("./pipeline_spec.ts", import.meta.url)],
+  });
+}

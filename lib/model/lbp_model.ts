@@ -11,7 +11,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { FACE_BOXES } from "../config/defaults.ts";
+import { FACE_BOXES, type FaceBox } from "../config/defaults.ts";
+import { facePlacement } from "./face_crop.ts";
+import { formatPipelineSpec, parsePipelineSpec, type PipelineSpec } from "./pipeline_spec.ts";
 import { LbpHistograms } from "./lbp_histograms.ts";
 import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
 import { multiScaleLbpFeatureSize, multiScaleLbpHistograms } from "./lbp_histograms.ts";
@@ -23,22 +25,36 @@ const LBP_RADII: readonly number[] = [1, 2];
 const LBP_CELL = 8;
 const INPUT = DESCRIPTOR_INPUT;
 
-/** An LBP model: histograms of the faces at `scales` (1: as they are, 2: halved). */
-function lbpModel(
-  name: string,
-  scales: readonly number[],
-  head: "cosine" | "joint-bayesian",
-): SiameseModel {
-  const scaleText = scales.length === 1
+/** How an LBP model differs from another. */
+interface LbpModelOptions {
+  name: string;
+  /** Faces at these fractions of the 64x64 faces (1, 2: halved...). */
+  scales: readonly number[];
+  head: "cosine" | "joint-bayesian";
+  /** The first part of its parameters' names (default "lbp"). */
+  params?: string;
+  /** The box its faces are read from (default the 100x100 face box) and its frame, if any. */
+  box?: Readonly<FaceBox>;
+  frame?: Readonly<FaceBox>;
+  mirrorAveraged?: boolean;
+  pca?: number;
+  lda?: number;
+  code?: readonly URL[];
+}
+
+/** An LBP model (see the module's description). */
+function lbpModel(options: LbpModelOptions): SiameseModel {
+  const { scales } = options;
+  const scaleText = scales.length === 1 && scales[0] === 1
     ? "the 64x64 faces"
     : `the faces at ${scales.map((s) => `${INPUT / s}x${INPUT / s}`).join(" and ")}`;
   return descriptorModel({
-    name,
-    code: [new URL(import.meta.url)],
+    name: options.name,
+    code: options.code ?? [new URL(import.meta.url)],
     about: `uniform LBP histograms (radii ${LBP_RADII.join(", ")}; 8x8 cells; ${scaleText})`,
     // Named before other descriptors existed: kept, as checkpoints store parameters by name.
-    params: "lbp",
-    preparedBox: FACE_BOXES.face100,
+    params: options.params ?? "lbp",
+    ...facePlacement(options.box ?? FACE_BOXES.face100, INPUT, options.frame),
     features: multiScaleLbpFeatureSize(INPUT, scales, LBP_RADII, LBP_CELL),
     descriptor: (images: tf.Tensor4D) =>
       multiScaleLbpHistograms(images, scales, LBP_RADII, LBP_CELL),
@@ -49,15 +65,48 @@ function lbpModel(
         ...(scales.length === 1 && scales[0] === 1 ? {} : { scales: [...scales] }),
         name: layerName,
       }),
-    head,
+    head: options.head,
+    mirrorAveraged: options.mirrorAveraged,
+    pca: options.pca,
+    lda: options.lda,
   });
 }
 
 /** `lbp_lda`: histograms of the 64x64 faces, cosine verification. */
-export const LBP_LDA_MODEL: SiameseModel = lbpModel("lbp_lda", [1], "cosine");
+export const LBP_LDA_MODEL: SiameseModel = lbpPipelineModel(
+  parsePipelineSpec("lbp:scales=1/cosine"),
+  "lbp",
+  "lbp_lda",
+);
 
 /**
  * `lbp_jb`: histograms of the faces at 64x64 and 32x32, Joint Bayesian verification (measured
  * on View 1 before it was built: each of the two adds about a point over `lbp_lda`).
  */
-export const LBP_JB_MODEL: SiameseModel = lbpModel("lbp_jb", [1, 2], "joint-bayesian");
+export const LBP_JB_MODEL: SiameseModel = lbpPipelineModel(
+  parsePipelineSpec("lbp:scales=1_2/jb"),
+  "lbp",
+  "lbp_jb",
+);
+
+/** The LBP model of a composed pipeline (`pipeline_spec.ts`) whose descriptor step is `lbp`. */
+export function lbpPipelineModel(
+  spec: PipelineSpec,
+  params: string,
+  name: string = formatPipelineSpec(spec),
+): SiameseModel {
+  const d = spec.descriptor;
+  if (d.kind !== "lbp") throw new Error(`lbpPipelineModel: a ${d.kind} pipeline`);
+  return lbpModel({
+    name,
+    scales: d.scales,
+    head: spec.head === "jb" ? "joint-bayesian" : "cosine",
+    params,
+    box: spec.crop,
+    frame: spec.frame,
+    mirrorAveraged: spec.mirror,
+    pca: spec.pca,
+    lda: spec.lda,
+    code: [new URL(import.meta.url), new URL("./pipeline_spec.ts", import.meta.url)],
+  });
+}

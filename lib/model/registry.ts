@@ -19,6 +19,8 @@ import {
   FISHER_JB_MODEL,
 } from "./fisher_model.ts";
 import { ENSEMBLE_SEPARATOR, ensembleModel } from "./ensemble_model.ts";
+import { formatPipelineSpec, isPipelineSpec, parsePipelineSpec } from "./pipeline_spec.ts";
+import { pipelineModel } from "./pipeline_model.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
 /** Every available model, by name. */
@@ -41,18 +43,30 @@ export const MODELS: Readonly<Record<string, SiameseModel>> = {
   fisher100_512_facecrop_mirror_jb: FISHER100_512_FACECROP_MIRROR_JB_MODEL,
 };
 
+const composed = new Map<string, SiameseModel>();
+
 /**
- * Returns the named model (an ensemble's name joins its members' with `+`), or a UserError
- * listing the known ones.
+ * Returns the named model (an ensemble's name joins its members' with `+`), or the descriptor
+ * pipeline a name composes (`pipeline_spec.ts`: `crop=head/fisher:gaussians=256/jb`), or a
+ * UserError listing the known ones.
  */
 export function getModel(name: string): SiameseModel {
   if (name.includes(ENSEMBLE_SEPARATOR)) {
     return ensembleModel(name.split(ENSEMBLE_SEPARATOR).map(getModel));
   }
+  if (isPipelineSpec(name)) {
+    // One model per pipeline, however it is spelt.
+    const written = formatPipelineSpec(parsePipelineSpec(name));
+    let model = composed.get(written);
+    if (!model) composed.set(written, model = pipelineModel(written));
+    return model;
+  }
   const model = MODELS[name];
   if (!model) {
     throw new UserError(
-      `--model: unknown model "${name}" (known: ${Object.keys(MODELS).join(", ")})`,
+      `--model: unknown model "${name}" (known: ${
+        Object.keys(MODELS).join(", ")
+      }; or a descriptor pipeline such as crop=head/fisher:gaussians=256/jb, see docs/models.md)`,
     );
   }
   return model;

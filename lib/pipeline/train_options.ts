@@ -73,7 +73,12 @@ const { schedule: SCHEDULE, warmupEpochs: WARMUP } = TRAIN_DEFAULTS;
 /** Help text of {@linkcode TRAIN_OPTIONS}. */
 export const TRAIN_HELP = `
   --model NAME     ${
-  wrap(`${Object.keys(MODELS).join(" | ")} (default ${TRAIN_DEFAULTS.model})`, 19).trimStart()
+  wrap(
+    `${
+      Object.keys(MODELS).join(" | ")
+    } (default ${TRAIN_DEFAULTS.model}); or a descriptor pipeline composed of steps, e.g. frame=head_and_face/crop=head/fisher:gaussians=256/pca=300/jb (docs/models.md)`,
+    19,
+  ).trimStart()
 }
   --epochs N       epochs (default ${TRAIN_DEFAULTS.epochs})
   --batch-size N   pairs per step (default ${TRAIN_DEFAULTS.batchSize})
@@ -202,7 +207,8 @@ export function readTrainParams(
     );
   }
   return {
-    model: modelName,
+    // A composed pipeline under its written-out name: one name, and one key, per pipeline.
+    model: model.name,
     epochs: totalEpochs,
     batchSize: intOption(args, "batch-size", { min: 1, max: 65_536 }) ?? TRAIN_DEFAULTS.batchSize,
     seed,

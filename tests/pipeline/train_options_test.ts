@@ -309,3 +309,31 @@ Deno.test("faces are prepared from a model's own crop when it has one, unless --
   assert.deepEqual(getModel("lbp_jb").preparedBox, FACE_BOXES.face100);
   assert.equal(FACE_BOXES.face100[0], 75);
 });
+
+Deno.test("a composed pipeline is recorded written out, and its faces are prepared from its frame", () => {
+  const params = read(["--model", "frame=head_and_face/crop=face100/fisher:gaussians=256"]);
+  assert.equal(
+    params.model,
+    "frame=48_50_202_204/crop=75_84_175_184/fisher:size=100,cell=5,step=2,scales=1_0.75_0.56,gaussians=256/pca=400/lda=100/jb",
+  );
+  assert.equal(params.epochs, 1);
+  assert.deepEqual(params.objective, { kind: "lda", components: 400 });
+  const args = parseTaskArgs(["--model", params.model], { ...TRAIN_OPTIONS, ...PREPARE_OPTIONS });
+  assert.deepEqual(preparedBox(args, [0, 0, 250, 250], params.model), [48, 50, 202, 204]);
+  assert.equal(preparedSize(args, 64, params.model), 154);
+  // Two members composed by name fuse like registered ones, under their written-out names.
+  const members = [
+    "frame=head_and_face/crop=head/fisher",
+    "frame=head_and_face/crop=face100/fisher",
+  ];
+  const ensemble = readTrainParams(
+    parseTaskArgs(["--members", "a,b"], TRAIN_OPTIONS),
+    7,
+    members.map((m) => getModel(m).name),
+  );
+  assert.equal(ensemble.model, members.map((m) => getModel(m).name).join("+"));
+  assert.throws(
+    () => read(["--model", "fisher/pca=10/lda=20"]),
+    /--model fisher\/pca=10\/lda=20: lda=20 must be below pca=10/,
+  );
+});

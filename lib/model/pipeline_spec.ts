@@ -1,0 +1,260 @@
+/**
+ * A descriptor pipeline composed by name, like a scikit-learn `Pipeline` written on one line:
+ * its steps, in the order they run, separated by `/`, each a name with its options
+ * (`name=value`, or `name:option=value,option=value`). `train --model` takes one wherever it
+ * takes a model's name, and the experiment records it with every option written out
+ * ({@linkcode formatPipelineSpec}), so that the record alone rebuilds the model.
+ *
+ * | step | options (default) | what it does |
+ * | --- | --- | --- |
+ * | `frame=B` | a box of LFW's 250x250 frame (the crop's box) | the faces are prepared 1:1 from box `B` |
+ * | `crop=B` | a box inside the frame (the descriptor's usual box) | the descriptor reads box `B` of those faces |
+ * | `fisher` | `size` (100), `cell` (5), `step` (2), `scales` (1_0.75_0.56), `gaussians` (512) | Fisher vectors of dense root-SIFT on `size` x `size` faces |
+ * | `lbp` | `scales` (1_2) | uniform LBP histograms on 64x64 faces at each scale |
+ * | `gabor` | none | Gabor magnitudes on 64x64 faces |
+ * | `mirror` | none | PCA, LDA and the head are fitted on mirror-averaged descriptors |
+ * | `pca=N` | 400 | a whitened PCA to N components |
+ * | `lda=N` | 100 | LDA over the training people to N directions |
+ * | `jb` or `cosine` | `jb` | the head: a Joint Bayesian ratio, or the cosine |
+ *
+ * A box is a name (`head`, `face100`, `lfwcrop`, `head_and_face`) or four pixel numbers joined by
+ * `_` (`62_52_188_202`); a list of scales is joined by `_` too. Exactly one descriptor step is
+ * required; every other step may be left out.
+ *
+ * @example
+ * ```ts
+ * const spec = parsePipelineSpec("frame=head_and_face/crop=head/fisher:gaussians=256/jb");
+ * formatPipelineSpec(spec);
+ * // "frame=48_50_202_204/crop=62_52_188_202/fisher:size=100,cell=5,step=2,scales=1_0.75_0.56,gaussians=256/pca=400/lda=100/jb"
+ * ```
+ * @module
+ */
+import { FACE_BOXES, type FaceBox } from "../config/defaults.ts";
+import { UserError } from "../util/errors.ts";
+import { HEAD_AND_FACE_FRAME } from "./face_crop.ts";
+
+/** The Fisher vector descriptor's options. */
+export interface FisherStep {
+  kind: "fisher";
+  /** Side of the faces it reads. */
+  size: number;
+  /** SIFT cell side (pixels) and sampling step. */
+  cell: number;
+  step: number;
+  /** The faces' scales the SIFT is computed at. */
+  scales: number[];
+  gaussians: number;
+}
+
+/** Uniform LBP histograms at each of `scales` (1: the 64x64 faces, 2: halved). */
+export interface LbpStep {
+  kind: "lbp";
+  scales: number[];
+}
+
+/** Gabor magnitudes. */
+export interface GaborStep {
+  kind: "gabor";
+}
+
+/** A descriptor pipeline's steps, every option given. */
+export interface PipelineSpec {
+  /**
+   * The box of LFW's frame the faces are prepared from 1:1, the descriptor reading `crop` of
+   * them; without it the faces are prepared from `crop` directly.
+   */
+  frame?: Readonly<FaceBox>;
+  /** The box the descriptor reads (inside `frame`). */
+  crop: Readonly<FaceBox>;
+  descriptor: FisherStep | LbpStep | GaborStep;
+  mirror: boolean;
+  pca: number;
+  lda: number;
+  head: "jb" | "cosine";
+}
+
+/** Boxes by name: the preprocessing's, and the frame holding the head crop and the face box. */
+export const PIPELINE_BOXES: Readonly<Record<string, Readonly<FaceBox>>> = {
+  ...FACE_BOXES,
+  head_and_face: HEAD_AND_FACE_FRAME,
+};
+
+/** The box each descriptor reads unless `crop` says otherwise. */
+const DEFAULT_CROP: Record<PipelineSpec["descriptor"]["kind"], string> = {
+  fisher: "head",
+  lbp: "face100",
+  gabor: "face100",
+};
+
+const DESCRIPTORS = ["fisher", "lbp", "gabor"] as const;
+const STEP_ORDER = ["frame", "crop", ...DESCRIPTORS, "mirror", "pca", "lda", "jb", "cosine"];
+
+/** Whether `name` is a composed pipeline rather than a registered model's name. */
+export function isPipelineSpec(name: string): boolean {
+  return /[/=:]/.test(name) || (DESCRIPTORS as readonly string[]).includes(name);
+}
+
+/**
+ * The pipeline `text` describes, with its defaults filled in; a UserError naming the step or
+ * option that is wrong.
+ */
+export function parsePipelineSpec(text: string): PipelineSpec {
+  const fail = (what: string): never => {
+    throw new UserError(
+      `--model ${text}: ${what} (steps: ${STEP_ORDER.join(", ")}; see docs/models.md)`,
+    );
+  };
+  const steps = new Map<string, Map<string, string>>();
+  let last = -1;
+  for (const part of text.split("/")) {
+    const m = /^([a-z0-9]+)(?:=([^:,]+)|:(.*))?$/.exec(part);
+    if (!m) fail(`step "${part}" is not name, name=value or name:option=value,...`);
+    const [, name, value, list] = m!;
+    const at = STEP_ORDER.indexOf(name);
+    if (at < 0) fail(`unknown step "${name}"`);
+    if (steps.has(name)) fail(`step "${name}" is given twice`);
+    if (at < last) fail(`step "${name}" comes after "${STEP_ORDER[last]}"`);
+    last = at;
+    const options = new Map<string, string>();
+    if (value !== undefined) options.set("", value);
+    for (const option of list ? list.split(",") : []) {
+      const o = /^([a-z]+)=(.+)$/.exec(option);
+      if (!o) fail(`option "${option}" of step "${name}" is not option=value`);
+      options.set(o![1], o![2]);
+    }
+    steps.set(name, options);
+  }
+  const described = DESCRIPTORS.filter((d) => steps.has(d));
+  if (described.length !== 1) fail("give exactly one descriptor step (fisher, lbp or gabor)");
+  if (steps.has("jb") && steps.has("cosine")) fail("give one head, jb or cosine");
+  const kind = described[0];
+  const reader = optionReader(steps, fail);
+  const descriptor: PipelineSpec["descriptor"] = kind === "fisher"
+    ? {
+      kind,
+      size: reader.integer("fisher", "size", 100, 16, 256),
+      cell: reader.integer("fisher", "cell", 5, 1, 16),
+      step: reader.integer("fisher", "step", 2, 1, 16),
+      scales: reader.scales("fisher", [1, 0.75, 0.56]),
+      gaussians: reader.integer("fisher", "gaussians", 512, 2, 2048),
+    }
+    : kind === "lbp"
+    ? { kind, scales: reader.scales("lbp", [1, 2], [1, 2, 4]) }
+    : { kind };
+  reader.noOthers(
+    kind,
+    kind === "fisher"
+      ? ["size", "cell", "step", "scales", "gaussians"]
+      : kind === "lbp"
+      ? ["scales"]
+      : [],
+  );
+  const crop = reader.box("crop") ?? PIPELINE_BOXES[DEFAULT_CROP[kind]];
+  const frame = reader.box("frame");
+  if (frame) {
+    const [fl, ft, fr, fb] = frame, [l, t, r, b] = crop;
+    if (l < fl || t < ft || r > fr || b > fb) {
+      fail(`crop ${crop.join("_")} is not inside frame ${frame.join("_")}`);
+    }
+  }
+  for (const flag of ["mirror", "jb", "cosine"]) reader.noOthers(flag, []);
+  for (const valued of ["frame", "crop", "pca", "lda"]) reader.noOthers(valued, [""]);
+  const pca = reader.integer("pca", "", 400, 2, 4096);
+  const lda = reader.integer("lda", "", 100, 1, 4096);
+  if (lda >= pca) fail(`lda=${lda} must be below pca=${pca}`);
+  return {
+    ...(frame ? { frame } : {}),
+    crop,
+    descriptor,
+    mirror: steps.has("mirror"),
+    pca,
+    lda,
+    head: steps.has("cosine") ? "cosine" : "jb",
+  };
+}
+
+/** Reads the options of the parsed steps, failing with `fail`. */
+function optionReader(steps: Map<string, Map<string, string>>, fail: (what: string) => never) {
+  const raw = (step: string, option: string) => steps.get(step)?.get(option);
+  const label = (step: string, option: string) => option ? `${step}:${option}` : step;
+  return {
+    integer(step: string, option: string, fallback: number, min: number, max: number): number {
+      const text = raw(step, option);
+      if (text === undefined) {
+        if (!option && steps.has(step)) fail(`step "${step}" needs a value (${step}=N)`);
+        return fallback;
+      }
+      const n = Number(text);
+      if (!/^[0-9]+$/.test(text) || n < min || n > max) {
+        fail(`${label(step, option)}=${text} is not a whole number from ${min} to ${max}`);
+      }
+      return n;
+    },
+    scales(step: string, fallback: number[], only?: number[]): number[] {
+      const text = raw(step, "scales");
+      if (text === undefined) return fallback;
+      const values = text.split("_").map(Number);
+      const bad = only
+        ? values.some((v) => !only.includes(v))
+        : values.some((v) => !(v > 0 && v <= 1));
+      if (bad || new Set(values).size !== values.length) {
+        fail(
+          `${step}:scales=${text} is not distinct scales ${
+            only ? `of ${only.join(", ")}` : "above 0 and at most 1"
+          } joined by _`,
+        );
+      }
+      return values;
+    },
+    box(step: string): Readonly<FaceBox> | undefined {
+      const text = raw(step, "");
+      if (text === undefined) {
+        if (steps.has(step)) fail(`step "${step}" needs a box (${step}=head or ${step}=L_T_R_B)`);
+        return undefined;
+      }
+      if (PIPELINE_BOXES[text]) return PIPELINE_BOXES[text];
+      const values = text.split("_").map(Number);
+      if (
+        values.length !== 4 || values.some((v) => !Number.isInteger(v) || v < 0 || v > 250) ||
+        values[2] <= values[0] || values[3] <= values[1]
+      ) {
+        fail(
+          `${step}=${text} is not a box name (${
+            Object.keys(PIPELINE_BOXES).join(", ")
+          }) or L_T_R_B within 0-250`,
+        );
+      }
+      return values as unknown as Readonly<FaceBox>;
+    },
+    noOthers(step: string, allowed: string[]): void {
+      for (const option of steps.get(step)?.keys() ?? []) {
+        if (!allowed.includes(option)) {
+          fail(
+            option ? `step "${step}" has no option "${option}"` : `step "${step}" takes no value`,
+          );
+        }
+      }
+    },
+  };
+}
+
+/** The pipeline written out with every option, in the steps' order: one text per pipeline. */
+export function formatPipelineSpec(spec: PipelineSpec): string {
+  const d = spec.descriptor;
+  const descriptor = d.kind === "fisher"
+    ? `fisher:size=${d.size},cell=${d.cell},step=${d.step},scales=${
+      d.scales.join("_")
+    },gaussians=${d.gaussians}`
+    : d.kind === "lbp"
+    ? `lbp:scales=${d.scales.join("_")}`
+    : "gabor";
+  return [
+    ...(spec.frame ? [`frame=${spec.frame.join("_")}`] : []),
+    `crop=${spec.crop.join("_")}`,
+    descriptor,
+    ...(spec.mirror ? ["mirror"] : []),
+    `pca=${spec.pca}`,
+    `lda=${spec.lda}`,
+    spec.head,
+  ].join("/");
+}
