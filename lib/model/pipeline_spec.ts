@@ -120,6 +120,7 @@ export function parsePipelineSpec(text: string): PipelineSpec {
     for (const option of list ? list.split(",") : []) {
       const o = /^([a-z]+)=(.+)$/.exec(option);
       if (!o) fail(`option "${option}" of step "${name}" is not option=value`);
+      if (options.has(o![1])) fail(`option "${o![1]}" of step "${name}" is given twice`);
       options.set(o![1], o![2]);
     }
     steps.set(name, options);
@@ -153,8 +154,20 @@ export function parsePipelineSpec(text: string): PipelineSpec {
   const frame = reader.box("frame");
   if (frame) {
     const [fl, ft, fr, fb] = frame, [l, t, r, b] = crop;
+    if (fr - fl !== fb - ft) {
+      fail(`frame ${frame.join("_")} is not a square (its faces are prepared 1:1)`);
+    }
     if (l < fl || t < ft || r > fr || b > fb) {
       fail(`crop ${crop.join("_")} is not inside frame ${frame.join("_")}`);
+    }
+  }
+  if (descriptor.kind === "fisher") {
+    const smallest = Math.round(descriptor.size * Math.min(...descriptor.scales));
+    if (smallest < 4 * descriptor.cell) {
+      fail(
+        `fisher: the faces at scale ${Math.min(...descriptor.scales)} (${smallest} pixels) are ` +
+          `smaller than a SIFT patch of 4 cells of ${descriptor.cell} pixels`,
+      );
     }
   }
   for (const flag of ["mirror", "jb", "cosine"]) reader.noOthers(flag, []);

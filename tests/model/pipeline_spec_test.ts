@@ -104,6 +104,9 @@ Deno.test("a wrong pipeline is a one-line UserError naming the step or option", 
     ["fisher/crop:x=1", /"crop" comes after "fisher"/],
     ["crop:x=1/fisher", /step "crop" needs a box/],
     ["fisher//jb", /step "" is not name/],
+    ["fisher:size=64,size=100", /option "size" of step "fisher" is given twice/],
+    ["frame=0_0_250_200/fisher", /frame 0_0_250_200 is not a square/],
+    ["fisher:size=32,cell=5", /faces at scale 0.56 \(18 pixels\) are smaller than a SIFT patch/],
   ];
   for (const [text, pattern] of cases) {
     assert.throws(() => parsePipelineSpec(text), (e: Error) => {
