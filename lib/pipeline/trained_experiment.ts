@@ -116,8 +116,10 @@ export async function openTrainedExperiment(
     trainedSplit: await trainedSplitOf(store, trained, record.keys.split),
   });
   const model = getModel(source.params.model);
+  // Read once for the weights and the meta (a fitted model's is tens of megabytes).
+  let read: ReturnType<typeof loadCheckpoint> | undefined;
   const checkpoint = async () => {
-    const found = await loadCheckpoint(join(source.dir, TRAIN_FILES.checkpoint));
+    const found = await (read ??= loadCheckpoint(join(source.dir, TRAIN_FILES.checkpoint)));
     if (!found) throw new UserError(`the checkpoint of "${name}" is gone from ${source.dir}`);
     return found;
   };
