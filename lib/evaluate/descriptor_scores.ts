@@ -17,10 +17,9 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ModelParams } from "../model/model_params.ts";
 import { describeFaces, type DescriptorParams, mirroredFaces } from "../train/describe_faces.ts";
-import { INFERENCE_CONTEXT } from "../train/forward_context.ts";
 import type { PairColumns } from "../train/pair_batches.ts";
 import type { ProgressSink } from "../util/progress.ts";
-import { type PairPredictions, pairPredictions } from "./predict_pairs.ts";
+import { embeddedPairLogits, type PairPredictions, pairPredictions } from "./predict_pairs.ts";
 
 /** Images described and projected at once (bounds the descriptors held: 512 x 67,584 floats). */
 const CHUNK_IMAGES = 512;
@@ -94,14 +93,7 @@ export async function scorePairsByDescriptors(
     parts.forEach((t) => t.dispose());
     parts.length = 0;
     parts.push(embeddings);
-    const logits = tf.tidy(() =>
-      model.head(
-        p,
-        tf.gather(embeddings, Int32Array.from(pairs.a, (a) => row.get(a)!)),
-        tf.gather(embeddings, Int32Array.from(pairs.b, (b) => row.get(b)!)),
-        INFERENCE_CONTEXT,
-      )
-    );
+    const logits = embeddedPairLogits(weights, embeddings, row, pairs, 0, pairs.a.length);
     const z = await logits.data();
     logits.dispose();
     return pairPredictions(Float32Array.from(z, (x) => 1 / (1 + Math.exp(-x))), pairs.same);

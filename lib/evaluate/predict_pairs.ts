@@ -66,6 +66,31 @@ export function embedFaces(
 }
 
 /**
+ * Same-person logits [count, 1] of pairs `start .. start + count` by the model's head, from the
+ * `embeddings` of the pairs' distinct images (image -> its row: `row`): each image embedded once
+ * (`test`'s one-thread scoring and a fitted descriptor's through its workers both end here).
+ */
+export function embeddedPairLogits(
+  params: ModelParams,
+  embeddings: tf.Tensor2D,
+  row: ReadonlyMap<number, number>,
+  pairs: { a: ArrayLike<number>; b: ArrayLike<number> },
+  start: number,
+  count: number,
+): tf.Tensor2D {
+  const left = Int32Array.from({ length: count }, (_, k) => row.get(pairs.a[start + k])!);
+  const right = Int32Array.from({ length: count }, (_, k) => row.get(pairs.b[start + k])!);
+  return tf.tidy(() =>
+    params.model.head(
+      params.tensors(),
+      tf.gather(embeddings, left),
+      tf.gather(embeddings, right),
+      INFERENCE_CONTEXT,
+    )
+  );
+}
+
+/**
  * The batches of one augmented pass over `input` (test-time augmentation round `round`): each
  * pair's two images get their own transform, so both sides are embedded per pair. Each batch
  * yields its logits tensor, and the caller hands back their values (read synchronously or
@@ -138,16 +163,7 @@ function* predictPlain(
     const total = pairs.a.length;
     for (let start = 0; start < total; start += batchSize) {
       const count = Math.min(batchSize, total - start);
-      const left = Int32Array.from({ length: count }, (_, k) => row.get(pairs.a[start + k])!);
-      const right = Int32Array.from({ length: count }, (_, k) => row.get(pairs.b[start + k])!);
-      const logits = tf.tidy(() =>
-        params.model.head(
-          params.tensors(),
-          tf.gather(embeddings!, left),
-          tf.gather(embeddings!, right),
-          INFERENCE_CONTEXT,
-        )
-      );
+      const logits = embeddedPairLogits(params, embeddings, row, pairs, start, count);
       yield* addProbabilities(logits, start, count, out);
     }
   } finally {
