@@ -129,3 +129,21 @@ Deno.test("an ensemble's frozen run freezes its members first, then the ensemble
     test: ["v2", "--chosen-by", "view1", "--chosen-in", "probe:p"],
   });
 });
+
+Deno.test("every probe of probes/ parses, and each candidate's model (registered or composed) resolves", async () => {
+  const { getModel } = await import("../../lib/model/registry.ts");
+  const dir = new URL("../../probes/", import.meta.url);
+  let count = 0;
+  for (const entry of Deno.readDirSync(dir)) {
+    if (!entry.name.endsWith(".json")) continue;
+    const path = `probes/${entry.name}`;
+    const declared = parseProbe(Deno.readTextFileSync(new URL(entry.name, dir)), path);
+    for (const [name, options] of Object.entries(declared.candidates)) {
+      const at = options.indexOf("--model");
+      if (at >= 0) assert.ok(getModel(options[at + 1]).name, `${path}: ${name}`);
+      assert.ok(candidateTrainWords(declared, name).length > 0, `${path}: ${name}`);
+    }
+    count++;
+  }
+  assert.ok(count >= 5, `${count} probes`);
+});
