@@ -55,7 +55,13 @@ for (const name of Object.keys(MODELS).filter((n) => !MODELS[n].fitted)) {
   });
 }
 
-for (const name of Object.keys(MODELS)) {
+/** Descriptor pipelines composed by name (`pipeline_spec.ts`), exported like registered models. */
+const COMPOSED = [
+  "frame=head_and_face/crop=face100/lbp/pca=50/lda=20/cosine",
+  "frame=head_and_face/crop=head/fisher:size=64,cell=3,gaussians=8/pca=60/lda=10/jb",
+];
+
+for (const name of [...Object.keys(MODELS), ...COMPOSED]) {
   Deno.test(`model ${name}: the layers-format export predicts what the model predicts`, async () => {
     await selectBackend("cpu", { log: () => {} });
     const model = getModel(name);
