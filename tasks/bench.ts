@@ -510,5 +510,7 @@ async function benchFisherPeer(options: { images: string; threads: number; peer:
     createdAt: new Date().toISOString(),
     seconds: Math.round((performance.now() - started) / 1000),
   });
-  console.log(`bench: written to ${out}`);
+  console.log(
+    `bench: written to ${out}; \`deno task results --promote-fisher-peer\` commits it to results/bench/`,
+  );
 }

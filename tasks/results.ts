@@ -18,6 +18,11 @@ import {
 } from "../lib/pipeline/result_record.ts";
 import { markdownTable, replaceMarkedTable, textTable } from "../lib/pipeline/results_table.ts";
 import { GOALS_MARKERS, goalsMarkdown } from "../lib/pipeline/goals_table.ts";
+import {
+  FISHER_PEER_MARKERS,
+  fisherPeerMarkdown,
+  readFisherPeerRecord,
+} from "../lib/bench/fisher_peer.ts";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../lib/util/atomic.ts";
 import {
   choiceOption,
@@ -55,8 +60,12 @@ store) and those committed in results/ (marked *).
                     copy the robustness benchmark of experiment NAME
                     (artifacts/bench/robustness_NAME.json, from \`deno task bench --robustness NAME\`)
                     into results/robustness/NAME.json
-  --update-readme   regenerate the README's results and goals tables from results/*.json
-                    and its robustness table from results/robustness/*.json`;
+  --promote-fisher-peer
+                    copy the record of \`deno task bench --fisher-peer\` (artifacts/bench/fisher_peer.json)
+                    into results/bench/fisher_peer.json
+  --update-readme   regenerate the README's results and goals tables from results/*.json, its
+                    robustness table from results/robustness/*.json and its comparison with the
+                    Python peer from results/bench/fisher_peer.json`;
 
 await runTask("results", async () => {
   const args = parseTaskArgs(Deno.args, {
@@ -69,6 +78,7 @@ await runTask("results", async () => {
     markdown: { type: "boolean" },
     promote: { type: "string" },
     "promote-robustness": { type: "string" },
+    "promote-fisher-peer": { type: "boolean" },
     as: { type: "string" },
     force: { type: "boolean" },
     "update-readme": { type: "boolean" },
@@ -84,6 +94,7 @@ await runTask("results", async () => {
   if (promote !== undefined) return await promoteRecord(promote, args);
   const robustness = stringOption(args, "promote-robustness");
   if (robustness !== undefined) return await promoteRobustness(robustness);
+  if (args.values["promote-fisher-peer"]) return await promoteFisherPeer();
   if (args.values["update-readme"]) return await updateReadme();
 
   const stored = args.values.committed ? [] : await readResultRecords(resultsDir(artifactsRoot()));
@@ -165,23 +176,49 @@ async function promoteRobustness(name: string): Promise<void> {
   );
 }
 
-/** Rewrites the README's results, goals and robustness tables from the committed records. */
+/** Copies the record of `bench --fisher-peer` into results/bench/. */
+async function promoteFisherPeer(): Promise<void> {
+  const source = join(artifactsRoot(), "bench", "fisher_peer.json");
+  try {
+    await Deno.stat(source);
+  } catch {
+    throw new UserError(
+      `--promote-fisher-peer: ${source} not found; run \`deno task bench --fisher-peer\` first`,
+    );
+  }
+  const record = await readFisherPeerRecord(source);
+  await writeJsonAtomic(join(COMMITTED_RESULTS, "bench", "fisher_peer.json"), record);
+  console.log(
+    `results: ${source} -> results/bench/fisher_peer.json; \`deno task results --update-readme\` puts it in the README`,
+  );
+}
+
+/**
+ * Rewrites the README's results, goals, robustness and Python-peer tables from the committed
+ * records.
+ */
 async function updateReadme(): Promise<void> {
   const path = join(ROOT, "README.md");
   const text = await Deno.readTextFile(path);
   const results = await readResultRecords(COMMITTED_RESULTS);
   const updated = replaceMarkedTable(
     replaceMarkedTable(
-      replaceMarkedTable(text, markdownTable(results)),
-      goalsMarkdown(results),
-      GOALS_MARKERS,
+      replaceMarkedTable(
+        replaceMarkedTable(text, markdownTable(results)),
+        goalsMarkdown(results),
+        GOALS_MARKERS,
+      ),
+      robustnessMarkdown(await readRobustnessRecords()),
+      ROBUSTNESS_MARKERS,
     ),
-    robustnessMarkdown(await readRobustnessRecords()),
-    ROBUSTNESS_MARKERS,
+    fisherPeerMarkdown(
+      await readFisherPeerRecord(join(COMMITTED_RESULTS, "bench", "fisher_peer.json")),
+    ),
+    FISHER_PEER_MARKERS,
   );
   if (updated === text) return console.log("results: the README's tables are up to date");
   await writeFileAtomic(path, new TextEncoder().encode(updated));
   console.log(
-    "results: README.md's tables regenerated from results/*.json and results/robustness/*.json",
+    "results: README.md's tables regenerated from results/*.json, results/robustness/*.json and results/bench/fisher_peer.json",
   );
 }

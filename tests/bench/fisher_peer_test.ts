@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  fisherPeerMarkdown,
   type FisherSide,
   formatFisherComparison,
   peerPhases,
+  readFisherPeerRecord,
   runFisherPeer,
 } from "../../lib/bench/fisher_peer.ts";
+import { UserError } from "../../lib/util/errors.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 
 const PEER_TIMES = {
@@ -95,4 +98,51 @@ Deno.test("runFisherPeer: the peer's last JSON line is read; a missing script is
     testAuc: 0.9767,
     valAccuracy: 0.936,
   });
+});
+
+Deno.test("the README's table of a bench record: each phase, the ratio, the total, where and when", async () => {
+  const path = join(tempDir(), "fisher_peer.json");
+  const record = {
+    command: "deno task bench --fisher-peer",
+    ours: {
+      ok: true,
+      seconds: { encoder: 90, describe: 120, pca: 60, validation: 40, evaluate: 70 },
+      totalSeconds: 400,
+      testAccuracy: 0.911,
+      testAuc: 0.97619,
+    },
+    peer: {
+      ok: true,
+      seconds: { encoder: 100, describe: 90, pca: 45, evaluate: 50 },
+      totalSeconds: 300,
+      testAccuracy: 0.924,
+      testAuc: 0.9767,
+    },
+    git: { commit: "cd3db7c4ca715af7", dirty: false },
+    machine: { cpu: "AMD EPYC", cores: 2 },
+    createdAt: "2026-12-07T00:29:19.369Z",
+  };
+  Deno.writeTextFileSync(path, JSON.stringify(record));
+  const table = fisherPeerMarkdown(await readFisherPeerRecord(path)).split("\n");
+  assert.equal(table[0], "| phase | ours | peer | peer / ours |");
+  assert.ok(table.includes("| encoder | 90.0 s | 100.0 s | 1.11x |"), table.join("\n"));
+  assert.ok(table.includes("| describe | 120.0 s | 90.0 s | 0.75x |"));
+  assert.ok(table.includes("| lda | - | - | - |"));
+  assert.ok(table.includes("| validation | 40.0 s | - | - |"));
+  assert.ok(table.includes("| **total** | **400.0 s** | **300.0 s** | **0.75x** |"));
+  assert.equal(
+    table.at(-1),
+    "`deno task bench --fisher-peer` (2026-12-07, commit cd3db7c, AMD EPYC, 2 cores): test " +
+      "accuracy ours 91.10% (AUC 0.9762), the peer 92.40% (AUC 0.9767).",
+  );
+  // Not a bench record: one error naming the file.
+  Deno.writeTextFileSync(path, JSON.stringify({ ours: {} }));
+  await assert.rejects(
+    () => readFisherPeerRecord(path),
+    (e: Error) =>
+      e instanceof UserError &&
+      e.message === `${path}: not a record of \`deno task bench --fisher-peer\``,
+  );
+  Deno.writeTextFileSync(path, "{");
+  await assert.rejects(() => readFisherPeerRecord(path), /not a readable bench record/);
 });

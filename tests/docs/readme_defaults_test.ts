@@ -165,6 +165,9 @@ Deno.test("the README types no accuracy figure: its results table is generated b
   // So is the goals table (from results/*.json).
   const goals = after.match(/<!-- goals-table:begin[^\n]*-->[\s\S]*<!-- goals-table:end -->/);
   if (goals) after = after.replace(goals[0], "");
+  // And the comparison with the Python peer (from results/bench/fisher_peer.json).
+  const peer = after.match(/<!-- fisher-peer:begin[^\n]*-->[\s\S]*<!-- fisher-peer:end -->/);
+  if (peer) after = after.replace(peer[0], "");
   // Accuracies here are all above chance (50%); a percentage that high, or an AUC, outside the
   // generated table was typed by hand.
   const typed = [...(before + after).matchAll(/(\d+(?:\.\d+)?)\s*%|\bAUC\s+[01]\.\d/g)]
@@ -204,5 +207,19 @@ Deno.test("the README's goals table is the one generated from the committed reco
     markedTable(Deno.readTextFileSync(README), GOALS_MARKERS),
     goalsMarkdown(await readResultRecords(join(ROOT, "results"))),
     "README.md's goals table differs from results/*.json: run `deno task results --update-readme`",
+  );
+});
+
+Deno.test("the README's comparison with the Python peer is the one generated from its bench record", async () => {
+  const { fisherPeerMarkdown, FISHER_PEER_MARKERS, readFisherPeerRecord } = await import(
+    "../../lib/bench/fisher_peer.ts"
+  );
+  const { markedTable } = await import("../../lib/pipeline/results_table.ts");
+  assert.equal(
+    markedTable(Deno.readTextFileSync(README), FISHER_PEER_MARKERS),
+    fisherPeerMarkdown(
+      await readFisherPeerRecord(join(ROOT, "results", "bench", "fisher_peer.json")),
+    ),
+    "README.md's peer table differs from results/bench/fisher_peer.json: run `deno task results --update-readme`",
   );
 });
