@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
 import { ExperimentIndex } from "../../lib/pipeline/experiments.ts";
+import { getModel } from "../../lib/model/registry.ts";
 import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { trainExperiment, type TrainOptions } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment, type TestMetrics } from "../../lib/pipeline/test_stage.ts";
@@ -741,4 +742,32 @@ Deno.test("test --projection wccn: scored after the learnt projection, which com
       }),
     /--projection wccn: model seed verifies pairs with a learnt head/,
   );
+});
+
+Deno.test("synthetic faces, a composed pipeline: recorded written out, fitted, tested, compared and exported", async () => {
+  const many = tempDir();
+  writePgmFolder(many, { people: 50, perPerson: 8 });
+  const model = getModel("lbp:scales=1/mirror/pca=60/lda=20/cosine").name;
+  assert.equal(model, "crop=75_84_175_184/lbp:scales=1/mirror/pca=60/lda=20/cosine");
+  const fitted = await trainExperiment(store, fitOptions(many, "composed", model));
+  assert.equal(fitted.epochsDone, 1);
+  assert.ok(
+    lines.some((l) =>
+      /describe: 5782 descriptor values for each of \d+ images, each averaged with its mirror image's/
+        .test(l)
+    ),
+  );
+  const record = await new ExperimentIndex(store.root).requireSingle("composed");
+  assert.equal((record.options.train as { model: string }).model, model);
+  const one = (await loadCheckpoint(join(fitted.artifact!.dir, "checkpoint.bin")))!;
+  const projection = [...one.weights.keys()].find((k) => k.endsWith("/projection"))!;
+  assert.match(projection, /^p[0-9a-f]{10}\/projection$/);
+  assert.equal(one.weights.get(projection)!.length, 5782 * 20);
+  await testExperiment(store, {
+    name: "composed",
+    params: { ...TEST_DEFAULTS, tta: 0, trainEvalPairs: 0, galleryPairs: 0, flip: true },
+    backend: "wasm",
+    log: (l) => lines.push(l),
+  });
+  await usableEverywhere("composed");
 });
