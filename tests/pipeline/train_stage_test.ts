@@ -481,21 +481,33 @@ function miniView2(): { pairs: string; people: string } {
   return { pairs: join(dir, "pairs.txt"), people: join(dir, "people.txt") };
 }
 
+/**
+ * {@linkcode options} for a ten-fold View 2 run of {@linkcode miniView2}'s folds (16 training and
+ * 8 validation pairs a fold), with `params`.
+ */
+function view2Options(
+  name: string,
+  files: { pairs: string; people: string },
+  params: Partial<TrainOptions["params"]> = {},
+): TrainOptions {
+  const base = options(name);
+  return {
+    ...base,
+    split: {
+      ...base.split,
+      params: { ...base.split.params, protocol: "lfw-view2", trainPairs: 16, valPairs: 8 },
+      protocolFiles: { ...base.split.protocolFiles, pairs: files.pairs, people: files.people },
+    },
+    params: { ...base.params, ...params },
+  };
+}
+
 Deno.test(
   "ten-fold View 2: trained fold by fold within a budget, evaluated with per-fold thresholds",
   { ignore: needs("lfw") },
   async () => {
     const files = miniView2();
-    const base = options("view2");
-    const tenFold: TrainOptions = {
-      ...base,
-      split: {
-        ...base.split,
-        params: { ...base.split.params, protocol: "lfw-view2", trainPairs: 16, valPairs: 8 },
-        protocolFiles: { ...base.split.protocolFiles, pairs: files.pairs, people: files.people },
-      },
-      params: { ...base.params, epochs: 1, batchSize: 8 },
-    };
+    const tenFold = view2Options("view2", files, { epochs: 1, batchSize: 8 });
     const first = await trainTenFold(store, { ...tenFold, timeBudgetSeconds: 1e-6 });
     assert.equal(first.complete, 1);
     assert.equal(first.record.status, "training");
@@ -598,16 +610,10 @@ Deno.test(
   { ignore: needs("lfw") },
   async () => {
     const files = miniView2();
-    const base = options("view2cos");
-    await trainTenFold(store, {
-      ...base,
-      split: {
-        ...base.split,
-        params: { ...base.split.params, protocol: "lfw-view2", trainPairs: 16, valPairs: 8 },
-        protocolFiles: { ...base.split.protocolFiles, pairs: files.pairs, people: files.people },
-      },
-      params: { ...base.params, model: "seed_cosface", epochs: 1, batchSize: 8 },
-    });
+    await trainTenFold(
+      store,
+      view2Options("view2cos", files, { model: "seed_cosface", epochs: 1, batchSize: 8 }),
+    );
     const params = {
       ...TEST_DEFAULTS,
       trainEvalPairs: 0,
@@ -641,15 +647,8 @@ Deno.test(
   { ignore: needs("lfw") },
   async () => {
     const files = miniView2();
-    const base = options("view2code");
     const tenFold: TrainOptions = {
-      ...base,
-      split: {
-        ...base.split,
-        params: { ...base.split.params, protocol: "lfw-view2", trainPairs: 16, valPairs: 8 },
-        protocolFiles: { ...base.split.protocolFiles, pairs: files.pairs, people: files.people },
-      },
-      params: { ...base.params, epochs: 2, batchSize: 8 },
+      ...view2Options("view2code", files, { epochs: 2, batchSize: 8 }),
       timeBudgetSeconds: 1e-6,
     };
     const index = new ExperimentIndex(store.root);
@@ -723,18 +722,8 @@ Deno.test(
   { ignore: needs("lfw") },
   async () => {
     const files = miniView2();
-    const view2 = (name: string, params: Partial<TrainOptions["params"]>): TrainOptions => {
-      const base = options(name);
-      return {
-        ...base,
-        split: {
-          ...base.split,
-          params: { ...base.split.params, protocol: "lfw-view2", trainPairs: 16, valPairs: 8 },
-          protocolFiles: { ...base.split.protocolFiles, pairs: files.pairs, people: files.people },
-        },
-        params: { ...base.params, epochs: 1, batchSize: 8, ...params },
-      };
-    };
+    const view2 = (name: string, params: Partial<TrainOptions["params"]>): TrainOptions =>
+      view2Options(name, files, { epochs: 1, batchSize: 8, ...params });
     await trainTenFold(store, view2("v2lbp", { model: "lbp_lda" }));
     await trainTenFold(store, view2("v2cnn", { model: "seed64_cosface" }));
     const fused = await trainTenFold(
