@@ -25,6 +25,8 @@ import {
   type TenFoldRecord,
 } from "./experiments.ts";
 import { TEST_FILES } from "./stages.ts";
+import { TRAIN_FILES } from "../train/train_files.ts";
+import type { EpochRecord } from "../train/history.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../util/atomic.ts";
 import { UserError } from "../util/errors.ts";
 
@@ -89,8 +91,39 @@ export interface ResultRecord {
   machine: { cpu: string; cores: number; memoryGiB: number; os: string; host: string };
   /** Seconds of training (an ensemble's with its members': its whole budget) and of `test`. */
   seconds: { training: number; test: number };
+  /**
+   * A network's training curve (a run trained by epochs): the validation figures after each
+   * epoch at the minutes of training done by then. Absent for one-pass fits and ten-fold runs.
+   */
+  curve?: TrainingCurvePoint[];
   commands: { train: string[]; test: string };
   createdAt: string;
+}
+
+/** One epoch of {@linkcode ResultRecord.curve}. */
+export interface TrainingCurvePoint {
+  epoch: number;
+  /** Minutes of training from the start of the run to the end of this epoch. */
+  minutes: number;
+  valAccuracy: number;
+  valAuc?: number;
+}
+
+/** The training curve of a history (undefined for a one-pass fit: a single "epoch"). */
+export function trainingCurve(
+  history: readonly EpochRecord[] | undefined,
+): TrainingCurvePoint[] | undefined {
+  if (!history || history.length < 2) return undefined;
+  let seconds = 0;
+  return history.map((e) => {
+    seconds += e.seconds;
+    return {
+      epoch: e.epoch,
+      minutes: round(seconds / 60, 2),
+      valAccuracy: round(e.valAccuracy, 4),
+      ...(e.valAuc === undefined ? {} : { valAuc: round(e.valAuc, 4) }),
+    };
+  });
 }
 
 /** Where a result record was made from and what chose its design. */
@@ -156,6 +189,7 @@ export async function makeResultRecord(
       training: round(measured.trainingSeconds, 1),
       test: round(testArtifact.manifest.durationSeconds, 1),
     },
+    ...(measured.curve ? { curve: measured.curve } : {}),
     commands: { train: measured.trainCommands, test: provenance.testCommand },
     createdAt: new Date().toISOString(),
   };
@@ -170,6 +204,7 @@ interface Figures {
   trainCommands: string[];
   trainingSeconds: number;
   prepare: { box: number[]; size: number; grey: boolean };
+  curve?: TrainingCurvePoint[];
 }
 
 interface StoredSetMetrics {
@@ -217,6 +252,11 @@ async function singleFigures(
     trainCommands: [trainCommand(record)],
     trainingSeconds: trainingSeconds(train),
     prepare,
+    curve: train
+      ? trainingCurve(
+        await readJsonIfExists<EpochRecord[]>(join(train.dir, TRAIN_FILES.historyJson)),
+      )
+      : undefined,
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ArtifactStore } from "../../lib/pipeline/artifact_store.ts";
+import { ExperimentIndex } from "../../lib/pipeline/experiments.ts";
 import { trainExperiment } from "../../lib/pipeline/train_stage.ts";
 import { testExperiment } from "../../lib/pipeline/test_stage.ts";
 import {
@@ -12,6 +13,7 @@ import {
   resultsDir,
   saveResultRecord,
   trainCommand,
+  trainingCurve,
   trainingSeconds,
 } from "../../lib/pipeline/result_record.ts";
 import type { Artifact } from "../../lib/pipeline/artifact_store.ts";
@@ -30,8 +32,10 @@ Deno.test("test's result record holds the figures, options, code, machine and co
   const images = tempDir();
   writePgmFolder(images, { people: 24, perPerson: 8 });
   const store = new ArtifactStore(tempDir(), { log: () => {}, warn: () => {} });
+  const tiny = tinyTrainOptions(images, "tiny", "seed");
   await trainExperiment(store, {
-    ...tinyTrainOptions(images, "tiny", "seed"),
+    ...tiny,
+    params: { ...tiny.params, epochs: 2 },
     command: "deno task train tiny --model seed",
   });
   const artifact = await testExperiment(store, {
@@ -64,6 +68,22 @@ Deno.test("test's result record holds the figures, options, code, machine and co
   assert.ok(record.machine.cores >= 1 && record.machine.memoryGiB > 0);
   assert.deepEqual(record.commands.train, ["deno task train tiny --model seed"]);
   assert.equal(record.commands.test, "deno task test tiny --chosen-by validation");
+  // A network's curve: its validation figures after each epoch, at the minutes trained by then.
+  const train = (await store.load(
+    "train",
+    (await new ExperimentIndex(store.root).requireSingle("tiny")).keys.train,
+  ))!;
+  const history = JSON.parse(await Deno.readTextFile(join(train.dir, "history.json")));
+  assert.ok(history.length >= 2);
+  assert.deepEqual(
+    record.curve!.map((p) => p.epoch),
+    history.map((e: { epoch: number }) => e.epoch),
+  );
+  assert.equal(
+    record.curve!.at(-1)!.valAccuracy,
+    Math.round(history.at(-1).valAccuracy * 1e4) / 1e4,
+  );
+  assert.ok(record.curve!.every((p, i) => i === 0 || p.minutes >= record.curve![i - 1].minutes));
   assert.ok(isResultRecord(record));
 
   const path = await saveResultRecord(store.root, record);
@@ -193,4 +213,23 @@ Deno.test("a record's training time is its train artifact's, an ensemble's with 
   );
   assert.equal(trainingSeconds(artifact(undefined)), 9, "older artifacts: the stage's duration");
   assert.equal(trainingSeconds(undefined), 0);
+});
+
+Deno.test("a training curve: cumulative minutes per epoch; none for a one-pass fit", () => {
+  const epoch = (n: number, seconds: number, valAccuracy: number, valAuc?: number) => ({
+    epoch: n,
+    trainLoss: 1,
+    trainAccuracy: 0.5,
+    valLoss: 1,
+    valAccuracy,
+    ...(valAuc === undefined ? {} : { valAuc }),
+    seconds,
+    pairsPerSecond: 100,
+  });
+  assert.equal(trainingCurve(undefined), undefined);
+  assert.equal(trainingCurve([epoch(1, 300, 0.9)]), undefined);
+  assert.deepEqual(trainingCurve([epoch(1, 60, 0.612345, 0.7), epoch(2, 90, 0.7)]), [
+    { epoch: 1, minutes: 1, valAccuracy: 0.6123, valAuc: 0.7 },
+    { epoch: 2, minutes: 2.5, valAccuracy: 0.7 },
+  ]);
 });
