@@ -7,6 +7,8 @@
  * `fisher100_jb` reads 100x100 faces (`train` prepares them at that size) with cells of 5 pixels
  * instead of 3, so a descriptor covers about the same share of the face, sampled more finely: measured
  * on three View 2 folds (a scratch probe), it ranks pairs better than `fisher_jb` on every fold.
+ * Each registered model here is a descriptor pipeline composed by name (`pipeline_spec.ts`) under
+ * a short name and parameter names of its own; any other composition is `--model` itself.
  *
  * @example
  * ```ts
@@ -68,7 +70,7 @@ export interface FisherModelOptions {
   code?: readonly URL[];
 }
 
-/** A Fisher vector model with a Joint Bayesian head (see the module's description). */
+/** A Fisher vector model, with a Joint Bayesian head unless `head` says otherwise. */
 export function fisherModel(options: FisherModelOptions): SiameseModel {
   const { sift, inputSize, gaussians } = options;
   const names = {
