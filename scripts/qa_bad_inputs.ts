@@ -114,6 +114,12 @@ const CASES: Case[] = [
     args: ["s5", "--images", images, "--model", "nope"],
     names: /--model: unknown model "nope"/,
   },
+  {
+    what: "a composed pipeline with a crop outside its frame",
+    task: "train",
+    args: ["s5b", "--images", images, "--model", "frame=face100/crop=head/fisher"],
+    names: /--model frame=face100\/crop=head\/fisher: crop 62_52_188_202 is not inside frame/,
+  },
   { what: "an unknown option", task: "train", args: ["s6", "--imagez", images], names: /--imagez/ },
   {
     what: "a bad experiment name",
