@@ -128,11 +128,19 @@ export async function runFisherPeer(
   };
 }
 
+/** Seconds as the tables show them. */
+const s = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(1)} s`);
+/** The peer's time over ours, as the tables show it. */
+const ratio = (a?: number, b?: number) =>
+  a === undefined || b === undefined || a <= 0 ? "-" : `${(b / a).toFixed(2)}x`;
+/** A side's test accuracy and AUC, as the tables show them. */
+const acc = (side: FisherSide) =>
+  side.testAccuracy === undefined
+    ? "-"
+    : `${(100 * side.testAccuracy).toFixed(2)}% (AUC ${side.testAuc?.toFixed(4) ?? "-"})`;
+
 /** The side-by-side table for the terminal. */
 export function formatFisherComparison(ours: FisherSide, peer: FisherSide): string[] {
-  const s = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(1)} s`);
-  const ratio = (a?: number, b?: number) =>
-    a === undefined || b === undefined || a <= 0 ? "-" : `${(b / a).toFixed(2)}x`;
   const lines = [
     `${"phase".padEnd(15)} ${"ours".padStart(9)} ${"peer".padStart(9)} ${
       "peer / ours".padStart(11)
@@ -150,10 +158,6 @@ export function formatFisherComparison(ours: FisherSide, peer: FisherSide): stri
       s(peer.totalSeconds).padStart(9)
     } ${ratio(ours.totalSeconds, peer.totalSeconds).padStart(11)}`,
   );
-  const acc = (side: FisherSide) =>
-    side.testAccuracy === undefined
-      ? "-"
-      : `${(100 * side.testAccuracy).toFixed(2)}% (AUC ${side.testAuc?.toFixed(4)})`;
   lines.push(`test accuracy: ours ${acc(ours)}, peer ${acc(peer)}`);
   return lines;
 }
@@ -194,19 +198,12 @@ export async function readFisherPeerRecord(path: string): Promise<FisherPeerReco
  * saying when, where and at which commit it was measured, and both accuracies.
  */
 export function fisherPeerMarkdown(record: FisherPeerRecord): string {
-  const s = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(1)} s`);
-  const ratio = (a?: number, b?: number) =>
-    a === undefined || b === undefined || a <= 0 ? "-" : `${(b / a).toFixed(2)}x`;
   const { ours, peer } = record;
   const rows = FISHER_PHASES.map((phase) =>
     `| ${phase} | ${s(ours.seconds[phase])} | ${s(peer.seconds[phase])} | ${
       ratio(ours.seconds[phase], peer.seconds[phase])
     } |`
   );
-  const acc = (side: FisherSide) =>
-    side.testAccuracy === undefined
-      ? "-"
-      : `${(100 * side.testAccuracy).toFixed(2)}% (AUC ${side.testAuc?.toFixed(4) ?? "-"})`;
   const where = [
     record.createdAt.slice(0, 10),
     record.git
