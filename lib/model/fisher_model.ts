@@ -22,7 +22,12 @@ import type { FaceBox } from "../config/defaults.ts";
 import { fitFisherEncoder } from "../train/fit_fisher_encoder.ts";
 import { descriptorModel } from "./descriptor_model.ts";
 import { facePlacement, HEAD_AND_FACE_FRAME } from "./face_crop.ts";
-import { formatPipelineSpec, parsePipelineSpec, type PipelineSpec } from "./pipeline_spec.ts";
+import {
+  formatPipelineSpec,
+  parsePipelineSpec,
+  pipelineModelOptions,
+  type PipelineSpec,
+} from "./pipeline_spec.ts";
 import {
   type DenseSiftOptions,
   FisherVectors,
@@ -30,8 +35,6 @@ import {
   fisherVectorSize,
 } from "./fisher_vectors.ts";
 import type { SiameseModel } from "./siamese_model.ts";
-
-export { HEAD_AND_FACE_FRAME };
 
 /** PCA components of the SIFT descriptors (x and y are added to them). */
 const COMPONENTS = 64;
@@ -148,13 +151,7 @@ export function fisherPipelineModel(
     inputSize: d.size,
     sift: { cell: d.cell, step: d.step, scales: d.scales },
     gaussians: d.gaussians,
-    box: spec.crop,
-    frame: spec.frame,
-    mirrorAveraged: spec.mirror,
-    pca: spec.pca,
-    lda: spec.lda,
-    head: spec.head === "jb" ? "joint-bayesian" : "cosine",
-    code: [new URL(import.meta.url), new URL("./pipeline_spec.ts", import.meta.url)],
+    ...pipelineModelOptions(spec, new URL(import.meta.url)),
   });
 }
 

@@ -15,7 +15,12 @@
  */
 import { FACE_BOXES, type FaceBox } from "../config/defaults.ts";
 import { facePlacement } from "./face_crop.ts";
-import { formatPipelineSpec, parsePipelineSpec, type PipelineSpec } from "./pipeline_spec.ts";
+import {
+  formatPipelineSpec,
+  parsePipelineSpec,
+  pipelineModelOptions,
+  type PipelineSpec,
+} from "./pipeline_spec.ts";
 import { GaborMagnitudes } from "./gabor_magnitudes.ts";
 import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
 import { gaborFeatureSize, gaborMagnitudes, type GaborOptions } from "./gabor_magnitudes.ts";
@@ -74,12 +79,6 @@ export function gaborPipelineModel(
   return gaborModel({
     name,
     params,
-    head: spec.head === "jb" ? "joint-bayesian" : "cosine",
-    box: spec.crop,
-    frame: spec.frame,
-    mirrorAveraged: spec.mirror,
-    pca: spec.pca,
-    lda: spec.lda,
-    code: [new URL(import.meta.url), new URL("./pipeline_spec.ts", import.meta.url)],
+    ...pipelineModelOptions(spec, new URL(import.meta.url)),
   });
 }

@@ -13,7 +13,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { FACE_BOXES, type FaceBox } from "../config/defaults.ts";
 import { facePlacement } from "./face_crop.ts";
-import { formatPipelineSpec, parsePipelineSpec, type PipelineSpec } from "./pipeline_spec.ts";
+import {
+  formatPipelineSpec,
+  parsePipelineSpec,
+  pipelineModelOptions,
+  type PipelineSpec,
+} from "./pipeline_spec.ts";
 import { LbpHistograms } from "./lbp_histograms.ts";
 import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
 import { multiScaleLbpFeatureSize, multiScaleLbpHistograms } from "./lbp_histograms.ts";
@@ -100,13 +105,7 @@ export function lbpPipelineModel(
   return lbpModel({
     name,
     scales: d.scales,
-    head: spec.head === "jb" ? "joint-bayesian" : "cosine",
     params,
-    box: spec.crop,
-    frame: spec.frame,
-    mirrorAveraged: spec.mirror,
-    pca: spec.pca,
-    lda: spec.lda,
-    code: [new URL(import.meta.url), new URL("./pipeline_spec.ts", import.meta.url)],
+    ...pipelineModelOptions(spec, new URL(import.meta.url)),
   });
 }

@@ -271,3 +271,28 @@ export function formatPipelineSpec(spec: PipelineSpec): string {
     spec.head,
   ].join("/");
 }
+
+/**
+ * What every family's model takes from a pipeline: the box it reads and its frame, how it is
+ * fitted (mirror averaging, PCA and LDA sizes), its head, and its code (the family's module
+ * `family` and this parser).
+ */
+export function pipelineModelOptions(spec: PipelineSpec, family: URL): {
+  box: Readonly<FaceBox>;
+  frame?: Readonly<FaceBox>;
+  mirrorAveraged: boolean;
+  pca: number;
+  lda: number;
+  head: "joint-bayesian" | "cosine";
+  code: readonly URL[];
+} {
+  return {
+    box: spec.crop,
+    ...(spec.frame ? { frame: spec.frame } : {}),
+    mirrorAveraged: spec.mirror,
+    pca: spec.pca,
+    lda: spec.lda,
+    head: spec.head === "jb" ? "joint-bayesian" : "cosine",
+    code: [family, new URL(import.meta.url)],
+  };
+}

@@ -56,9 +56,10 @@ export function getModel(name: string): SiameseModel {
   }
   if (isPipelineSpec(name)) {
     // One model per pipeline, however it is spelt.
-    const written = formatPipelineSpec(parsePipelineSpec(name));
+    const spec = parsePipelineSpec(name);
+    const written = formatPipelineSpec(spec);
     let model = composed.get(written);
-    if (!model) composed.set(written, model = pipelineModel(written));
+    if (!model) composed.set(written, model = pipelineModel(spec));
     return model;
   }
   const model = MODELS[name];

@@ -3,10 +3,14 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
 import { FACE_BOXES } from "../../lib/config/defaults.ts";
 import { resampleRect } from "../../lib/data/resample.ts";
-import { cropFaces, cropWithin, resampleMatrix } from "../../lib/model/face_crop.ts";
+import {
+  cropFaces,
+  cropWithin,
+  HEAD_AND_FACE_FRAME,
+  resampleMatrix,
+} from "../../lib/model/face_crop.ts";
 import { FaceCrop, registerCustomLayers } from "../../lib/model/custom_layers.ts";
 import { descriptorModel } from "../../lib/model/descriptor_model.ts";
-import { HEAD_AND_FACE_FRAME } from "../../lib/model/fisher_model.ts";
 import { getModel } from "../../lib/model/registry.ts";
 import { Rng } from "../../lib/util/rng.ts";
 

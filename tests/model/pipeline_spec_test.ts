@@ -152,7 +152,7 @@ Deno.test("a composed pipeline is the registered model it spells out, under para
   // One model per written-out name, and parameter names that differ between pipelines.
   const short = getModel("frame=head_and_face/crop=head/fisher");
   assert.equal(getModel(short.name), short);
-  assert.equal(pipelineModel(short.name).params[0].name, short.params[0].name);
+  assert.equal(pipelineModel(parsePipelineSpec(short.name)).params[0].name, short.params[0].name);
   const other = getModel("frame=head_and_face/crop=face100/fisher");
   assert.notEqual(other.params[0].name, short.params[0].name);
   // Composed pipelines fuse like any two models.
