@@ -16,7 +16,13 @@ import {
   resultsDir,
   type StoredResult,
 } from "../lib/pipeline/result_record.ts";
-import { markdownTable, replaceMarkedTable, textTable } from "../lib/pipeline/results_table.ts";
+import {
+  markdownTable,
+  replaceMarkedTable,
+  RESULTS_MARKERS,
+  type TableMarkers,
+  textTable,
+} from "../lib/pipeline/results_table.ts";
 import { GOALS_MARKERS, goalsMarkdown } from "../lib/pipeline/goals_table.ts";
 import {
   FISHER_PEER_MARKERS,
@@ -201,20 +207,20 @@ async function updateReadme(): Promise<void> {
   const path = join(ROOT, "README.md");
   const text = await Deno.readTextFile(path);
   const results = await readResultRecords(COMMITTED_RESULTS);
-  const updated = replaceMarkedTable(
-    replaceMarkedTable(
-      replaceMarkedTable(
-        replaceMarkedTable(text, markdownTable(results)),
-        goalsMarkdown(results),
-        GOALS_MARKERS,
+  const tables: [string, TableMarkers][] = [
+    [markdownTable(results), RESULTS_MARKERS],
+    [goalsMarkdown(results), GOALS_MARKERS],
+    [robustnessMarkdown(await readRobustnessRecords()), ROBUSTNESS_MARKERS],
+    [
+      fisherPeerMarkdown(
+        await readFisherPeerRecord(join(COMMITTED_RESULTS, "bench", "fisher_peer.json")),
       ),
-      robustnessMarkdown(await readRobustnessRecords()),
-      ROBUSTNESS_MARKERS,
-    ),
-    fisherPeerMarkdown(
-      await readFisherPeerRecord(join(COMMITTED_RESULTS, "bench", "fisher_peer.json")),
-    ),
-    FISHER_PEER_MARKERS,
+      FISHER_PEER_MARKERS,
+    ],
+  ];
+  const updated = tables.reduce(
+    (document, [table, markers]) => replaceMarkedTable(document, table, markers),
+    text,
   );
   if (updated === text) return console.log("results: the README's tables are up to date");
   await writeFileAtomic(path, new TextEncoder().encode(updated));
