@@ -7,8 +7,7 @@
 import { join } from "node:path";
 import type { TenFoldMetrics } from "./ten_fold.ts";
 import type { TestMetrics } from "./test_stage.ts";
-import type { EpochRecord } from "../train/history.ts";
-import { TRAIN_FILES } from "../train/trainer.ts";
+import { type EpochRecord, readHistory } from "../train/history.ts";
 import { readJsonIfExists } from "../util/atomic.ts";
 import { UserError } from "../util/errors.ts";
 import { canonicalJson } from "../util/hash.ts";
@@ -62,9 +61,7 @@ export function differingParams(
 async function historyOf(store: ArtifactStore, trainKey: string): Promise<EpochRecord[]> {
   const found = await store.inspect("train", trainKey);
   const dir = found.state === "ok" ? found.artifact.dir : store.partialDirOf("train", trainKey);
-  return (await readJsonIfExists<EpochRecord[]>(join(dir, TRAIN_FILES.historyJson)).catch(() =>
-    undefined
-  )) ?? [];
+  return (await readHistory(dir)) ?? [];
 }
 
 /** Summarises one experiment record (reading, never changing, its artifacts). */

@@ -25,8 +25,7 @@ import {
   type TenFoldRecord,
 } from "./experiments.ts";
 import { TEST_FILES } from "./stages.ts";
-import { TRAIN_FILES } from "../train/train_files.ts";
-import type { EpochRecord } from "../train/history.ts";
+import { type EpochRecord, readHistory } from "../train/history.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../util/atomic.ts";
 import { UserError } from "../util/errors.ts";
 
@@ -252,11 +251,7 @@ async function singleFigures(
     trainCommands: [trainCommand(record)],
     trainingSeconds: trainingSeconds(train),
     prepare,
-    curve: train
-      ? trainingCurve(
-        await readJsonIfExists<EpochRecord[]>(join(train.dir, TRAIN_FILES.historyJson)),
-      )
-      : undefined,
+    curve: train ? trainingCurve(await readHistory(train.dir)) : undefined,
   };
 }
 

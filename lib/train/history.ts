@@ -3,7 +3,7 @@
  * @module
  */
 import { join } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
 
 /** One epoch's figures. */
 export interface EpochRecord {
@@ -50,4 +50,9 @@ export function historyCsv(history: readonly EpochRecord[]): string {
 export async function writeHistory(dir: string, history: readonly EpochRecord[]): Promise<void> {
   await writeJsonAtomic(join(dir, "history.json"), history);
   await writeFileAtomic(join(dir, "history.csv"), new TextEncoder().encode(historyCsv(history)));
+}
+
+/** Reads `history.json` of run folder `dir`: undefined when it is missing or unreadable. */
+export async function readHistory(dir: string): Promise<EpochRecord[] | undefined> {
+  return await readJsonIfExists<EpochRecord[]>(join(dir, "history.json")).catch(() => undefined);
 }
