@@ -217,6 +217,182 @@ void fc_adam_step(float *restrict w, float *restrict m, float *restrict v,
   }
 }
 
+/*
+ * Dense root-SIFT of one-channel images [batch, side, side] into out [batch, count * count, 128],
+ * count = (side - 4 cell) / step + 1; dims = batch, side, cell, step. The same arithmetic as the
+ * tfjs composite of lib/model/fisher_vectors.ts (rootSift), which the browser runs: central
+ * differences with the border pixels repeated; each gradient's magnitude split linearly between
+ * its two nearest of 8 orientations; every cell x cell mean of them; at each place (every step
+ * pixels) the 4 x 4 cells `cell` apart, value (4 cy + cx) 8 + o; then L2-normalised, clipped at
+ * 0.2, L1-normalised and square-rooted. Returns 0, 1 when out of memory, 2 for a bad geometry.
+ */
+int fc_dense_sift(const float *images, float *out, const int *dims) {
+  const int batch = dims[0], side = dims[1], cell = dims[2], step = dims[3];
+  if (batch < 0 || cell < 1 || step < 1 || side < 4 * cell) return 2;
+  const int count = (side - 4 * cell) / step + 1, cells = side - cell + 1;
+  const float quarter = 3.14159265358979f / 4;
+  float *oriented = malloc(sizeof(float) * (size_t)side * side * 8);
+  float *rows = malloc(sizeof(float) * (size_t)side * cells * 8);
+  float *means = malloc(sizeof(float) * (size_t)cells * cells * 8);
+  if (!oriented || !rows || !means) {
+    free(oriented), free(rows), free(means);
+    return 1;
+  }
+  const float area = (float)(cell * cell);
+  for (int b = 0; b < batch; b++) {
+    const float *img = images + (size_t)b * side * side;
+    for (int y = 0; y < side; y++) {
+      const float *up = img + (y > 0 ? y - 1 : 0) * side, *down = img + (y < side - 1 ? y + 1 : y) * side;
+      const float *row = img + y * side;
+      for (int x = 0; x < side; x++) {
+        const float gx = (row[x < side - 1 ? x + 1 : x] - row[x > 0 ? x - 1 : 0]) / 2;
+        const float gy = (down[x] - up[x]) / 2;
+        const float magnitude = sqrtf(gx * gx + gy * gy), angle = atan2f(gy, gx);
+        float *v = oriented + ((size_t)y * side + x) * 8;
+        /* Split between the orientations either side, o pi / 4 <= angle < (o + 1) pi / 4. */
+        const float turns = angle / quarter, below = floorf(turns), share = turns - below;
+        const int o = ((int)below % 8 + 8) % 8;
+        memset(v, 0, sizeof(float) * 8);
+        v[o] = magnitude * (1 - share);
+        v[(o + 1) % 8] = magnitude * share;
+      }
+    }
+    /* Cell sums across, then down: means[Y][X][o] of the cell whose top left is (X, Y). */
+    for (int y = 0; y < side; y++) {
+      const float *src = oriented + (size_t)y * side * 8;
+      float *dst = rows + (size_t)y * cells * 8;
+      for (int x = 0; x < cells; x++)
+        for (int o = 0; o < 8; o++) {
+          float sum = 0;
+          for (int i = 0; i < cell; i++) sum += src[(x + i) * 8 + o];
+          dst[x * 8 + o] = sum;
+        }
+    }
+    for (int y = 0; y < cells; y++)
+      for (int j = 0; j < cells * 8; j++) {
+        float sum = 0;
+        for (int i = 0; i < cell; i++) sum += rows[(size_t)(y + i) * cells * 8 + j];
+        means[(size_t)y * cells * 8 + j] = sum / area;
+      }
+    for (int py = 0; py < count; py++)
+      for (int px = 0; px < count; px++) {
+        float *d = out + (((size_t)b * count + py) * count + px) * 128;
+        for (int cy = 0; cy < 4; cy++)
+          for (int cx = 0; cx < 4; cx++)
+            memcpy(d + (4 * cy + cx) * 8,
+                   means + ((size_t)(py * step + cy * cell) * cells + px * step + cx * cell) * 8,
+                   sizeof(float) * 8);
+        float squares = 0;
+        for (int i = 0; i < 128; i++) squares += d[i] * d[i];
+        const float norm = sqrtf(squares) + 1e-6f;
+        float total = 0;
+        for (int i = 0; i < 128; i++) {
+          const float u = d[i] / norm;
+          d[i] = u < 0.2f ? u : 0.2f;
+          total += d[i];
+        }
+        total += 1e-6f;
+        for (int i = 0; i < 128; i++) d[i] = sqrtf(d[i] / total);
+      }
+  }
+  free(oriented), free(rows), free(means);
+  return 0;
+}
+
+/*
+ * e^x for x <= 0 (Cephes's expf: x = n ln 2 + r, a degree-6 polynomial of r, times 2^n; relative
+ * error about 1e-7), written so that loops of it vectorise (glibc's expf does not here).
+ */
+static inline float exp_nonpositive(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  /* n = x / ln 2 rounded to the nearest integer by adding and removing 1.5 x 2^23. */
+  const float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  const float p = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+                    4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
+  const float e = p * (r * r) + r + 1.0f;
+  const union { int bits; float value; } scale = {.bits = ((int)n + 127) << 23};
+  return e * scale.value;
+}
+
+/*
+ * Softmax of each of the n rows of p [n, g] in place. The maximum and the sum are taken in 16
+ * lanes so that they vectorise (a single running sum cannot without reassociating it).
+ */
+static void softmax_rows(float *p, int n, int g) {
+  const int whole = g - g % 16;
+  for (int i = 0; i < n; i++, p += g) {
+    float top = p[0], lanes[16];
+    for (int j = 0; j < 16; j++) lanes[j] = top;
+    for (int k = 0; k < whole; k += 16)
+      for (int j = 0; j < 16; j++) lanes[j] = p[k + j] > lanes[j] ? p[k + j] : lanes[j];
+    for (int j = 0; j < 16; j++) top = lanes[j] > top ? lanes[j] : top;
+    for (int k = whole; k < g; k++) top = p[k] > top ? p[k] : top;
+    for (int k = 0; k < g; k++) p[k] = exp_nonpositive(p[k] - top);
+    for (int j = 0; j < 16; j++) lanes[j] = 0;
+    for (int k = 0; k < whole; k += 16)
+      for (int j = 0; j < 16; j++) lanes[j] += p[k + j];
+    float total = 0;
+    for (int j = 0; j < 16; j++) total += lanes[j];
+    for (int k = whole; k < g; k++) total += p[k];
+    const float inverse = 1 / total;
+    for (int k = 0; k < g; k++) p[k] *= inverse;
+  }
+}
+
+/* Rows of the mixture's inputs processed at once: their products stay in cache. */
+#define MOMENT_ROWS 256
+
+/*
+ * The moments of a diagonal Gaussian mixture's posteriors, summed over each batch item's rows:
+ * x [batch, rows, d]; weights [2 d + 1, g], the log-likelihoods' weights of the rows widened to
+ * [x^2, x, 1] (lib/model/fisher_vectors.ts, logLikelihoodWeights); out second [batch, g, d] (sum
+ * of posterior x^2), first [batch, g, d] (posterior x) and mass [batch, g] (posterior); dims =
+ * batch, rows, d, g. The arithmetic of mixtureMomentsOps there, block by block: the widened rows,
+ * one product for the log-likelihoods, a softmax, one product for the moments, without the
+ * [rows, g] posteriors of a whole batch in memory. Returns 0, or 1 when out of memory.
+ */
+int fc_mixture_moments(const float *x, const float *weights, float *second, float *first,
+                       float *mass, const int *dims) {
+  const int batch = dims[0], rows = dims[1], d = dims[2], g = dims[3], width = 2 * d + 1;
+  float *wide = malloc(sizeof(float) * MOMENT_ROWS * width);
+  float *post = malloc(sizeof(float) * MOMENT_ROWS * g);
+  float *sums = malloc(sizeof(float) * (size_t)g * width);
+  if (!wide || !post || !sums) {
+    free(wide), free(post), free(sums);
+    return 1;
+  }
+  for (int b = 0; b < batch; b++) {
+    memset(sums, 0, sizeof(float) * (size_t)g * width);
+    for (int start = 0; start < rows; start += MOMENT_ROWS) {
+      const int n = rows - start < MOMENT_ROWS ? rows - start : MOMENT_ROWS;
+      const float *src = x + ((size_t)b * rows + start) * d;
+      for (int i = 0; i < n; i++) {
+        float *w = wide + (size_t)i * width;
+        for (int j = 0; j < d; j++) {
+          const float v = src[(size_t)i * d + j];
+          w[j] = v * v;
+          w[d + j] = v;
+        }
+        w[2 * d] = 1;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, g, width, 1.0f, wide, width,
+                  weights, g, 0.0f, post, g);
+      softmax_rows(post, n, g);
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g, width, n, 1.0f, post, g, wide,
+                  width, 1.0f, sums, width);
+    }
+    for (int k = 0; k < g; k++) {
+      const float *s = sums + (size_t)k * width;
+      memcpy(second + ((size_t)b * g + k) * d, s, sizeof(float) * d);
+      memcpy(first + ((size_t)b * g + k) * d, s + d, sizeof(float) * d);
+      mass[(size_t)b * g + k] = s[2 * d];
+    }
+  }
+  free(wide), free(post), free(sums);
+  return 0;
+}
+
 /* Threads each OpenBLAS call may use (the caller parallelises across pairs itself). */
 void fc_set_threads(int n) { openblas_set_num_threads(n); }
 

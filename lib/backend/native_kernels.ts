@@ -16,6 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { type ConvGeometry, convGeometry } from "./conv_geometry.ts";
 import { LEAKY_RELU_BIAS_GRAD } from "./wasm_leaky_relu_grad.ts";
+import { MIXTURE_MOMENTS_KERNEL, ROOT_SIFT_KERNEL } from "./kernel_names.ts";
 import { UserError } from "../util/errors.ts";
 import { nativeUnavailable, openFailure, sourceSha256 } from "../util/native_library.ts";
 
@@ -45,6 +46,11 @@ const SYMBOLS = {
   fc_adam_step: {
     parameters: ["buffer", "buffer", "buffer", "buffer", "i32", "buffer"],
     result: "void",
+  },
+  fc_dense_sift: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  fc_mixture_moments: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
   },
   fc_set_threads: { parameters: ["i32"], result: "void" },
   fc_describe: { parameters: ["buffer", "i32"], result: "i32" },
@@ -419,6 +425,82 @@ function matMulKernel(original: KernelFunc): KernelFunc {
   };
 }
 
+/**
+ * {@linkcode ROOT_SIFT_KERNEL}: dense root-SIFT of one-channel square faces (`fc_dense_sift`, the
+ * arithmetic of `rootSiftOps` in one pass over each face instead of some twenty tfjs ops).
+ */
+function rootSiftKernel(args: KernelArgs): TensorInfo {
+  const { backend, attrs } = args;
+  const { images } = args.inputs as Record<string, TensorInfo>;
+  const [batch, side, width, channels] = images.shape;
+  const cell = Number(attrs.cell), step = Number(attrs.step);
+  if (
+    images.dtype !== "float32" || images.shape.length !== 4 || side !== width || channels !== 1 ||
+    !(Number.isInteger(cell) && cell >= 1 && Number.isInteger(step) && step >= 1) ||
+    side < 4 * cell
+  ) {
+    throw new Error(
+      `native kernel: ${ROOT_SIFT_KERNEL} needs float32 faces [batch, side, side, 1] of at least ` +
+        `4 cells and whole cell and step sizes (got ${images.shape}, cell ${cell}, step ${step})`,
+    );
+  }
+  const count = Math.floor((side - 4 * cell) / step) + 1;
+  const out = backend.makeOutput([batch, count * count, 128], "float32");
+  if (batch === 0) return out;
+  check(
+    library!.fc_dense_sift(
+      sized(backend, images, batch * side * side, `${ROOT_SIFT_KERNEL} faces`),
+      sized(backend, out, batch * count * count * 128, `${ROOT_SIFT_KERNEL} output`),
+      Int32Array.of(batch, side, cell, step),
+    ),
+    ROOT_SIFT_KERNEL,
+  );
+  return out;
+}
+
+/**
+ * {@linkcode MIXTURE_MOMENTS_KERNEL}: a Gaussian mixture's posterior moments over each batch
+ * item's rows (`fc_mixture_moments`), three outputs: second and first [batch, gaussians, dims],
+ * mass [batch, gaussians, 1].
+ */
+function mixtureMomentsKernel(args: KernelArgs): TensorInfo[] {
+  const { backend } = args;
+  const { x, weights } = args.inputs as Record<string, TensorInfo>;
+  const [batch, rows, dims] = x.shape;
+  const [width, gaussians] = weights.shape;
+  if (
+    x.dtype !== "float32" || weights.dtype !== "float32" || x.shape.length !== 3 ||
+    weights.shape.length !== 2 || width !== 2 * dims + 1
+  ) {
+    throw new Error(
+      `native kernel: ${MIXTURE_MOMENTS_KERNEL} needs float32 rows [batch, rows, dims] and ` +
+        `weights [2 dims + 1, gaussians] (got ${x.shape} and ${weights.shape})`,
+    );
+  }
+  const second = backend.makeOutput([batch, gaussians, dims], "float32");
+  const first = backend.makeOutput([batch, gaussians, dims], "float32");
+  const mass = backend.makeOutput([batch, gaussians, 1], "float32");
+  const outputs = [second, first, mass];
+  if (batch * gaussians === 0) return outputs;
+  if (rows * dims === 0) {
+    // No rows: every sum is zero.
+    for (const out of outputs) heap(backend, out).fill(0);
+    return outputs;
+  }
+  check(
+    library!.fc_mixture_moments(
+      sized(backend, x, batch * rows * dims, `${MIXTURE_MOMENTS_KERNEL} rows`),
+      sized(backend, weights, width * gaussians, `${MIXTURE_MOMENTS_KERNEL} weights`),
+      sized(backend, second, batch * gaussians * dims, `${MIXTURE_MOMENTS_KERNEL} second`),
+      sized(backend, first, batch * gaussians * dims, `${MIXTURE_MOMENTS_KERNEL} first`),
+      sized(backend, mass, batch * gaussians, `${MIXTURE_MOMENTS_KERNEL} mass`),
+      Int32Array.of(batch, rows, dims, gaussians),
+    ),
+    MIXTURE_MOMENTS_KERNEL,
+  );
+  return outputs;
+}
+
 function leakyReluBiasGradKernel(original: KernelFunc): KernelFunc {
   return ((args: KernelArgs) => {
     const { backend, attrs } = args;
@@ -498,6 +580,12 @@ export function nativeAdamStep(slot: AdamSlot, constants: AdamStepConstants): bo
   return true;
 }
 
+/** The native kernels that tfjs lacks (composite ops in `fisher_vectors.ts` otherwise). */
+const OWN_KERNELS: [string, (args: KernelArgs) => TensorInfo | TensorInfo[]][] = [
+  [ROOT_SIFT_KERNEL, rootSiftKernel],
+  [MIXTURE_MOMENTS_KERNEL, mixtureMomentsKernel],
+];
+
 /** Kernels replaced by the native set, with the configs they replaced (to restore them). */
 const replaced = new Map<string, tf.KernelConfig>();
 
@@ -528,6 +616,14 @@ export function useNativeKernels(): boolean {
   override("Conv2DBackpropInput", backpropInputKernel);
   override("BatchMatMul", matMulKernel);
   override(LEAKY_RELU_BIAS_GRAD, leakyReluBiasGradKernel);
+  // Kernels of their own rather than replacements: the wasm backend has none to replace.
+  for (const [kernelName, kernelFunc] of OWN_KERNELS) {
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+  }
   return true;
 }
 
@@ -536,6 +632,9 @@ export function useWasmKernels(): void {
   for (const [name, config] of replaced) {
     tf.unregisterKernel(name, "wasm");
     tf.registerKernel(config);
+  }
+  if (replaced.size > 0) {
+    for (const [kernelName] of OWN_KERNELS) tf.unregisterKernel(kernelName, "wasm");
   }
   replaced.clear();
 }

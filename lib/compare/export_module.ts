@@ -44,11 +44,16 @@ import {
   fisherVectors,
   localDescriptors,
   logLikelihoodWeights,
+  mixtureMoments,
+  mixtureMomentsOps,
   mixturePosteriors,
+  rootSift,
+  rootSiftOps,
   splitMoments,
   withSquares,
 } from "../model/fisher_vectors.ts";
 import { cropFaces, resampleMatrix } from "../model/face_crop.ts";
+import { MIXTURE_MOMENTS_KERNEL, ROOT_SIFT_KERNEL } from "../backend/kernel_names.ts";
 import type { Preprocessing } from "./export_experiment.ts";
 import { calibrate, SCORE_EPS, scoreLogit } from "./calibration.ts";
 import {
@@ -84,6 +89,10 @@ export const preprocessing = ${JSON.stringify(pre, null, 2)};
 const LUMA = ${JSON.stringify(resample.LUMA)};
 const LFW_FRAME = ${LFW_FRAME};
 const SCORE_EPS = ${SCORE_EPS};
+// Optional kernels the project's native library adds to its wasm backend; a browser has none,
+// so the tfjs operations beside them run.
+const ROOT_SIFT_KERNEL = ${JSON.stringify(ROOT_SIFT_KERNEL)};
+const MIXTURE_MOMENTS_KERNEL = ${JSON.stringify(MIXTURE_MOMENTS_KERNEL)};
 const MIN_FACE_SIDE = ${MIN_FACE_SIDE};
 class UserError extends Error {}
 const tapsCache = new Map();
@@ -223,11 +232,15 @@ export function registerLayers(tf) {
   ${gaborMagnitudes.toString().replace(/\n/g, "\n  ")}
   ${GaborMagnitudes.toString().replace(/\n/g, "\n  ")}
   ${localDescriptors.toString().replace(/\n/g, "\n  ")}
+  ${rootSift.toString().replace(/\n/g, "\n  ")}
+  ${rootSiftOps.toString().replace(/\n/g, "\n  ")}
   ${encoderInputs.toString().replace(/\n/g, "\n  ")}
   ${withSquares.toString().replace(/\n/g, "\n  ")}
   ${logLikelihoodWeights.toString().replace(/\n/g, "\n  ")}
   ${mixturePosteriors.toString().replace(/\n/g, "\n  ")}
   ${splitMoments.toString().replace(/\n/g, "\n  ")}
+  ${mixtureMoments.toString().replace(/\n/g, "\n  ")}
+  ${mixtureMomentsOps.toString().replace(/\n/g, "\n  ")}
   ${fisherVectors.toString().replace(/\n/g, "\n  ")}
   ${FisherVectors.toString().replace(/\n/g, "\n  ")}
   ${WeightedUnitConcat.toString().replace(/\n/g, "\n  ")}

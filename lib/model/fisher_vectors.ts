@@ -11,7 +11,9 @@
  * each Gaussian learns a facial part at a place, so the encoding is a soft, learnt alignment.
  *
  * Everything is tfjs operations, so the same functions run in training, `test`, `compare` and,
- * copied into the export, in the browser. The fitted encoder (PCA and mixture) is a model
+ * copied into the export, in the browser. The two costly steps, the SIFT and the mixture's
+ * posterior moments, run as one kernel each where the backend has one (the native library's on
+ * wasm: 2.4x faster encoding here), their tfjs operations otherwise. The fitted encoder (PCA and mixture) is a model
  * parameter set (`FisherEncoder`); `lib/train/fit_fisher_encoder.ts` fits it.
  *
  * @example
@@ -25,6 +27,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { MIXTURE_MOMENTS_KERNEL, ROOT_SIFT_KERNEL } from "../backend/kernel_names.ts";
 
 /** Where and how the local descriptors are computed. */
 export interface DenseSiftOptions {
@@ -65,8 +68,8 @@ export function fisherVectorSize(gaussians: number, dims: number): number {
 
 /**
  * Dense root-SIFT descriptors of faces [batch, size, size, 1], one part per scale of
- * `options.scales`: `sift` [batch, places, 128] (each L2-normalised, clipped at 0.2, then
- * L1-normalised and square-rooted: "root SIFT", Arandjelovic & Zisserman 2012) and `positions`.
+ * `options.scales` (the faces resized to it): `sift` [batch, places, 128] ({@linkcode rootSift})
+ * and `positions`.
  */
 export function localDescriptors(
   images: tf.Tensor4D,
@@ -83,69 +86,92 @@ export function localDescriptors(
       const face = side === size
         ? images
         : tf.image.resizeBilinear(images, [side, side], false, true);
-      // Central differences, the border pixels repeated.
-      const padded = tf.mirrorPad(face, [[0, 0], [1, 1], [1, 1], [0, 0]], "symmetric");
-      const gx = tf.div(
-        tf.sub(
-          tf.slice(padded, [0, 1, 2, 0], [-1, side, side, 1]),
-          tf.slice(padded, [0, 1, 0, 0], [-1, side, side, 1]),
-        ),
-        2,
-      );
-      const gy = tf.div(
-        tf.sub(
-          tf.slice(padded, [0, 2, 1, 0], [-1, side, side, 1]),
-          tf.slice(padded, [0, 0, 1, 0], [-1, side, side, 1]),
-        ),
-        2,
-      );
-      const magnitude = tf.sqrt(tf.add(tf.square(gx), tf.square(gy)));
-      const angle = tf.atan2(gy, gx);
-      // Each gradient votes into its two nearest of 8 orientations, linearly.
-      const centres = tf.tensor1d(Array.from({ length: 8 }, (_, o) => (o * Math.PI) / 4));
-      const away = tf.abs(
-        tf.sub(tf.mod(tf.add(tf.sub(angle, centres), 3 * Math.PI), 2 * Math.PI), Math.PI),
-      );
-      const oriented = tf.mul(magnitude, tf.relu(tf.sub(1, tf.div(away, Math.PI / 4))));
-      // The 4 x 4 cells' means of every orientation at every `step`-th place (channel
-      // (4 cy + cx) 8 + o: orientation o averaged over cell (cy, cx)), in three cheap passes
-      // rather than one convolution with a 4-cell-square kernel (mostly zeros, its cost grows
-      // with the cell's area): every cell's mean at every pixel, then its four neighbours
-      // `cell` pixels apart across (channel 8 cx + o), then down. tfjs's strided slices and
-      // last-axis concatenations are far slower than its convolutions.
-      const cellMeans = tf.avgPool(oriented as tf.Tensor4D, [cell, cell], 1, "valid");
-      const span = 3 * cell + 1;
-      const across = new Float32Array(span * 8 * 32);
-      const down = new Float32Array(span * 32 * 128);
-      for (let k = 0; k < 4; k++) {
-        for (let o = 0; o < 8; o++) across[(k * cell * 8 + o) * 32 + k * 8 + o] = 1;
-        for (let c = 0; c < 32; c++) down[(k * cell * 32 + c) * 128 + k * 32 + c] = 1;
-      }
-      const rowsOfCells = tf.conv2d(
-        cellMeans as tf.Tensor4D,
-        tf.tensor4d(across, [1, span, 8, 32]),
-        [1, step],
-        "valid",
-      );
-      const raw = tf.conv2d(rowsOfCells, tf.tensor4d(down, [span, 1, 32, 128]), [step, 1], "valid");
-      const count = raw.shape[1];
-      const rows = tf.reshape(raw, [images.shape[0], count * count, 128]);
-      const unit = tf.div(rows, tf.add(tf.sqrt(tf.sum(tf.square(rows), 2, true)), 1e-6));
-      const clipped = tf.minimum(unit, 0.2);
+      const sift = rootSift(face, cell, step);
+      const count = Math.round(Math.sqrt(sift.shape[1]));
       const places: number[] = [];
       for (let y = 0; y < count; y++) {
         for (let x = 0; x < count; x++) {
           places.push((x * step + patch / 2) / side - 0.5, (y * step + patch / 2) / side - 0.5);
         }
       }
-      parts.push({
-        sift: tf.sqrt(tf.div(clipped, tf.add(tf.sum(clipped, 2, true), 1e-6))) as tf.Tensor3D,
-        positions: tf.tensor2d(places, [count * count, 2]),
-      });
+      parts.push({ sift, positions: tf.tensor2d(places, [count * count, 2]) });
     }
     // Kept apart per scale: tfjs's concatenations are slow, and nothing needs them joined.
     return parts as unknown as tf.TensorContainer;
   }) as unknown as LocalDescriptors[];
+}
+
+/**
+ * Root-SIFT descriptors [batch, places, 128] of faces [batch, side, side, 1], every `step`
+ * pixels, places numbered row by row ({@linkcode rootSiftOps}), by the `ROOT_SIFT_KERNEL` where
+ * the backend has one (`lib/backend/kernel_names.ts`: the native library registers it for wasm,
+ * 20-30x faster; elsewhere, the browser included, the tfjs ops run).
+ */
+export function rootSift(face: tf.Tensor4D, cell: number, step: number): tf.Tensor3D {
+  if (tf.getKernel(ROOT_SIFT_KERNEL, tf.getBackend())) {
+    return tf.engine().runKernel(ROOT_SIFT_KERNEL, { images: face }, { cell, step }) as tf.Tensor3D;
+  }
+  return rootSiftOps(face, cell, step);
+}
+
+/**
+ * {@linkcode rootSift} as tfjs operations: each L2-normalised, clipped at 0.2, then L1-normalised
+ * and square-rooted ("root SIFT", Arandjelovic & Zisserman 2012).
+ */
+export function rootSiftOps(face: tf.Tensor4D, cell: number, step: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const side = face.shape[1];
+    // Central differences, the border pixels repeated.
+    const padded = tf.mirrorPad(face, [[0, 0], [1, 1], [1, 1], [0, 0]], "symmetric");
+    const gx = tf.div(
+      tf.sub(
+        tf.slice(padded, [0, 1, 2, 0], [-1, side, side, 1]),
+        tf.slice(padded, [0, 1, 0, 0], [-1, side, side, 1]),
+      ),
+      2,
+    );
+    const gy = tf.div(
+      tf.sub(
+        tf.slice(padded, [0, 2, 1, 0], [-1, side, side, 1]),
+        tf.slice(padded, [0, 0, 1, 0], [-1, side, side, 1]),
+      ),
+      2,
+    );
+    const magnitude = tf.sqrt(tf.add(tf.square(gx), tf.square(gy)));
+    const angle = tf.atan2(gy, gx);
+    // Each gradient votes into its two nearest of 8 orientations, linearly.
+    const centres = tf.tensor1d(Array.from({ length: 8 }, (_, o) => (o * Math.PI) / 4));
+    const away = tf.abs(
+      tf.sub(tf.mod(tf.add(tf.sub(angle, centres), 3 * Math.PI), 2 * Math.PI), Math.PI),
+    );
+    const oriented = tf.mul(magnitude, tf.relu(tf.sub(1, tf.div(away, Math.PI / 4))));
+    // The 4 x 4 cells' means of every orientation at every `step`-th place (channel
+    // (4 cy + cx) 8 + o: orientation o averaged over cell (cy, cx)), in three cheap passes
+    // rather than one convolution with a 4-cell-square kernel (mostly zeros, its cost grows
+    // with the cell's area): every cell's mean at every pixel, then its four neighbours
+    // `cell` pixels apart across (channel 8 cx + o), then down. tfjs's strided slices and
+    // last-axis concatenations are far slower than its convolutions.
+    const cellMeans = tf.avgPool(oriented as tf.Tensor4D, [cell, cell], 1, "valid");
+    const span = 3 * cell + 1;
+    const across = new Float32Array(span * 8 * 32);
+    const down = new Float32Array(span * 32 * 128);
+    for (let k = 0; k < 4; k++) {
+      for (let o = 0; o < 8; o++) across[(k * cell * 8 + o) * 32 + k * 8 + o] = 1;
+      for (let c = 0; c < 32; c++) down[(k * cell * 32 + c) * 128 + k * 32 + c] = 1;
+    }
+    const rowsOfCells = tf.conv2d(
+      cellMeans as tf.Tensor4D,
+      tf.tensor4d(across, [1, span, 8, 32]),
+      [1, step],
+      "valid",
+    );
+    const raw = tf.conv2d(rowsOfCells, tf.tensor4d(down, [span, 1, 32, 128]), [step, 1], "valid");
+    const count = raw.shape[1];
+    const rows = tf.reshape(raw, [face.shape[0], count * count, 128]);
+    const unit = tf.div(rows, tf.add(tf.sqrt(tf.sum(tf.square(rows), 2, true)), 1e-6));
+    const clipped = tf.minimum(unit, 0.2);
+    return tf.sqrt(tf.div(clipped, tf.add(tf.sum(clipped, 2, true), 1e-6))) as tf.Tensor3D;
+  });
 }
 
 /**
@@ -241,6 +267,51 @@ export function splitMoments(
   return { second, first, mass };
 }
 
+/** The sums over rows of a mixture's posteriors and their products with the rows. */
+export interface MixtureMoments {
+  /** Sum of posterior x squared row [..., gaussians, dims]. */
+  second: tf.Tensor;
+  /** Sum of posterior x row [..., gaussians, dims]. */
+  first: tf.Tensor;
+  /** Sum of posteriors [..., gaussians, 1]. */
+  mass: tf.Tensor;
+}
+
+/**
+ * Each batch item's {@linkcode MixtureMoments} over its rows `x` [batch, rows, dims], for the
+ * mixture whose {@linkcode logLikelihoodWeights} are `weights` [2 dims + 1, gaussians], by the
+ * `MIXTURE_MOMENTS_KERNEL` where the backend has one (the native library's works through the rows
+ * in blocks, never holding a batch's [rows, gaussians] posteriors).
+ */
+export function mixtureMoments(x: tf.Tensor3D, weights: tf.Tensor2D): MixtureMoments {
+  if (tf.getKernel(MIXTURE_MOMENTS_KERNEL, tf.getBackend())) {
+    const [second, first, mass] = tf.engine().runKernel(
+      MIXTURE_MOMENTS_KERNEL,
+      { x, weights },
+      {},
+    ) as tf.Tensor[];
+    return { second, first, mass };
+  }
+  return mixtureMomentsOps(x, weights);
+}
+
+/** {@linkcode mixtureMoments} as tfjs operations. */
+export function mixtureMomentsOps(x: tf.Tensor3D, weights: tf.Tensor2D): MixtureMoments {
+  return tf.tidy(() => {
+    const [batch, rows, dims] = x.shape;
+    const gaussians = weights.shape[1];
+    const inputs = withSquares(tf.reshape(x, [batch * rows, dims]));
+    const posteriors = tf.reshape(mixturePosteriors(inputs, weights), [batch, rows, gaussians]);
+    const sums = tf.matMul(
+      posteriors,
+      tf.reshape(inputs, [batch, rows, 2 * dims + 1]),
+      true,
+      false,
+    );
+    return splitMoments(sums) as unknown as tf.TensorContainer;
+  }) as unknown as MixtureMoments;
+}
+
 /**
  * Improved Fisher vectors [batch, 2 x gaussians x dims] of faces [batch, size, size, 1]: for each
  * Gaussian k, the gradient of the descriptors' log-likelihood with respect to its mean
@@ -275,25 +346,17 @@ export function fisherVectors(
     const gaussians = encoder.weights.shape[0] as number;
     const weights = logLikelihoodWeights(encoder);
     // Each Gaussian's second, first and zeroth moments of the descriptors it explains
-    // [batch, gaussians, 2 dims + 1], summed over the scales.
-    let sums: tf.Tensor | undefined;
+    // [batch, gaussians, dims] ([..., 1] for the zeroth), summed over the scales.
+    let s2: tf.Tensor | undefined, s1: tf.Tensor | undefined, s0: tf.Tensor | undefined;
     let places = 0;
     for (const part of localDescriptors(images, options)) {
-      const x = encoderInputs(part.sift, part.positions, encoder);
-      const [batch, count, dims] = x.shape;
-      const inputs = withSquares(tf.reshape(x, [batch * count, dims]));
-      const posteriors = tf.reshape(mixturePosteriors(inputs, weights), [batch, count, gaussians]);
-      const moments = tf.matMul(
-        posteriors,
-        tf.reshape(inputs, [batch, count, 2 * dims + 1]),
-        true,
-        false,
-      );
-      sums = sums ? tf.add(sums, moments) : moments;
-      places += count;
+      const moments = mixtureMoments(encoderInputs(part.sift, part.positions, encoder), weights);
+      s2 = s2 ? tf.add(s2, moments.second) : moments.second;
+      s1 = s1 ? tf.add(s1, moments.first) : moments.first;
+      s0 = s0 ? tf.add(s0, moments.mass) : moments.mass;
+      places += part.positions.shape[0];
     }
-    if (!sums) throw new Error("fisherVectors: no scales");
-    const { second: s2, first: s1, mass: s0 } = splitMoments(sums);
+    if (!s2 || !s1 || !s0) throw new Error("fisherVectors: no scales");
     const batch = images.shape[0];
     const mu = encoder.means, variance = encoder.variances;
     const sqrtWeights = tf.reshape(tf.sqrt(encoder.weights), [gaussians, 1]);

@@ -122,6 +122,11 @@ const here = (path: string) => new URL(path, import.meta.url);
 
 /** The packages deno.json pins (TensorFlow.js, sharp...): code every stage runs. */
 const PINNED_PACKAGES = here("../../deno.json");
+/**
+ * The native kernels (loaded through FFI as a built library: its source is the code), which the
+ * networks' convolutions and the Fisher vectors' SIFT and mixture moments run on when built.
+ */
+const NATIVE_KERNELS_SOURCE = here("../../native/conv_kernels.c");
 
 /**
  * The model registry: it loads every model, while a stage runs one, whose own code (its
@@ -251,8 +256,7 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
       entries: [
         here("./train_stage.ts"),
         PINNED_PACKAGES,
-        // Loaded through FFI as a built library: its source is the code.
-        here("../../native/conv_kernels.c"),
+        NATIVE_KERNELS_SOURCE,
       ],
       boundaries: [...MODEL_DISPATCH, ...PIPELINE_MACHINERY],
       model: {
@@ -278,7 +282,7 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     optionalOutputs: [TEST_FILES.falsePositives, TEST_FILES.falseNegatives, TEST_FILES.projection],
     // Evaluation runs the model, not its training (a fitted descriptor's through its workers).
     code: {
-      entries: [here("./test_stage.ts"), PINNED_PACKAGES],
+      entries: [here("./test_stage.ts"), PINNED_PACKAGES, NATIVE_KERNELS_SOURCE],
       boundaries: [...MODEL_DISPATCH, ...PIPELINE_MACHINERY],
       model: { pair: [], cosface: [], lda: [DESCRIPTOR_SCORES], ensemble: [] },
     },
@@ -297,7 +301,7 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     outputs: Object.values(TEN_FOLD_FILES),
     optionalOutputs: [],
     code: {
-      entries: [here("./ten_fold.ts"), PINNED_PACKAGES],
+      entries: [here("./ten_fold.ts"), PINNED_PACKAGES, NATIVE_KERNELS_SOURCE],
       boundaries: [...MODEL_DISPATCH, ...PIPELINE_MACHINERY],
       model: { pair: [], cosface: [], lda: [], ensemble: [] },
     },

@@ -27,9 +27,8 @@ import {
   encoderInputs,
   localDescriptors,
   logLikelihoodWeights,
-  mixturePosteriors,
-  splitMoments,
-  withSquares,
+  type MixtureMoments,
+  mixtureMoments,
 } from "../model/fisher_vectors.ts";
 import { Rng } from "../util/rng.ts";
 import { yieldToEventLoop } from "../util/worker_call.ts";
@@ -87,23 +86,34 @@ export function posteriorMoments(
   return tf.tidy(() => {
     const [rows, dims] = x.shape;
     const weights = logLikelihoodWeights(mixture);
-    // [gaussians, 2 dims + 1]: second moments, first moments, mass.
-    let sums: tf.Tensor = tf.zeros([mixture.weights.shape[0], 2 * dims + 1]);
+    let sums: MixtureMoments | undefined;
     for (let start = 0; start < rows; start += blockRows) {
       const next = tf.tidy(() => {
         const block = tf.slice(x, [start, 0], [Math.min(blockRows, rows - start), dims]);
-        const inputs = withSquares(block);
-        return tf.add(sums, tf.matMul(mixturePosteriors(inputs, weights), inputs, true, false));
-      });
-      sums.dispose();
+        const moments = mixtureMoments(tf.expandDims(block, 0) as tf.Tensor3D, weights);
+        if (!sums) return moments as unknown as tf.TensorContainer;
+        return {
+          second: tf.add(sums.second, moments.second),
+          first: tf.add(sums.first, moments.first),
+          mass: tf.add(sums.mass, moments.mass),
+        };
+      }) as unknown as MixtureMoments;
+      if (sums) tf.dispose([sums.second, sums.first, sums.mass]);
       sums = next;
     }
-    const { second, first, mass } = splitMoments(sums);
-    return { second, first, mass: tf.squeeze(mass, [1]) } as {
-      mass: tf.Tensor1D;
-      first: tf.Tensor2D;
-      second: tf.Tensor2D;
-    };
+    if (!sums) {
+      const gaussians = mixture.weights.shape[0] as number;
+      sums = {
+        second: tf.zeros([1, gaussians, dims]),
+        first: tf.zeros([1, gaussians, dims]),
+        mass: tf.zeros([1, gaussians, 1]),
+      };
+    }
+    return {
+      second: tf.squeeze(sums.second, [0]),
+      first: tf.squeeze(sums.first, [0]),
+      mass: tf.reshape(sums.mass, [-1]),
+    } as { mass: tf.Tensor1D; first: tf.Tensor2D; second: tf.Tensor2D };
   });
 }
 

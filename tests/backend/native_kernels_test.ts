@@ -4,15 +4,17 @@ import {
   buildProblem,
   loadNativeKernels,
   NATIVE_SOURCE_URL,
-  parseBuildInfo,
   nativeAdamStep,
   nativeKernelsInUse,
   openBlasCoreSetting,
+  parseBuildInfo,
   preferredOpenBlasCore,
   useNativeKernels,
   useWasmKernels,
 } from "../../lib/backend/native_kernels.ts";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
+import { logLikelihoodWeights, mixtureMoments, rootSift } from "../../lib/model/fisher_vectors.ts";
+import { MIXTURE_MOMENTS_KERNEL, ROOT_SIFT_KERNEL } from "../../lib/backend/kernel_names.ts";
 import { Adam } from "../../lib/train/adam.ts";
 import { leakyReluBiasGrad } from "../../lib/backend/wasm_leaky_relu_grad.ts";
 import { Rng } from "../../lib/util/rng.ts";
@@ -49,8 +51,14 @@ Deno.test({
     const info = await selectBackend("wasm", { log: () => {} });
     assert.match(info.kernels, /^native \(OpenBLAS/);
     assert.ok(nativeKernelsInUse());
+    assert.ok(
+      tf.getKernel(ROOT_SIFT_KERNEL, "wasm") && tf.getKernel(MIXTURE_MOMENTS_KERNEL, "wasm"),
+    );
     useWasmKernels();
     assert.ok(!nativeKernelsInUse());
+    // The kernels tfjs lacks go too, so the Fisher vectors fall back on their tfjs ops.
+    assert.equal(tf.getKernel(ROOT_SIFT_KERNEL, "wasm"), undefined);
+    assert.equal(tf.getKernel(MIXTURE_MOMENTS_KERNEL, "wasm"), undefined);
     assert.ok(useNativeKernels());
   },
 });
@@ -114,7 +122,12 @@ Deno.test({
     assert.ok(nativeKernelsInUse());
     const none = tf.matMul(tf.zeros([0, 3]), tf.zeros([3, 4]));
     assert.deepEqual(none.shape, [0, 4]);
-    const noFaces = tf.conv2d(tf.zeros([0, 6, 6, 1]) as tf.Tensor4D, tf.ones([3, 3, 1, 2]), 1, "valid");
+    const noFaces = tf.conv2d(
+      tf.zeros([0, 6, 6, 1]) as tf.Tensor4D,
+      tf.ones([3, 3, 1, 2]),
+      1,
+      "valid",
+    );
     assert.deepEqual(noFaces.shape, [0, 4, 4, 2]);
     tf.dispose([none, noFaces]);
   },
@@ -132,6 +145,67 @@ Deno.test({
     const expected = tf.where(tf.greater(y, 0), dy, tf.mul(dy, 0.33));
     assert.ok(relativeError(expected.dataSync(), dz.dataSync()) < 1e-7);
     assert.ok(relativeError(tf.sum(expected, [0, 1, 2]).dataSync(), db.dataSync()) < 1e-6);
+  },
+});
+
+Deno.test({
+  name:
+    "native dense root-SIFT equals its tfjs ops (cpu backend) for several sizes, cells and steps",
+  ignore,
+  fn: async () => {
+    await selectBackend("wasm", { log: () => {} });
+    // Sides that are not a whole number of steps; flat patches (all-zero gradients).
+    for (const [side, cell, step] of [[100, 5, 2], [56, 5, 2], [33, 4, 3], [20, 5, 1], [9, 2, 4]]) {
+      const pixels = Float32Array.from(
+        random([2, side, side, 1]),
+        (v, i) => i < side * side ? 128 : 128 + 100 * v,
+      );
+      const [expected, actual] = onBoth(() =>
+        rootSift(tf.tensor4d(pixels, [2, side, side, 1]), cell, step)
+      );
+      const count = Math.floor((side - 4 * cell) / step) + 1;
+      assert.equal(actual[0].length, 2 * count * count * 128, `side ${side}`);
+      assert.ok(
+        relativeError(expected[0], actual[0]) < 1e-5,
+        `side ${side} cell ${cell} step ${step}: ${relativeError(expected[0], actual[0])}`,
+      );
+    }
+    tf.setBackend("wasm");
+    assert.throws(() => rootSift(tf.zeros([1, 7, 7, 1]) as tf.Tensor4D, 2, 1), /at least 4 cells/);
+    assert.deepEqual(rootSift(tf.zeros([0, 20, 20, 1]) as tf.Tensor4D, 5, 1).shape, [0, 1, 128]);
+  },
+});
+
+Deno.test({
+  name: "native mixture moments equal their tfjs ops (cpu backend) across blocks and odd sizes",
+  ignore,
+  fn: async () => {
+    await selectBackend("wasm", { log: () => {} });
+    // 37 Gaussians: not a whole number of the softmax's 16 lanes; 600 rows: three blocks, the last
+    // partial; spread-out means make most posteriors underflow, as in real Fisher vectors.
+    for (
+      const [batch, rows, dims, gaussians] of [[2, 600, 5, 37], [1, 3, 4, 64], [3, 257, 66, 16]]
+    ) {
+      const mixture = {
+        means: tf.tensor(random([gaussians, dims]), [gaussians, dims]).mul(3),
+        variances: tf.tensor(random([gaussians, dims]), [gaussians, dims]).abs().add(0.05),
+        weights: tf.tensor(random([gaussians]), [gaussians]).abs().add(0.1),
+      };
+      const x = random([batch, rows, dims]);
+      const [expected, actual] = onBoth(() => {
+        const { second, first, mass } = mixtureMoments(
+          tf.tensor3d(x, [batch, rows, dims]).mul(2) as tf.Tensor3D,
+          logLikelihoodWeights({ ...mixture, weights: mixture.weights.div(mixture.weights.sum()) }),
+        );
+        assert.deepEqual(mass.shape, [batch, gaussians, 1]);
+        return [second, first, mass];
+      });
+      for (let i = 0; i < 3; i++) {
+        const error = relativeError(expected[i], actual[i]);
+        assert.ok(error < 1e-5, `${[batch, rows, dims, gaussians]} output ${i}: ${error}`);
+      }
+      tf.dispose(Object.values(mixture));
+    }
   },
 });
 
