@@ -301,7 +301,8 @@ int fc_dense_sift(const float *images, float *out, const int *dims) {
 
 /*
  * e^x for x <= 0 (Cephes's expf: x = n ln 2 + r, a degree-6 polynomial of r, times 2^n; relative
- * error about 1e-7), written so that loops of it vectorise (glibc's expf does not here).
+ * error about 1e-7), 0 below e^-87 (as XNNPACK's softmax, which tfjs's wasm backend runs), written
+ * so that loops of it vectorise (glibc's expf does not here).
  */
 static inline float exp_nonpositive(float x) {
   x = x < -87.0f ? -87.0f : x;
@@ -312,7 +313,7 @@ static inline float exp_nonpositive(float x) {
                     4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
   const float e = p * (r * r) + r + 1.0f;
   const union { int bits; float value; } scale = {.bits = ((int)n + 127) << 23};
-  return e * scale.value;
+  return x > -87.0f ? e * scale.value : 0.0f;
 }
 
 /*

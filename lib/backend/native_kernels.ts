@@ -643,3 +643,25 @@ export function useWasmKernels(): void {
 export function nativeKernelsInUse(): boolean {
   return replaced.size > 0;
 }
+
+/**
+ * Runs `work` with OpenBLAS allowed `threads` threads for each product, then goes back to one
+ * (the setting is the process's, not the calling thread's). For steps that run on the main thread
+ * alone, such as a descriptor fit's PCA; never while workers multiply (each of them parallelises
+ * across faces or pairs itself, one BLAS thread apiece). Without the native library it only runs
+ * `work`.
+ *
+ * @example
+ * ```ts
+ * const pca = await withBlasThreads(navigator.hardwareConcurrency, () => fitPca(rows, n, options));
+ * ```
+ */
+export async function withBlasThreads<T>(threads: number, work: () => T | Promise<T>): Promise<T> {
+  if (!library || !nativeKernelsInUse()) return await work();
+  library.fc_set_threads(Math.max(1, Math.floor(threads)));
+  try {
+    return await work();
+  } finally {
+    library.fc_set_threads(1);
+  }
+}

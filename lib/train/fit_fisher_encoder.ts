@@ -21,7 +21,7 @@
  */
 import { noProgress, type ProgressFactory } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
-import { fitPca } from "../fit/pca.ts";
+import { fitPca, forEachRowBlock } from "../fit/pca.ts";
 import {
   type DenseSiftOptions,
   encoderInputs,
@@ -83,38 +83,35 @@ export function posteriorMoments(
   if (!(Number.isInteger(blockRows) && blockRows > 0)) {
     throw new RangeError(`posteriorMoments: block of ${blockRows} rows`);
   }
-  return tf.tidy(() => {
-    const [rows, dims] = x.shape;
-    const weights = logLikelihoodWeights(mixture);
-    let sums: MixtureMoments | undefined;
-    for (let start = 0; start < rows; start += blockRows) {
-      const next = tf.tidy(() => {
-        const block = tf.slice(x, [start, 0], [Math.min(blockRows, rows - start), dims]);
-        const moments = mixtureMoments(tf.expandDims(block, 0) as tf.Tensor3D, weights);
-        if (!sums) return moments as unknown as tf.TensorContainer;
-        return {
-          second: tf.add(sums.second, moments.second),
-          first: tf.add(sums.first, moments.first),
-          mass: tf.add(sums.mass, moments.mass),
-        };
-      }) as unknown as MixtureMoments;
-      if (sums) tf.dispose([sums.second, sums.first, sums.mass]);
-      sums = next;
-    }
-    if (!sums) {
-      const gaussians = mixture.weights.shape[0] as number;
-      sums = {
-        second: tf.zeros([1, gaussians, dims]),
-        first: tf.zeros([1, gaussians, dims]),
-        mass: tf.zeros([1, gaussians, 1]),
+  const dims = x.shape[1];
+  const gaussians = mixture.weights.shape[0] as number;
+  const weights = logLikelihoodWeights(mixture);
+  let sums: MixtureMoments = {
+    second: tf.zeros([1, gaussians, dims]),
+    first: tf.zeros([1, gaussians, dims]),
+    mass: tf.zeros([1, gaussians, 1]),
+  };
+  try {
+    // Blocks made from the values, not sliced from `x`: the wasm backend's slices of a large
+    // tensor cost more than the moments themselves.
+    forEachRowBlock(x.dataSync() as Float32Array, dims, blockRows, (block) => {
+      const moments = mixtureMoments(tf.expandDims(block, 0) as tf.Tensor3D, weights);
+      const next = {
+        second: tf.keep(tf.add(sums.second, moments.second)),
+        first: tf.keep(tf.add(sums.first, moments.first)),
+        mass: tf.keep(tf.add(sums.mass, moments.mass)),
       };
-    }
-    return {
+      tf.dispose([sums.second, sums.first, sums.mass]);
+      sums = next;
+    });
+    return tf.tidy(() => ({
       second: tf.squeeze(sums.second, [0]),
       first: tf.squeeze(sums.first, [0]),
       mass: tf.reshape(sums.mass, [-1]),
-    } as { mass: tf.Tensor1D; first: tf.Tensor2D; second: tf.Tensor2D };
-  });
+    })) as { mass: tf.Tensor1D; first: tf.Tensor2D; second: tf.Tensor2D };
+  } finally {
+    tf.dispose([weights, sums.second, sums.first, sums.mass]);
+  }
 }
 
 /**
