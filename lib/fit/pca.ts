@@ -15,9 +15,10 @@
  *
  * @example
  * ```ts
- * import { fitPca, pcaTransform } from "./pca.ts";
+ * import { fitPca, fitTransformPca, pcaTransform } from "./pca.ts";
  * const pca = fitPca(rows, 128, { components: 64, whiten: false });
  * const reduced = pcaTransform(pca, rows); // n x 64
+ * const { state, components } = fitTransformPca(rows, 128, { components: 64, whiten: false });
  * ```
  * @module
  */
@@ -70,6 +71,32 @@ export interface PcaOptions {
 
 /** Fits a PCA to `rows` (n x `features`, row-major). */
 export function fitPca(rows: Float32Array, features: number, options: PcaOptions): PcaState {
+  return fitAndProject(rows, features, options, false).state;
+}
+
+/**
+ * Fits a PCA to `rows` (n x `features`, row-major) and gives their components, equal to
+ * {@linkcode pcaTransform} of the fitted state (scikit-learn's `fit_transform`). When the fit
+ * iterates through the data, its last pass multiplies every row by the basis anyway, and the
+ * components come from those products, saving a pass (about a fifth of the fit for Fisher
+ * vectors).
+ */
+export function fitTransformPca(
+  rows: Float32Array,
+  features: number,
+  options: PcaOptions,
+): { state: PcaState; components: Float32Array } {
+  const { state, components } = fitAndProject(rows, features, options, true);
+  return { state, components: components ?? pcaTransform(state, rows) };
+}
+
+/** {@linkcode fitPca}, with the rows' components when `project` and the fit passes through them. */
+function fitAndProject(
+  rows: Float32Array,
+  features: number,
+  options: PcaOptions,
+  project: boolean,
+): { state: PcaState; components?: Float32Array } {
   const n = rows.length / features;
   const d = Math.min(options.components, features, n - 1);
   const blockRows = options.blockRows ?? PCA_BLOCK_ROWS;
@@ -85,12 +112,14 @@ export function fitPca(rows: Float32Array, features: number, options: PcaOptions
     "blocks",
   );
   const mean = tf.tensor2d(meanValues, [1, features]);
-  /** The mean over the rows of `part(centred block)` (each the same shape). */
-  const averageOfBlocks = (part: (centred: tf.Tensor2D) => tf.Tensor): tf.Tensor2D => {
+  /** The mean over the rows of `part(centred block, its first row)` (each the same shape). */
+  const averageOfBlocks = (
+    part: (centred: tf.Tensor2D, first: number) => tf.Tensor,
+  ): tf.Tensor2D => {
     let total: tf.Tensor | undefined;
     try {
-      forEachRowBlock(rows, features, blockRows, (block) => {
-        const p = part(tf.sub(block, mean));
+      forEachRowBlock(rows, features, blockRows, (block, first) => {
+        const p = part(tf.sub(block, mean), first);
         const sum = total ? tf.add(total, p) : p;
         total?.dispose();
         // Kept out of the block's tidy; disposed once added to the next or divided below.
@@ -109,6 +138,7 @@ export function fitPca(rows: Float32Array, features: number, options: PcaOptions
   // returns element by element, and a Fisher projection's basis (27 million values) overflows it.
   let vectors: Float32Array = new Float32Array(0);
   let values: number[] = [];
+  let components: Float32Array | undefined;
   try {
     tf.tidy(() => {
       const covariance = formsCovariance
@@ -124,10 +154,13 @@ export function fitPca(rows: Float32Array, features: number, options: PcaOptions
         values = eigen.values.slice(0, d);
         return;
       }
-      const timesCovariance = (q: tf.Tensor2D): tf.Tensor2D =>
-        covariance
-          ? tf.matMul(covariance, q)
-          : averageOfBlocks((c) => tf.matMul(c, tf.matMul(c, q), true, false));
+      // `projected`, when given, receives each centred row times q (n x q's columns).
+      const timesCovariance = (q: tf.Tensor2D, projected?: Float32Array): tf.Tensor2D =>
+        covariance ? tf.matMul(covariance, q) : averageOfBlocks((c, first) => {
+          const cq = tf.matMul(c, q);
+          projected?.set(cq.dataSync(), first * q.shape[1]);
+          return tf.matMul(c, cq, true, false);
+        });
       // No wider than the centred data's rank (n - 1): the rest would be noise.
       const width = Math.min(d + PCA_OVERSAMPLING, features, n - 1);
       let basis = tf.randomNormal([features, width], 0, 1, "float32", START_SEED) as tf.Tensor2D;
@@ -140,16 +173,25 @@ export function fitPca(rows: Float32Array, features: number, options: PcaOptions
           ),
         ) as tf.Tensor2D;
       for (let i = 0; i < PCA_ITERATIONS; i++) basis = orthonormal(timesCovariance(basis));
+      const projected = project && !covariance ? new Float32Array(n * width) : undefined;
       const ritz = sortedEigen(
-        new Float64Array(tf.matMul(basis, timesCovariance(basis), true, false).dataSync()),
+        new Float64Array(
+          tf.matMul(basis, timesCovariance(basis, projected), true, false).dataSync(),
+        ),
         width,
       );
       const rotation = new Float32Array(width * d);
       for (let r = 0; r < width; r++) {
         for (let c = 0; c < d; c++) rotation[r * d + c] = ritz.vectors[c][r];
       }
-      vectors = tf.matMul(basis, tf.tensor2d(rotation, [width, d])).dataSync() as Float32Array;
+      const rotate = tf.tensor2d(rotation, [width, d]);
+      vectors = tf.matMul(basis, rotate).dataSync() as Float32Array;
       values = ritz.values.slice(0, d);
+      // The rows' components: (x - mean) basis rotation, the products of the last pass rotated.
+      if (projected) {
+        components = tf.matMul(tf.tensor2d(projected, [n, width]), rotate)
+          .dataSync() as Float32Array;
+      }
     });
     progress.finish();
     if (options.whiten) {
@@ -158,8 +200,13 @@ export function fitPca(rows: Float32Array, features: number, options: PcaOptions
       for (let r = 0; r < features; r++) {
         for (let c = 0; c < d; c++) vectors[r * d + c] *= scale[c];
       }
+      if (components) {
+        for (let r = 0; r < n; r++) {
+          for (let c = 0; c < d; c++) components[r * d + c] *= scale[c];
+        }
+      }
     }
-    return {
+    const state = {
       features,
       components: d,
       whiten: options.whiten,
@@ -168,6 +215,7 @@ export function fitPca(rows: Float32Array, features: number, options: PcaOptions
       variances: values,
       rows: n,
     };
+    return { state, components };
   } finally {
     mean.dispose();
   }
@@ -204,28 +252,6 @@ export function offsetOf(
     for (let c = 0; c < components; c++) out[c] -= m * basis[r * components + c];
   }
   return Float32Array.from(out);
-}
-
-/**
- * `rows` [n, features] times `matrix` [features, outputs] plus `offset`, given to the backend a
- * block of rows at a time.
- */
-export function affineRows(
-  rows: Float32Array,
-  features: number,
-  fit: { matrix: Float32Array; offset: Float32Array },
-  outputs: number,
-): Float32Array {
-  const n = rows.length / features;
-  const out = new Float32Array(n * outputs);
-  tf.tidy(() => {
-    const matrix = tf.tensor2d(fit.matrix, [features, outputs]);
-    const offset = tf.tensor1d(fit.offset);
-    forEachRowBlock(rows, features, PCA_BLOCK_ROWS, (block, first) => {
-      out.set(tf.add(tf.matMul(block, matrix), offset).dataSync(), first * outputs);
-    });
-  });
-  return out;
 }
 
 /** The mean of each column of `rows` (n x features), summed in float64. */

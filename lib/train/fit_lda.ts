@@ -11,8 +11,8 @@
  */
 import { noProgress, progressBars, type ProgressFactory } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
-import { affineRows, fitPca, offsetOf, type PcaState, pcaTransform } from "../fit/pca.ts";
-import { fitLda, type LdaState } from "../fit/lda.ts";
+import { fitTransformPca, offsetOf, type PcaState } from "../fit/pca.ts";
+import { fitLda, type LdaState, ldaTransform } from "../fit/lda.ts";
 import { faceInputs } from "../evaluate/predict_pairs.ts";
 import { ModelParams } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
@@ -63,15 +63,13 @@ export function fitLdaProjection(
       } training images and descriptor values (got ${n} and ${features})`,
     );
   }
-  const pca = fitPca(rows, features, {
+  const { state: pca, components } = fitTransformPca(rows, features, {
     components: options.components,
     whiten: true,
     blockRows: options.blockRows,
     progress: options.progress,
   });
-  const lda = fitLda(pcaTransform(pca, rows), pca.components, people, {
-    embedding: options.embedding,
-  });
+  const lda = fitLda(components, pca.components, people, { embedding: options.embedding });
   return { ...composeProjection(pca, lda), pca, lda };
 }
 
@@ -90,19 +88,6 @@ export function composeProjection(
     ).dataSync() as Float32Array;
   });
   return { projection, offset: offsetOf(pca.mean, projection, features, k) };
-}
-
-/**
- * `rows` [n, features] times `projection` [features, embedding] plus `offset`, given to the
- * backend a block of rows at a time (as the PCA's data).
- */
-export function projectedRows(
-  rows: Float32Array,
-  features: number,
-  fit: { projection: Float32Array; offset: Float32Array },
-  embedding: number,
-): Float32Array {
-  return affineRows(rows, features, { matrix: fit.projection, offset: fit.offset }, embedding);
 }
 
 /** What one step of a descriptor pipeline's fit did, for the log and the checkpoint. */
@@ -183,17 +168,16 @@ export async function fitDescriptorPipeline(
         mirrorAveraged ? ", each averaged with its mirror image's" : ""
       }`,
   );
-  const pca = await steps.run(
+  // The training rows' components come with the PCA (its last pass over them), for the LDA.
+  const { state: pca, components } = await steps.run(
     "pca",
-    () => fitPca(rows, features, { components: objective.components, whiten: true, progress }),
-    (p) => `${p.components} whitened components of ${features} values`,
+    () =>
+      fitTransformPca(rows, features, { components: objective.components, whiten: true, progress }),
+    (p) => `${p.state.components} whitened components of ${features} values`,
   );
   const lda = await steps.run(
     "lda",
-    () =>
-      fitLda(pcaTransform(pca, rows), pca.components, classes, {
-        embedding: model.embeddingSize,
-      }),
+    () => fitLda(components, pca.components, classes, { embedding: model.embeddingSize }),
     (l) => `${l.embedding} directions over ${l.people} people with two images or more`,
   );
   const fit = composeProjection(pca, lda);
@@ -201,7 +185,8 @@ export async function fitDescriptorPipeline(
   values.set(model.fitted.projection, fit.projection).set(model.fitted.offset, fit.offset);
   const jb = model.fitted.jointBayesian;
   if (jb) {
-    const embeddings = projectedRows(rows, features, fit, model.embeddingSize);
+    // The composed projection of the rows, from their PCA components (no pass over the rows).
+    const embeddings = ldaTransform(lda, components);
     const scorer = await steps.run(
       "joint-bayesian",
       () => fitJointBayesian(embeddings, model.embeddingSize, classes),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
-import { EXACT_FEATURES, fitPca, pcaTransform } from "../../lib/fit/pca.ts";
+import { EXACT_FEATURES, fitPca, fitTransformPca, pcaTransform } from "../../lib/fit/pca.ts";
 import { sortedEigen } from "../../lib/linalg/symmetric_eigen.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
@@ -87,4 +87,27 @@ Deno.test("PCA: whitened components of the training rows have unit variance and 
     fitPca(rows.subarray(0, 4 * features), features, { components: 10, whiten: false }).components,
     3,
   );
+});
+
+Deno.test("fitTransformPca: the fitted state of fitPca and the rows' components of pcaTransform, on every path, whitened or not", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  // Exact, through the formed covariance, and through the data (the components from its last
+  // pass, blocks of 37 rows so that they are put together from several).
+  for (const [n, features] of [[300, 40], [600, EXACT_FEATURES + 24], [120, EXACT_FEATURES + 44]]) {
+    const rows = rowsWithSpectrum(n, features, 6);
+    for (const whiten of [false, true]) {
+      const options = { components: 6, whiten, blockRows: 37 };
+      const { state, components } = fitTransformPca(rows, features, options);
+      const alone = fitPca(rows, features, options);
+      assert.deepEqual([...state.basis], [...alone.basis], `${n} x ${features}: the same fit`);
+      const expected = pcaTransform(state, rows);
+      assert.equal(components.length, n * 6);
+      let worst = 0, scale = 0;
+      for (let i = 0; i < expected.length; i++) {
+        worst = Math.max(worst, Math.abs(components[i] - expected[i]));
+        scale = Math.max(scale, Math.abs(expected[i]));
+      }
+      assert.ok(worst / scale < 1e-4, `${n} x ${features}, whiten ${whiten}: ${worst / scale}`);
+    }
+  }
 });

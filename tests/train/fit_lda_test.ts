@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
 import * as tf from "@tensorflow/tfjs";
-import { fitLdaProjection, projectedRows } from "../../lib/train/fit_lda.ts";
+import { fitLdaProjection } from "../../lib/train/fit_lda.ts";
 import { mirroredFaces } from "../../lib/train/describe_faces.ts";
 import { UserError } from "../../lib/util/errors.ts";
 import { Rng } from "../../lib/util/rng.ts";
@@ -150,28 +150,6 @@ Deno.test("the PCA's data given to the backend in blocks of rows: the same fit a
       const dot = a.reduce((s, v, i) => s + v * b[i], 0);
       const cosine = Math.abs(dot) / (Math.hypot(...a) * Math.hypot(...b));
       assert.ok(cosine > 0.9999, `${features} features, direction ${c}: cosine ${cosine}`);
-    }
-  }
-});
-
-Deno.test("projectedRows: every row times the projection plus the offset, block by block", async () => {
-  await selectBackend("wasm", { log: () => {} });
-  const rng = new Rng(8);
-  const n = 2_500, features = 6, embedding = 3;
-  const rows = Float32Array.from({ length: n * features }, () => rng.uniform(-1, 1));
-  const fit = {
-    projection: Float32Array.from({ length: features * embedding }, () => rng.uniform(-1, 1)),
-    offset: Float32Array.of(0.5, -1, 2),
-  };
-  const out = projectedRows(rows, features, fit, embedding);
-  assert.equal(out.length, n * embedding);
-  for (const i of [0, 1023, 1024, 2047, 2048, n - 1]) {
-    for (let k = 0; k < embedding; k++) {
-      let v = fit.offset[k];
-      for (let f = 0; f < features; f++) {
-        v += rows[i * features + f] * fit.projection[f * embedding + k];
-      }
-      assert.ok(Math.abs(out[i * embedding + k] - v) < 1e-5, `row ${i}, value ${k}`);
     }
   }
 });
