@@ -15,7 +15,6 @@ import { noProgress, type ProgressFactory, type ProgressSink } from "../util/pro
 import * as tf from "@tensorflow/tfjs";
 import { faceInputs } from "../evaluate/predict_pairs.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
-import { concatRows } from "../util/concat_rows.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { callWorker, yieldToEventLoop } from "../util/worker_call.ts";
 import { WorkerCode } from "../pipeline/worker_code.ts";
@@ -74,8 +73,14 @@ async function describeWithProgress(
   const workers = backend === "wasm" || backend === "cpu"
     ? Math.min(workerCount ?? (navigator.hardwareConcurrency || 1), batches)
     : 1;
-  const advance = (n: number) => step.advance(n);
-  if (workers <= 1) return describeInThread(model, faces, size, images, params, advance);
+  const rows = new DescribedRows(images.length);
+  if (workers <= 1) {
+    await describeBatches(model, faces, size, images, params, (first, values, features) => {
+      rows.put(first, values, features);
+      step.advance(values.length / features);
+    });
+    return rows.done();
+  }
   const cpuBackend: DescribeRequest["backend"] = backend === "cpu" ? "cpu" : "wasm";
   // Contiguous shares of whole batches, one per worker.
   const shares = Array.from({ length: workers }, (_, w) => {
@@ -84,19 +89,60 @@ async function describeWithProgress(
       images.length,
       Math.round((batches * (w + 1)) / workers) * DESCRIPTOR_BATCH,
     );
-    return pickFaces(faces, size, images, from, to);
+    return { from, faces: pickFaces(faces, size, images, from, to) };
   });
-  // mapLimit waits for every worker before it reports a failure: none outlives the fit.
-  const parts = await mapLimit(
+  // mapLimit waits for every worker before it reports a failure: none outlives the fit. Each
+  // batch's rows are put in place as they come, while the workers go on.
+  await mapLimit(
     shares,
     (share) =>
       describeInWorker(
-        { model: model.name, backend: cpuBackend, faces: share, size, params },
-        advance,
+        { model: model.name, backend: cpuBackend, faces: share.faces, size, params },
+        (batch) => {
+          rows.put(share.from + batch.first, batch.rows, batch.features);
+          step.advance(batch.rows.length / batch.features);
+        },
       ),
     { limit: workers },
   );
-  return { rows: concatRows(parts.map((part) => part.rows)), features: parts[0].features };
+  return rows.done();
+}
+
+/** One batch of described faces: rows [faces, features] from face `first` of a share. */
+export interface DescribedBatch {
+  first: number;
+  rows: Float32Array;
+  features: number;
+}
+
+/**
+ * The rows [faces, features] of `faces` faces, put in place batch by batch (from this thread or
+ * from workers, in any order); allocated when the first batch tells the features.
+ */
+class DescribedRows {
+  #rows?: Float32Array;
+  #features = 0;
+  #filled = 0;
+  constructor(readonly faces: number) {}
+
+  put(first: number, rows: Float32Array, features: number): void {
+    if (!this.#rows) {
+      this.#features = features;
+      this.#rows = new Float32Array(this.faces * features);
+    }
+    if (features !== this.#features) {
+      throw new Error(`describing faces: a batch of ${features} values, not ${this.#features}`);
+    }
+    this.#rows.set(rows, first * features);
+    this.#filled += rows.length / features;
+  }
+
+  done(): { rows: Float32Array; features: number } {
+    if (this.#filled !== this.faces) {
+      throw new Error(`describing faces: ${this.#filled} of ${this.faces} faces described`);
+    }
+    return { rows: this.#rows ?? new Float32Array(0), features: this.#features };
+  }
 }
 
 /** The bytes of faces `images[from .. to)`, back to back. */
@@ -115,21 +161,22 @@ function pickFaces(
   return out;
 }
 
-/** {@linkcode describeFaces} in this thread, batch by batch; `described(n)` after each batch. */
-export async function describeInThread(
+/**
+ * Describes `images` of `faces` in this thread, batch by batch, giving `use` each batch's rows
+ * (their own buffer, free to move to another thread) and its first face's index in `images`.
+ */
+export async function describeBatches(
   model: SiameseModel,
   faces: Uint8Array,
   size: number,
   images: ArrayLike<number>,
   params: DescriptorParams,
-  described: (count: number) => void = () => {},
-): Promise<{ rows: Float32Array; features: number }> {
+  use: (first: number, rows: Float32Array, features: number) => void,
+): Promise<void> {
   const fitted = model.fitted;
   if (!fitted) throw new Error(`model ${model.name} has no descriptor`);
   const tensors: Record<string, tf.Tensor> = {};
   for (const [name, p] of params) tensors[name] = tf.tensor(p.values, p.shape);
-  const parts: Float32Array[] = [];
-  let features = 0;
   try {
     for (let start = 0; start < images.length; start += DESCRIPTOR_BATCH) {
       const count = Math.min(DESCRIPTOR_BATCH, images.length - start);
@@ -137,30 +184,31 @@ export async function describeInThread(
       const out = tf.tidy(() =>
         fitted.descriptor(tf.tensor4d(input, [count, size, size, 1]), tensors)
       );
-      features = out.shape[1];
-      parts.push(await out.data() as Float32Array);
+      const features = out.shape[1];
+      const rows = await out.data() as Float32Array;
       out.dispose();
-      described(count);
+      use(start, rows, features);
       await yieldToEventLoop(); // Ctrl-C, progress
     }
   } finally {
     tf.dispose(Object.values(tensors));
   }
-  return { rows: concatRows(parts), features };
 }
 
-/** {@linkcode describeInThread} of `request`'s faces in a worker of its own. */
+/**
+ * {@linkcode describeBatches} of `request`'s faces in a worker of its own, each batch given to
+ * `described` as it comes.
+ */
 function describeInWorker(
   request: DescribeRequest,
-  described: (count: number) => void,
-): Promise<{ rows: Float32Array; features: number }> {
+  described: (batch: DescribedBatch) => void,
+): Promise<void> {
   return callWorker(DESCRIBE_WORKER, request, {
     label: "describing faces",
-    progress: described,
+    partial: (batch) => described(batch as DescribedBatch),
     transfer: [request.faces.buffer as ArrayBuffer],
   });
 }
-
 /** The faces `images` of `faces` (size x size bytes each), each mirrored left to right, in order. */
 export function mirroredFaces(
   faces: Uint8Array,

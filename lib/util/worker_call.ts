@@ -1,6 +1,7 @@
 /**
  * One call in a worker of its own: the caller sends a request and gets a promise of the result;
- * the worker may send log lines first. A worker's failure comes back as the caller's error, a
+ * the worker may send log lines, progress and parts of its result (`partial`: moved, not copied,
+ * for the caller to put together while the worker goes on) first. A worker's failure comes back as the caller's error, a
  * user's error (`UserError`, one line) as a `UserError`, anything else with the worker's stack.
  * The worker ends with the call, also when it fails.
  *
@@ -27,6 +28,7 @@ import { UserError } from "./errors.ts";
 export type WorkerReply<T> =
   | { log: string }
   | { progress: number }
+  | { partial: unknown }
   | { result: T }
   | { error: string; user: boolean; stack?: string };
 
@@ -43,6 +45,8 @@ export function callWorker<Request, Result>(
     log?: (line: string) => void;
     /** Called with the items the worker reports finished (see `serveCall`'s `progress`). */
     progress?: (items: number) => void;
+    /** Called with each part of the result the worker sends (see `serveCall`'s `partial`). */
+    partial?: (part: unknown) => void;
     transfer?: Transferable[];
   },
 ): Promise<Result> {
@@ -57,6 +61,7 @@ export function callWorker<Request, Result>(
       const reply = event.data;
       if ("log" in reply) return options.log?.(reply.log);
       if ("progress" in reply) return options.progress?.(reply.progress);
+      if ("partial" in reply) return options.partial?.(reply.partial);
       worker.terminate();
       if ("result" in reply) return resolve(reply.result);
       if (reply.user) return reject(new UserError(reply.error));
@@ -74,14 +79,16 @@ export function callWorker<Request, Result>(
 }
 
 /**
- * Makes this worker serve one {@linkcode callWorker} call with `handler`, which may log and
- * returns the result with the buffers to move rather than copy.
+ * Makes this worker serve one {@linkcode callWorker} call with `handler`, which may log, report
+ * progress and send parts of its result (with the buffers to move), and returns the result with
+ * the buffers to move rather than copy.
  */
 export function serveCall<Request, Result>(
   handler: (
     request: Request,
     log: (line: string) => void,
     progress: (items: number) => void,
+    partial: (part: unknown, transfer?: Transferable[]) => void,
   ) => Promise<{ result: Result; transfer?: Transferable[] }>,
 ): void {
   const scope = globalThis as unknown as {
@@ -94,6 +101,7 @@ export function serveCall<Request, Result>(
         event.data,
         (line) => scope.postMessage({ log: line }),
         (items) => scope.postMessage({ progress: items }),
+        (part, transfer) => scope.postMessage({ partial: part }, transfer ?? []),
       );
       scope.postMessage({ result }, transfer ?? []);
     } catch (error) {
