@@ -39,7 +39,7 @@ if links cblas.h openblas; then
   # (fc_adam_step equals the tfjs Adam bit for bit); -fno-math-errno lets sqrtf vectorise.
   "$CC" -O3 -march=native -ffp-contract=off -fno-math-errno -fPIC -shared -Wall -Wextra \
     -DFC_SOURCE_SHA256="\"$(sha256 conv_kernels.c)\"" \
-    -o build/libface_kernels.so.tmp conv_kernels.c -lopenblas -lm
+    -o build/libface_kernels.so.tmp conv_kernels.c -lopenblas -lm -pthread
   mv build/libface_kernels.so.tmp build/libface_kernels.so
   echo "build-native: native/build/libface_kernels.so"
 else

@@ -7,6 +7,7 @@
  * when memory for the column matrix could not be allocated.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <cblas.h>
 #include <stdlib.h>
@@ -344,6 +345,46 @@ static void softmax_rows(float *p, int n, int g) {
 /* Rows of the mixture's inputs processed at once: their products stay in cache. */
 #define MOMENT_ROWS 256
 
+/* A share of one batch item's rows, summed into its own sums [g, 2 d + 1]. */
+typedef struct {
+  const float *x, *weights;
+  float *sums;
+  int rows, d, g, status;
+} moment_share;
+
+/* Sums the share's posterior moments, MOMENT_ROWS rows at a time; status 1 when out of memory. */
+static void *moment_share_sums(void *arg) {
+  moment_share *share = arg;
+  const int d = share->d, g = share->g, width = 2 * d + 1;
+  float *wide = malloc(sizeof(float) * MOMENT_ROWS * width);
+  float *post = malloc(sizeof(float) * MOMENT_ROWS * g);
+  share->status = !wide || !post;
+  memset(share->sums, 0, sizeof(float) * (size_t)g * width);
+  for (int start = 0; !share->status && start < share->rows; start += MOMENT_ROWS) {
+    const int n = share->rows - start < MOMENT_ROWS ? share->rows - start : MOMENT_ROWS;
+    const float *src = share->x + (size_t)start * d;
+    for (int i = 0; i < n; i++) {
+      float *w = wide + (size_t)i * width;
+      for (int j = 0; j < d; j++) {
+        const float v = src[(size_t)i * d + j];
+        w[j] = v * v;
+        w[d + j] = v;
+      }
+      w[2 * d] = 1;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, g, width, 1.0f, wide, width,
+                share->weights, g, 0.0f, post, g);
+    softmax_rows(post, n, g);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g, width, n, 1.0f, post, g, wide, width,
+                1.0f, share->sums, width);
+  }
+  free(wide), free(post);
+  return NULL;
+}
+
+/* Most threads one call of fc_mixture_moments shares its rows between. */
+#define MOMENT_THREADS 16
+
 /*
  * The moments of a diagonal Gaussian mixture's posteriors, summed over each batch item's rows:
  * x [batch, rows, d]; weights [2 d + 1, g], the log-likelihoods' weights of the rows widened to
@@ -351,37 +392,42 @@ static void softmax_rows(float *p, int n, int g) {
  * of posterior x^2), first [batch, g, d] (posterior x) and mass [batch, g] (posterior); dims =
  * batch, rows, d, g. The arithmetic of mixtureMomentsOps there, block by block: the widened rows,
  * one product for the log-likelihoods, a softmax, one product for the moments, without the
- * [rows, g] posteriors of a whole batch in memory. Returns 0, or 1 when out of memory.
+ * [rows, g] posteriors of a whole batch in memory. Each item's rows are shared between as many
+ * threads as OpenBLAS may use (fc_set_threads; one, in the workers that describe faces side by
+ * side), each with one-thread products. Returns 0, or 1 when out of memory.
  */
 int fc_mixture_moments(const float *x, const float *weights, float *second, float *first,
                        float *mass, const int *dims) {
   const int batch = dims[0], rows = dims[1], d = dims[2], g = dims[3], width = 2 * d + 1;
-  float *wide = malloc(sizeof(float) * MOMENT_ROWS * width);
-  float *post = malloc(sizeof(float) * MOMENT_ROWS * g);
-  float *sums = malloc(sizeof(float) * (size_t)g * width);
-  if (!wide || !post || !sums) {
-    free(wide), free(post), free(sums);
-    return 1;
-  }
-  for (int b = 0; b < batch; b++) {
-    memset(sums, 0, sizeof(float) * (size_t)g * width);
-    for (int start = 0; start < rows; start += MOMENT_ROWS) {
-      const int n = rows - start < MOMENT_ROWS ? rows - start : MOMENT_ROWS;
-      const float *src = x + ((size_t)b * rows + start) * d;
-      for (int i = 0; i < n; i++) {
-        float *w = wide + (size_t)i * width;
-        for (int j = 0; j < d; j++) {
-          const float v = src[(size_t)i * d + j];
-          w[j] = v * v;
-          w[d + j] = v;
-        }
-        w[2 * d] = 1;
+  const int allowed = openblas_get_num_threads();
+  int threads = allowed < 1 ? 1 : allowed > MOMENT_THREADS ? MOMENT_THREADS : allowed;
+  if (threads > rows / MOMENT_ROWS) threads = rows / MOMENT_ROWS > 1 ? rows / MOMENT_ROWS : 1;
+  moment_share shares[MOMENT_THREADS];
+  pthread_t helpers[MOMENT_THREADS];
+  float *sums = malloc(sizeof(float) * (size_t)threads * g * width);
+  if (!sums) return 1;
+  if (threads > 1) openblas_set_num_threads(1);
+  int status = 0;
+  for (int b = 0; b < batch && !status; b++) {
+    int started = 0;
+    for (int t = 0; t < threads; t++) {
+      const int from = (int)((long)rows * t / threads), to = (int)((long)rows * (t + 1) / threads);
+      shares[t] = (moment_share){x + ((size_t)b * rows + from) * d, weights,
+                                 sums + (size_t)t * g * width, to - from, d, g, 0};
+      /* The first share runs on this thread; a helper that cannot start leaves its share here. */
+      if (t > 0 && pthread_create(&helpers[t], NULL, moment_share_sums, &shares[t]) == 0) {
+        started |= 1 << t;
       }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, g, width, 1.0f, wide, width,
-                  weights, g, 0.0f, post, g);
-      softmax_rows(post, n, g);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g, width, n, 1.0f, post, g, wide,
-                  width, 1.0f, sums, width);
+    }
+    moment_share_sums(&shares[0]);
+    for (int t = 1; t < threads; t++) {
+      if (started & (1 << t)) pthread_join(helpers[t], NULL);
+      else moment_share_sums(&shares[t]);
+    }
+    for (int t = 0; t < threads; t++) status |= shares[t].status;
+    for (int t = 1; t < threads; t++) {
+      const float *part = sums + (size_t)t * g * width;
+      for (size_t i = 0; i < (size_t)g * width; i++) sums[i] += part[i];
     }
     for (int k = 0; k < g; k++) {
       const float *s = sums + (size_t)k * width;
@@ -390,8 +436,9 @@ int fc_mixture_moments(const float *x, const float *weights, float *second, floa
       mass[(size_t)b * g + k] = s[2 * d];
     }
   }
-  free(wide), free(post), free(sums);
-  return 0;
+  if (threads > 1) openblas_set_num_threads(allowed);
+  free(sums);
+  return status;
 }
 
 /* Threads each OpenBLAS call may use (the caller parallelises across pairs itself). */

@@ -4,7 +4,9 @@
  * descriptor (Fisher vectors take 10-30 ms a face on one core) is nearly all of the work, and its
  * projection and head are cheap. The scores are those of the one-thread scoring
  * (`predict_pairs.ts`): each distinct image is described once, and with mirror averaging its
- * mirror image too, the two projections averaged, then the model's head scores the pairs. Only
+ * mirror image too, the two projections averaged, then the model's head scores the pairs. The
+ * faces and mirror images are described in one call (the workers start once), and each batch of
+ * descriptors is projected as it arrives, so that they are never all held. Only
  * the code run for fitted descriptor models calls it (the descriptor fit, and `test` for such a
  * model: the stage table declares it for them), so that a network's key does not hold it.
  *
@@ -16,13 +18,16 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { ModelParams } from "../model/model_params.ts";
-import { describeFaces, type DescriptorParams, mirroredFaces } from "../train/describe_faces.ts";
+import {
+  type DescribedBatch,
+  describeEachBatch,
+  type DescriptorParams,
+  mirroredFaces,
+  pickFaces,
+} from "../train/describe_faces.ts";
 import type { PairColumns } from "../train/pair_batches.ts";
 import type { ProgressSink } from "../util/progress.ts";
 import { embeddedPairLogits, type PairPredictions, pairPredictions } from "./predict_pairs.ts";
-
-/** Images described and projected at once (bounds the descriptors held: 512 x 67,584 floats). */
-const CHUNK_IMAGES = 512;
 
 /** Whether `weights` can be scored by {@linkcode scorePairsByDescriptors} (a fitted descriptor model). */
 export function scoredByDescriptors(weights: ModelParams): boolean {
@@ -50,54 +55,57 @@ export async function scorePairsByDescriptors(
   }
   const images = [...new Set([...pairs.a, ...pairs.b])];
   const row = new Map(images.map((image, r) => [image, r]));
-  // Progress in whole images: an image counts once its mirror image is described too.
+  // Every distinct face, then (with flip) their mirror images: one call, two workers' starts.
+  const n = images.length, area = size * size;
   const sides = flip ? 2 : 1;
-  let described = 0, reported = 0;
+  const described = new Uint8Array(sides * n * area);
+  described.set(pickFaces(faces, size, images, 0, n));
+  if (flip) described.set(mirroredFaces(faces, size, images), n * area);
+  // Progress in whole images: an image counts once its mirror image is described too.
+  let done = 0, reported = 0;
   const progress = {
-    advance: (n: number) => {
-      described += n;
-      const whole = Math.floor(described / sides);
+    advance: (count = 1) => {
+      done += count;
+      const whole = Math.floor(done / sides);
       if (whole > reported) options.progress?.advance(whole - reported), reported = whole;
     },
     finish: () => {},
   };
-  const describe = { workers: options.workers, progress: () => progress };
-  const parts: tf.Tensor2D[] = [];
+  // Each batch is projected as it comes (the descriptors are never all held), into the faces'
+  // and the mirror images' embeddings, averaged at the end.
+  const embedding = model.embeddingSize;
+  const projected = new Float32Array(sides * n * embedding);
+  const project = (batch: DescribedBatch) => {
+    const count = batch.rows.length / batch.features;
+    const values = tf.tidy(() =>
+      tf.add(
+        tf.matMul(tf.tensor2d(batch.rows, [count, batch.features]), p[fitted.projection]),
+        p[fitted.offset],
+      ).dataSync()
+    );
+    projected.set(values, batch.first * embedding);
+  };
+  await describeEachBatch(
+    model,
+    described,
+    size,
+    Int32Array.from({ length: sides * n }, (_, i) => i),
+    encoder,
+    project,
+    { workers: options.workers, progress: () => progress },
+  );
+  const embeddings = tf.tidy(() => {
+    const plain = tf.tensor2d(projected.subarray(0, n * embedding), [n, embedding]);
+    if (!flip) return plain;
+    const mirrored = tf.tensor2d(projected.subarray(n * embedding), [n, embedding]);
+    return tf.div(tf.add(plain, mirrored), 2) as tf.Tensor2D;
+  });
   try {
-    for (let start = 0; start < images.length; start += CHUNK_IMAGES) {
-      const chunk = images.slice(start, start + CHUNK_IMAGES);
-      const plain = await describeFaces(model, faces, size, chunk, encoder, describe);
-      const mirrored = flip
-        ? await describeFaces(
-          model,
-          mirroredFaces(faces, size, chunk),
-          size,
-          chunk.map((_, i) => i),
-          encoder,
-          describe,
-        )
-        : undefined;
-      parts.push(tf.tidy(() => {
-        const project = (rows: Float32Array) =>
-          tf.add(
-            tf.matMul(tf.tensor2d(rows, [chunk.length, plain.features]), p[fitted.projection]),
-            p[fitted.offset],
-          );
-        const embedded = project(plain.rows);
-        return (mirrored
-          ? tf.div(tf.add(embedded, project(mirrored.rows)), 2)
-          : embedded) as tf.Tensor2D;
-      }));
-    }
-    const embeddings = tf.concat(parts);
-    parts.forEach((t) => t.dispose());
-    parts.length = 0;
-    parts.push(embeddings);
     const logits = embeddedPairLogits(weights, embeddings, row, pairs, 0, pairs.a.length);
     const z = await logits.data();
     logits.dispose();
     return pairPredictions(Float32Array.from(z, (x) => 1 / (1 + Math.exp(-x))), pairs.same);
   } finally {
-    parts.forEach((t) => t.dispose());
+    embeddings.dispose();
   }
 }

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { noProgress, type ProgressFactory, type ProgressSink } from "../util/progress.ts";
+import { noProgress, type ProgressFactory } from "../util/progress.ts";
 import * as tf from "@tensorflow/tfjs";
 import { faceInputs } from "../evaluate/predict_pairs.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
@@ -51,35 +51,59 @@ export async function describeFaces(
   params: DescriptorParams = new Map(),
   options: { workers?: number; progress?: ProgressFactory } = {},
 ): Promise<{ rows: Float32Array; features: number }> {
+  const rows = new DescribedRows(images.length);
+  await describeEachBatch(model, faces, size, images, params, (batch) => rows.put(batch), options);
+  return rows.done();
+}
+
+/**
+ * {@linkcode describeFaces} without keeping the rows: `use` gets each batch of them as it is
+ * done (`first`: its first face's index in `images`), in any order, while the workers go on.
+ */
+export async function describeEachBatch(
+  model: SiameseModel,
+  faces: Uint8Array,
+  size: number,
+  images: ArrayLike<number>,
+  params: DescriptorParams,
+  use: (batch: DescribedBatch) => void,
+  options: { workers?: number; progress?: ProgressFactory } = {},
+): Promise<void> {
   const step = (options.progress ?? noProgress)("describing faces", images.length, "faces");
+  const counted = (batch: DescribedBatch) => {
+    use(batch);
+    step.advance(batch.rows.length / batch.features);
+  };
   try {
-    return await describeWithProgress(model, faces, size, images, params, options.workers, step);
+    await describeShares(model, faces, size, images, params, options.workers, counted);
   } finally {
     step.finish();
   }
 }
 
-async function describeWithProgress(
+async function describeShares(
   model: SiameseModel,
   faces: Uint8Array,
   size: number,
   images: ArrayLike<number>,
   params: DescriptorParams,
   workerCount: number | undefined,
-  step: ProgressSink,
-): Promise<{ rows: Float32Array; features: number }> {
+  use: (batch: DescribedBatch) => void,
+): Promise<void> {
   const backend = tf.getBackend();
   const batches = Math.ceil(images.length / DESCRIPTOR_BATCH);
   const workers = backend === "wasm" || backend === "cpu"
     ? Math.min(workerCount ?? (navigator.hardwareConcurrency || 1), batches)
     : 1;
-  const rows = new DescribedRows(images.length);
   if (workers <= 1) {
-    await describeBatches(model, faces, size, images, params, (first, values, features) => {
-      rows.put(first, values, features);
-      step.advance(values.length / features);
-    });
-    return rows.done();
+    return describeBatches(
+      model,
+      faces,
+      size,
+      images,
+      params,
+      (first, rows, features) => use({ first, rows, features }),
+    );
   }
   const cpuBackend: DescribeRequest["backend"] = backend === "cpu" ? "cpu" : "wasm";
   // Contiguous shares of whole batches, one per worker.
@@ -92,23 +116,19 @@ async function describeWithProgress(
     return { from, faces: pickFaces(faces, size, images, from, to) };
   });
   // mapLimit waits for every worker before it reports a failure: none outlives the fit. Each
-  // batch's rows are put in place as they come, while the workers go on.
+  // batch's rows are used as they come, while the workers go on.
   await mapLimit(
     shares,
     (share) =>
       describeInWorker(
         { model: model.name, backend: cpuBackend, faces: share.faces, size, params },
-        (batch) => {
-          rows.put(share.from + batch.first, batch.rows, batch.features);
-          step.advance(batch.rows.length / batch.features);
-        },
+        (batch) => use({ ...batch, first: share.from + batch.first }),
       ),
     { limit: workers },
   );
-  return rows.done();
 }
 
-/** One batch of described faces: rows [faces, features] from face `first` of a share. */
+/** One batch of described faces: rows [faces, features] from face `first` on. */
 export interface DescribedBatch {
   first: number;
   rows: Float32Array;
@@ -125,7 +145,7 @@ class DescribedRows {
   #filled = 0;
   constructor(readonly faces: number) {}
 
-  put(first: number, rows: Float32Array, features: number): void {
+  put({ first, rows, features }: DescribedBatch): void {
     if (!this.#rows) {
       this.#features = features;
       this.#rows = new Float32Array(this.faces * features);
@@ -146,7 +166,7 @@ class DescribedRows {
 }
 
 /** The bytes of faces `images[from .. to)`, back to back. */
-function pickFaces(
+export function pickFaces(
   faces: Uint8Array,
   size: number,
   images: ArrayLike<number>,

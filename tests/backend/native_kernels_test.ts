@@ -11,6 +11,7 @@ import {
   preferredOpenBlasCore,
   useNativeKernels,
   useWasmKernels,
+  withBlasThreads,
 } from "../../lib/backend/native_kernels.ts";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
 import { logLikelihoodWeights, mixtureMoments, rootSift } from "../../lib/model/fisher_vectors.ts";
@@ -206,6 +207,35 @@ Deno.test({
       }
       tf.dispose(Object.values(mixture));
     }
+  },
+});
+
+Deno.test({
+  name: "native mixture moments shared between threads equal those of one thread",
+  ignore,
+  fn: async () => {
+    await selectBackend("wasm", { log: () => {} });
+    const [batch, rows, dims, gaussians] = [2, 1000, 6, 40];
+    const mixture = {
+      means: tf.tensor(random([gaussians, dims]), [gaussians, dims]),
+      variances: tf.tensor(random([gaussians, dims]), [gaussians, dims]).abs().add(0.05),
+      weights: tf.fill([gaussians], 1 / gaussians),
+    };
+    const x = tf.tensor3d(random([batch, rows, dims]), [batch, rows, dims]);
+    const weights = logLikelihoodWeights(mixture);
+    const values = () => {
+      const { second, first, mass } = mixtureMoments(x, weights);
+      return [second, first, mass].map((t) => t.dataSync() as Float32Array);
+    };
+    const one = values();
+    // Three threads (1,000 rows: three blocks of 256 and more), then back to one.
+    const three = await withBlasThreads(3, values);
+    for (let i = 0; i < 3; i++) {
+      assert.ok(relativeError(one[i], three[i]) < 1e-5, `output ${i}`);
+      assert.notDeepEqual(one[i], new Float32Array(one[i].length));
+    }
+    assert.deepEqual(values(), one);
+    tf.dispose([x, weights, ...Object.values(mixture)]);
   },
 });
 
