@@ -284,7 +284,7 @@ export const STAGE_TABLE: readonly StageDeclaration[] = [
     code: {
       entries: [here("./test_stage.ts"), PINNED_PACKAGES, NATIVE_KERNELS_SOURCE],
       boundaries: [...MODEL_DISPATCH, ...PIPELINE_MACHINERY],
-      model: { pair: [], cosface: [], lda: [DESCRIPTOR_SCORES], ensemble: [] },
+      model: { pair: [], cosface: [], lda: [DESCRIPTOR_SCORES], ensemble: [DESCRIPTOR_SCORES] },
     },
     resumable: false,
   },
