@@ -66,6 +66,9 @@ export interface LockOptions {
   doing?: string;
 }
 
+/** How long an empty lock file (its writer between create and write) is waited for. */
+const EMPTY_LOCK_MS = 2_000;
+
 /**
  * Takes the lock file `path` (its folder is created): a live holder is waited for up to
  * `waitMs`, then a UserError (`options.busy`); a stale lock is removed with a warning.
@@ -83,6 +86,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<L
   );
   const deadline = performance.now() + (options.waitMs ?? 0);
   let delay = 5;
+  let emptySince: number | undefined;
   for (let stale = 0; stale < 3;) {
     // Known as held before the file exists: another call of this process reading it must not
     // take it for a stale one.
@@ -108,12 +112,15 @@ export async function acquireLock(path: string, options: LockOptions): Promise<L
       text = await Deno.readTextFile(path);
       holder = JSON.parse(text);
     } catch (error) {
-      // Vanished: try again. Half-written (its writer is between create and write): wait a
-      // moment before calling it stale.
+      // Vanished: try again. Half-written (its writer is between create and write, which on a
+      // loaded machine can take a while): wait up to EMPTY_LOCK_MS before calling it stale.
       if (error instanceof Deno.errors.NotFound) continue;
-      if (text === "" && performance.now() < deadline + 100) {
-        await sleep(delay);
-        continue;
+      if (text === "") {
+        emptySince ??= performance.now();
+        if (performance.now() < Math.max(deadline, emptySince + EMPTY_LOCK_MS)) {
+          await sleep(delay);
+          continue;
+        }
       }
     }
     if (holderAlive(holder)) {
