@@ -13,8 +13,8 @@
  * Everything is tfjs operations, so the same functions run in training, `test`, `compare` and,
  * copied into the export, in the browser. The two costly steps, the SIFT and the mixture's
  * posterior moments, run as one kernel each where the backend has one (the native library's on
- * wasm: 2.4x faster encoding here), their tfjs operations otherwise. The fitted encoder (PCA and mixture) is a model
- * parameter set (`FisherEncoder`); `lib/train/fit_fisher_encoder.ts` fits it.
+ * wasm: 2.4x faster encoding here), their tfjs operations otherwise. The fitted encoder (PCA and
+ * mixture) is a model parameter set (`FisherEncoder`); `lib/train/fit_fisher_encoder.ts` fits it.
  *
  * @example
  * ```ts
