@@ -12,7 +12,6 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { reusableValidation, scorePairs, TEST_SCORING } from "../evaluate/validation_scores.ts";
-import { scoredByDescriptors, scorePairsByDescriptors } from "../evaluate/descriptor_scores.ts";
 import { rocAuc, rocCurve } from "../evaluate/roc_curve.ts";
 import { ENSEMBLE_SEPARATOR, ENSEMBLE_WEIGHTS, memberParamName } from "../model/ensemble_model.ts";
 import { ModelParams, type ParamArrays } from "../model/model_params.ts";
@@ -139,13 +138,6 @@ export async function fitEnsemble(
       started,
       examplesPerSecond: data.val.a.length * names.length /
         ((performance.now() - started) / 1000),
-      // As `test` scores it: an ensemble of fitted descriptor models by a worker per core.
-      scoreValidation: scoredByDescriptors(weights)
-        ? (w, input) =>
-          scorePairsByDescriptors(w, input, TEST_SCORING.flip, {
-            workers: navigator.hardwareConcurrency || 1,
-          })
-        : undefined,
     });
   } finally {
     weights.dispose();

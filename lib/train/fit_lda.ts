@@ -22,9 +22,7 @@ import { withObjective } from "./objective.ts";
 import { finishedFit, saveFit } from "./fitted_run.ts";
 import { fitJointBayesian } from "./fit_joint_bayesian.ts";
 import { describeFaces, type DescriptorParams, mirroredFaces } from "./describe_faces.ts";
-import { scorePairsByDescriptors } from "../evaluate/descriptor_scores.ts";
 import { withBlasThreads } from "../backend/native_kernels.ts";
-import { TEST_SCORING } from "../evaluate/validation_scores.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
 import {
   type TrainData,
@@ -201,11 +199,6 @@ export async function fitDescriptorPipeline(
       started,
       examplesPerSecond: data.train.a.length / ((performance.now() - started) / 1000),
       steps: steps.records,
-      // As `test` scores this model: its faces described by a worker per core.
-      scoreValidation: (w, input) =>
-        scorePairsByDescriptors(w, input, TEST_SCORING.flip, {
-          workers: navigator.hardwareConcurrency || 1,
-        }),
     });
   } finally {
     weights.dispose();

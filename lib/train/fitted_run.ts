@@ -5,10 +5,14 @@
  * @module
  */
 import { join } from "node:path";
-import { scorePairs, storedValidation, validationFigures } from "../evaluate/validation_scores.ts";
+import {
+  scorePairs,
+  storedValidation,
+  TEST_SCORING,
+  validationFigures,
+} from "../evaluate/validation_scores.ts";
+import { scoredByDescriptors, scorePairsByDescriptors } from "../evaluate/descriptor_scores.ts";
 import type { ModelParams } from "../model/model_params.ts";
-import type { PairPredictions } from "../evaluate/predict_pairs.ts";
-import type { PairColumns } from "./pair_batches.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { type EpochRecord, writeHistory } from "./history.ts";
 import type { TrainData, TrainParams, TrainRunOptions, TrainRunResult } from "./trainer.ts";
@@ -48,18 +52,16 @@ export async function saveFit(
     examplesPerSecond: number;
     /** The fit's steps with their times (descriptor pipelines), kept in the checkpoint. */
     steps?: readonly { step: string; seconds: number; summary: string }[];
-    /**
-     * How the validation pairs are scored, `test`'s way (default {@linkcode scorePairs}; a
-     * descriptor pipeline's fit scores them through its describing workers).
-     */
-    scoreValidation?: (
-      weights: ModelParams,
-      input: { faces: Uint8Array; size: number; pairs: PairColumns; seed: number },
-    ) => Promise<PairPredictions>;
   },
 ): Promise<TrainRunResult> {
   const input = { faces: data.faces, size: data.size, pairs: data.val, seed: params.seed };
-  const val = await (options.scoreValidation ?? scorePairs)(weights, input);
+  // Scored as `test` scores them: a fitted descriptor model (or an ensemble of them) by a
+  // describing worker per core, any other model in this thread.
+  const val = scoredByDescriptors(weights)
+    ? await scorePairsByDescriptors(weights, input, TEST_SCORING.flip, {
+      workers: navigator.hardwareConcurrency || 1,
+    })
+    : await scorePairs(weights, input);
   const figures = validationFigures(val.probabilities, data.val.same);
   const record: EpochRecord = {
     epoch: 1,
