@@ -101,27 +101,7 @@ export async function scorePairsByDescriptors(
       }),
     );
   }
-  // The model's embeddings of the faces (half 0) and of their mirror images (half 1), as its
-  // `embed` makes them from the members' (an ensemble: unit length, weighted, concatenated).
-  const half = (h: number) =>
-    members.map((m, i) =>
-      tf.tensor2d(
-        projected[i].subarray(h * n * m.embeddingSize, (h + 1) * n * m.embeddingSize),
-        [n, m.embeddingSize],
-      )
-    );
-  const embedded = (parts: tf.Tensor2D[]) =>
-    ensemble
-      ? tf.concat(
-        parts.map((x, i) => tf.mul(unitVectors(x, 1), tf.slice(p[ENSEMBLE_WEIGHTS], [i], [1]))),
-        1,
-      ) as tf.Tensor2D
-      : parts[0];
-  const embeddings = tf.tidy(() =>
-    flip
-      ? tf.div(tf.add(embedded(half(0)), embedded(half(1))), 2) as tf.Tensor2D
-      : embedded(half(0))
-  );
+  const embeddings = embeddingsOf(weights, members, projected, n, flip);
   try {
     const logits = embeddedPairLogits(weights, embeddings, row, pairs, 0, pairs.a.length);
     const z = await logits.data();
@@ -130,6 +110,41 @@ export async function scorePairsByDescriptors(
   } finally {
     embeddings.dispose();
   }
+}
+
+/**
+ * The model's embeddings [n, embedding] of n faces from its members' projections `projected[i]`
+ * (the faces, then with `flip` their mirror images, the two averaged), as its `embed` makes them:
+ * a fitted model's own, an ensemble's members' at unit length, weighted and concatenated.
+ */
+function embeddingsOf(
+  weights: ModelParams,
+  members: readonly SiameseModel[],
+  projected: readonly Float32Array[],
+  n: number,
+  flip: boolean,
+): tf.Tensor2D {
+  const p = weights.tensors();
+  // Half 0: the faces; half 1: their mirror images.
+  const half = (h: number) =>
+    members.map((m, i) =>
+      tf.tensor2d(
+        projected[i].subarray(h * n * m.embeddingSize, (h + 1) * n * m.embeddingSize),
+        [n, m.embeddingSize],
+      )
+    );
+  const embedded = (parts: tf.Tensor2D[]) =>
+    weights.model.objective.kind === "ensemble"
+      ? tf.concat(
+        parts.map((x, i) => tf.mul(unitVectors(x, 1), tf.slice(p[ENSEMBLE_WEIGHTS], [i], [1]))),
+        1,
+      ) as tf.Tensor2D
+      : parts[0];
+  return tf.tidy(() =>
+    flip
+      ? tf.div(tf.add(embedded(half(0)), embedded(half(1))), 2) as tf.Tensor2D
+      : embedded(half(0))
+  );
 }
 
 /**
