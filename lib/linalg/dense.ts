@@ -1,6 +1,7 @@
 /**
- * Dense products of small row-major `Float64Array` matrices, in float64 (the eigenproblems of
- * the fitted models, hundreds of rows; large products go to the tfjs backend instead).
+ * Dense products of row-major matrices, in float64 (the eigenproblems of the fitted models,
+ * hundreds of rows; the large float32 products of PCA go to the tfjs backend instead): by
+ * OpenBLAS where it is available ({@linkcode openBlas}), else in JavaScript.
  *
  * @example
  * ```ts
@@ -9,9 +10,30 @@
  * ```
  * @module
  */
+import { openBlas } from "./openblas.ts";
+
+/** Below this many multiply-adds a product stays in JavaScript (the FFI call costs more). */
+const BLAS_FROM = 4096;
 
 /** `a` (n x k) times `b` (k x m), row-major. */
 export function multiply(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  n: number,
+  k: number,
+  m: number,
+): Float64Array {
+  const blas = n * k * m >= BLAS_FROM ? openBlas() : undefined;
+  if (blas) return blas.multiply(asFloat64(a), asFloat64(b), n, k, m);
+  return multiplyInJs(a, b, n, k, m);
+}
+
+function asFloat64(x: ArrayLike<number>): Float64Array {
+  return x instanceof Float64Array ? x : Float64Array.from(x);
+}
+
+/** {@linkcode multiply} in JavaScript, wherever OpenBLAS is not used. */
+export function multiplyInJs(
   a: ArrayLike<number>,
   b: ArrayLike<number>,
   n: number,

@@ -12,6 +12,7 @@
  * ```
  * @module
  */
+import { openBlas } from "./openblas.ts";
 
 /** `row` scaled to unit length (a zero row stays zero), in float64. */
 export function normalised(row: ArrayLike<number>): Float64Array {
@@ -47,35 +48,60 @@ export function withinPersonCovariance(
   dim: number,
   groups: readonly number[][],
 ): { covariance: Float64Array; means: Float64Array[]; rows: number } {
-  const covariance = new Float64Array(dim * dim);
-  const means: Float64Array[] = [];
-  const diff = new Float64Array(dim);
-  let rows = 0;
-  for (const group of groups) {
-    if (group.length < 2) continue;
+  const counted = groups.filter((group) => group.length >= 2);
+  const means = counted.map((group) => {
     const centre = new Float64Array(dim);
     for (const i of group) {
       const x = row(i);
       for (let k = 0; k < dim; k++) centre[k] += x[k] / group.length;
     }
-    means.push(centre);
+    return centre;
+  });
+  const rows = counted.reduce((sum, group) => sum + group.length, 0);
+  // Each row's offset from its person's mean, one row of `offsets`.
+  const offsets = new Float64Array(rows * dim);
+  let at = 0;
+  counted.forEach((group, p) => {
     for (const i of group) {
       const x = row(i);
-      for (let k = 0; k < dim; k++) diff[k] = x[k] - centre[k];
-      for (let r = 0; r < dim; r++) {
-        const dr = diff[r];
-        if (dr === 0) continue;
-        for (let c = r; c < dim; c++) covariance[r * dim + c] += dr * diff[c];
-      }
-      rows++;
+      for (let k = 0; k < dim; k++) offsets[at++] = x[k] - means[p][k];
+    }
+  });
+  return { covariance: meanOuterProduct(offsets, rows, dim, rows), means, rows };
+}
+
+/**
+ * `x^T x / divisor` of `x` (rows x dim, row-major): by OpenBLAS where it is available, else
+ * in JavaScript (one triangle, mirrored). Row-major, symmetric.
+ */
+function meanOuterProduct(
+  x: Float64Array,
+  rows: number,
+  dim: number,
+  divisor: number,
+): Float64Array {
+  const blas = openBlas();
+  const sum = blas ? blas.gram(x, rows, dim) : gramInJs(x, rows, dim);
+  const scale = 1 / Math.max(divisor, 1);
+  for (let k = 0; k < sum.length; k++) sum[k] *= scale;
+  return sum;
+}
+
+/** `x^T x` (rows x dim, row-major) in JavaScript. */
+export function gramInJs(x: Float64Array, rows: number, dim: number): Float64Array {
+  const out = new Float64Array(dim * dim);
+  for (let i = 0; i < rows; i++) {
+    const base = i * dim;
+    for (let r = 0; r < dim; r++) {
+      const xr = x[base + r];
+      if (xr === 0) continue;
+      for (let c = r; c < dim; c++) out[r * dim + c] += xr * x[base + c];
     }
   }
   for (let r = 0; r < dim; r++) {
-    for (let c = r; c < dim; c++) {
-      covariance[c * dim + r] = covariance[r * dim + c] /= Math.max(rows, 1);
-    }
+    for (let c = r + 1; c < dim; c++) out[c * dim + r] = out[r * dim + c];
   }
-  return { covariance, means, rows };
+  return out;
 }
 
 /**
@@ -90,18 +116,9 @@ export function covarianceOfMeans(
 ): Float64Array {
   const grand = new Float64Array(dim);
   for (const m of means) for (let k = 0; k < dim; k++) grand[k] += m[k] / means.length;
-  const covariance = new Float64Array(dim * dim);
-  const diff = new Float64Array(dim);
-  for (const m of means) {
-    for (let k = 0; k < dim; k++) diff[k] = m[k] - grand[k];
-    for (let r = 0; r < dim; r++) {
-      for (let c = r; c < dim; c++) covariance[r * dim + c] += diff[r] * diff[c];
-    }
-  }
-  for (let r = 0; r < dim; r++) {
-    for (let c = r; c < dim; c++) {
-      covariance[c * dim + r] = covariance[r * dim + c] /= means.length - ddof;
-    }
-  }
-  return covariance;
+  const offsets = new Float64Array(means.length * dim);
+  means.forEach((m, i) => {
+    for (let k = 0; k < dim; k++) offsets[i * dim + k] = m[k] - grand[k];
+  });
+  return meanOuterProduct(offsets, means.length, dim, means.length - ddof);
 }

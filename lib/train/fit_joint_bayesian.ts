@@ -23,6 +23,7 @@ import {
   rowsByPerson,
   withinPersonCovariance,
 } from "../linalg/person_covariance.ts";
+import { multiply } from "../linalg/dense.ts";
 import { inverseAndLogDet } from "../linalg/symmetric_eigen.ts";
 import { UserError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
@@ -100,19 +101,7 @@ function calibrated(
     const a = rng.nextInt(rows.length), b = rng.nextInt(rows.length);
     if (people[a] !== people[b]) different.push([a, b]);
   }
-  const logit = ([i, j]: [number, number]) => {
-    let r = 0;
-    for (let p = 0; p < dim; p++) {
-      let ax = 0, ay = 0, gy = 0;
-      for (let q = 0; q < dim; q++) {
-        ax += fit.a[p * dim + q] * rows[i][q];
-        ay += fit.a[p * dim + q] * rows[j][q];
-        gy += fit.g[p * dim + q] * rows[j][q];
-      }
-      r += rows[i][p] * ax + rows[j][p] * ay - 2 * rows[i][p] * gy;
-    }
-    return r / 2 + fit.bias;
-  };
+  const logit = pairLogits(fit, rows, dim);
   const z = [...same.map(logit), ...different.map(logit)];
   const y = [...same.map(() => 1), ...different.map(() => 0)];
   const { alpha, beta } = plattScaling(z, y);
@@ -121,6 +110,29 @@ function calibrated(
     g: fit.g.map((v) => v * alpha),
     bias: alpha * fit.bias + beta,
   };
+}
+
+/**
+ * The scorer's logit of a pair of `rows` by index, `(x^T A x + y^T A y - 2 x^T G y) / 2 + bias`,
+ * from the products of every row with A and G, computed once (A and G are symmetric).
+ */
+function pairLogits(
+  fit: JointBayesianFit,
+  rows: Float64Array[],
+  dim: number,
+): (pair: [number, number]) => number {
+  const stacked = new Float64Array(rows.length * dim);
+  rows.forEach((row, i) => stacked.set(row, i * dim));
+  const rowsA = multiply(stacked, Float64Array.from(fit.a), rows.length, dim, dim);
+  const rowsG = multiply(stacked, Float64Array.from(fit.g), rows.length, dim, dim);
+  const dot = (u: Float64Array, i: number, v: Float64Array, j: number) => {
+    let sum = 0;
+    for (let k = 0; k < dim; k++) sum += u[i * dim + k] * v[j * dim + k];
+    return sum;
+  };
+  return ([i, j]) =>
+    (dot(stacked, i, rowsA, i) + dot(stacked, j, rowsA, j) - 2 * dot(rowsG, i, stacked, j)) / 2 +
+    fit.bias;
 }
 
 /** Seed of the calibration's pair sample. */

@@ -14,12 +14,15 @@
  */
 import { createHash } from "node:crypto";
 
+/** Whether FACE_COMPARER_NATIVE switches native code off (`off`, `0` or `false`). */
+export function nativeSwitchedOff(): boolean {
+  const setting = Deno.env.get("FACE_COMPARER_NATIVE")?.toLowerCase();
+  return setting === "off" || setting === "0" || setting === "false";
+}
+
 /** Why the library at `path` cannot be opened (switched off, not built), or undefined. */
 export function nativeUnavailable(path: string, needs: string): string | undefined {
-  const setting = Deno.env.get("FACE_COMPARER_NATIVE")?.toLowerCase();
-  if (setting === "off" || setting === "0" || setting === "false") {
-    return "disabled by FACE_COMPARER_NATIVE=off";
-  }
+  if (nativeSwitchedOff()) return "disabled by FACE_COMPARER_NATIVE=off";
   try {
     Deno.statSync(path);
     return undefined;
