@@ -26,7 +26,7 @@ import { cropFaces, FaceCrop, type FaceCropRegion } from "./face_crop.ts";
 import { JointBayesianScore } from "./joint_bayesian.ts";
 import { jointBayesianLogits } from "./joint_bayesian.ts";
 import { COSINE_LOGIT_SCALE, scaledCosine, scaledCosineLayers } from "./scaled_cosine.ts";
-import type { LayersPart, SiameseModel } from "./siamese_model.ts";
+import type { LayersPart, PairMetricHead, SiameseModel } from "./siamese_model.ts";
 
 /** Side of the faces the descriptor models read, unless a model says otherwise. */
 export const DESCRIPTOR_INPUT = 64;
@@ -82,13 +82,21 @@ export interface DescriptorModelOptions {
       progress?: ProgressFactory,
     ): Promise<Map<string, Float32Array>>;
   };
-  /** The head: the cosine of the projections, or a Joint Bayesian ratio. */
-  head: "cosine" | "joint-bayesian";
+  /**
+   * The head: the cosine of the projections, a Joint Bayesian ratio, or a joint metric learnt on
+   * pairs (`pairMetric`), which scores pairs as Joint Bayesian's quadratic form does.
+   */
+  head: "cosine" | "joint-bayesian" | "pair-metric";
+  /** The pair metric's rank and steps (for `head: "pair-metric"`). */
+  pairMetric?: PairMetricHead;
   /** Fits on mirror-averaged training descriptors (`SiameseModel.objective.mirrorAveraged`). */
   mirrorAveraged?: boolean;
   /** Whitened PCA components kept (default {@linkcode DESCRIPTOR_COMPONENTS}). */
   pca?: number;
-  /** LDA directions, the embedding's length (default {@linkcode DESCRIPTOR_EMBEDDING}). */
+  /**
+   * LDA directions, the embedding's length (default {@linkcode DESCRIPTOR_EMBEDDING}); 0: no
+   * LDA, the embedding is the PCA's components.
+   */
   lda?: number;
 }
 
@@ -96,7 +104,11 @@ export interface DescriptorModelOptions {
 export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
   const { features, crop } = options;
   const components = options.pca ?? DESCRIPTOR_COMPONENTS;
-  const embedding = options.lda ?? DESCRIPTOR_EMBEDDING;
+  const pcaOnly = options.lda === 0;
+  const embedding = pcaOnly ? components : options.lda ?? DESCRIPTOR_EMBEDDING;
+  if (options.head === "pair-metric" && !options.pairMetric) {
+    throw new Error(`descriptorModel ${options.name}: a pair-metric head needs its rank and steps`);
+  }
   const descriptor = crop
     ? (images: tf.Tensor4D, p: Record<string, tf.Tensor>) =>
       tf.tidy(() => options.descriptor(cropFaces(images, crop), p))
@@ -105,7 +117,9 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
   const projection = `${options.params}/projection`;
   const offset = `${options.params}/offset`;
   const [a, g, bias] = ["jb_a", "jb_g", "jb_bias"].map((n) => `${options.params}/${n}`);
-  const jointBayesian = options.head === "joint-bayesian";
+  // A pair metric is scored as Joint Bayesian's quadratic form: the same parameters and layer.
+  const jointBayesian = options.head !== "cosine";
+  const metric = options.head === "pair-metric" ? options.pairMetric : undefined;
   const fixed = (name: string, shape: number[], part: "branch" | "head") => ({
     name,
     shape,
@@ -119,9 +133,17 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
       crop
         ? `read from the ${crop.width}x${crop.height} crop at (${crop.left}, ${crop.top}) of the faces, resampled to ${crop.size}x${crop.size}: `
         : ""
-    }${options.about} (${features} values) projected by PCA (${components}, whitened) + LDA (${embedding}) fitted on the training people${
+    }${options.about} (${features} values) projected by PCA (${components}, whitened)${
+      pcaOnly ? "" : ` + LDA (${embedding})`
+    } fitted on the training people${
       options.mirrorAveraged ? " (each image averaged with its mirror image)" : ""
-    }; ${jointBayesian ? "Joint Bayesian verification" : "cosine verification"}`,
+    }; ${
+      metric
+        ? `a joint metric and similarity of rank ${metric.rank} learnt on training pairs (${metric.steps} steps)`
+        : jointBayesian
+        ? "Joint Bayesian verification"
+        : "cosine verification"
+    }`,
     inputSize: options.inputSize ?? DESCRIPTOR_INPUT,
     ...(options.preparedBox ? { preparedBox: options.preparedBox } : {}),
     batchSize: 128,
@@ -130,6 +152,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
     objective: {
       kind: "lda",
       components,
+      ...(pcaOnly ? { pcaOnly: true } : {}),
       ...(options.mirrorAveraged ? { mirrorAveraged: true } : {}),
     },
     code: options.code,
@@ -158,7 +181,9 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
         : {}),
       projection,
       offset,
-      ...(jointBayesian ? { jointBayesian: { a, g, bias } } : {}),
+      ...(jointBayesian
+        ? { jointBayesian: { a, g, bias, ...(metric ? { pairMetric: metric } : {}) } }
+        : {}),
     },
     embed: (p, images) =>
       tf.tidy(() =>

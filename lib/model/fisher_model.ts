@@ -20,7 +20,7 @@
  */
 import type { FaceBox } from "../config/defaults.ts";
 import { fitFisherEncoder } from "../train/fit_fisher_encoder.ts";
-import { descriptorModel } from "./descriptor_model.ts";
+import { descriptorModel, type DescriptorModelOptions } from "./descriptor_model.ts";
 import { facePlacement, HEAD_AND_FACE_FRAME } from "./face_crop.ts";
 import {
   formatPipelineSpec,
@@ -68,7 +68,8 @@ export interface FisherModelOptions {
   pca?: number;
   lda?: number;
   /** The head (default Joint Bayesian). */
-  head?: "joint-bayesian" | "cosine";
+  head?: DescriptorModelOptions["head"];
+  pairMetric?: DescriptorModelOptions["pairMetric"];
   /** The modules that define it (default: this one). */
   code?: readonly URL[];
 }
@@ -127,6 +128,7 @@ export function fisherModel(options: FisherModelOptions): SiameseModel {
       },
     },
     head: options.head ?? "joint-bayesian",
+    pairMetric: options.pairMetric,
     mirrorAveraged: options.mirrorAveraged,
     pca: options.pca,
     lda: options.lda,

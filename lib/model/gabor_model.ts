@@ -22,7 +22,11 @@ import {
   type PipelineSpec,
 } from "./pipeline_spec.ts";
 import { GaborMagnitudes } from "./gabor_magnitudes.ts";
-import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
+import {
+  DESCRIPTOR_INPUT,
+  descriptorModel,
+  type DescriptorModelOptions,
+} from "./descriptor_model.ts";
 import { gaborFeatureSize, gaborMagnitudes, type GaborOptions } from "./gabor_magnitudes.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
@@ -35,7 +39,8 @@ const GABOR: GaborOptions = { scales: 5, orientations: 8, stride: 4, pool: 1 };
 function gaborModel(options: {
   name: string;
   params: string;
-  head: "cosine" | "joint-bayesian";
+  head: DescriptorModelOptions["head"];
+  pairMetric?: DescriptorModelOptions["pairMetric"];
   box?: Readonly<FaceBox>;
   frame?: Readonly<FaceBox>;
   mirrorAveraged?: boolean;
@@ -54,6 +59,7 @@ function gaborModel(options: {
     descriptor: (images) => gaborMagnitudes(images, GABOR),
     layer: (name) => new GaborMagnitudes({ ...GABOR, name }),
     head: options.head,
+    pairMetric: options.pairMetric,
     mirrorAveraged: options.mirrorAveraged,
     pca: options.pca,
     lda: options.lda,

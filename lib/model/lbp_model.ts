@@ -20,7 +20,11 @@ import {
   type PipelineSpec,
 } from "./pipeline_spec.ts";
 import { LbpHistograms } from "./lbp_histograms.ts";
-import { DESCRIPTOR_INPUT, descriptorModel } from "./descriptor_model.ts";
+import {
+  DESCRIPTOR_INPUT,
+  descriptorModel,
+  type DescriptorModelOptions,
+} from "./descriptor_model.ts";
 import { multiScaleLbpFeatureSize, multiScaleLbpHistograms } from "./lbp_histograms.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
@@ -35,7 +39,8 @@ interface LbpModelOptions {
   name: string;
   /** Faces at these fractions of the 64x64 faces (1, 2: halved...). */
   scales: readonly number[];
-  head: "cosine" | "joint-bayesian";
+  head: DescriptorModelOptions["head"];
+  pairMetric?: DescriptorModelOptions["pairMetric"];
   /** The first part of its parameters' names (default "lbp"). */
   params?: string;
   /** The box its faces are read from (default the 100x100 face box) and its frame, if any. */
@@ -71,6 +76,7 @@ function lbpModel(options: LbpModelOptions): SiameseModel {
         name: layerName,
       }),
     head: options.head,
+    pairMetric: options.pairMetric,
     mirrorAveraged: options.mirrorAveraged,
     pca: options.pca,
     lda: options.lda,

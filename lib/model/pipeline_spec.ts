@@ -14,8 +14,8 @@
  * | `gabor` | none | Gabor magnitudes on 64x64 faces |
  * | `mirror` | none | PCA, LDA and the head are fitted on mirror-averaged descriptors |
  * | `pca=N` | 400 | a whitened PCA to N components |
- * | `lda=N` | 100 | LDA over the training people to N directions |
- * | `jb` or `cosine` | `jb` | the head: a Joint Bayesian ratio, or the cosine |
+ * | `lda=N` | 100 | LDA over the training people to N directions (0: none, the PCA's components are the embedding) |
+ * | `jb`, `cosine` or `metric` | `jb` | the head: a Joint Bayesian ratio, the cosine, or a joint metric learnt on pairs, `metric:rank=R,steps=S` (64, 4000) |
  *
  * A box is a name (`head`, `face100`, `lfwcrop`, `head_and_face`) or four pixel numbers joined by
  * `_` (`62_52_188_202`); a list of scales is joined by `_` too. Exactly one descriptor step is
@@ -69,8 +69,11 @@ export interface PipelineSpec {
   descriptor: FisherStep | LbpStep | GaborStep;
   mirror: boolean;
   pca: number;
+  /** LDA directions; 0 for none. */
   lda: number;
-  head: "jb" | "cosine";
+  head: "jb" | "cosine" | "metric";
+  /** The pair metric's rank and gradient steps (head `metric`). */
+  metric?: { rank: number; steps: number };
 }
 
 /** Boxes by name: the preprocessing's, and the frame holding the head crop and the face box. */
@@ -87,7 +90,8 @@ const DEFAULT_CROP: Record<PipelineSpec["descriptor"]["kind"], string> = {
 };
 
 const DESCRIPTORS = ["fisher", "lbp", "gabor"] as const;
-const STEP_ORDER = ["frame", "crop", ...DESCRIPTORS, "mirror", "pca", "lda", "jb", "cosine"];
+const HEADS = ["jb", "cosine", "metric"] as const;
+const STEP_ORDER = ["frame", "crop", ...DESCRIPTORS, "mirror", "pca", "lda", ...HEADS];
 
 /** Whether `name` is a composed pipeline rather than a registered model's name. */
 export function isPipelineSpec(name: string): boolean {
@@ -127,7 +131,7 @@ export function parsePipelineSpec(text: string): PipelineSpec {
   }
   const described = DESCRIPTORS.filter((d) => steps.has(d));
   if (described.length !== 1) fail("give exactly one descriptor step (fisher, lbp or gabor)");
-  if (steps.has("jb") && steps.has("cosine")) fail("give one head, jb or cosine");
+  if (HEADS.filter((h) => steps.has(h)).length > 1) fail("give one head, jb, cosine or metric");
   const kind = described[0];
   const reader = optionReader(steps, fail);
   const descriptor: PipelineSpec["descriptor"] = kind === "fisher"
@@ -172,9 +176,18 @@ export function parsePipelineSpec(text: string): PipelineSpec {
   }
   for (const flag of ["mirror", "jb", "cosine"]) reader.noOthers(flag, []);
   for (const valued of ["frame", "crop", "pca", "lda"]) reader.noOthers(valued, [""]);
+  reader.noOthers("metric", ["rank", "steps"]);
   const pca = reader.integer("pca", "", 400, 2, 4096);
-  const lda = reader.integer("lda", "", 100, 1, 4096);
+  const lda = reader.integer("lda", "", 100, 0, 4096);
   if (lda >= pca) fail(`lda=${lda} must be below pca=${pca}`);
+  const head = HEADS.find((h) => steps.has(h)) ?? "jb";
+  const embedding = lda || pca;
+  const metric = head === "metric"
+    ? {
+      rank: reader.integer("metric", "rank", Math.min(64, embedding), 1, embedding),
+      steps: reader.integer("metric", "steps", 4000, 1, 1_000_000),
+    }
+    : undefined;
   return {
     ...(frame ? { frame } : {}),
     crop,
@@ -182,7 +195,8 @@ export function parsePipelineSpec(text: string): PipelineSpec {
     mirror: steps.has("mirror"),
     pca,
     lda,
-    head: steps.has("cosine") ? "cosine" : "jb",
+    head,
+    ...(metric ? { metric } : {}),
   };
 }
 
@@ -268,7 +282,7 @@ export function formatPipelineSpec(spec: PipelineSpec): string {
     ...(spec.mirror ? ["mirror"] : []),
     `pca=${spec.pca}`,
     `lda=${spec.lda}`,
-    spec.head,
+    spec.metric ? `metric:rank=${spec.metric.rank},steps=${spec.metric.steps}` : spec.head,
   ].join("/");
 }
 
@@ -283,7 +297,8 @@ export function pipelineModelOptions(spec: PipelineSpec, family: URL): {
   mirrorAveraged: boolean;
   pca: number;
   lda: number;
-  head: "joint-bayesian" | "cosine";
+  head: "joint-bayesian" | "cosine" | "pair-metric";
+  pairMetric?: { rank: number; steps: number };
   code: readonly URL[];
 } {
   return {
@@ -292,7 +307,8 @@ export function pipelineModelOptions(spec: PipelineSpec, family: URL): {
     mirrorAveraged: spec.mirror,
     pca: spec.pca,
     lda: spec.lda,
-    head: spec.head === "jb" ? "joint-bayesian" : "cosine",
+    head: spec.head === "jb" ? "joint-bayesian" : spec.head === "metric" ? "pair-metric" : "cosine",
+    ...(spec.metric ? { pairMetric: spec.metric } : {}),
     code: [family, new URL(import.meta.url)],
   };
 }

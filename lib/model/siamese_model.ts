@@ -7,6 +7,12 @@ import type { ProgressFactory } from "../util/progress.ts";
 import type * as tf from "@tensorflow/tfjs";
 import type { FaceBox } from "../config/defaults.ts";
 
+/** A joint metric learnt on pairs (`lib/fit/pair_metric.ts`): its rank and gradient steps. */
+export interface PairMetricHead {
+  rank: number;
+  steps: number;
+}
+
 /** How a parameter starts. */
 export type Initializer = "orthogonal" | "zeros" | "ones";
 
@@ -65,6 +71,8 @@ export type ObjectiveSpec =
     kind: "lda";
     /** PCA components kept before the LDA. */
     components: number;
+    /** No LDA: the embedding is the PCA's whitened components (`lda=0` of a pipeline). */
+    pcaOnly?: boolean;
     /**
      * Fit on each training image's descriptor averaged with its mirror image's: what `test`
      * (mirror averaging, the default) and `compare` give the projection, so that PCA, LDA and
@@ -150,7 +158,16 @@ export interface SiameseModel {
      * A Joint Bayesian head (`joint_bayesian.ts`): the parameters holding A, G and the bias,
      * which the fit fills from the training people's projected descriptors.
      */
-    jointBayesian?: { a: string; g: string; bias: string };
+    jointBayesian?: {
+      a: string;
+      g: string;
+      bias: string;
+      /**
+       * Fit A, G and the bias as a joint metric learnt on pairs of training people
+       * (`lib/fit/pair_metric.ts`) instead of Joint Bayesian's closed form.
+       */
+      pairMetric?: PairMetricHead;
+    };
   };
   /** Every parameter, in a fixed order (the order of checkpoints). */
   params: ParamSpec[];

@@ -3,10 +3,11 @@
  * images through the pipeline's steps, each fitted on what the previous one gave: the
  * descriptor's encoder (Fisher vectors: SIFT PCA and Gaussian mixture), the descriptor of every
  * training image, a whitened PCA to `components` dimensions and LDA over the training people
- * (`lib/fit/`), then the Joint Bayesian scorer of the LDA values. PCA and LDA compose into the
- * model's projection and offset; with the encoder's and the scorer's parameters they are written
- * as a one-epoch checkpoint with its validation figures and the steps' times (`fitted_run.ts`),
- * so that every later stage treats the model like a trained one.
+ * (`lib/fit/`; or the PCA alone), then the head's scorer of those values (Joint Bayesian, or a
+ * joint metric learnt on pairs). PCA and LDA compose into the model's projection and offset;
+ * with the encoder's and the scorer's parameters they are written as a one-epoch checkpoint with
+ * its validation figures and the steps' times (`fitted_run.ts`), so that every later stage
+ * treats the model like a trained one.
  * @module
  */
 import { noProgress, progressBars, type ProgressFactory } from "../util/progress.ts";
@@ -20,10 +21,11 @@ import { UserError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 import { withObjective } from "./objective.ts";
 import { finishedFit, saveFit } from "./fitted_run.ts";
-import { fitJointBayesian } from "./fit_joint_bayesian.ts";
+import { fitJointBayesian, type JointBayesianFit } from "./fit_joint_bayesian.ts";
+import { fitPairMetric } from "../fit/pair_metric.ts";
 import { describeFaces, type DescriptorParams, mirroredFaces } from "./describe_faces.ts";
 import { withBlasThreads } from "../backend/native_kernels.ts";
-import type { SiameseModel } from "../model/siamese_model.ts";
+import type { PairMetricHead, SiameseModel } from "../model/siamese_model.ts";
 import {
   type TrainData,
   type TrainParams,
@@ -71,12 +73,20 @@ export function fitLdaProjection(
   return { ...composeProjection(pca, lda), pca, lda };
 }
 
-/** PCA then LDA as one affine map: projection = basis directions, offset = -mean projection. */
+/**
+ * PCA then LDA as one affine map: projection = basis directions, offset = -mean projection;
+ * without `lda`, the PCA alone.
+ */
 export function composeProjection(
   pca: PcaState,
-  lda: LdaState,
+  lda?: LdaState,
 ): { projection: Float32Array; offset: Float32Array } {
-  const { features, components } = pca, k = lda.embedding;
+  const { features, components } = pca;
+  if (!lda) {
+    const basis = Float32Array.from(pca.basis);
+    return { projection: basis, offset: offsetOf(pca.mean, basis, features, components) };
+  }
+  const k = lda.embedding;
   // Out of the tidy by assignment: tidy walks a returned array element by element.
   let projection: Float32Array = new Float32Array(0);
   tf.tidy(() => {
@@ -90,7 +100,7 @@ export function composeProjection(
 
 /** What one step of a descriptor pipeline's fit did, for the log and the checkpoint. */
 export interface FitStepRecord {
-  step: "encoder" | "describe" | "pca" | "lda" | "joint-bayesian";
+  step: "encoder" | "describe" | "pca" | "lda" | "joint-bayesian" | "pair-metric";
   seconds: number;
   /** The step's inputs and state in words (sizes, options). */
   summary: string;
@@ -173,7 +183,12 @@ export async function fitDescriptorPipeline(
       fitTransformPca(rows, features, { components: objective.components, whiten: true, progress }),
     (p) => `${p.state.components} whitened components of ${features} values`,
   );
-  const lda = await steps.run(
+  if (objective.pcaOnly && pca.components !== model.embeddingSize) {
+    throw new UserError(
+      `${model.name}: the PCA kept ${pca.components} components (the training images' rank), not the ${model.embeddingSize} its embedding needs without LDA`,
+    );
+  }
+  const lda = objective.pcaOnly ? undefined : await steps.run(
     "lda",
     () => fitLda(components, pca.components, classes, { embedding: model.embeddingSize }),
     (l) => `${l.embedding} directions over ${l.people} people with two images or more`,
@@ -184,12 +199,8 @@ export async function fitDescriptorPipeline(
   const jb = model.fitted.jointBayesian;
   if (jb) {
     // The composed projection of the rows, from their PCA components (no pass over the rows).
-    const embeddings = ldaTransform(lda, components);
-    const scorer = await steps.run(
-      "joint-bayesian",
-      () => fitJointBayesian(embeddings, model.embeddingSize, classes),
-      () => `fitted on the ${model.embeddingSize}-value LDA projections`,
-    );
+    const embeddings = lda ? ldaTransform(lda, components) : components;
+    const scorer = await fitScorer(jb.pairMetric, embeddings, model, classes, params.seed, steps);
     values.set(jb.a, scorer.a).set(jb.g, scorer.g).set(jb.bias, Float32Array.of(scorer.bias));
   }
   const weights = new ModelParams(model, values);
@@ -203,6 +214,39 @@ export async function fitDescriptorPipeline(
   } finally {
     weights.dispose();
   }
+}
+
+/**
+ * The head's A, G and bias on the training rows' `embeddings` (LDA's values, or PCA's without
+ * LDA): Joint Bayesian's closed form, or a joint metric learnt on pairs (`metric`).
+ */
+function fitScorer(
+  metric: PairMetricHead | undefined,
+  embeddings: Float32Array,
+  model: SiameseModel,
+  classes: ArrayLike<number>,
+  seed: number,
+  steps: StepTimer,
+): Promise<JointBayesianFit> {
+  const dim = model.embeddingSize;
+  const input = `the ${dim}-value ${
+    model.objective.kind === "lda" && model.objective.pcaOnly ? "PCA" : "LDA"
+  } projections`;
+  if (!metric) {
+    return steps.run(
+      "joint-bayesian",
+      () => fitJointBayesian(embeddings, dim, classes),
+      () => `fitted on ${input}`,
+    );
+  }
+  return steps.run(
+    "pair-metric",
+    () => fitPairMetric(embeddings, dim, classes, { ...metric, seed }),
+    (m) =>
+      `rank ${metric.rank}, ${metric.steps} steps on pairs of ${input} (loss ${
+        m.losses[0].toFixed(3)
+      } -> ${m.losses.at(-1)!.toFixed(3)})`,
+  );
 }
 
 /** The descriptor's encoder fitted on a seeded sample of the training faces (enough for it). */

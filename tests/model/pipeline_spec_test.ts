@@ -55,8 +55,38 @@ Deno.test("a pipeline's defaults: the head crop, 100x100 faces, 512 Gaussians, P
   assert.equal(full.lda, 50);
 });
 
+Deno.test("a pair metric head: its rank and steps, on LDA's directions or on the PCA alone (lda=0)", () => {
+  const onLda = parsePipelineSpec("fisher/metric");
+  assert.equal(onLda.head, "metric");
+  assert.deepEqual(onLda.metric, { rank: 64, steps: 4000 });
+  const onPca = parsePipelineSpec("fisher/pca=300/lda=0/metric:rank=128,steps=9000");
+  assert.equal(onPca.lda, 0);
+  assert.deepEqual(onPca.metric, { rank: 128, steps: 9000 });
+  assert.equal(
+    parsePipelineSpec("lbp/pca=50/lda=10/metric").metric!.rank,
+    10,
+    "at most the embedding",
+  );
+  assert.equal(parsePipelineSpec("fisher/jb").metric, undefined);
+  const model = pipelineModel(onPca);
+  assert.equal(model.embeddingSize, 300, "without LDA the embedding is the PCA's components");
+  assert.deepEqual(model.objective, { kind: "lda", components: 300, pcaOnly: true });
+  assert.deepEqual(model.fitted!.jointBayesian!.pairMetric, { rank: 128, steps: 9000 });
+  assert.match(model.description, /PCA \(300, whitened\) fitted on/);
+  assert.match(
+    model.description,
+    /joint metric and similarity of rank 128 learnt on training pairs/,
+  );
+  assert.equal(
+    pipelineModel(parsePipelineSpec("fisher")).fitted!.jointBayesian!.pairMetric,
+    undefined,
+  );
+});
+
 Deno.test("one written-out name per pipeline, which parses back to the same pipeline", () => {
   const texts = [
+    "fisher/lda=0/metric:rank=32,steps=10",
+    "gabor/metric",
     "fisher",
     "crop=head/fisher/pca=400/lda=100/jb",
     "frame=head_and_face/crop=face100/fisher:gaussians=256/mirror/cosine",
@@ -101,6 +131,12 @@ Deno.test("a wrong pipeline is a one-line UserError naming the step or option", 
     ["fisher/pca", /step "pca" needs a value/],
     ["fisher/mirror=1", /step "mirror" takes no value/],
     ["fisher/jb/cosine", /give one head/],
+    ["fisher/jb/metric", /give one head/],
+    ["fisher/lda=0/metric:rank=401", /metric:rank=401 is not a whole number from 1 to 400/],
+    ["fisher/metric:rank=101", /metric:rank=101 is not a whole number from 1 to 100/],
+    ["fisher/metric:steps=0", /metric:steps=0 is not a whole number/],
+    ["fisher/metric:margin=1", /step "metric" has no option "margin"/],
+    ["fisher/jb:rank=3", /step "jb" has no option "rank"/],
     ["fisher/crop:x=1", /"crop" comes after "fisher"/],
     ["crop:x=1/fisher", /step "crop" needs a box/],
     ["fisher//jb", /step "" is not name/],

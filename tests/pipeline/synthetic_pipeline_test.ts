@@ -744,6 +744,34 @@ Deno.test("test --projection wccn: scored after the learnt projection, which com
   );
 });
 
+Deno.test("synthetic faces, a pair metric on the PCA alone (lda=0): fitted on pairs, scored as Joint Bayesian's form by test, compare and export", async () => {
+  const many = tempDir();
+  writePgmFolder(many, { people: 50, perPerson: 8 });
+  const model = getModel("lbp:scales=1/pca=40/lda=0/metric:rank=12,steps=300").name;
+  assert.equal(model, "crop=75_84_175_184/lbp:scales=1/pca=40/lda=0/metric:rank=12,steps=300");
+  const fitted = await trainExperiment(store, fitOptions(many, "metric_fitted", model));
+  assert.equal(fitted.epochsDone, 1);
+  assert.ok(!lines.some((l) => /train: lda:/.test(l)), "no LDA step");
+  assert.ok(
+    lines.some((l) =>
+      /pair-metric: rank 12, 300 steps on pairs of the 40-value PCA projections/.test(l)
+    ),
+  );
+  const one = (await loadCheckpoint(join(fitted.artifact!.dir, "checkpoint.bin")))!;
+  const name = (suffix: string) => [...one.weights.keys()].find((k) => k.endsWith(suffix))!;
+  assert.equal(
+    one.weights.get(name("/projection"))!.length,
+    5782 * 40,
+    "the PCA is the projection",
+  );
+  // A = -W^T W: its diagonal is never positive, and the fit moved it off zero.
+  const a = one.weights.get(name("/jb_a"))!;
+  assert.ok(Array.from({ length: 40 }, (_, i) => a[i * 40 + i]).every((v) => v <= 0));
+  assert.ok(a.some((v) => v !== 0));
+  await quickTest("metric_fitted");
+  await usableEverywhere("metric_fitted");
+});
+
 Deno.test("synthetic faces, a composed pipeline: recorded written out, fitted, tested, compared and exported", async () => {
   const many = tempDir();
   writePgmFolder(many, { people: 50, perPerson: 8 });
