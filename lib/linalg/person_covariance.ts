@@ -67,14 +67,14 @@ export function withinPersonCovariance(
       for (let k = 0; k < dim; k++) offsets[at++] = x[k] - means[p][k];
     }
   });
-  return { covariance: meanOuterProduct(offsets, rows, dim, rows), means, rows };
+  return { covariance: scaledGram(offsets, rows, dim, rows), means, rows };
 }
 
 /**
  * `x^T x / divisor` of `x` (rows x dim, row-major): by OpenBLAS where it is available, else
  * in JavaScript (one triangle, mirrored). Row-major, symmetric.
  */
-function meanOuterProduct(
+function scaledGram(
   x: Float64Array,
   rows: number,
   dim: number,
@@ -120,5 +120,5 @@ export function covarianceOfMeans(
   means.forEach((m, i) => {
     for (let k = 0; k < dim; k++) offsets[i * dim + k] = m[k] - grand[k];
   });
-  return meanOuterProduct(offsets, means.length, dim, means.length - ddof);
+  return scaledGram(offsets, means.length, dim, means.length - ddof);
 }

@@ -1,8 +1,8 @@
 /**
  * Eigen-decompositions of symmetric matrices (LAPACK's through OpenBLAS, or tridiagonal QL in
- * JavaScript; float64) and the functions of
- * such matrices that the fitted models need: `V f(L) V^T` (inverse square roots for whitening,
- * inverses and log-determinants for Joint Bayesian). Matrices are row-major `Float64Array`s.
+ * JavaScript; float64) and the functions of such matrices that the fitted models need:
+ * `V f(L) V^T` (inverse square roots for whitening, inverses and log-determinants for Joint
+ * Bayesian). Matrices are row-major `Float64Array`s.
  *
  * @example
  * ```ts
