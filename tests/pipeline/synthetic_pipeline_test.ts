@@ -747,6 +747,7 @@ Deno.test("test --projection wccn: scored after the learnt projection, which com
 Deno.test("synthetic faces, a pair metric on the PCA alone (lda=0): fitted on pairs, scored as Joint Bayesian's form by test, compare and export", async () => {
   const many = tempDir();
   writePgmFolder(many, { people: 50, perPerson: 8 });
+  lines.length = 0;
   const model = getModel("lbp:scales=1/pca=40/lda=0/metric:rank=12,steps=300").name;
   assert.equal(model, "crop=75_84_175_184/lbp:scales=1/pca=40/lda=0/metric:rank=12,steps=300");
   const fitted = await trainExperiment(store, fitOptions(many, "metric_fitted", model));
