@@ -19,7 +19,9 @@ export function normalised(row: ArrayLike<number>): Float64Array {
   let norm = 0;
   for (let k = 0; k < row.length; k++) norm += row[k] * row[k];
   const scale = 1 / (Math.sqrt(norm) || 1);
-  return Float64Array.from(row, (x) => x * scale);
+  const out = new Float64Array(row.length);
+  for (let k = 0; k < row.length; k++) out[k] = row[k] * scale;
+  return out;
 }
 
 /**
