@@ -34,7 +34,7 @@ export interface PairMetricOptions {
   steps: number;
   /** Seed of the pairs drawn and of nothing else (the start is fixed). */
   seed: number;
-  /** Pairs per step, half of them of the same person (default 512). */
+  /** Pairs per step, half of them of the same person: an even number (default 512). */
   batch?: number;
   /** Step size (default 0.5, then falling linearly to 0 by the last step) and momentum (0.9). */
   learningRate?: number;
@@ -65,6 +65,9 @@ export function fitPairMetric(
   const { rank, steps } = options;
   const batch = options.batch ?? 512, half = batch >> 1;
   const rate = options.learningRate ?? 0.5, momentum = options.momentum ?? 0.9;
+  if (batch < 2 || batch % 2 !== 0) {
+    throw new Error(`fitPairMetric: batch ${batch} is not an even number of pairs`);
+  }
   if (rank < 1 || rank > dim) {
     throw new UserError(`metric: rank ${rank} must be from 1 to the embedding's ${dim} values`);
   }

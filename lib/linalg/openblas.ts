@@ -5,8 +5,10 @@
  * The system's OpenBLAS is opened directly (the project's native library need not be built);
  * where it is missing, or with `FACE_COMPARER_NATIVE=off`, {@linkcode openBlas} gives undefined
  * and `dense.ts`, `person_covariance.ts` and `symmetric_eigen.ts` compute the same in
- * JavaScript. Matrices are row-major `Float64Array`s. The number of threads is OpenBLAS's
- * (`withBlasThreads` raises it for a fit's steps).
+ * JavaScript. Matrices are row-major `Float64Array`s. The number of threads is OpenBLAS's, one
+ * process-wide setting: the native kernels set it to one when they load, and `withBlasThreads`
+ * raises it for a fit's steps; without the native kernels it is OpenBLAS's default (every core).
+ * The integers are 32-bit (OpenBLAS's usual LP64 build, Debian's).
  *
  * @example
  * ```ts
@@ -18,6 +20,7 @@
  */
 import { nativeSwitchedOff } from "../util/native_library.ts";
 import { dlopenWithOpenBlasCore } from "../util/openblas_core.ts";
+import { symmetricEigenQl } from "./symmetric_eigen.ts";
 
 /** The library's name for the dynamic loader (Debian: libopenblas0, libopenblas-dev). */
 export const OPENBLAS_LIBRARY = "libopenblas.so.0";
@@ -97,12 +100,13 @@ let opened: OpenBlas | null | undefined;
  * opened (not installed, another OS, no FFI permission). Opened once per thread.
  */
 export function openBlas(): OpenBlas | undefined {
-  if (opened === undefined) opened = nativeSwitchedOff() ? null : tryOpen();
+  if (opened === undefined) opened = tryOpen();
   return opened ?? undefined;
 }
 
 function tryOpen(): OpenBlas | null {
   try {
+    if (nativeSwitchedOff()) return null;
     return routines(dlopenWithOpenBlasCore(OPENBLAS_LIBRARY, SYMBOLS).symbols);
   } catch {
     return null; // Absent or not permitted: the JavaScript routines do the same work.
@@ -112,6 +116,9 @@ function tryOpen(): OpenBlas | null {
 function routines(lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]): OpenBlas {
   return {
     multiply(a, b, n, k, m, transposeB = false) {
+      // C reads what the sizes say: a short buffer would be read past its end.
+      requireLength(a, n * k, "multiply: a");
+      requireLength(b, k * m, "multiply: b");
       const out = new Float64Array(n * m);
       if (n === 0 || m === 0) return out;
       if (k === 0) return out;
@@ -134,6 +141,7 @@ function routines(lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]): OpenBlas
       return out;
     },
     gram(x, rows, dim) {
+      requireLength(x, rows * dim, "gram: x");
       const out = new Float64Array(dim * dim);
       if (dim === 0 || rows === 0) return out;
       lib.cblas_dsyrk(ROW_MAJOR, UPPER, TRANS, dim, rows, 1, x, dim, 0, out, dim);
@@ -143,6 +151,7 @@ function routines(lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]): OpenBlas
       return out;
     },
     symmetricEigen(matrix, n) {
+      requireLength(matrix, n * n, "symmetricEigen: matrix");
       const values = new Float64Array(n);
       if (n === 0) return { values, vectors: new Float64Array(0) };
       // Row-major in, column-major to LAPACK: the transpose, which for a symmetric matrix is
@@ -166,13 +175,18 @@ function routines(lib: Deno.DynamicLibrary<typeof SYMBOLS>["symbols"]): OpenBlas
         1n,
         1n,
       );
-      if (info[0] !== 0) {
-        throw new Error(`OpenBLAS dsyevd failed on a ${n} x ${n} matrix (info ${info[0]})`);
-      }
+      // A failure to converge (never seen on these matrices): the JavaScript solver instead.
+      if (info[0] !== 0) return symmetricEigenQl(Float64Array.from(matrix), n);
       // Column j of the column-major result is row j of `a` read row-major: transpose it.
       const vectors = new Float64Array(n * n);
       for (let j = 0; j < n; j++) for (let r = 0; r < n; r++) vectors[r * n + j] = a[j * n + r];
       return { values, vectors };
     },
   };
+}
+
+function requireLength(x: Float64Array, length: number, what: string): void {
+  if (x.length < length) {
+    throw new Error(`OpenBLAS ${what}: ${x.length} values where ${length} are needed`);
+  }
 }

@@ -229,7 +229,18 @@ export function fromEigen(
   for (let i = 0; i < n * n; i++) scaled[i] = vectors[i] * fs[i % n];
   const blas = openBlas();
   if (blas) return symmetrized(blas.multiply(scaled, vectors, n, n, n, true), n);
-  // Row i of V f(L) (contiguous), dotted with row j of V: the result is symmetric, so half.
+  return scaledGramInJs(scaled, vectors, n);
+}
+
+/**
+ * `S V^T` for `S = V f(L)` (`scaled`) in JavaScript, where OpenBLAS is not used: row i of S
+ * (contiguous) dotted with row j of V; the result is symmetric, so half of it is computed.
+ */
+export function scaledGramInJs(
+  scaled: Float64Array,
+  vectors: Float64Array,
+  n: number,
+): Float64Array {
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {

@@ -15,7 +15,7 @@
  * | `mirror` | none | PCA, LDA and the head are fitted on mirror-averaged descriptors |
  * | `pca=N` | 400 | a whitened PCA to N components |
  * | `lda=N` | 100 | LDA over the training people to N directions (0: none, the PCA's components are the embedding) |
- * | `jb`, `cosine` or `metric` | `jb` | the head: a Joint Bayesian ratio, the cosine, or a joint metric learnt on pairs, `metric:rank=R,steps=S` (64, 4000) |
+ * | `jb`, `cosine` or `metric` | `jb` | the head: a Joint Bayesian ratio, the cosine, or a joint metric learnt on pairs, `metric:rank=R,steps=S` (rank 64 or the embedding's size if smaller, 4000 steps) |
  *
  * A box is a name (`head`, `face100`, `lfwcrop`, `head_and_face`) or four pixel numbers joined by
  * `_` (`62_52_188_202`); a list of scales is joined by `_` too. Exactly one descriptor step is

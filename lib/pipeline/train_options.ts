@@ -173,7 +173,7 @@ export function readTrainParams(
   const epochs = intOption(args, "epochs", { min: 1, max: 100_000 });
   const fitted = objective.kind === "lda" || objective.kind === "ensemble";
   const onePass = `model ${modelName} is fitted in one pass (${
-    objective.kind === "lda" ? "PCA + LDA" : "weights chosen on validation"
+    objective.kind === "lda" ? "PCA, LDA and its head" : "weights chosen on validation"
   })`;
   if (fitted && epochs !== undefined && epochs !== 1) {
     throw new UserError(`--epochs ${epochs}: ${onePass}, not trained by epochs`);

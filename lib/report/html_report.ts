@@ -163,10 +163,14 @@ function fitSection(e: ExperimentData, kind: ObjectiveKind): string {
       `descriptors of ${count(info.trainingExamples, "training images")} (${
         count(info.classes, "people")
       })`,
-      `PCA to ${train?.objective?.components ?? "?"} whitened components, then LDA to ${
-        model?.embeddingSize ?? "?"
-      } dimensions`,
-      model?.fitted?.jointBayesian
+      model?.objective.kind === "lda" && model.objective.pcaOnly
+        ? `PCA to ${model.embeddingSize} whitened components (no LDA)`
+        : `PCA to ${train?.objective?.components ?? "?"} whitened components, then LDA to ${
+          model?.embeddingSize ?? "?"
+        } dimensions`,
+      model?.fitted?.jointBayesian?.pairMetric
+        ? `a joint metric and similarity of rank ${model.fitted.jointBayesian.pairMetric.rank} learnt on pairs of the training people (it scores pairs)`
+        : model?.fitted?.jointBayesian
         ? "a Joint Bayesian head fitted on the training people's projections (it scores pairs)"
         : "pairs scored by the cosine of their projections",
     );

@@ -136,8 +136,9 @@ class StepTimer {
  * `runTraining`, with the same inputs and result. Its steps run in turn, each fitted on the
  * training images (`data.train.a`, people `data.train.classes`) as the previous step transformed
  * them: the descriptor's encoder (Fisher vectors' PCA and Gaussians) on a seeded sample of the
- * faces, describing every face, a whitened PCA, LDA over the people, and the Joint Bayesian
- * scorer of the LDA values when the model has one. Each step shows its progress and is recorded
+ * faces, describing every face, a whitened PCA, LDA over the people (unless the model has none),
+ * and the head's scorer of those values when the model has one (Joint Bayesian, or a metric
+ * learnt on pairs). Each step shows its progress and is recorded
  * with its time. A finished fit is found again, not redone. It is one pass: `params.epochs` is 1.
  */
 export async function fitDescriptorPipeline(

@@ -125,6 +125,10 @@ Deno.test("pair metric refuses a rank above the embedding and too few people", (
   const ids = [0, 0, 1, 1, 2, 2, 3, 3, 4, 4];
   assert.throws(() => fitPairMetric(rows, 2, ids, { rank: 3, steps: 1, seed: 1 }), UserError);
   assert.throws(
+    () => fitPairMetric(rows, 2, ids, { rank: 1, steps: 1, seed: 1, batch: 7 }),
+    /batch 7 is not an even number/,
+  );
+  assert.throws(
     () => fitPairMetric(rows, 2, [0, 0, 1, 2, 3, 4, 5, 6, 7, 8], { rank: 1, steps: 1, seed: 1 }),
     /fewer than two training people/,
   );

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { multiplyInJs } from "../../lib/linalg/dense.ts";
 import { openBlas } from "../../lib/linalg/openblas.ts";
 import { gramInJs } from "../../lib/linalg/person_covariance.ts";
-import { symmetricEigenQl } from "../../lib/linalg/symmetric_eigen.ts";
+import { fromEigen, scaledGramInJs, symmetricEigenQl } from "../../lib/linalg/symmetric_eigen.ts";
 import { Rng } from "../../lib/util/rng.ts";
 import { needs } from "../helpers/tiers.ts";
 
@@ -76,6 +76,32 @@ Deno.test({
       const sign = Math.sign(u.reduce((s, x, r) => s + x * w[r], 0));
       near(u, w.map((x) => x * sign), 1e-7, `vector ${j}`);
     }
+  },
+});
+
+Deno.test({
+  name: "a matrix's function V f(L) V^T: OpenBLAS's product equals the JavaScript loops",
+  ignore,
+  fn: () => {
+    const n = 23, b = random(n * n);
+    const eigen = symmetricEigenQl(multiplyInJs(b, transpose(b, n, n), n, n, n), n);
+    const f = (v: number) => 1 / Math.sqrt(v + 0.1);
+    const scaled = eigen.vectors.map((x, i) => x * f(eigen.values[i % n]));
+    near(fromEigen(eigen, n, f), scaledGramInJs(scaled, eigen.vectors, n), 1e-11, "V f(L) V^T");
+  },
+});
+
+Deno.test({
+  name: "OpenBLAS refuses buffers shorter than their sizes say (C would read past them)",
+  ignore,
+  fn: () => {
+    const blas = openBlas()!;
+    assert.throws(
+      () => blas.multiply(random(5), random(6), 2, 3, 2),
+      /multiply: a: 5 values where 6/,
+    );
+    assert.throws(() => blas.gram(random(5), 2, 3), /gram: x: 5 values where 6/);
+    assert.throws(() => blas.symmetricEigen(random(8), 3), /matrix: 8 values where 9/);
   },
 });
 
