@@ -111,10 +111,16 @@ export async function acquireLock(path: string, options: LockOptions): Promise<L
     try {
       text = await Deno.readTextFile(path);
       holder = JSON.parse(text);
+      emptySince = undefined;
     } catch (error) {
       // Vanished: try again. Half-written (its writer is between create and write, which on a
-      // loaded machine can take a while): wait up to EMPTY_LOCK_MS before calling it stale.
-      if (error instanceof Deno.errors.NotFound) continue;
+      // loaded machine can take a while): wait up to EMPTY_LOCK_MS before calling it stale. The
+      // wait is for one empty file: once the lock is seen gone or written, a later empty file is
+      // another holder's, timed afresh (else a fresh lock could be taken for a stale one).
+      if (error instanceof Deno.errors.NotFound) {
+        emptySince = undefined;
+        continue;
+      }
       if (text === "") {
         emptySince ??= performance.now();
         if (performance.now() < Math.max(deadline, emptySince + EMPTY_LOCK_MS)) {

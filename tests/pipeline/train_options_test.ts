@@ -165,7 +165,7 @@ Deno.test("options a fitted model ignores are refused, each with one line naming
   for (const [args, pattern] of cases) refused(["--model", "fisher_jb", ...args], pattern);
   refused(
     ["--model", "fisher_jb", "--lr", "0.01"],
-    /^--lr: model fisher_jb is fitted in one pass \(PCA \+ LDA\), not trained by steps/,
+    /^--lr: model fisher_jb is fitted in one pass \(PCA, LDA and its head\), not trained by steps/,
   );
   // Even at their defaults: the value would change nothing but the key.
   refused(["--model", "lbp_lda", "--lr", "0.001"], /^--lr: model lbp_lda is fitted in one pass/);
