@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import { multiply } from "../linalg/dense.ts";
+import { multiply, transposed } from "../linalg/dense.ts";
 import { normalised, rowsByPerson } from "../linalg/person_covariance.ts";
 import type { JointBayesianFit } from "../train/fit_joint_bayesian.ts";
 import { UserError } from "../util/errors.ts";
@@ -207,13 +207,4 @@ function asQuadraticForm(
     g: Float32Array.from(wtw, (value, k) => -(value + vtv[k])),
     bias,
   };
-}
-
-/** The transpose of a row-major rows x columns matrix. */
-function transposed(m: Float64Array, rows: number, columns: number): Float64Array {
-  const t = new Float64Array(m.length);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < columns; j++) t[j * rows + i] = m[i * columns + j];
-  }
-  return t;
 }

@@ -50,3 +50,12 @@ export function multiplyInJs(
   }
   return out;
 }
+
+/** The transpose of a row-major rows x columns matrix. */
+export function transposed(m: Float64Array, rows: number, columns: number): Float64Array {
+  const t = new Float64Array(m.length);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < columns; j++) t[j * rows + i] = m[i * columns + j];
+  }
+  return t;
+}

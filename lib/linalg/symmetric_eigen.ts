@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import { transposed } from "./dense.ts";
 import { openBlas } from "./openblas.ts";
 
 /**
@@ -42,16 +43,9 @@ export function symmetricEigenQl(
   if (n === 0) return { values: d, vectors: v };
   tridiagonalize(v, d, e, n);
   // The QL sweeps rotate pairs of columns of v: rows of its transpose, contiguous in memory.
-  const vt = transposed(v, n);
+  const vt = transposed(v, n, n);
   tridiagonalQl(vt, d, e, n);
-  return { values: d, vectors: transposed(vt, n) };
-}
-
-/** The transpose of a row-major n x n matrix. */
-function transposed(m: Float64Array, n: number): Float64Array {
-  const t = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) t[j * n + i] = m[i * n + j];
-  return t;
+  return { values: d, vectors: transposed(vt, n, n) };
 }
 
 /**
