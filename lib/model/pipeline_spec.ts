@@ -239,19 +239,7 @@ function optionReader(steps: Map<string, Map<string, string>>, fail: (what: stri
         if (steps.has(step)) fail(`step "${step}" needs a box (${step}=head or ${step}=L_T_R_B)`);
         return undefined;
       }
-      if (PIPELINE_BOXES[text]) return PIPELINE_BOXES[text];
-      const values = text.split("_").map(Number);
-      if (
-        values.length !== 4 || values.some((v) => !Number.isInteger(v) || v < 0 || v > 250) ||
-        values[2] <= values[0] || values[3] <= values[1]
-      ) {
-        fail(
-          `${step}=${text} is not a box name (${
-            Object.keys(PIPELINE_BOXES).join(", ")
-          }) or L_T_R_B within 0-250`,
-        );
-      }
-      return values as unknown as Readonly<FaceBox>;
+      return parseBox(text, step, fail);
     },
     noOthers(step: string, allowed: string[]): void {
       for (const option of steps.get(step)?.keys() ?? []) {
@@ -263,6 +251,30 @@ function optionReader(steps: Map<string, Map<string, string>>, fail: (what: stri
       }
     },
   };
+}
+
+/**
+ * The box `text` names: one of {@linkcode PIPELINE_BOXES} or four pixel numbers within 0-250
+ * joined by `_`; otherwise `fail` with what step `step` was given.
+ */
+export function parseBox(
+  text: string,
+  step: string,
+  fail: (what: string) => never,
+): Readonly<FaceBox> {
+  if (PIPELINE_BOXES[text]) return PIPELINE_BOXES[text];
+  const values = text.split("_").map(Number);
+  if (
+    values.length !== 4 || values.some((v) => !Number.isInteger(v) || v < 0 || v > 250) ||
+    values[2] <= values[0] || values[3] <= values[1]
+  ) {
+    fail(
+      `${step}=${text} is not a box name (${
+        Object.keys(PIPELINE_BOXES).join(", ")
+      }) or L_T_R_B within 0-250`,
+    );
+  }
+  return values as unknown as Readonly<FaceBox>;
 }
 
 /** The pipeline written out with every option, in the steps' order: one text per pipeline. */

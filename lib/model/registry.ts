@@ -21,6 +21,8 @@ import {
 import { ENSEMBLE_SEPARATOR, ensembleModel } from "./ensemble_model.ts";
 import { formatPipelineSpec, isPipelineSpec, parsePipelineSpec } from "./pipeline_spec.ts";
 import { pipelineModel } from "./pipeline_model.ts";
+import { framedModel, isFramedSpec, parseFramedSpec } from "./framed_model.ts";
+import { PREPARE_DEFAULTS } from "../config/defaults.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
 /** Every available model, by name. */
@@ -46,13 +48,27 @@ export const MODELS: Readonly<Record<string, SiameseModel>> = {
 const composed = new Map<string, SiameseModel>();
 
 /**
- * Returns the named model (an ensemble's name joins its members' with `+`), or the descriptor
- * pipeline a name composes (`pipeline_spec.ts`: `crop=head/fisher:gaussians=256/jb`), or a
- * UserError listing the known ones.
+ * Returns the named model (an ensemble's name joins its members' with `+`), a network reading a
+ * crop of larger faces (`framed_model.ts`: `frame=head_and_face/crop=face100/seed64_cosface`),
+ * or the descriptor pipeline a name composes (`pipeline_spec.ts`:
+ * `crop=head/fisher:gaussians=256/jb`), or a UserError listing the known ones.
  */
 export function getModel(name: string): SiameseModel {
   if (name.includes(ENSEMBLE_SEPARATOR)) {
     return ensembleModel(name.split(ENSEMBLE_SEPARATOR).map(getModel));
+  }
+  if (isFramedSpec(name, (last) => last in MODELS)) {
+    const spec = parseFramedSpec(name);
+    const network = getModel(spec.network);
+    const model = framedModel(
+      network,
+      spec.frame,
+      spec.crop ?? network.preparedBox ?? PREPARE_DEFAULTS.box,
+    );
+    const known = composed.get(model.name);
+    if (known) return known;
+    composed.set(model.name, model);
+    return model;
   }
   if (isPipelineSpec(name)) {
     // One model per pipeline, however it is spelt.
@@ -67,7 +83,7 @@ export function getModel(name: string): SiameseModel {
     throw new UserError(
       `--model: unknown model "${name}" (known: ${
         Object.keys(MODELS).join(", ")
-      }; or a descriptor pipeline such as crop=head/fisher:gaussians=256/jb, see docs/models.md)`,
+      }; or a descriptor pipeline such as crop=head/fisher:gaussians=256/jb, or a network reading a crop, frame=head_and_face/crop=face100/seed64_cosface; see docs/models.md)`,
     );
   }
   return model;

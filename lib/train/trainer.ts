@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { AugmentParams } from "../augment/affine_augmenter.ts";
 import { initialParamArrays, ModelParams, type ParamArrays } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
+import { cropFacePixels, framedParts } from "../model/framed_model.ts";
 import type { ObjectiveSpec, SiameseModel } from "../model/siamese_model.ts";
 import { UserError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
@@ -105,7 +106,12 @@ export { TRAIN_FILES };
 const percent = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** Creates or restores the parameters and optimiser of a run. */
-async function startState(model: SiameseModel, params: TrainParams, options: TrainRunOptions) {
+async function startState(
+  model: SiameseModel,
+  name: string,
+  params: TrainParams,
+  options: TrainRunOptions,
+) {
   const path = join(options.workDir, TRAIN_FILES.checkpoint);
   let checkpoint;
   try {
@@ -117,8 +123,8 @@ async function startState(model: SiameseModel, params: TrainParams, options: Tra
   }
   const adam = new Adam(params.adam);
   if (checkpoint) {
-    if (checkpoint.model !== model.name) {
-      throw new Error(`checkpoint is of model ${checkpoint.model}, not ${model.name}`);
+    if (checkpoint.model !== name) {
+      throw new Error(`checkpoint is of model ${checkpoint.model}, not ${name}`);
     }
     const weights = new ModelParams(model, checkpoint.weights);
     adam.load(checkpoint.optimizer, new Map(model.params.map((p) => [p.name, p.shape])));
@@ -150,14 +156,24 @@ export async function runTraining(
   options: TrainRunOptions,
 ): Promise<TrainRunResult> {
   const log = options.log ?? console.log;
+  const named = getModel(params.model);
+  // A network reading a crop of its faces is trained as the network itself, on the crops.
+  const framed = framedParts(named);
+  if (framed) {
+    data = {
+      ...data,
+      faces: cropFacePixels(data.faces, data.size, framed.crop),
+      size: framed.crop.size,
+    };
+  }
   const model = withObjectiveParams(
-    withObjective(getModel(params.model), params.objective),
+    withObjective(framed?.network ?? named, params.objective),
     data.classes ?? 0,
   );
   if (data.size !== model.inputSize) {
     throw new Error(`model ${model.name} needs ${model.inputSize}px faces, got ${data.size}`);
   }
-  const state = await startState(model, params, options);
+  const state = await startState(model, named.name, params, options);
   if (state.epoch > 0 && state.epoch < params.epochs) {
     log(`train: resuming after epoch ${state.epoch}`);
   }
@@ -257,7 +273,7 @@ export async function runTraining(
       state.epoch = epoch;
       epochsThisCall++;
       await saveCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint), {
-        model: model.name,
+        model: named.name,
         epoch,
         // Read asynchronously: WebGPU reads no other way (the values are the same everywhere).
         weights: await state.weights.readArrays(),

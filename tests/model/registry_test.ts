@@ -55,10 +55,12 @@ for (const name of Object.keys(MODELS).filter((n) => !MODELS[n].fitted)) {
   });
 }
 
-/** Descriptor pipelines composed by name (`pipeline_spec.ts`), exported like registered models. */
+/** Models composed by name (`pipeline_spec.ts`, `framed_model.ts`), exported like registered ones. */
 const COMPOSED = [
   "frame=head_and_face/crop=face100/lbp/pca=50/lda=20/cosine",
   "frame=head_and_face/crop=head/fisher:size=64,cell=3,gaussians=8/pca=60/lda=10/jb",
+  // A network reading a crop of the frame (`framed_model.ts`).
+  "frame=head_and_face/crop=face100/seed64_cosface",
 ];
 
 for (const name of [...Object.keys(MODELS), ...COMPOSED]) {

@@ -801,3 +801,45 @@ Deno.test("synthetic faces, a composed pipeline: recorded written out, fitted, t
   });
   await usableEverywhere("composed");
 });
+
+Deno.test("synthetic faces, a network reading a crop of the frame: trained on the crops, fused with a descriptor pipeline of the same frame; test, compare and export use both", async () => {
+  const many = tempDir();
+  writePgmFolder(many, { people: 50, perPerson: 8, size: 250 });
+  const network = getModel("frame=head_and_face/crop=face100/seed_cosface").name;
+  const descriptor = getModel("frame=head_and_face/crop=head/lbp:scales=1/pca=60/lda=20/jb").name;
+  // Both prepared 1:1 from the frame, as `train` prepares them for these models by default.
+  const framed = (name: string, model: string, params: Partial<TrainOptions["params"]> = {}) => {
+    const base = fitOptions(many, name, model, params);
+    const prepare = { ...base.split.prepare.params, box: [48, 50, 202, 204], size: 154 };
+    return {
+      ...base,
+      split: { ...base.split, prepare: { ...base.split.prepare, params: prepare } },
+    } as TrainOptions;
+  };
+  lines.length = 0;
+  const trained = await trainExperiment(store, framed("framed_net", network, { epochs: 2 }));
+  assert.equal(trained.epochsDone, 2);
+  const checkpoint = (await loadCheckpoint(join(trained.artifact!.dir, "checkpoint.bin")))!;
+  assert.equal(checkpoint.model, network);
+  // The network's own parameters, trained: the same names as the network trained alone.
+  assert.deepEqual(
+    [...checkpoint.weights.keys()].filter((k) => !k.startsWith("cosface")).sort(),
+    getModel("seed_cosface").params.map((p) => p.name).sort(),
+  );
+  await quickTest("framed_net");
+  await trainExperiment(store, framed("framed_lbp", descriptor));
+  lines.length = 0;
+  const fused = await trainExperiment(
+    store,
+    framed("framed_fused", `${network}+${descriptor}`, {
+      members: ["framed_net", "framed_lbp"],
+      objective: { kind: "ensemble" },
+    }),
+  );
+  assert.equal(fused.epochsDone, 1);
+  assert.ok(
+    lines.some((l) => /ensemble weights chosen on \d+ validation pairs: framed_net/.test(l)),
+  );
+  await quickTest("framed_fused");
+  await usableEverywhere("framed_fused");
+});
