@@ -76,7 +76,7 @@ export const TRAIN_HELP = `
   wrap(
     `${
       Object.keys(MODELS).join(" | ")
-    } (default ${TRAIN_DEFAULTS.model}); or a descriptor pipeline composed of steps, e.g. frame=head_and_face/crop=head/fisher:gaussians=256/pca=300/jb (docs/models.md)`,
+    } (default ${TRAIN_DEFAULTS.model}); or a descriptor pipeline composed of steps, e.g. frame=head_and_face/crop=head/fisher:gaussians=256/pca=300/jb; or a network reading a crop of a frame, e.g. frame=head_and_face/crop=face100/seed64_cosface (docs/models.md)`,
     19,
   ).trimStart()
 }
