@@ -176,7 +176,8 @@ export function candidateTrainWords(probe: ProbeDeclaration, name: string): stri
 
 /**
  * The frozen run's `train` commands, in order, and its `test` command: the winner's options with
- * the shared ones, less `--protocol` (the frozen run gives its own), plus `then`'s. An ensemble
+ * the shared ones, less `--protocol` (the frozen run gives its own) and `--time-budget`, plus
+ * `then`'s. An ensemble
  * winner's members are frozen first, each as `<then.name>_<member>`, and the ensemble is made
  * of those.
  */
@@ -192,10 +193,13 @@ export function frozenCommands(
   const kept = shared.filter((_, i) =>
     !overridden.has(shared[i].startsWith("--") ? shared[i] : shared[i - 1])
   );
+  // A time budget bounds one sitting of a candidate's training, not its design; over View 2's
+  // ten folds it would bound the whole run (`ten_fold.ts`), pausing it after a fold or two and
+  // leaving an ensemble's member unfinished, so the frozen run trains the candidate's epochs.
   const single = (name: string, candidate: string) => [
     name,
     ...kept,
-    ...probe.candidates[candidate],
+    ...withoutOption(probe.candidates[candidate], "--time-budget"),
     ...then.train,
   ];
   const members = candidateMembers(probe.candidates[winner]);

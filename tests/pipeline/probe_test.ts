@@ -98,6 +98,25 @@ Deno.test("the frozen run takes the winner's options, the shared ones and then's
   assert.equal(frozenCommands({ ...parsed, then: undefined }, "b"), undefined);
 });
 
+Deno.test("the frozen run drops a candidate's time budget: over ten folds it would stop the run", () => {
+  const parsed = parseProbe(JSON.stringify(probe), "p.json");
+  const timed = {
+    ...parsed,
+    candidates: { ...parsed.candidates, b: ["--epochs", "44", "--time-budget", "25m"] },
+  };
+  assert.deepEqual(frozenCommands(timed, "b")!.train, [[
+    "v2",
+    "--images",
+    "imgs",
+    "--epochs",
+    "44",
+    "--protocol",
+    "lfw-view2",
+    "--val-pairs",
+    "600",
+  ]]);
+});
+
 const withEnsemble = {
   ...probe,
   candidates: { ...probe.candidates, ab: ["--members", "a,b"] },
