@@ -31,8 +31,20 @@ import { noProgress, type ProgressFactory } from "../util/progress.ts";
 export const PCA_ITERATIONS = 6;
 /** Extra vectors iterated beside the components kept, for faster convergence. */
 const PCA_OVERSAMPLING = 32;
-/** Rows given to the backend at once. */
+/** Rows given to the backend at once, at most. */
 export const PCA_BLOCK_ROWS = 1024;
+/**
+ * Most values of one block (128 MB): a pass holds a block, its centred copy and four
+ * features x components matrices in the wasm backend's 4 GB, whose freed blocks fragment it;
+ * 1,024 rows of 1,024-Gaussian Fisher vectors (135,168 values) took 0.55 GB each and exhausted
+ * it after describing View 1's faces.
+ */
+const PCA_BLOCK_VALUES = 32 * 1024 * 1024;
+
+/** The rows of `features` values each given to the backend at once (at least one). */
+export function pcaBlockRows(features: number): number {
+  return Math.max(1, Math.min(PCA_BLOCK_ROWS, Math.floor(PCA_BLOCK_VALUES / features)));
+}
 /** Most features whose covariance is decomposed exactly (Jacobi: cubic in the features). */
 export const EXACT_FEATURES = 256;
 /**
@@ -63,7 +75,7 @@ export interface PcaOptions {
   /** Components kept (at most the features and the rows less one). */
   components: number;
   whiten: boolean;
-  /** Rows given to the backend at once (default {@linkcode PCA_BLOCK_ROWS}). */
+  /** Rows given to the backend at once (default {@linkcode pcaBlockRows}). */
   blockRows?: number;
   /** Shows the passes over the data (minutes for Fisher vectors); default none. */
   progress?: ProgressFactory;
@@ -99,7 +111,7 @@ function fitAndProject(
 ): { state: PcaState; components?: Float32Array } {
   const n = rows.length / features;
   const d = Math.min(options.components, features, n - 1);
-  const blockRows = options.blockRows ?? PCA_BLOCK_ROWS;
+  const blockRows = options.blockRows ?? pcaBlockRows(features);
   if (!(blockRows >= 1)) throw new Error(`fitPca: blockRows ${blockRows} is not >= 1`);
   const meanValues = columnMeans(rows, features);
   const exact = features <= EXACT_FEATURES;
@@ -231,7 +243,7 @@ export function pcaTransform(state: PcaState, rows: Float32Array): Float32Array 
   tf.tidy(() => {
     const mean = tf.tensor2d(state.mean, [1, features]);
     const basis = tf.tensor2d(state.basis, [features, d]);
-    forEachRowBlock(rows, features, PCA_BLOCK_ROWS, (block, first) => {
+    forEachRowBlock(rows, features, pcaBlockRows(features), (block, first) => {
       out.set(tf.matMul(tf.sub(block, mean), basis).dataSync(), first * d);
     });
   });

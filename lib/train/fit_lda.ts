@@ -40,7 +40,7 @@ const ENCODER_FACES = 1500;
  * The projection [features, embedding] and offset [embedding] of PCA (`components`, whitened)
  * then LDA for descriptors `rows` of people `people` (one id per row): the two steps fitted in
  * turn (`lib/fit/pca.ts`, `lib/fit/lda.ts`) and composed into one affine map, which the model
- * applies. The rows reach the backend `blockRows` at a time (default 1,024).
+ * applies. The rows reach the backend `blockRows` at a time (default: `pcaBlockRows`, at most 1,024).
  */
 export function fitLdaProjection(
   rows: Float32Array,

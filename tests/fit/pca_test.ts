@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
-import { EXACT_FEATURES, fitPca, fitTransformPca, pcaTransform } from "../../lib/fit/pca.ts";
+import {
+  EXACT_FEATURES,
+  fitPca,
+  fitTransformPca,
+  pcaBlockRows,
+  pcaTransform,
+} from "../../lib/fit/pca.ts";
 import { sortedEigen } from "../../lib/linalg/symmetric_eigen.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
@@ -110,4 +116,14 @@ Deno.test("fitTransformPca: the fitted state of fitPca and the rows' components 
       assert.ok(worst / scale < 1e-4, `${n} x ${features}, whiten ${whiten}: ${worst / scale}`);
     }
   }
+});
+
+Deno.test("pcaBlockRows: 1,024 rows of short rows; of long ones, at most 128 MB a block, one row at least", () => {
+  assert.equal(pcaBlockRows(400), 1024);
+  assert.equal(pcaBlockRows(32 * 1024), 1024);
+  // Fisher vectors of 512 and 1,024 Gaussians (2 x 66 values each).
+  assert.equal(pcaBlockRows(67_584), 496);
+  assert.equal(pcaBlockRows(135_168), 248);
+  assert.ok(pcaBlockRows(135_168) * 135_168 * 4 <= 128 * 1024 * 1024);
+  assert.equal(pcaBlockRows(1e9), 1);
 });
