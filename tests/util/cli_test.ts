@@ -95,3 +95,83 @@ Deno.test("shellWord quotes what a shell would split or expand", () => {
   assert.equal(shellWord("it's"), "'it'\\''s'");
   assert.equal(shellWord("$HOME"), "'$HOME'");
 });
+
+/** A wasm module whose one function reads far outside its 64 KiB memory. */
+const OUT_OF_BOUNDS_WASM = [
+  0,
+  97,
+  115,
+  109,
+  1,
+  0,
+  0,
+  0,
+  1,
+  5,
+  1,
+  96,
+  0,
+  1,
+  127,
+  3,
+  2,
+  1,
+  0,
+  5,
+  3,
+  1,
+  0,
+  1,
+  7,
+  5,
+  1,
+  1,
+  102,
+  0,
+  0,
+  10,
+  12,
+  1,
+  10,
+  0,
+  65,
+  128,
+  194,
+  215,
+  47,
+  40,
+  2,
+  0,
+  11,
+];
+
+Deno.test("the wasm backend's memory running out is a one-line error saying what needs less, exit 1", async () => {
+  const { describeWasmExhaustion } = await import("../../lib/util/cli.ts");
+  const { instance } = await WebAssembly.instantiate(new Uint8Array(OUT_OF_BOUNDS_WASM));
+  let thrown: unknown;
+  try {
+    (instance.exports.f as () => number)();
+  } catch (error) {
+    thrown = error;
+  }
+  assert.match(describeWasmExhaustion(thrown)!, /wasm backend's memory \(4 GB at most\) ran out/);
+  assert.equal(describeWasmExhaustion(new Error("memory access out of bounds")), undefined);
+  assert.equal(describeWasmExhaustion(new WebAssembly.RuntimeError("unreachable")), undefined);
+  // A task that hits it: one line on stderr, exit status 1.
+  const script = `import { runTask } from ${
+    JSON.stringify(import.meta.resolve("../../lib/util/cli.ts"))
+  };
+const { instance } = await WebAssembly.instantiate(new Uint8Array(${
+    JSON.stringify(OUT_OF_BOUNDS_WASM)
+  }));
+await runTask("fit", async () => { instance.exports.f(); });`;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--quiet", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr).trim();
+  assert.equal(output.code, 1, stderr);
+  assert.equal(stderr.split("\n").length, 1, stderr);
+  assert.match(stderr, /^fit: error: the wasm backend's memory/);
+});
