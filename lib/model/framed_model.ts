@@ -6,7 +6,7 @@
  * crops of the same frame (`frame=head_and_face/crop=head/fisher`) share their prepared faces,
  * and can be members of one ensemble: tested, compared and exported as one model.
  *
- * Training crops every training face once, before the first epoch, with the same filter
+ * Training crops every prepared face once, before the first epoch, with the same filter
  * (`resizeFaceArray`'s region), and trains the network itself on the crops: its augmentation,
  * batches and threads are exactly those of the network trained on faces prepared from `C`
  * directly, whose pixels the crops equal up to their rounding to bytes.
@@ -30,8 +30,17 @@ import type { SiameseModel } from "./siamese_model.ts";
 
 /** A network reading a crop of its input faces. */
 export interface FramedModel extends SiameseModel {
-  /** The crop, and the network itself, which training fits on the faces cropped beforehand. */
-  trainsOn: { crop: FaceCropRegion; network: SiameseModel };
+  /**
+   * The crop, the network itself, which training fits on the faces cropped beforehand, and that
+   * cropping ({@linkcode cropFacePixels} of the crop). The trainer reads it as a field, importing
+   * this module's types only, so that this module (and the parsers it uses) is the code of
+   * framed networks alone, not of every network's training.
+   */
+  trainsOn: {
+    crop: FaceCropRegion;
+    network: SiameseModel;
+    cropFaces(faces: Uint8Array, size: number): Uint8Array;
+  };
 }
 
 /** The crop and network of a {@linkcode FramedModel}; undefined for any other model. */
@@ -107,6 +116,18 @@ export function framedModel(
   if (l < fl || t < ft || r > fr || b > fb) {
     fail(`crop ${crop.join("_")} is not inside frame ${frame.join("_")}`);
   }
+  // Mirror averaging flips the frame: its crop is the crop's mirror image only if both share
+  // the frame's centre line (half a pixel allowed: LFWcrop's box is centred at 124.5).
+  const offCentre = (l + r) / 2 - (fl + fr) / 2;
+  if (Math.abs(offCentre) > 0.5) {
+    fail(
+      `crop ${crop.join("_")} is not centred across frame ${frame.join("_")} (${
+        Math.abs(offCentre)
+      } pixels ${
+        offCentre < 0 ? "left" : "right"
+      } of its centre line): a flipped frame would hold another region, not the crop's mirror image`,
+    );
+  }
   const region = cropWithin(frame, crop, network.inputSize);
   return {
     ...network,
@@ -118,7 +139,11 @@ export function framedModel(
     inputSize: fr - fl,
     preparedBox: frame,
     code: [new URL(import.meta.url), ...network.code],
-    trainsOn: { crop: region, network },
+    trainsOn: {
+      crop: region,
+      network,
+      cropFaces: (faces, size) => cropFacePixels(faces, size, region),
+    },
     embed: (p, images, ctx) =>
       tf.tidy(() => network.embed(p, cropFaces(images, region), ctx)) as tf.Tensor2D,
     layers: {

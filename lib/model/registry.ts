@@ -57,7 +57,7 @@ export function getModel(name: string): SiameseModel {
   if (name.includes(ENSEMBLE_SEPARATOR)) {
     return ensembleModel(name.split(ENSEMBLE_SEPARATOR).map(getModel));
   }
-  if (isFramedSpec(name, (last) => last in MODELS)) {
+  if (isFramedSpec(name, (last) => Object.hasOwn(MODELS, last))) {
     const spec = parseFramedSpec(name);
     const network = getModel(spec.network);
     const model = framedModel(

@@ -176,8 +176,8 @@ export function candidateTrainWords(probe: ProbeDeclaration, name: string): stri
 
 /**
  * The frozen run's `train` commands, in order, and its `test` command: the winner's options with
- * the shared ones, less `--protocol` (the frozen run gives its own) and `--time-budget`, plus
- * `then`'s. An ensemble
+ * the shared ones, less `--protocol` (the frozen run gives its own) and the candidate's own
+ * `--time-budget VALUE`, plus `then`'s. An ensemble
  * winner's members are frozen first, each as `<then.name>_<member>`, and the ensemble is made
  * of those.
  */

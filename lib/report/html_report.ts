@@ -21,7 +21,7 @@ import {
 import { differingParams, flattenOptions } from "../pipeline/experiment_summary.ts";
 import type { ExperimentData, TenFoldData } from "./experiment_data.ts";
 import type { PublishedRoc } from "./published_roc.ts";
-import { getModel, MODELS } from "../model/registry.ts";
+import { getModel } from "../model/registry.ts";
 import type { BackendInfo } from "../backend/select_backend.ts";
 import { renderSvg, type VegaLiteSpec } from "./render_chart.ts";
 import type { SetMetrics } from "../pipeline/test_stage.ts";
@@ -131,7 +131,16 @@ function objectiveOf(e: ExperimentData | TenFoldData): ObjectiveKind | undefined
   const train = e.record.options.train as
     | { model?: string; objective?: { kind?: string } }
     | undefined;
-  return train?.objective?.kind ?? MODELS[train?.model ?? ""]?.objective.kind;
+  return train?.objective?.kind ?? knownModel(train?.model)?.objective.kind;
+}
+
+/** The model named `name` (registered or composed), or undefined for a name no longer known. */
+function knownModel(name: string | undefined) {
+  try {
+    return getModel(name ?? "");
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -147,12 +156,7 @@ function fitSection(e: ExperimentData, kind: ObjectiveKind): string {
     trainingExamples?: number;
     trainingSeconds?: number;
   };
-  let model;
-  try {
-    model = getModel(train?.model ?? "");
-  } catch {
-    model = undefined;
-  }
+  const model = knownModel(train?.model);
   const count = (n: number | undefined, what: string) => n === undefined ? what : `${n} ${what}`;
   const steps: string[] = [];
   if (kind === "lda") {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { AugmentParams } from "../augment/affine_augmenter.ts";
 import { initialParamArrays, ModelParams, type ParamArrays } from "../model/model_params.ts";
 import { getModel } from "../model/registry.ts";
-import { cropFacePixels, framedParts } from "../model/framed_model.ts";
+import type { FramedModel } from "../model/framed_model.ts";
 import type { ObjectiveSpec, SiameseModel } from "../model/siamese_model.ts";
 import { UserError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
@@ -158,13 +158,9 @@ export async function runTraining(
   const log = options.log ?? console.log;
   const named = getModel(params.model);
   // A network reading a crop of its faces is trained as the network itself, on the crops.
-  const framed = framedParts(named);
+  const framed = (named as Partial<FramedModel>).trainsOn;
   if (framed) {
-    data = {
-      ...data,
-      faces: cropFacePixels(data.faces, data.size, framed.crop),
-      size: framed.crop.size,
-    };
+    data = { ...data, faces: framed.cropFaces(data.faces, data.size), size: framed.crop.size };
   }
   const model = withObjectiveParams(
     withObjective(framed?.network ?? named, params.objective),

@@ -66,6 +66,10 @@ Deno.test("a framed network's name: each mistake is a UserError naming it", () =
       "frame=head_and_face/fisher100_512_jb",
       /a descriptor model; a descriptor pipeline takes frame=/,
     ],
+    [
+      "frame=head_and_face/crop=60_84_160_184/seed64_cosface",
+      /crop 60_84_160_184 is not centred across frame 48_50_202_204 \(15 pixels left/,
+    ],
   ];
   for (const [name, message] of cases) {
     assert.throws(
@@ -74,6 +78,8 @@ Deno.test("a framed network's name: each mistake is a UserError naming it", () =
       name,
     );
   }
+  // Not a network: the inherited `constructor` is no model's name.
+  assert.throws(() => getModel("frame=head_and_face/constructor"), UserError);
   assert.throws(
     () =>
       framedModel(
@@ -110,23 +116,40 @@ Deno.test("a framed network embeds a frame as its network embeds the crop", asyn
   }
   const params = new ModelParams(model, values);
   const faces = frames(2, 154, 6);
-  const [framed, direct] = tf.tidy(() => {
+  const [framed, direct, shifted] = tf.tidy(() => {
     const p = params.tensors();
     const whole = tf.tensor4d(Float32Array.from(faces, (v) => v / 255), [2, 154, 154, 1]);
     const crops = tf.tensor4d(
       Float32Array.from(cropFacePixels(faces, 154, crop), (v) => v / 255),
       [2, 64, 64, 1],
     );
+    // A control: the crop 8 pixels to the right, which the comparison must tell apart.
+    const moved = tf.tensor4d(
+      Float32Array.from(
+        cropFacePixels(faces, 154, { ...crop, left: crop.left + 8 }),
+        (v) => v / 255,
+      ),
+      [2, 64, 64, 1],
+    );
     return [
       model.embed(p, whole, INFERENCE_CONTEXT).dataSync(),
       network.embed(p, crops, INFERENCE_CONTEXT).dataSync(),
+      network.embed(p, moved, INFERENCE_CONTEXT).dataSync(),
     ];
   });
   params.dispose();
+  const size = framed.length / 2;
+  const cosine = (x: ArrayLike<number>, y: ArrayLike<number>, face: number) => {
+    let dot = 0, a = 0, b = 0;
+    for (let i = face * size; i < (face + 1) * size; i++) {
+      dot += x[i] * y[i], a += x[i] ** 2, b += y[i] ** 2;
+    }
+    return dot / Math.sqrt(a * b);
+  };
   // The crops the network trains on are rounded to bytes; the frame's crop is not.
-  let dot = 0, a = 0, b = 0;
-  for (let i = 0; i < framed.length; i++) {
-    dot += framed[i] * direct[i], a += framed[i] ** 2, b += direct[i] ** 2;
+  for (const face of [0, 1]) {
+    const same = cosine(framed, direct, face), moved = cosine(framed, shifted, face);
+    assert.ok(same > 0.999, `face ${face}: cosine ${same}`);
+    assert.ok(moved < same - 10 * (1 - same), `face ${face}: moved ${moved} against ${same}`);
   }
-  assert.ok(dot / Math.sqrt(a * b) > 0.999, `cosine ${dot / Math.sqrt(a * b)}`);
 });
