@@ -64,6 +64,39 @@ export function cropWithin(
 }
 
 /**
+ * Why box `crop` cannot be read from faces prepared 1:1 from box `frame` (both of LFW's 250x250
+ * image), in words; undefined when it can. The frame must be a square (its faces are prepared
+ * 1:1), hold the crop, and share the crop's vertical centre line: mirror averaging (a pipeline's
+ * `mirror` step, `--tta`) flips the whole frame, and the flipped frame holds the crop's mirror
+ * image only when both are centred alike (half a pixel allowed: LFWcrop's box is centred at
+ * 124.5, the frames at 125).
+ *
+ * @example
+ * ```ts
+ * frameCropProblem([48, 50, 202, 204], [75, 84, 175, 184]); // undefined
+ * frameCropProblem([48, 50, 202, 204], [60, 84, 160, 184]);
+ * // "crop 60_84_160_184 is not centred across frame 48_50_202_204 (15 pixels left of its centre line) ..."
+ * ```
+ */
+export function frameCropProblem(
+  frame: readonly [number, number, number, number],
+  crop: readonly [number, number, number, number],
+): string | undefined {
+  const [fl, ft, fr, fb] = frame, [l, t, r, b] = crop;
+  const f = frame.join("_"), c = crop.join("_");
+  if (fr - fl !== fb - ft) return `frame ${f} is not a square (its faces are prepared 1:1)`;
+  if (l < fl || t < ft || r > fr || b > fb) return `crop ${c} is not inside frame ${f}`;
+  const offCentre = (l + r) / 2 - (fl + fr) / 2;
+  if (Math.abs(offCentre) > 0.5) {
+    const off = Math.abs(offCentre);
+    return `crop ${c} is not centred across frame ${f} (${off} pixel${off === 1 ? "" : "s"} ${
+      offCentre < 0 ? "left" : "right"
+    } of its centre line): a flipped frame would hold another region, not the crop's mirror image`;
+  }
+  return undefined;
+}
+
+/**
  * Where a descriptor model reads its faces: prepared from `box` at `size` x `size`, or, given a
  * `frame`, prepared 1:1 from the frame with `box` read from them as a crop at `size` (so that
  * models reading other crops of the frame share its prepared faces and can be fused).

@@ -21,7 +21,7 @@
 import type { FaceBox } from "../config/defaults.ts";
 import { fitFisherEncoder } from "../train/fit_fisher_encoder.ts";
 import { descriptorModel, type DescriptorModelOptions } from "./descriptor_model.ts";
-import { facePlacement, HEAD_AND_FACE_FRAME } from "./face_crop.ts";
+import { facePlacement } from "./face_crop.ts";
 import {
   formatPipelineSpec,
   parsePipelineSpec,
@@ -202,7 +202,7 @@ export const FISHER100_512_MIRROR_JB_MODEL: SiameseModel = registered(
 
 /**
  * `fisher100_512_headcrop_jb`: `fisher100_512_jb`'s descriptor of the head crop, read as a crop
- * of {@linkcode HEAD_AND_FACE_FRAME} so that it can be fused with `fisher100_512_facecrop_jb`.
+ * of `face_crop.ts`'s `HEAD_AND_FACE_FRAME` so that it can be fused with `fisher100_512_facecrop_jb`.
  */
 export const FISHER100_512_HEADCROP_JB_MODEL: SiameseModel = registered(
   "fisher100_512_headcrop_jb",
@@ -212,7 +212,7 @@ export const FISHER100_512_HEADCROP_JB_MODEL: SiameseModel = registered(
 
 /**
  * `fisher100_512_facecrop_jb`: the same descriptor of the 100x100 face box (forehead to chin,
- * 1:1), read from {@linkcode HEAD_AND_FACE_FRAME}: the crop `fisher100_512_jb` read before the head
+ * 1:1), read from `face_crop.ts`'s `HEAD_AND_FACE_FRAME`: the crop `fisher100_512_jb` read before the head
  * crop, whose errors differ from the head crop's (see the lab notebook).
  */
 export const FISHER100_512_FACECROP_JB_MODEL: SiameseModel = registered(

@@ -24,7 +24,13 @@ import * as tf from "@tensorflow/tfjs";
 import type { FaceBox } from "../config/defaults.ts";
 import { resampleRect } from "../data/resample.ts";
 import { UserError } from "../util/errors.ts";
-import { cropFaces, cropWithin, FaceCrop, type FaceCropRegion } from "./face_crop.ts";
+import {
+  cropFaces,
+  cropWithin,
+  FaceCrop,
+  type FaceCropRegion,
+  frameCropProblem,
+} from "./face_crop.ts";
 import { parseBox } from "./pipeline_spec.ts";
 import type { SiameseModel } from "./siamese_model.ts";
 
@@ -108,26 +114,8 @@ export function framedModel(
     );
   }
   if (framedParts(network)) fail(`${network.name} already reads a crop`);
-  const [fl, ft, fr, fb] = frame;
-  if (fr - fl !== fb - ft) {
-    fail(`frame ${frame.join("_")} is not a square (its faces are prepared 1:1)`);
-  }
-  const [l, t, r, b] = crop;
-  if (l < fl || t < ft || r > fr || b > fb) {
-    fail(`crop ${crop.join("_")} is not inside frame ${frame.join("_")}`);
-  }
-  // Mirror averaging flips the frame: its crop is the crop's mirror image only if both share
-  // the frame's centre line (half a pixel allowed: LFWcrop's box is centred at 124.5).
-  const offCentre = (l + r) / 2 - (fl + fr) / 2;
-  if (Math.abs(offCentre) > 0.5) {
-    fail(
-      `crop ${crop.join("_")} is not centred across frame ${frame.join("_")} (${
-        Math.abs(offCentre)
-      } pixels ${
-        offCentre < 0 ? "left" : "right"
-      } of its centre line): a flipped frame would hold another region, not the crop's mirror image`,
-    );
-  }
+  const framing = frameCropProblem(frame, crop);
+  if (framing) fail(framing);
   const region = cropWithin(frame, crop, network.inputSize);
   return {
     ...network,
@@ -136,7 +124,7 @@ export function framedModel(
       `${network.description}; reading the ${region.width}x${region.height} crop at (${region.left}, ${region.top}) of faces prepared 1:1 from the frame ${
         frame.join(",")
       }, resampled to ${region.size}x${region.size}`,
-    inputSize: fr - fl,
+    inputSize: frame[2] - frame[0],
     preparedBox: frame,
     code: [new URL(import.meta.url), ...network.code],
     trainsOn: {

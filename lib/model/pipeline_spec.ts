@@ -8,7 +8,7 @@
  * | step | options (default) | what it does |
  * | --- | --- | --- |
  * | `frame=B` | a box of LFW's 250x250 frame (the crop's box) | the faces are prepared 1:1 from box `B` |
- * | `crop=B` | a box inside the frame (the descriptor's usual box) | the descriptor reads box `B` of those faces |
+ * | `crop=B` | a box inside the frame, centred across like it (the descriptor's usual box) | the descriptor reads box `B` of those faces |
  * | `fisher` | `size` (100), `cell` (5), `step` (2), `scales` (1_0.75_0.56), `gaussians` (512) | Fisher vectors of dense root-SIFT on `size` x `size` faces |
  * | `lbp` | `scales` (1_2) | uniform LBP histograms on 64x64 faces at each scale |
  * | `gabor` | none | Gabor magnitudes on 64x64 faces |
@@ -31,7 +31,7 @@
  */
 import { FACE_BOXES, type FaceBox } from "../config/defaults.ts";
 import { UserError } from "../util/errors.ts";
-import { HEAD_AND_FACE_FRAME } from "./face_crop.ts";
+import { frameCropProblem, HEAD_AND_FACE_FRAME } from "./face_crop.ts";
 
 /** The Fisher vector descriptor's options. */
 export interface FisherStep {
@@ -91,7 +91,16 @@ const DEFAULT_CROP: Record<PipelineSpec["descriptor"]["kind"], string> = {
 
 const DESCRIPTORS = ["fisher", "lbp", "gabor"] as const;
 const HEADS = ["jb", "cosine", "metric"] as const;
-const STEP_ORDER = ["frame", "crop", ...DESCRIPTORS, "mirror", "pca", "lda", ...HEADS];
+/** A pipeline's step names, in the order its steps run. */
+export const PIPELINE_STEPS: readonly string[] = [
+  "frame",
+  "crop",
+  ...DESCRIPTORS,
+  "mirror",
+  "pca",
+  "lda",
+  ...HEADS,
+];
 
 /** Whether `name` is a composed pipeline rather than a registered model's name. */
 export function isPipelineSpec(name: string): boolean {
@@ -105,7 +114,7 @@ export function isPipelineSpec(name: string): boolean {
 export function parsePipelineSpec(text: string): PipelineSpec {
   const fail = (what: string): never => {
     throw new UserError(
-      `--model ${text}: ${what} (steps: ${STEP_ORDER.join(", ")}; see docs/models.md)`,
+      `--model ${text}: ${what} (steps: ${PIPELINE_STEPS.join(", ")}; see docs/models.md)`,
     );
   };
   const steps = new Map<string, Map<string, string>>();
@@ -114,10 +123,10 @@ export function parsePipelineSpec(text: string): PipelineSpec {
     const m = /^([a-z0-9]+)(?:=([^:,]+)|:(.*))?$/.exec(part);
     if (!m) fail(`step "${part}" is not name, name=value or name:option=value,...`);
     const [, name, value, list] = m!;
-    const at = STEP_ORDER.indexOf(name);
+    const at = PIPELINE_STEPS.indexOf(name);
     if (at < 0) fail(`unknown step "${name}"`);
     if (steps.has(name)) fail(`step "${name}" is given twice`);
-    if (at < last) fail(`step "${name}" comes after "${STEP_ORDER[last]}"`);
+    if (at < last) fail(`step "${name}" comes after "${PIPELINE_STEPS[last]}"`);
     last = at;
     const options = new Map<string, string>();
     if (value !== undefined) options.set("", value);
@@ -156,15 +165,8 @@ export function parsePipelineSpec(text: string): PipelineSpec {
   );
   const crop = reader.box("crop") ?? PIPELINE_BOXES[DEFAULT_CROP[kind]];
   const frame = reader.box("frame");
-  if (frame) {
-    const [fl, ft, fr, fb] = frame, [l, t, r, b] = crop;
-    if (fr - fl !== fb - ft) {
-      fail(`frame ${frame.join("_")} is not a square (its faces are prepared 1:1)`);
-    }
-    if (l < fl || t < ft || r > fr || b > fb) {
-      fail(`crop ${crop.join("_")} is not inside frame ${frame.join("_")}`);
-    }
-  }
+  const framing = frame && frameCropProblem(frame, crop);
+  if (framing) fail(framing);
   if (descriptor.kind === "fisher") {
     const smallest = Math.round(descriptor.size * Math.min(...descriptor.scales));
     if (smallest < 4 * descriptor.cell) {

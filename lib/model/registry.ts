@@ -19,7 +19,12 @@ import {
   FISHER_JB_MODEL,
 } from "./fisher_model.ts";
 import { ENSEMBLE_SEPARATOR, ensembleModel } from "./ensemble_model.ts";
-import { formatPipelineSpec, isPipelineSpec, parsePipelineSpec } from "./pipeline_spec.ts";
+import {
+  formatPipelineSpec,
+  isPipelineSpec,
+  parsePipelineSpec,
+  PIPELINE_STEPS,
+} from "./pipeline_spec.ts";
 import { pipelineModel } from "./pipeline_model.ts";
 import { framedModel, isFramedSpec, parseFramedSpec } from "./framed_model.ts";
 import { PREPARE_DEFAULTS } from "../config/defaults.ts";
@@ -70,6 +75,14 @@ export function getModel(name: string): SiameseModel {
     composed.set(model.name, model);
     return model;
   }
+  const last = name.slice(name.lastIndexOf("/") + 1);
+  if (name.includes("/") && /^[a-z0-9_]+$/.test(last) && !PIPELINE_STEPS.includes(last)) {
+    throw new UserError(
+      `--model ${name}: "${last}" is neither a network (${
+        networkNames().join(", ")
+      }) nor a descriptor pipeline's step (${PIPELINE_STEPS.join(", ")}); see docs/models.md`,
+    );
+  }
   if (isPipelineSpec(name)) {
     // One model per pipeline, however it is spelt.
     const spec = parsePipelineSpec(name);
@@ -87,4 +100,11 @@ export function getModel(name: string): SiameseModel {
     );
   }
   return model;
+}
+
+/** The registered networks: the models a framed name (`frame=B/crop=C/NETWORK`) can end with. */
+function networkNames(): string[] {
+  return Object.entries(MODELS)
+    .filter(([, model]) => model.objective.kind !== "lda" && model.objective.kind !== "ensemble")
+    .map(([name]) => name);
 }

@@ -6,6 +6,7 @@ import { resampleRect } from "../../lib/data/resample.ts";
 import {
   cropFaces,
   cropWithin,
+  frameCropProblem,
   HEAD_AND_FACE_FRAME,
   resampleMatrix,
 } from "../../lib/model/face_crop.ts";
@@ -50,6 +51,29 @@ Deno.test("cropWithin: the region in the frame's pixels; a region outside the fr
     size: 100,
   });
   assert.throws(() => cropWithin([50, 52, 200, 202], [40, 52, 120, 132], 80), /not inside/);
+});
+
+Deno.test("frameCropProblem: a square frame holding the crop on its centre line, half a pixel allowed", () => {
+  assert.equal(frameCropProblem(HEAD_AND_FACE_FRAME, FACE_BOXES.head), undefined);
+  assert.equal(frameCropProblem(HEAD_AND_FACE_FRAME, FACE_BOXES.face100), undefined);
+  // LFWcrop's box is centred at 124.5, the frame at 125.
+  assert.equal(frameCropProblem(HEAD_AND_FACE_FRAME, FACE_BOXES.lfwcrop), undefined);
+  assert.match(
+    frameCropProblem([0, 0, 100, 120], [10, 10, 90, 50])!,
+    /frame 0_0_100_120 is not a square/,
+  );
+  assert.match(
+    frameCropProblem(HEAD_AND_FACE_FRAME, [40, 84, 210, 184])!,
+    /crop 40_84_210_184 is not inside frame 48_50_202_204/,
+  );
+  assert.match(
+    frameCropProblem(HEAD_AND_FACE_FRAME, [76, 84, 177, 184])!,
+    /crop 76_84_177_184 is not centred across frame 48_50_202_204 \(1.5 pixels right of its centre line\)/,
+  );
+  assert.match(
+    frameCropProblem(HEAD_AND_FACE_FRAME, [73, 84, 175, 184])!,
+    /\(1 pixel left of its centre line\)/,
+  );
 });
 
 Deno.test("resampleMatrix: rows sum to one; a span of whole pixels at the output's size selects them", () => {

@@ -78,6 +78,14 @@ Deno.test("a framed network's name: each mistake is a UserError naming it", () =
       name,
     );
   }
+  // A misspelt network is named as such, with the networks it could be.
+  assert.throws(
+    () => getModel("frame=head_and_face/seed64_cosfce"),
+    (e: Error) =>
+      e instanceof UserError &&
+      /"seed64_cosfce" is neither a network \(seed, seed_cosface, seed64_cosface/.test(e.message) &&
+      !e.message.includes("fisher100_512_jb"),
+  );
   // Not a network: the inherited `constructor` is no model's name.
   assert.throws(() => getModel("frame=head_and_face/constructor"), UserError);
   assert.throws(

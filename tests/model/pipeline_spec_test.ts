@@ -142,6 +142,10 @@ Deno.test("a wrong pipeline is a one-line UserError naming the step or option", 
     ["fisher//jb", /step "" is not name/],
     ["fisher:size=64,size=100", /option "size" of step "fisher" is given twice/],
     ["frame=0_0_250_200/fisher", /frame 0_0_250_200 is not a square/],
+    [
+      "frame=head_and_face/crop=75_84_185_184/lbp",
+      /crop 75_84_185_184 is not centred across frame 48_50_202_204 \(5 pixels right/,
+    ],
     ["fisher:size=32,cell=5", /faces at scale 0.56 \(18 pixels\) are smaller than a SIFT patch/],
   ];
   for (const [text, pattern] of cases) {
