@@ -5,7 +5,7 @@ import { dirname, resolve } from "node:path";
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { describeFileSystemRefusal, UserError } from "./errors.ts";
+import { describeFileSystemRefusal, describeWasmExhaustion, UserError } from "./errors.ts";
 
 /** Option declarations as `node:util` `parseArgs` takes them. */
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
@@ -62,19 +62,6 @@ export async function runTask(name: string, main: () => Promise<void>): Promise<
     console.error(`${name}: internal error:`, error);
     Deno.exit(2);
   }
-}
-
-/**
- * One line for the wasm backend's memory running out: tfjs's wasm heap holds at most 4 GB, and
- * a model asked for longer descriptors or larger batches than fit in it (a size the user chose,
- * not a fault) makes its kernels write outside it. Undefined for any other error.
- */
-export function describeWasmExhaustion(error: unknown): string | undefined {
-  if (!(error instanceof WebAssembly.RuntimeError)) return undefined;
-  if (!/memory access out of bounds|out of memory/i.test(error.message)) return undefined;
-  return `the wasm backend's memory (4 GB at most) ran out (${error.message}): the model's ` +
-    `descriptors or batches are too large for it; fewer Gaussians (fisher:gaussians=N), a ` +
-    `smaller pca=N or --batch-size need less`;
 }
 
 /** Reads an option as a string, or undefined. */

@@ -51,3 +51,16 @@ export function describeFileSystemRefusal(error: unknown): string | undefined {
     : "write";
   return `cannot ${verb} ${found[2]}: ${refusal}`;
 }
+
+/**
+ * One line for the wasm backend's memory running out: tfjs's wasm heap holds at most 4 GB, and
+ * a model asked for longer descriptors or larger batches than fit in it (a size the user chose,
+ * not a fault) makes its kernels write outside it. Undefined for any other error.
+ */
+export function describeWasmExhaustion(error: unknown): string | undefined {
+  if (!(error instanceof WebAssembly.RuntimeError)) return undefined;
+  if (!/memory access out of bounds|out of memory/i.test(error.message)) return undefined;
+  return `the wasm backend's memory (4 GB at most) ran out (${error.message}): the model's ` +
+    `descriptors or batches are too large for it; fewer Gaussians (fisher:gaussians=N), a ` +
+    `smaller pca=N or --batch-size need less`;
+}

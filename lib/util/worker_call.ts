@@ -2,7 +2,7 @@
  * One call in a worker of its own: the caller sends a request and gets a promise of the result;
  * the worker may send log lines, progress and parts of its result (`partial`: moved, not copied,
  * for the caller to put together while the worker goes on) first. A worker's failure comes back as the caller's error, a
- * user's error (`UserError`, one line) as a `UserError`, anything else with the worker's stack.
+ * user's error (`UserError`, one line; also the wasm heap running out) as a `UserError`, anything else with the worker's stack.
  * The worker ends with the call, also when it fails.
  *
  * @example
@@ -22,7 +22,7 @@
  * @module
  */
 import type { WorkerCode } from "../pipeline/worker_code.ts";
-import { UserError } from "./errors.ts";
+import { describeWasmExhaustion, UserError } from "./errors.ts";
 
 /** What a call's worker posts: log lines, then the result or the error. */
 export type WorkerReply<T> =
@@ -105,9 +105,11 @@ export function serveCall<Request, Result>(
       );
       scope.postMessage({ result }, transfer ?? []);
     } catch (error) {
+      // The wasm heap running out in the worker is the size the user chose, as in the caller.
+      const exhausted = describeWasmExhaustion(error);
       scope.postMessage({
-        error: error instanceof Error ? error.message : String(error),
-        user: error instanceof UserError,
+        error: exhausted ?? (error instanceof Error ? error.message : String(error)),
+        user: error instanceof UserError || exhausted !== undefined,
         stack: error instanceof Error ? error.stack : undefined,
       });
     }

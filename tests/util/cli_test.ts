@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { OUT_OF_BOUNDS_WASM } from "../helpers/out_of_bounds_wasm.ts";
 import {
   intOption,
   parseDuration,
@@ -96,57 +97,8 @@ Deno.test("shellWord quotes what a shell would split or expand", () => {
   assert.equal(shellWord("$HOME"), "'$HOME'");
 });
 
-/** A wasm module whose one function reads far outside its 64 KiB memory. */
-const OUT_OF_BOUNDS_WASM = [
-  0,
-  97,
-  115,
-  109,
-  1,
-  0,
-  0,
-  0,
-  1,
-  5,
-  1,
-  96,
-  0,
-  1,
-  127,
-  3,
-  2,
-  1,
-  0,
-  5,
-  3,
-  1,
-  0,
-  1,
-  7,
-  5,
-  1,
-  1,
-  102,
-  0,
-  0,
-  10,
-  12,
-  1,
-  10,
-  0,
-  65,
-  128,
-  194,
-  215,
-  47,
-  40,
-  2,
-  0,
-  11,
-];
-
 Deno.test("the wasm backend's memory running out is a one-line error saying what needs less, exit 1", async () => {
-  const { describeWasmExhaustion } = await import("../../lib/util/cli.ts");
+  const { describeWasmExhaustion } = await import("../../lib/util/errors.ts");
   const { instance } = await WebAssembly.instantiate(new Uint8Array(OUT_OF_BOUNDS_WASM));
   let thrown: unknown;
   try {

@@ -37,4 +37,11 @@ Deno.test("a worker's user error comes back as a UserError; another error with t
       !(error instanceof UserError) && error.message === "summing: not a number" &&
       /sum_worker\.ts/.test(error.stack ?? ""),
   );
+  // The wasm heap running out in a worker is the user's one-line error, as in the caller.
+  await assert.rejects(
+    () => sum([1, Infinity]),
+    (error: Error) =>
+      error instanceof UserError &&
+      /wasm backend's memory \(4 GB at most\) ran out/.test(error.message),
+  );
 });
