@@ -22,16 +22,24 @@ import { writeJsonAtomic } from "../lib/util/atomic.ts";
 import { parseTaskArgs, runTask } from "../lib/util/cli.ts";
 import { UserError } from "../lib/util/errors.ts";
 
-const HELP = `Usage: deno task probe FILE [--run-frozen]
+const HELP = `Usage: deno task probe FILE [--run-frozen] [--keep-finished]
 Runs the design probe declared in FILE (JSON: name, question, selectBy, base, test, candidates,
 then): trains and tests every candidate on LFW View 1 (cached; a candidate with --members A,B
 is an ensemble of earlier candidates), ranks them by selectBy
 (${SELECT_BY.join(" | ")}), and writes artifacts/probes/NAME.json with the ranking and the frozen
 commands of the winner (its options with "then"'s). probes/ holds the project's probes.
-  --run-frozen   then run the frozen train and test commands (View 2 is run once, for the winner)`;
+  --run-frozen     then run the frozen train and test commands (View 2 is run once, for the
+                   winner)
+  --keep-finished  candidates finished by earlier code are kept and ranked as they are (their
+                   records name their commits); without it such a candidate stops the probe,
+                   and \`deno task train NAME --force\` trains it again with this code`;
 
 await runTask("probe", async () => {
-  const args = parseTaskArgs(Deno.args, { "run-frozen": { type: "boolean" } });
+  const args = parseTaskArgs(Deno.args, {
+    "run-frozen": { type: "boolean" },
+    "keep-finished": { type: "boolean" },
+  });
+  const keep = args.values["keep-finished"] ? ["--keep-finished"] : [];
   if (args.values.help) return console.log(HELP);
   const [file, extra] = args.positionals;
   if (file === undefined) throw new UserError("name a probe file (e.g. probes/blind_view1.json)");
@@ -45,7 +53,7 @@ await runTask("probe", async () => {
   const probe = parseProbe(text, file);
   console.log(`probe: ${probe.name}: ${probe.question}`);
   for (const name of Object.keys(probe.candidates)) {
-    await task("train", candidateTrainWords(probe, name));
+    await task("train", [...candidateTrainWords(probe, name), ...keep]);
     await task("test", [
       name,
       ...probe.test,

@@ -44,6 +44,9 @@ Trains experiment NAME; rerun the same command to resume after an interruption.
   --backend B      ${BACKEND_CHOICES.join(" | ")} (default ${TRAIN_DEFAULTS.backend})
   --threads N      training threads with the wasm backend, 1 or 2 (default: 2 on 2+ cores)
   --force          retrain from scratch even if NAME exists with other parameters
+  --keep-finished  NAME finished by earlier code with these options is kept as it is, as the
+                   ten folds of lfw-view2 are (an unfinished one is trained again with this
+                   code); without it such a NAME is refused
 ${TRAIN_HELP}
 ${SPLIT_HELP}
 ${PREPARE_HELP}
@@ -63,6 +66,7 @@ await runTask("train", async () => {
     backend: { type: "string" },
     threads: { type: "string" },
     force: { type: "boolean" },
+    "keep-finished": { type: "boolean" },
   });
   if (args.values.help) return console.log(HELP);
   if (args.positionals.length > 1) {
@@ -106,6 +110,7 @@ await runTask("train", async () => {
     load,
     threads: intOption(args, "threads", { min: 1, max: 2 }),
     force: Boolean(args.values.force),
+    keepFinished: Boolean(args.values["keep-finished"]),
     command: ["deno task train", ...Deno.args.map(shellWord)].join(" "),
     log: (line) => {
       watchEpochs(line);

@@ -282,7 +282,7 @@ export async function trainExperiment(
         : `experiment "${options.name}" was ${
           existing.status === "complete" ? "trained" : "started"
         } by other code or from other input data (same options, another key: the code of the training or of an earlier stage changed since; \`deno task status ${options.name}\` lists what changed for finished stages); ` +
-          `it stays usable as it is (test, compare, export); use --force to train it again with this code, or another name`,
+          `it stays usable as it is (test, compare, export); use --force to train it again with this code, --keep-finished to go on with it as it is, or another name`,
     );
   }
   const replacing = existing !== undefined && existing.keys.train !== key &&

@@ -442,6 +442,25 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
     ensemble("fused4", ["cnn_many", "lbp_copy"], ["seed64_cosface", "lbp_lda"]),
   );
   assert.ok(again2.artifact);
+  // fused_cli as if the code fusing it had changed since (its key is not today's): refused,
+  // saying the ways on; --keep-finished goes on with it as it is.
+  const fusedCli = await index.requireSingle("fused_cli");
+  const earlier = "e".repeat(64);
+  await rekeyArtifact(store, "train", fusedCli.keys.train, earlier, { move: true });
+  await index.put({ ...fusedCli, keys: { ...fusedCli.keys, train: earlier } });
+  const stale = await cli(["fused_cli", "--members", "cnn_many,lbp_fitted"]);
+  assert.equal(stale.code, 1);
+  assert.match(
+    new TextDecoder().decode(stale.stderr),
+    /^train: error: experiment "fused_cli" was trained by other code .* --keep-finished to go on with it as it is/,
+  );
+  const kept = await cli(["fused_cli", "--members", "cnn_many,lbp_fitted", "--keep-finished"]);
+  assert.equal(kept.code, 0, new TextDecoder().decode(kept.stderr));
+  assert.match(
+    new TextDecoder().decode(kept.stdout),
+    /"fused_cli" was trained by earlier code \(eeeeeeeeeeee\); kept as it is/,
+  );
+  assert.equal((await index.requireSingle("fused_cli")).keys.train, earlier);
 });
 
 Deno.test("synthetic faces, lbp_jb: its Joint Bayesian head is fitted with the projection; test, compare and export use it", async () => {
