@@ -10,6 +10,7 @@ import { ExperimentIndex } from "../../lib/pipeline/experiments.ts";
 import { getModel } from "../../lib/model/registry.ts";
 import { TEST_DEFAULTS } from "../../lib/config/defaults.ts";
 import { trainExperiment, type TrainOptions } from "../../lib/pipeline/train_stage.ts";
+import { preparedBox, preparedSize } from "../../lib/pipeline/train_options.ts";
 import { testExperiment, type TestMetrics } from "../../lib/pipeline/test_stage.ts";
 import { loadCheckpoint } from "../../lib/train/checkpoint.ts";
 import { ourFitPhases } from "../../lib/bench/fisher_peer.ts";
@@ -164,12 +165,13 @@ for (const model of ["seed", "seed_cosface"]) {
     assert.equal(paused.epochsDone, 1);
     assert.equal(paused.artifact, undefined);
     const resumed = await trainExperiment(store, options(`${model}_resumed`, model));
+    // Read before --force trains the same key again from scratch, into the same folder.
+    const one = (await loadCheckpoint(join(resumed.artifact!.dir, "checkpoint.bin")))!;
     const straight = await trainExperiment(
       store,
       options(`${model}_straight`, model, { force: true }),
     );
     assert.equal(straight.artifact!.key, resumed.artifact!.key);
-    const one = (await loadCheckpoint(join(resumed.artifact!.dir, "checkpoint.bin")))!;
     const two = (await loadCheckpoint(join(straight.artifact!.dir, "checkpoint.bin")))!;
     assert.equal(one.epoch, 2);
     for (const [name, values] of one.weights) assert.deepEqual(two.weights.get(name), values, name);
@@ -826,20 +828,58 @@ Deno.test("synthetic faces, a network reading a crop of the frame: trained on th
   writePgmFolder(many, { people: 50, perPerson: 8, size: 250 });
   const network = getModel("frame=head_and_face/crop=face100/seed_cosface").name;
   const descriptor = getModel("frame=head_and_face/crop=head/lbp:scales=1/pca=60/lda=20/jb").name;
-  // Both prepared 1:1 from the frame, as `train` prepares them for these models by default.
-  const framed = (name: string, model: string, params: Partial<TrainOptions["params"]> = {}) => {
-    const base = fitOptions(many, name, model, params);
-    const prepare = { ...base.split.prepare.params, box: [48, 50, 202, 204], size: 154 };
+  // The faces `train` prepares for each model without --box and --size: both 1:1 from the frame.
+  const framed = (
+    name: string,
+    model: string,
+    params: Partial<TrainOptions["params"]> = {},
+    extra: Partial<TrainOptions> = {},
+  ) => {
+    const base = fitOptions(many, name, model, params, extra);
+    const noOptions = { values: {}, positionals: [] };
+    const defaults = base.split.prepare.params;
+    const prepare = {
+      ...defaults,
+      box: preparedBox(noOptions, defaults.box, model),
+      size: preparedSize(noOptions, defaults.size, model),
+    };
     return {
       ...base,
       split: { ...base.split, prepare: { ...base.split.prepare, params: prepare } },
     } as TrainOptions;
   };
+  assert.deepEqual(
+    [framed("x", network).split.prepare.params, framed("x", descriptor).split.prepare.params]
+      .map(({ box, size }) => ({ box, size })),
+    [{ box: [48, 50, 202, 204], size: 154 }, { box: [48, 50, 202, 204], size: 154 }],
+  );
+  // On two threads, stopped after its first epoch and resumed, it is the model trained straight
+  // through (the same key: --force trains that again from scratch).
+  const paused = await trainExperiment(
+    store,
+    framed("framed_resumed", network, { epochs: 2 }, { timeBudgetSeconds: 1e-6, threads: 2 }),
+  );
+  assert.equal(paused.epochsDone, 1);
+  assert.equal(paused.artifact, undefined);
+  const resumed = await trainExperiment(
+    store,
+    framed("framed_resumed", network, { epochs: 2 }, { threads: 2 }),
+  );
+  const resumedWeights =
+    (await loadCheckpoint(join(resumed.artifact!.dir, "checkpoint.bin")))!.weights;
   lines.length = 0;
-  const trained = await trainExperiment(store, framed("framed_net", network, { epochs: 2 }));
+  const trained = await trainExperiment(
+    store,
+    framed("framed_net", network, { epochs: 2 }, { force: true, threads: 2 }),
+  );
   assert.equal(trained.epochsDone, 2);
+  assert.ok(lines.includes("train: 2 training threads"), lines.join("\n"));
+  assert.equal(trained.artifact!.key, resumed.artifact!.key);
   const checkpoint = (await loadCheckpoint(join(trained.artifact!.dir, "checkpoint.bin")))!;
   assert.equal(checkpoint.model, network);
+  for (const [name, values] of checkpoint.weights) {
+    assert.deepEqual(resumedWeights.get(name), values, name);
+  }
   // The network's own parameters, trained: the same names as the network trained alone.
   assert.deepEqual(
     [...checkpoint.weights.keys()].filter((k) => !k.startsWith("cosface")).sort(),
