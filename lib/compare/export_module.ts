@@ -23,19 +23,7 @@
 import { LFW_FRAME, MIN_FACE_SIDE, scaleCropBox } from "../data/crop_box.ts";
 import { faceRegion } from "../data/face_preprocessing.ts";
 import * as resample from "../data/resample.ts";
-import {
-  AbsDifference,
-  ColumnSlice,
-  FaceCrop,
-  FisherVectors,
-  GaborMagnitudes,
-  JointBayesianScore,
-  L2Normalize,
-  LbpHistograms,
-  ScaledCosine,
-  WeightedLogitSum,
-  WeightedUnitConcat,
-} from "../model/custom_layers.ts";
+import { CUSTOM_LAYERS } from "../model/custom_layers.ts";
 import { jointBayesianLogits, unitRows } from "../model/joint_bayesian.ts";
 import { lbpHistograms, multiScaleLbpHistograms } from "../model/lbp_histograms.ts";
 import { gaborBank, gaborMagnitudes } from "../model/gabor_magnitudes.ts";
@@ -222,15 +210,10 @@ let registered = false;
 /** Registers the custom layers with \`tf\` (once). */
 export function registerLayers(tf) {
   if (registered) return;
-  ${AbsDifference.toString().replace(/\n/g, "\n  ")}
-  ${ScaledCosine.toString().replace(/\n/g, "\n  ")}
-  ${L2Normalize.toString().replace(/\n/g, "\n  ")}
   ${lbpHistograms.toString().replace(/\n/g, "\n  ")}
   ${multiScaleLbpHistograms.toString().replace(/\n/g, "\n  ")}
-  ${LbpHistograms.toString().replace(/\n/g, "\n  ")}
   ${gaborBank.toString().replace(/\n/g, "\n  ")}
   ${gaborMagnitudes.toString().replace(/\n/g, "\n  ")}
-  ${GaborMagnitudes.toString().replace(/\n/g, "\n  ")}
   ${localDescriptors.toString().replace(/\n/g, "\n  ")}
   ${rootSift.toString().replace(/\n/g, "\n  ")}
   ${rootSiftOps.toString().replace(/\n/g, "\n  ")}
@@ -242,27 +225,14 @@ export function registerLayers(tf) {
   ${mixtureMoments.toString().replace(/\n/g, "\n  ")}
   ${mixtureMomentsOps.toString().replace(/\n/g, "\n  ")}
   ${fisherVectors.toString().replace(/\n/g, "\n  ")}
-  ${FisherVectors.toString().replace(/\n/g, "\n  ")}
-  ${WeightedUnitConcat.toString().replace(/\n/g, "\n  ")}
   ${unitRows.toString().replace(/\n/g, "\n  ")}
   ${jointBayesianLogits.toString().replace(/\n/g, "\n  ")}
-  ${JointBayesianScore.toString().replace(/\n/g, "\n  ")}
-  ${ColumnSlice.toString().replace(/\n/g, "\n  ")}
-  ${WeightedLogitSum.toString().replace(/\n/g, "\n  ")}
   ${resampleMatrix.toString().replace(/\n/g, "\n  ")}
   ${cropFaces.toString().replace(/\n/g, "\n  ")}
-  ${FaceCrop.toString().replace(/\n/g, "\n  ")}
-  tf.serialization.registerClass(AbsDifference);
-  tf.serialization.registerClass(ScaledCosine);
-  tf.serialization.registerClass(L2Normalize);
-  tf.serialization.registerClass(LbpHistograms);
-  tf.serialization.registerClass(GaborMagnitudes);
-  tf.serialization.registerClass(FisherVectors);
-  tf.serialization.registerClass(WeightedUnitConcat);
-  tf.serialization.registerClass(JointBayesianScore);
-  tf.serialization.registerClass(ColumnSlice);
-  tf.serialization.registerClass(WeightedLogitSum);
-  tf.serialization.registerClass(FaceCrop);
+  ${CUSTOM_LAYERS.map((layer) => layer.toString().replace(/\n/g, "\n  ")).join("\n  ")}
+  for (const layer of [${CUSTOM_LAYERS.map((layer) => layer.name).join(", ")}]) {
+    tf.serialization.registerClass(layer);
+  }
   registered = true;
 }
 

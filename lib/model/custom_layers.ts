@@ -45,21 +45,26 @@ export {
   WeightedUnitConcat,
 };
 
+/** Every custom layer class: what a loader registers, and what the exported module defines. */
+export const CUSTOM_LAYERS = [
+  AbsDifference,
+  ScaledCosine,
+  L2Normalize,
+  LbpHistograms,
+  GaborMagnitudes,
+  FisherVectors,
+  WeightedUnitConcat,
+  JointBayesianScore,
+  ColumnSlice,
+  WeightedLogitSum,
+  FaceCrop,
+] as const;
+
 let registered = false;
 
 /** Registers the custom layers for (de)serialisation (idempotent). */
 export function registerCustomLayers(): void {
   if (registered) return;
-  tf.serialization.registerClass(AbsDifference);
-  tf.serialization.registerClass(ScaledCosine);
-  tf.serialization.registerClass(L2Normalize);
-  tf.serialization.registerClass(LbpHistograms);
-  tf.serialization.registerClass(GaborMagnitudes);
-  tf.serialization.registerClass(FisherVectors);
-  tf.serialization.registerClass(WeightedUnitConcat);
-  tf.serialization.registerClass(JointBayesianScore);
-  tf.serialization.registerClass(ColumnSlice);
-  tf.serialization.registerClass(WeightedLogitSum);
-  tf.serialization.registerClass(FaceCrop);
+  for (const layer of CUSTOM_LAYERS) tf.serialization.registerClass(layer);
   registered = true;
 }
