@@ -17,15 +17,10 @@ import {
 import { assertNoFileAbove } from "../lib/util/cli.ts";
 import { assertExportFolder } from "../lib/pipeline/output_guard.ts";
 import { UserError } from "../lib/util/errors.ts";
-import * as customLayers from "../lib/model/custom_layers.ts";
+import { CUSTOM_LAYERS } from "../lib/model/custom_layers.ts";
 
 /** The custom layers' names, from the one list a loader registers (custom_layers.ts). */
-const CUSTOM_LAYER_NAMES: string[] = Object.values(customLayers)
-  .filter((v): v is { className: string } & typeof v =>
-    typeof v === "function" && typeof (v as { className?: unknown }).className === "string"
-  )
-  .map((v) => v.className)
-  .sort();
+const CUSTOM_LAYER_NAMES: string[] = CUSTOM_LAYERS.map((layer) => layer.className).sort();
 
 /** `words` joined by ", " in lines of at most 92 characters, each indented by `indent`. */
 function wrapList(words: string[], indent: number): string {

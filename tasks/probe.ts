@@ -31,8 +31,8 @@ commands of the winner (its options with "then"'s). probes/ holds the project's 
   --run-frozen     then run the frozen train and test commands (View 2 is run once, for the
                    winner)
   --keep-finished  candidates finished by earlier code are kept and ranked as they are (their
-                   records name their commits); without it such a candidate stops the probe,
-                   and \`deno task train NAME --force\` trains it again with this code`;
+                   records name their commits; see train --help); without it such a candidate
+                   stops the probe, and \`deno task train NAME --force\` trains it again`;
 
 await runTask("probe", async () => {
   const args = parseTaskArgs(Deno.args, {

@@ -45,8 +45,9 @@ Trains experiment NAME; rerun the same command to resume after an interruption.
   --threads N      training threads with the wasm backend, 1 or 2 (default: 2 on 2+ cores)
   --force          retrain from scratch even if NAME exists with other parameters
   --keep-finished  NAME finished by earlier code with these options is kept as it is, as the
-                   ten folds of lfw-view2 are (an unfinished one is trained again with this
-                   code); without it such a NAME is refused
+                   ten folds of lfw-view2 are, when its prepared faces and split still hold
+                   today's data (else, or unfinished, it is trained again with this code);
+                   without it such a NAME is refused
 ${TRAIN_HELP}
 ${SPLIT_HELP}
 ${PREPARE_HELP}

@@ -69,7 +69,7 @@ export function exportModuleSource(pre: Preprocessing): string {
 // functions below are the project's own, copied from lib/data/resample.ts, lib/data/crop_box.ts,
 // lib/data/face_preprocessing.ts, lib/model/lbp_histograms.ts, lib/model/gabor_magnitudes.ts,
 // lib/model/fisher_vectors.ts, lib/model/face_crop.ts, lib/model/joint_bayesian.ts and
-// lib/model/custom_layers.ts. The steps are described in preprocessing.json (also exported here as \`preprocessing\`).
+// lib/model/basic_layers.ts: the layer classes of lib/model/custom_layers.ts's list. The steps are described in preprocessing.json (also exported here as \`preprocessing\`).
 
 /** preprocessing.json. */
 export const preprocessing = ${JSON.stringify(pre, null, 2)};

@@ -110,6 +110,8 @@ export function facePlacement(
   preparedBox: readonly [number, number, number, number];
   crop?: FaceCropRegion;
 } {
+  const problem = frame && frameCropProblem(frame, box);
+  if (problem) throw new Error(`facePlacement: ${problem}`);
   return frame
     ? { inputSize: frame[2] - frame[0], preparedBox: frame, crop: cropWithin(frame, box, size) }
     : { inputSize: size, preparedBox: box };

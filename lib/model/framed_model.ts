@@ -94,8 +94,8 @@ export function parseFramedSpec(text: string): FramedSpec {
 
 /**
  * `network` reading box `crop` of faces prepared 1:1 from `frame` (both boxes of LFW's 250x250
- * image; the crop inside the square frame), named `frame=B/crop=C/NETWORK` with the boxes'
- * pixels written out.
+ * image; the crop inside the square frame and centred across it: `frameCropProblem`), named
+ * `frame=B/crop=C/NETWORK` with the boxes' pixels written out.
  */
 export function framedModel(
   network: SiameseModel,

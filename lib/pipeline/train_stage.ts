@@ -273,6 +273,11 @@ export async function trainExperiment(
     }
   }
   const restart = madeByOtherCode && options.keepFinished === true;
+  if (restart && existing.status === "complete") {
+    log(
+      `train: "${options.name}" was trained by earlier code from other prepared faces or another split; trained again with this code`,
+    );
+  }
   if (!extending && existing && existing.keys.train !== key && !options.force && !restart) {
     throw new UserError(
       diff.length > 0
@@ -282,7 +287,11 @@ export async function trainExperiment(
         : `experiment "${options.name}" was ${
           existing.status === "complete" ? "trained" : "started"
         } by other code or from other input data (same options, another key: the code of the training or of an earlier stage changed since; \`deno task status ${options.name}\` lists what changed for finished stages); ` +
-          `it stays usable as it is (test, compare, export); use --force to train it again with this code, --keep-finished to go on with it as it is, or another name`,
+          `it stays usable as it is (test, compare, export); use --force to train it again with this code, ${
+            existing.status === "complete"
+              ? "--keep-finished to keep it as it is (when its prepared faces and split still hold today's data), "
+              : ""
+          }or another name`,
     );
   }
   const replacing = existing !== undefined && existing.keys.train !== key &&

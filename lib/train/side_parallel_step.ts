@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { copyTensorValues } from "../backend/tensor_copy.ts";
 import { WorkerCode } from "../pipeline/worker_code.ts";
+import { UserError } from "../util/errors.ts";
 import type { ModelParams } from "../model/model_params.ts";
 import type { Adam } from "./adam.ts";
 import type { BranchInit, BranchStep } from "./branch_worker.ts";
@@ -55,7 +56,11 @@ class BranchThread {
       const next = this.#waiting.shift();
       if (!next) return;
       if (event.data.type === "error") {
-        next.reject(new Error(`branch worker: ${event.data.message}`));
+        next.reject(
+          event.data.user
+            ? new UserError(event.data.message)
+            : new Error(`branch worker: ${event.data.message}`),
+        );
       } else next.resolve(event.data);
     };
     this.worker.onerror = (event: ErrorEvent) => {

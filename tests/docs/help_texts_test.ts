@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as customLayers from "../../lib/model/custom_layers.ts";
+import { CUSTOM_LAYERS } from "../../lib/model/custom_layers.ts";
 import { tempDir } from "../helpers/fixtures.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -20,12 +21,15 @@ async function task(name: string, args: string[], env: Record<string, string> = 
 }
 
 /** The serialised names of the custom layers, from the one list a loader registers. */
-const LAYERS = Object.values(customLayers)
-  .map((v) => (v as { className?: unknown }).className)
-  .filter((n): n is string => typeof n === "string");
+const LAYERS: string[] = CUSTOM_LAYERS.map((layer) => layer.className);
 
 Deno.test("export --help names face_comparer.js and every custom layer of the one list", async () => {
   assert.ok(LAYERS.length >= 10, LAYERS.join(", "));
+  // Every layer class the module exports is in the one list.
+  const exported = Object.values(customLayers)
+    .map((v) => (v as { className?: unknown }).className)
+    .filter((n): n is string => typeof n === "string");
+  assert.deepEqual(exported.sort(), [...LAYERS].sort());
   const { code, stdout } = await task("export", ["--help"]);
   assert.equal(code, 0);
   assert.match(stdout, /face_comparer\.js .*loads it \(plain tf\.loadLayersModel fails/);

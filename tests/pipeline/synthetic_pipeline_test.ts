@@ -454,7 +454,7 @@ Deno.test("synthetic faces, lbp_lda: fitted in one pass, reproducibly; test, com
   assert.equal(stale.code, 1);
   assert.match(
     new TextDecoder().decode(stale.stderr),
-    /^train: error: experiment "fused_cli" was trained by other code .* --keep-finished to go on with it as it is/,
+    /^train: error: experiment "fused_cli" was trained by other code .* --keep-finished to keep it as it is \(when its prepared faces and split still hold/,
   );
   const kept = await cli(["fused_cli", "--members", "cnn_many,lbp_fitted", "--keep-finished"]);
   assert.equal(kept.code, 0, new TextDecoder().decode(kept.stderr));
@@ -838,10 +838,12 @@ Deno.test("synthetic faces, a network reading a crop of the frame: trained on th
     const base = fitOptions(many, name, model, params, extra);
     const noOptions = { values: {}, positionals: [] };
     const defaults = base.split.prepare.params;
+    // An ensemble is fitted on its members' faces (`train --members` takes no data options).
+    const reads = params.members ? network : model;
     const prepare = {
       ...defaults,
-      box: preparedBox(noOptions, defaults.box, model),
-      size: preparedSize(noOptions, defaults.size, model),
+      box: preparedBox(noOptions, defaults.box, reads),
+      size: preparedSize(noOptions, defaults.size, reads),
     };
     return {
       ...base,
