@@ -9,7 +9,7 @@ import { Progress } from "../util/progress.ts";
 import { join } from "node:path";
 import { type BackendChoice, selectBackend } from "../backend/select_backend.ts";
 import type { TestParams } from "../config/defaults.ts";
-import { loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
+import { type FaceArray, loadFaceArray, resizeFaceArray } from "../data/face_array.ts";
 import type { Pair } from "../data/sample_pairs.ts";
 import {
   bestThreshold,
@@ -35,7 +35,8 @@ import { writeFileAtomic, writeJsonAtomic } from "../util/atomic.ts";
 import { UserError } from "../util/errors.ts";
 import type { Artifact, ArtifactStore } from "./artifact_store.ts";
 import { ExperimentIndex } from "./experiments.ts";
-import { openTrainedExperiment } from "./trained_experiment.ts";
+import { openTrainedExperiment, type TrainedExperiment } from "./trained_experiment.ts";
+import type { ModelParams } from "../model/model_params.ts";
 import { loadPairSets } from "./split_files.ts";
 import { checkProjection, fitProjection } from "./test_projection.ts";
 import { stage, stageCode, TEST_FILES } from "./stages.ts";
@@ -113,171 +114,7 @@ export async function testExperiment(
       params: options.params,
       inputs: { train: trained.key, split: split.key, faces: prepared.key },
     },
-    async (dir) => {
-      await selectBackend(options.backend, { log });
-      const trainParams = trained.params;
-      const model = trained.model;
-      let params = await trained.loadWeights();
-      const faces = await loadFaceArray(prepared.dir);
-      const small = resizeFaceArray(faces, model.inputSize);
-      const all = await loadPairSets(split.dir);
-      const sets: Record<string, Pair[]> = {
-        val: all.val,
-        test: all.test,
-        train: all.train.slice(0, options.params.trainEvalPairs),
-      };
-      const probabilities: Record<string, Float32Array> = {};
-      const losses: Record<string, number> = {};
-      const projection = options.params.projection === "wccn"
-        ? await fitProjection(trained, params, small, faces.entries, options.params, log)
-        : undefined;
-      if (projection) {
-        // Scored through the model's head after the projection, as compare and export score.
-        params = await projectedParams(params, projection);
-        await writeJsonAtomic(join(dir, TEST_FILES.projection), projectionToJson(projection));
-      }
-      for (const [name, pairs] of Object.entries(sets)) {
-        if (pairs.length === 0) continue;
-        const started = performance.now();
-        const images = new Set(pairs.flatMap((p) => [p.a, p.b])).size;
-        const columns = pairColumns(pairs);
-        const scoring = { tta: options.params.tta, flip: options.params.flip };
-        // A fit's own scores of these pairs with this scoring, when it stored them.
-        const stored = name === "val" && !projection
-          ? reusableValidation(await trained.loadMeta(), columns, scoring)
-          : undefined;
-        const progress = new Progress(`test: ${name}: embedding faces`, images, {
-          unit: "faces",
-          summary: false,
-        });
-        const input = {
-          faces: small,
-          size: model.inputSize,
-          pairs: columns,
-          seed: trainParams.seed,
-        };
-        const p = stored
-          ? pairPredictions(stored, columns.same)
-          : scoring.tta === 0 && scoredByDescriptors(params)
-          // A fitted descriptor's faces are described by a worker per core.
-          ? await scorePairsByDescriptors(params, input, scoring.flip, {
-            workers: navigator.hardwareConcurrency || 1,
-            progress,
-          })
-          : await scorePairs(params, input, scoring, progress);
-        progress.finish();
-        const broken = p.probabilities.filter((x) => !Number.isFinite(x)).length;
-        if (broken > 0) {
-          throw new UserError(
-            `experiment "${options.name}": its model gives non-finite scores for ${broken} of ${pairs.length} ${name} pairs (its weights diverged); retrain it, e.g. with a lower --lr`,
-          );
-        }
-        probabilities[name] = p.probabilities;
-        losses[name] = p.loss;
-        log(
-          stored
-            ? `test: ${name}: ${pairs.length} pairs: the scores the fit stored (the same weights and scoring)`
-            : `test: ${name}: ${pairs.length} pairs in ${
-              ((performance.now() - started) / 1000).toFixed(1)
-            }s`,
-        );
-      }
-      params.dispose();
-      const labels = (pairs: Pair[]) => pairs.map((p) => (p.same ? 1 : 0));
-      const threshold = bestThreshold(probabilities.val, labels(sets.val));
-      const metrics: TestMetrics = {
-        experiment: options.name,
-        threshold,
-        tta: options.params.tta,
-        flip: options.params.flip,
-        epochs: trained.unfinishedEpochs ?? trainParams.epochs,
-        unfinished: trained.unfinishedEpochs !== undefined,
-        gallerySet: probabilities.test ? "test" : "val",
-        sets: {},
-        ...(projection
-          ? {
-            projection: {
-              method: projection.method,
-              lambda: projection.lambda,
-              images: projection.images,
-              people: projection.people,
-            },
-          }
-          : {}),
-      };
-      const curves: Record<string, RocPoint[]> = {};
-      for (const [name, scores] of Object.entries(probabilities)) {
-        const y = labels(sets[name]);
-        const curve = rocCurve(scores, y);
-        curves[name] = curve;
-        metrics.sets[name] = {
-          pairs: scores.length,
-          atThreshold: classificationMetrics(scores, y, { threshold: threshold }),
-          atHalf: classificationMetrics(scores, y, { threshold: 0.5 }),
-          auc: rocAuc(curve),
-          eer: equalErrorRate(curve),
-          tarAtFar1: tarAtFar(curve, 0.01, negativeCount(y)),
-          tarAtFar01: tarAtFar(curve, 0.001, negativeCount(y)),
-          loss: losses[name],
-        };
-      }
-      const valLabels = labels(sets.val);
-      const positives = valLabels.filter((y) => y === 1).length;
-      metrics.nearChance = nearChance(
-        metrics.sets.val.auc,
-        positives,
-        valLabels.length - positives,
-      );
-      const gallerySet = metrics.gallerySet;
-      const errors = findErrors(sets[gallerySet], probabilities[gallerySet], {
-        threshold,
-        limit: options.params.galleryPairs,
-        fileOf: (i) => faces.entries[i].file,
-      });
-      for (
-        const [file, list] of [[TEST_FILES.falsePositives, errors.falsePositives], [
-          TEST_FILES.falseNegatives,
-          errors.falseNegatives,
-        ]] as const
-      ) {
-        if (list.length === 0) continue;
-        const grid = await renderPairGrid(faces, list.map((e) => sets[gallerySet][e.pair]));
-        await writeFileAtomic(join(dir, file), grid);
-      }
-      await writeJsonAtomic(join(dir, TEST_FILES.errors), {
-        set: gallerySet,
-        threshold,
-        ...errors,
-      });
-      await writeJsonAtomic(join(dir, TEST_FILES.metrics), metrics);
-      await writeJsonAtomic(
-        join(dir, TEST_FILES.roc),
-        Object.fromEntries(
-          Object.entries(curves).map((
-            [k, c],
-          ) => [
-            k,
-            c.map((p) => [p.fpr, p.tpr, Number.isFinite(p.threshold) ? p.threshold : null]),
-          ]),
-        ),
-      );
-      await writeJsonAtomic(
-        join(dir, TEST_FILES.predictions),
-        Object.fromEntries(
-          Object.entries(probabilities).map(([k, v]) => [
-            k,
-            Array.from(v, (x) => Number(x.toFixed(6))),
-          ]),
-        ),
-      );
-      return {
-        experiment: options.name,
-        threshold,
-        accuracy: Object.fromEntries(
-          Object.entries(metrics.sets).map(([k, m]) => [k, m.atThreshold.accuracy]),
-        ),
-      };
-    },
+    (dir) => evaluateInto(dir, trained, options, log),
     { force: options.force },
   );
   // The newest record of the run that was tested gets the result (a training that goes on
@@ -291,4 +128,241 @@ export async function testExperiment(
         : { ...current, keys: { ...current.keys, test: artifact.key } },
   );
   return artifact;
+}
+
+/** The pairs of each set a test scores: validation, test, and the first training pairs. */
+type PairSets = Record<string, Pair[]>;
+
+/**
+ * Scores `trained`'s sets into `dir` (after the learnt projection when asked) and writes the
+ * metrics, curves, predictions and galleries; returns the manifest's summary.
+ */
+async function evaluateInto(
+  dir: string,
+  trained: TrainedExperiment,
+  options: TestOptions,
+  log: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  await selectBackend(options.backend, { log });
+  let params = await trained.loadWeights();
+  const faces = await loadFaceArray(trained.prepared.dir);
+  const small = resizeFaceArray(faces, trained.model.inputSize);
+  const all = await loadPairSets(trained.split.dir);
+  const sets: PairSets = {
+    val: all.val,
+    test: all.test,
+    train: all.train.slice(0, options.params.trainEvalPairs),
+  };
+  const projection = options.params.projection === "wccn"
+    ? await fitProjection(trained, params, small, faces.entries, options.params, log)
+    : undefined;
+  if (projection) {
+    // Scored through the model's head after the projection, as compare and export score.
+    params = await projectedParams(params, projection);
+    await writeJsonAtomic(join(dir, TEST_FILES.projection), projectionToJson(projection));
+  }
+  const scored: Record<string, SetScores> = {};
+  try {
+    for (const [name, pairs] of Object.entries(sets)) {
+      if (pairs.length === 0) continue;
+      // A fit's own scores of the validation pairs with this scoring, when it stored them.
+      const reuse = name === "val" && !projection;
+      scored[name] = await scoreSet(trained, params, small, pairs, {
+        experiment: options.name,
+        set: name,
+        scoring: { tta: options.params.tta, flip: options.params.flip },
+        reuse,
+        log,
+      });
+    }
+  } finally {
+    params.dispose();
+  }
+  const { metrics, curves } = testMetrics(trained, options, sets, scored, projection);
+  await writeTestFiles(dir, metrics, curves, sets, scored, {
+    faces,
+    galleryPairs: options.params.galleryPairs,
+  });
+  return {
+    experiment: options.name,
+    threshold: metrics.threshold,
+    accuracy: Object.fromEntries(
+      Object.entries(metrics.sets).map(([k, m]) => [k, m.atThreshold.accuracy]),
+    ),
+  };
+}
+
+/** One set's pair probabilities and mean loss. */
+interface SetScores {
+  probabilities: Float32Array;
+  loss: number;
+}
+
+/**
+ * The scores of set `options.set`'s `pairs`: stored by the fit (`reuse`, when they are these pairs and
+ * this scoring), by a worker per core for a fitted descriptor without TTA, else by the model.
+ * A model giving non-finite scores (diverged weights) is a UserError.
+ */
+async function scoreSet(
+  trained: TrainedExperiment,
+  params: ModelParams,
+  small: Uint8Array,
+  pairs: Pair[],
+  options: {
+    experiment: string;
+    set: string;
+    scoring: { tta: number; flip: boolean };
+    reuse: boolean;
+    log: (line: string) => void;
+  },
+): Promise<SetScores> {
+  const { set: name, scoring, log } = options;
+  const started = performance.now();
+  const images = new Set(pairs.flatMap((p) => [p.a, p.b])).size;
+  const columns = pairColumns(pairs);
+  const stored = options.reuse
+    ? reusableValidation(await trained.loadMeta(), columns, scoring)
+    : undefined;
+  const progress = new Progress(`test: ${name}: embedding faces`, images, {
+    unit: "faces",
+    summary: false,
+  });
+  const input = {
+    faces: small,
+    size: trained.model.inputSize,
+    pairs: columns,
+    seed: trained.params.seed,
+  };
+  const p = stored
+    ? pairPredictions(stored, columns.same)
+    : scoring.tta === 0 && scoredByDescriptors(params)
+    ? await scorePairsByDescriptors(params, input, scoring.flip, {
+      workers: navigator.hardwareConcurrency || 1,
+      progress,
+    })
+    : await scorePairs(params, input, scoring, progress);
+  progress.finish();
+  const broken = p.probabilities.filter((x) => !Number.isFinite(x)).length;
+  if (broken > 0) {
+    throw new UserError(
+      `experiment "${options.experiment}": its model gives non-finite scores for ${broken} of ${pairs.length} ${name} pairs (its weights diverged); retrain it, e.g. with a lower --lr`,
+    );
+  }
+  log(
+    stored
+      ? `test: ${name}: ${pairs.length} pairs: the scores the fit stored (the same weights and scoring)`
+      : `test: ${name}: ${pairs.length} pairs in ${
+        ((performance.now() - started) / 1000).toFixed(1)
+      }s`,
+  );
+  return { probabilities: p.probabilities, loss: p.loss };
+}
+
+/** Same-person labels (1) of `pairs`. */
+function labels(pairs: Pair[]): number[] {
+  return pairs.map((p) => (p.same ? 1 : 0));
+}
+
+/**
+ * The metrics of every scored set at the threshold chosen on validation and at 0.5, with their
+ * ROC curves.
+ */
+function testMetrics(
+  trained: TrainedExperiment,
+  options: TestOptions,
+  sets: PairSets,
+  scored: Record<string, SetScores>,
+  projection: Awaited<ReturnType<typeof fitProjection>> | undefined,
+): { metrics: TestMetrics; curves: Record<string, RocPoint[]> } {
+  const threshold = bestThreshold(scored.val.probabilities, labels(sets.val));
+  const metrics: TestMetrics = {
+    experiment: options.name,
+    threshold,
+    tta: options.params.tta,
+    flip: options.params.flip,
+    epochs: trained.unfinishedEpochs ?? trained.params.epochs,
+    unfinished: trained.unfinishedEpochs !== undefined,
+    gallerySet: scored.test ? "test" : "val",
+    sets: {},
+    ...(projection
+      ? {
+        projection: {
+          method: projection.method,
+          lambda: projection.lambda,
+          images: projection.images,
+          people: projection.people,
+        },
+      }
+      : {}),
+  };
+  const curves: Record<string, RocPoint[]> = {};
+  for (const [name, { probabilities: scores, loss }] of Object.entries(scored)) {
+    const y = labels(sets[name]);
+    const curve = rocCurve(scores, y);
+    curves[name] = curve;
+    metrics.sets[name] = {
+      pairs: scores.length,
+      atThreshold: classificationMetrics(scores, y, { threshold: threshold }),
+      atHalf: classificationMetrics(scores, y, { threshold: 0.5 }),
+      auc: rocAuc(curve),
+      eer: equalErrorRate(curve),
+      tarAtFar1: tarAtFar(curve, 0.01, negativeCount(y)),
+      tarAtFar01: tarAtFar(curve, 0.001, negativeCount(y)),
+      loss,
+    };
+  }
+  const valLabels = labels(sets.val);
+  const positives = valLabels.filter((y) => y === 1).length;
+  metrics.nearChance = nearChance(metrics.sets.val.auc, positives, valLabels.length - positives);
+  return { metrics, curves };
+}
+
+/**
+ * Writes the test artifact's files into `dir`: the galleries of the most confident errors of
+ * the gallery set (at most `galleryPairs` each), the errors' list, metrics, ROC curves and
+ * predictions.
+ */
+async function writeTestFiles(
+  dir: string,
+  metrics: TestMetrics,
+  curves: Record<string, RocPoint[]>,
+  sets: PairSets,
+  scored: Record<string, SetScores>,
+  gallery: { faces: FaceArray; galleryPairs: number },
+): Promise<void> {
+  const set = metrics.gallerySet, threshold = metrics.threshold;
+  const errors = findErrors(sets[set], scored[set].probabilities, {
+    threshold,
+    limit: gallery.galleryPairs,
+    fileOf: (i) => gallery.faces.entries[i].file,
+  });
+  const grids = [
+    [TEST_FILES.falsePositives, errors.falsePositives],
+    [TEST_FILES.falseNegatives, errors.falseNegatives],
+  ] as const;
+  for (const [file, list] of grids) {
+    if (list.length === 0) continue;
+    const grid = await renderPairGrid(gallery.faces, list.map((e) => sets[set][e.pair]));
+    await writeFileAtomic(join(dir, file), grid);
+  }
+  await writeJsonAtomic(join(dir, TEST_FILES.errors), { set, threshold, ...errors });
+  await writeJsonAtomic(join(dir, TEST_FILES.metrics), metrics);
+  const finite = (t: number) => Number.isFinite(t) ? t : null;
+  await writeJsonAtomic(
+    join(dir, TEST_FILES.roc),
+    Object.fromEntries(
+      Object.entries(curves).map((
+        [k, c],
+      ) => [k, c.map((p) => [p.fpr, p.tpr, finite(p.threshold)])]),
+    ),
+  );
+  await writeJsonAtomic(
+    join(dir, TEST_FILES.predictions),
+    Object.fromEntries(
+      Object.entries(scored).map(([k, v]) => [
+        k,
+        Array.from(v.probabilities, (x) => Number(x.toFixed(6))),
+      ]),
+    ),
+  );
 }
