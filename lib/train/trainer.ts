@@ -157,31 +157,15 @@ export async function runTraining(
 ): Promise<TrainRunResult> {
   const log = options.log ?? console.log;
   const named = getModel(params.model);
-  // A network reading a crop of its faces is trained as the network itself, on the crops.
-  const framed = (named as Partial<FramedModel>).trainsOn;
-  if (framed) {
-    data = { ...data, faces: framed.cropFaces(data.faces, data.size), size: framed.crop.size };
-  }
-  const model = withObjectiveParams(
-    withObjective(framed?.network ?? named, params.objective),
-    data.classes ?? 0,
-  );
-  if (data.size !== model.inputSize) {
-    throw new Error(`model ${model.name} needs ${model.inputSize}px faces, got ${data.size}`);
-  }
+  const network = trainedNetwork(named, params, data);
+  const model = network.model;
+  data = network.data;
   const state = await startState(model, named.name, params, options);
   if (state.epoch > 0 && state.epoch < params.epochs) {
     log(`train: resuming after epoch ${state.epoch}`);
   }
   const started = performance.now();
-  const trainPairs = data.train.a.length;
-  const batches = batchCount(trainPairs, params.batchSize);
-  // An identity objective steps over images and measures its loss and accuracy over the
-  // training people (classes), not over pairs: name what is measured.
-  const identities = model.objective.kind !== "pair";
-  const unit = identities ? "images" : "pairs";
-  const trained = identities ? "identity loss" : "loss";
-  const trainedAcc = identities ? "identity acc" : "acc";
+  const measures = epochMeasures(model);
   const prefetcher = new BatchPrefetcher({
     faces: data.faces,
     size: data.size,
@@ -205,87 +189,20 @@ export async function runTraining(
     while (state.epoch < params.epochs) {
       const epoch = state.epoch + 1;
       const epochStart = performance.now();
-      // The run's ETA uses the mean of the epochs finished so far (validation included).
-      const finished = state.history.slice(-5);
-      const progress = new Progress(`epoch ${epoch}/${params.epochs}`, trainPairs, {
-        unit,
-        live: options.progress,
-        summary: false,
-        run: {
-          piecesAfter: params.epochs - epoch,
-          secondsPerPiece: finished.length
-            ? finished.reduce((sum, h) => sum + h.seconds, 0) / finished.length
-            : undefined,
-        },
+      const steps = await trainEpoch(epoch, state, {
+        params,
+        data,
+        options,
+        prefetcher,
+        runner,
+        measures,
       });
-      let lossSum = 0, correct = 0, predictions = 0, seen = 0;
-      for (let i = 0; i < batches; i++) {
-        const batch = await prefetcher.get(epoch, i, batches);
-        const learningRate = learningRateScale(params, epoch - 1 + i / batches);
-        const step = await runner.step(batch, { seed: params.seed, epoch, batch: i }, {
-          learningRateScale: learningRate,
-        });
-        if (!Number.isFinite(step.lossSum)) {
-          // The weights are already damaged; the checkpoint on disk is the last good state.
-          throw new UserError(
-            `training diverged: the loss is ${step.lossSum} at epoch ${epoch}, batch ${
-              i + 1
-            } of ${batches}; the checkpoint after epoch ${state.epoch} is kept (try a lower --lr)`,
-          );
-        }
-        lossSum += step.lossSum;
-        correct += step.correct;
-        predictions += step.predictions;
-        seen += batch.count;
-        progress.advance(
-          batch.count,
-          `${trained} ${(lossSum / seen).toFixed(4)}, ${trainedAcc} ${
-            percent(correct / predictions)
-          }`,
-        );
-      }
-      progress.finish();
-      const trainSeconds = (performance.now() - epochStart) / 1000;
-      const val = await scorePairs(state.weights, {
-        faces: data.faces,
-        size: data.size,
-        pairs: data.val,
-        seed: params.seed,
-      });
-      // Validation accuracy at the threshold chosen on validation, as `test` reports it: the
-      // verification scores of identity objectives (scaled cosines) are not calibrated at 0.5.
-      const valFigures = validationFigures(val.probabilities, data.val.same);
-      const record: EpochRecord = {
-        epoch,
-        trainLoss: lossSum / seen,
-        trainAccuracy: correct / predictions,
-        valLoss: val.loss,
-        valAccuracy: valFigures.accuracy,
-        valAuc: valFigures.auc,
-        seconds: (performance.now() - epochStart) / 1000,
-        pairsPerSecond: seen / trainSeconds,
-      };
+      const record = await epochRecord(epoch, epochStart, steps, state.weights, params, data);
       state.history.push(record);
       state.epoch = epoch;
       epochsThisCall++;
-      await saveCheckpoint(join(options.workDir, TRAIN_FILES.checkpoint), {
-        model: named.name,
-        epoch,
-        // Read asynchronously: WebGPU reads no other way (the values are the same everywhere).
-        weights: await state.weights.readArrays(),
-        optimizer: await state.adam.readState(),
-        meta: { seed: params.seed, history: state.history },
-      });
-      await writeHistory(options.workDir, state.history);
-      log(
-        `epoch ${epoch}/${params.epochs}: ${trained} ${record.trainLoss.toFixed(4)} ${trainedAcc} ${
-          percent(record.trainAccuracy)
-        }` +
-          ` | val loss ${record.valLoss.toFixed(4)} acc ${percent(record.valAccuracy)} AUC ${
-            record.valAuc!.toFixed(4)
-          }` +
-          ` | ${record.pairsPerSecond.toFixed(1)} ${unit}/s, ${record.seconds.toFixed(1)}s`,
-      );
+      await saveEpoch(options.workDir, named.name, state, params.seed);
+      log(epochLine(record, params.epochs, measures));
       const elapsed = (performance.now() - started) / 1000;
       if (
         options.timeBudgetSeconds !== undefined && state.epoch < params.epochs &&
@@ -312,4 +229,180 @@ export async function runTraining(
     history: state.history,
     epochsThisCall,
   };
+}
+
+/**
+ * The network `named` trains as, with its objective's parameters, and the faces it trains on: a
+ * network reading a crop of its faces is trained as the network itself, on the crops.
+ */
+function trainedNetwork(
+  named: SiameseModel,
+  params: TrainParams,
+  data: TrainData,
+): { model: SiameseModel; data: TrainData } {
+  const framed = (named as Partial<FramedModel>).trainsOn;
+  if (framed) {
+    data = { ...data, faces: framed.cropFaces(data.faces, data.size), size: framed.crop.size };
+  }
+  const model = withObjectiveParams(
+    withObjective(framed?.network ?? named, params.objective),
+    data.classes ?? 0,
+  );
+  if (data.size !== model.inputSize) {
+    throw new Error(`model ${model.name} needs ${model.inputSize}px faces, got ${data.size}`);
+  }
+  return { model, data };
+}
+
+/**
+ * What an epoch's figures are of: an identity objective steps over images and measures its loss
+ * and accuracy over the training people (classes), not over pairs.
+ */
+function epochMeasures(model: SiameseModel): { unit: string; loss: string; accuracy: string } {
+  const identities = model.objective.kind !== "pair";
+  return identities
+    ? { unit: "images", loss: "identity loss", accuracy: "identity acc" }
+    : { unit: "pairs", loss: "loss", accuracy: "acc" };
+}
+
+/** A run's parameters, optimiser, finished epochs and history (`startState`). */
+type RunState = Awaited<ReturnType<typeof startState>>;
+
+/** The sums of one epoch's training steps. */
+interface EpochSteps {
+  lossSum: number;
+  correct: number;
+  predictions: number;
+  /** Training examples seen. */
+  seen: number;
+  /** Seconds of the steps, without validation. */
+  seconds: number;
+}
+
+/**
+ * Runs epoch `epoch`'s batches, showing progress (rate, the epoch's and the run's ETA); a
+ * non-finite loss stops the run, the last epoch's checkpoint kept.
+ */
+async function trainEpoch(
+  epoch: number,
+  state: RunState,
+  run: {
+    params: TrainParams;
+    data: TrainData;
+    options: TrainRunOptions;
+    prefetcher: BatchPrefetcher;
+    runner: StepRunner;
+    measures: ReturnType<typeof epochMeasures>;
+  },
+): Promise<EpochSteps> {
+  const { params, prefetcher, runner, measures } = run;
+  const started = performance.now();
+  const examples = run.data.train.a.length;
+  const batches = batchCount(examples, params.batchSize);
+  // The run's ETA uses the mean of the epochs finished so far (validation included).
+  const finished = state.history.slice(-5);
+  const progress = new Progress(`epoch ${epoch}/${params.epochs}`, examples, {
+    unit: measures.unit,
+    live: run.options.progress,
+    summary: false,
+    run: {
+      piecesAfter: params.epochs - epoch,
+      secondsPerPiece: finished.length
+        ? finished.reduce((sum, h) => sum + h.seconds, 0) / finished.length
+        : undefined,
+    },
+  });
+  const sums = { lossSum: 0, correct: 0, predictions: 0, seen: 0 };
+  for (let i = 0; i < batches; i++) {
+    const batch = await prefetcher.get(epoch, i, batches);
+    const learningRate = learningRateScale(params, epoch - 1 + i / batches);
+    const step = await runner.step(batch, { seed: params.seed, epoch, batch: i }, {
+      learningRateScale: learningRate,
+    });
+    if (!Number.isFinite(step.lossSum)) {
+      // The weights are already damaged; the checkpoint on disk is the last good state.
+      throw new UserError(
+        `training diverged: the loss is ${step.lossSum} at epoch ${epoch}, batch ${
+          i + 1
+        } of ${batches}; the checkpoint after epoch ${state.epoch} is kept (try a lower --lr)`,
+      );
+    }
+    sums.lossSum += step.lossSum;
+    sums.correct += step.correct;
+    sums.predictions += step.predictions;
+    sums.seen += batch.count;
+    progress.advance(
+      batch.count,
+      `${measures.loss} ${(sums.lossSum / sums.seen).toFixed(4)}, ${measures.accuracy} ${
+        percent(sums.correct / sums.predictions)
+      }`,
+    );
+  }
+  progress.finish();
+  return { ...sums, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Epoch `epoch`'s record: its training figures and the validation pairs' loss, accuracy at the
+ * threshold chosen on validation (as `test` reports it: the verification scores of identity
+ * objectives, scaled cosines, are not calibrated at 0.5) and AUC.
+ */
+async function epochRecord(
+  epoch: number,
+  epochStart: number,
+  steps: EpochSteps,
+  weights: ModelParams,
+  params: TrainParams,
+  data: TrainData,
+): Promise<EpochRecord> {
+  const val = await scorePairs(weights, {
+    faces: data.faces,
+    size: data.size,
+    pairs: data.val,
+    seed: params.seed,
+  });
+  const figures = validationFigures(val.probabilities, data.val.same);
+  return {
+    epoch,
+    trainLoss: steps.lossSum / steps.seen,
+    trainAccuracy: steps.correct / steps.predictions,
+    valLoss: val.loss,
+    valAccuracy: figures.accuracy,
+    valAuc: figures.auc,
+    seconds: (performance.now() - epochStart) / 1000,
+    pairsPerSecond: steps.seen / steps.seconds,
+  };
+}
+
+/** Writes the run's checkpoint (weights, optimiser, epoch, history) and history files. */
+async function saveEpoch(
+  workDir: string,
+  model: string,
+  state: RunState,
+  seed: number,
+): Promise<void> {
+  await saveCheckpoint(join(workDir, TRAIN_FILES.checkpoint), {
+    model,
+    epoch: state.epoch,
+    // Read asynchronously: WebGPU reads no other way (the values are the same everywhere).
+    weights: await state.weights.readArrays(),
+    optimizer: await state.adam.readState(),
+    meta: { seed, history: state.history },
+  });
+  await writeHistory(workDir, state.history);
+}
+
+/** The line printed after an epoch. */
+function epochLine(
+  record: EpochRecord,
+  epochs: number,
+  measures: ReturnType<typeof epochMeasures>,
+): string {
+  return `epoch ${record.epoch}/${epochs}: ${measures.loss} ${
+    record.trainLoss.toFixed(4)
+  } ${measures.accuracy} ${percent(record.trainAccuracy)}` +
+    ` | val loss ${record.valLoss.toFixed(4)} acc ${percent(record.valAccuracy)} AUC ${
+      record.valAuc!.toFixed(4)
+    }` +
+    ` | ${record.pairsPerSecond.toFixed(1)} ${measures.unit}/s, ${record.seconds.toFixed(1)}s`;
 }
