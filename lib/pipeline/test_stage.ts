@@ -199,7 +199,7 @@ interface SetScores {
 }
 
 /**
- * The scores of set `options.set`'s `pairs`: stored by the fit (`reuse`, when they are these pairs and
+ * The scores of set `job.set`'s `pairs`: stored by the fit (`reuse`, when they are these pairs and
  * this scoring), by a worker per core for a fitted descriptor without TTA, else by the model.
  * A model giving non-finite scores (diverged weights) is a UserError.
  */
@@ -208,7 +208,7 @@ async function scoreSet(
   params: ModelParams,
   small: Uint8Array,
   pairs: Pair[],
-  options: {
+  job: {
     experiment: string;
     set: string;
     scoring: { tta: number; flip: boolean };
@@ -216,11 +216,11 @@ async function scoreSet(
     log: (line: string) => void;
   },
 ): Promise<SetScores> {
-  const { set: name, scoring, log } = options;
+  const { set: name, scoring, log } = job;
   const started = performance.now();
   const images = new Set(pairs.flatMap((p) => [p.a, p.b])).size;
   const columns = pairColumns(pairs);
-  const stored = options.reuse
+  const stored = job.reuse
     ? reusableValidation(await trained.loadMeta(), columns, scoring)
     : undefined;
   const progress = new Progress(`test: ${name}: embedding faces`, images, {
@@ -245,7 +245,7 @@ async function scoreSet(
   const broken = p.probabilities.filter((x) => !Number.isFinite(x)).length;
   if (broken > 0) {
     throw new UserError(
-      `experiment "${options.experiment}": its model gives non-finite scores for ${broken} of ${pairs.length} ${name} pairs (its weights diverged); retrain it, e.g. with a lower --lr`,
+      `experiment "${job.experiment}": its model gives non-finite scores for ${broken} of ${pairs.length} ${name} pairs (its weights diverged); retrain it, e.g. with a lower --lr`,
     );
   }
   log(

@@ -211,9 +211,9 @@ async function trainStage(
   recorder: RunRecorder,
   run: TrainingRun,
 ): Promise<TrainOutcome> {
-  const progress = { epochsDone: 0, complete: false };
+  const done = { epochsDone: 0, complete: false };
   try {
-    const { artifact } = await store.ensure(spec, (workDir) => trainInto(workDir, run, progress), {
+    const { artifact } = await store.ensure(spec, (workDir) => trainInto(workDir, run, done), {
       resumable: true,
       force: run.options.force,
       started: () => recorder.write("training"),
@@ -222,9 +222,9 @@ async function trainStage(
       selfChecking: [TRAIN_FILES.checkpoint],
     });
     const record = await recorder.finish();
-    return { artifact, epochsDone: progress.epochsDone, record, cached: false };
+    return { artifact, epochsDone: done.epochsDone, record, cached: false };
   } catch (error) {
-    if (error instanceof TrainingPaused && !progress.complete) {
+    if (error instanceof TrainingPaused && !done.complete) {
       const record = recorder.record;
       const partialDir = store.partialDirOf("train", record.keys.train);
       return { partialDir, epochsDone: error.epochsDone, record, cached: false };
@@ -240,7 +240,7 @@ async function trainStage(
 async function trainInto(
   workDir: string,
   run: TrainingRun,
-  progress: { epochsDone: number; complete: boolean },
+  done: { epochsDone: number; complete: boolean },
 ): Promise<Record<string, unknown>> {
   const { options, model, backend, members, log } = run;
   // The native backend threads by itself; wasm gets one worker per side of the pair.
@@ -272,9 +272,9 @@ async function trainInto(
     progress: options.progress,
     threads,
   });
-  progress.epochsDone = result.epochsDone;
+  done.epochsDone = result.epochsDone;
   if (!result.complete) throw new TrainingPaused(result.epochsDone);
-  progress.complete = true;
+  done.complete = true;
   const history = result.history;
   return {
     backend,

@@ -157,9 +157,7 @@ export async function runTraining(
 ): Promise<TrainRunResult> {
   const log = options.log ?? console.log;
   const named = getModel(params.model);
-  const network = trainedNetwork(named, params, data);
-  const model = network.model;
-  data = network.data;
+  const { model, data: trainOn } = trainedNetwork(named, params, data);
   const state = await startState(model, named.name, params, options);
   if (state.epoch > 0 && state.epoch < params.epochs) {
     log(`train: resuming after epoch ${state.epoch}`);
@@ -167,9 +165,9 @@ export async function runTraining(
   const started = performance.now();
   const measures = epochMeasures(model);
   const prefetcher = new BatchPrefetcher({
-    faces: data.faces,
-    size: data.size,
-    pairs: data.train,
+    faces: trainOn.faces,
+    size: trainOn.size,
+    pairs: trainOn.train,
     batchSize: params.batchSize,
     seed: params.seed,
     augment: params.augment,
@@ -191,13 +189,13 @@ export async function runTraining(
       const epochStart = performance.now();
       const steps = await trainEpoch(epoch, state, {
         params,
-        data,
+        data: trainOn,
         options,
         prefetcher,
         runner,
         measures,
       });
-      const record = await epochRecord(epoch, epochStart, steps, state.weights, params, data);
+      const record = await epochRecord(epoch, epochStart, steps, state.weights, params, trainOn);
       state.history.push(record);
       state.epoch = epoch;
       epochsThisCall++;
@@ -254,11 +252,18 @@ function trainedNetwork(
   return { model, data };
 }
 
+/** The names of an epoch's figures: its unit, loss and accuracy. */
+interface EpochMeasures {
+  unit: string;
+  loss: string;
+  accuracy: string;
+}
+
 /**
  * What an epoch's figures are of: an identity objective steps over images and measures its loss
  * and accuracy over the training people (classes), not over pairs.
  */
-function epochMeasures(model: SiameseModel): { unit: string; loss: string; accuracy: string } {
+function epochMeasures(model: SiameseModel): EpochMeasures {
   const identities = model.objective.kind !== "pair";
   return identities
     ? { unit: "images", loss: "identity loss", accuracy: "identity acc" }
@@ -292,7 +297,7 @@ async function trainEpoch(
     options: TrainRunOptions;
     prefetcher: BatchPrefetcher;
     runner: StepRunner;
-    measures: ReturnType<typeof epochMeasures>;
+    measures: EpochMeasures;
   },
 ): Promise<EpochSteps> {
   const { params, prefetcher, runner, measures } = run;
@@ -396,7 +401,7 @@ async function saveEpoch(
 function epochLine(
   record: EpochRecord,
   epochs: number,
-  measures: ReturnType<typeof epochMeasures>,
+  measures: EpochMeasures,
 ): string {
   return `epoch ${record.epoch}/${epochs}: ${measures.loss} ${
     record.trainLoss.toFixed(4)
