@@ -113,11 +113,12 @@ export class RunRecorder {
       (current) => ({ ...current, status: "complete", updatedAt }),
     );
     if (!named.includes(name)) {
+      const renamed = await this.#index.get(name).catch(() => undefined) === undefined;
       this.#log(
         named.length > 0
-          ? `train: "${name}" names another run now; this one is recorded as ${
-            named.map((n) => `"${n}"`).join(", ")
-          }`
+          ? `train: "${name}" ${
+            renamed ? "was renamed while it trained" : "names another run now"
+          }; this one is recorded as ${named.map((n) => `"${n}"`).join(", ")}`
           : `train: no experiment names this run any more (it was renamed or forgotten while it trained); its model stays in the store (${
             key.slice(0, 12)
           }) until \`deno task clean --yes\``,

@@ -78,5 +78,8 @@ Deno.test("a record changed by another command meanwhile is not overwritten; a r
   await index.rename("run", "renamed");
   await recorder.finish();
   assert.equal((await index.requireSingle("renamed")).status, "complete");
-  assert.match(lines.join("\n"), /this one is recorded as "renamed"/);
+  assert.match(
+    lines.join("\n"),
+    /^train: "run" was renamed while it trained; this one is recorded as "renamed"$/,
+  );
 });
