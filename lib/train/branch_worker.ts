@@ -13,7 +13,7 @@ import { copyTensorValues } from "../backend/tensor_copy.ts";
 import { getModel } from "../model/registry.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
 import { type NoiseKey, partRng, type StateUpdates, trainingContext } from "./forward_context.ts";
-import { describeWasmExhaustion } from "../util/errors.ts";
+import { workerFailure } from "../util/errors.ts";
 
 /** The first message: model, and the memory shared with the main thread. */
 export interface BranchInit {
@@ -129,12 +129,11 @@ self.onmessage = async (event: MessageEvent) => {
       self.postMessage({ type: "ready" });
     } else step(event.data.step as BranchStep);
   } catch (error) {
-    // The wasm heap running out is the size the user chose: one line, as in the caller.
-    const exhausted = describeWasmExhaustion(error);
-    self.postMessage(
-      exhausted
-        ? { type: "error", message: exhausted, user: true }
-        : { type: "error", message: String((error as Error)?.stack ?? error) },
-    );
+    const failure = workerFailure(error);
+    self.postMessage({
+      type: "error",
+      message: failure.user ? failure.message : failure.stack ?? failure.message,
+      user: failure.user,
+    });
   }
 };

@@ -64,3 +64,22 @@ export function describeWasmExhaustion(error: unknown): string | undefined {
     `descriptors or batches are too large for it; fewer Gaussians (fisher:gaussians=N), a ` +
     `smaller pca=N or --batch-size need less`;
 }
+
+/**
+ * What a worker reports of `error` to the thread that started it: a user's error (a UserError,
+ * or the wasm heap running out: the size the user chose) as one line flagged `user`, anything
+ * else with its stack.
+ *
+ * @example
+ * ```ts
+ * workerFailure(new UserError("--lr 0: not above 0")); // { message: "--lr 0: not above 0", user: true, stack: "..." }
+ * ```
+ */
+export function workerFailure(error: unknown): { message: string; user: boolean; stack?: string } {
+  const exhausted = describeWasmExhaustion(error);
+  return {
+    message: exhausted ?? (error instanceof Error ? error.message : String(error)),
+    user: error instanceof UserError || exhausted !== undefined,
+    stack: error instanceof Error ? error.stack : undefined,
+  };
+}

@@ -22,7 +22,7 @@
  * @module
  */
 import type { WorkerCode } from "../pipeline/worker_code.ts";
-import { describeWasmExhaustion, UserError } from "./errors.ts";
+import { UserError, workerFailure } from "./errors.ts";
 
 /** What a call's worker posts: log lines, then the result or the error. */
 export type WorkerReply<T> =
@@ -105,13 +105,8 @@ export function serveCall<Request, Result>(
       );
       scope.postMessage({ result }, transfer ?? []);
     } catch (error) {
-      // The wasm heap running out in the worker is the size the user chose, as in the caller.
-      const exhausted = describeWasmExhaustion(error);
-      scope.postMessage({
-        error: exhausted ?? (error instanceof Error ? error.message : String(error)),
-        user: error instanceof UserError || exhausted !== undefined,
-        stack: error instanceof Error ? error.stack : undefined,
-      });
+      const { message, user, stack } = workerFailure(error);
+      scope.postMessage({ error: message, user, stack });
     }
   };
 }
