@@ -13,7 +13,7 @@ import { copyTensorValues } from "../backend/tensor_copy.ts";
 import { getModel } from "../model/registry.ts";
 import type { SiameseModel } from "../model/siamese_model.ts";
 import { type NoiseKey, partRng, type StateUpdates, trainingContext } from "./forward_context.ts";
-import { workerFailure } from "../util/errors.ts";
+import { workerFailure } from "../util/worker_failure.ts";
 
 /** The first message: model, and the memory shared with the main thread. */
 export interface BranchInit {

@@ -5,7 +5,8 @@ import { dirname, resolve } from "node:path";
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { describeFileSystemRefusal, describeWasmExhaustion, UserError } from "./errors.ts";
+import { describeFileSystemRefusal, UserError } from "./errors.ts";
+import { describeWasmExhaustion } from "./worker_failure.ts";
 
 /** Option declarations as `node:util` `parseArgs` takes them. */
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;

@@ -22,7 +22,8 @@
  * @module
  */
 import type { WorkerCode } from "../pipeline/worker_code.ts";
-import { UserError, workerFailure } from "./errors.ts";
+import { UserError } from "./errors.ts";
+import { workerFailure } from "./worker_failure.ts";
 
 /** What a call's worker posts: log lines, then the result or the error. */
 export type WorkerReply<T> =

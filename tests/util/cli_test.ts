@@ -98,28 +98,6 @@ Deno.test("shellWord quotes what a shell would split or expand", () => {
 });
 
 Deno.test("the wasm backend's memory running out is a one-line error saying what needs less, exit 1", async () => {
-  const { describeWasmExhaustion } = await import("../../lib/util/errors.ts");
-  const { instance } = await WebAssembly.instantiate(new Uint8Array(OUT_OF_BOUNDS_WASM));
-  let thrown: unknown;
-  try {
-    (instance.exports.f as () => number)();
-  } catch (error) {
-    thrown = error;
-  }
-  assert.match(describeWasmExhaustion(thrown)!, /wasm backend's memory \(4 GB at most\) ran out/);
-  assert.equal(describeWasmExhaustion(new Error("memory access out of bounds")), undefined);
-  assert.equal(describeWasmExhaustion(new WebAssembly.RuntimeError("unreachable")), undefined);
-  // What a worker reports of it: one line flagged as the user's, as of a UserError; else the stack.
-  const { UserError, workerFailure } = await import("../../lib/util/errors.ts");
-  assert.deepEqual(
-    [workerFailure(thrown), workerFailure(new UserError("--lr 0: not above 0"))].map((f) => f.user),
-    [true, true],
-  );
-  assert.match(workerFailure(thrown).message, /wasm backend's memory \(4 GB at most\) ran out/);
-  const bug = workerFailure(new TypeError("x is undefined"));
-  assert.equal(bug.user, false);
-  assert.equal(bug.message, "x is undefined");
-  assert.match(bug.stack!, /TypeError: x is undefined/);
   // A task that hits it: one line on stderr, exit status 1.
   const script = `import { runTask } from ${
     JSON.stringify(import.meta.resolve("../../lib/util/cli.ts"))

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { UserError } from "../../lib/util/errors.ts";
+import { describeWasmExhaustion, workerFailure } from "../../lib/util/worker_failure.ts";
+import { trapOutOfBounds } from "../helpers/out_of_bounds_wasm.ts";
+
+/** The error a real out-of-bounds wasm access throws. */
+async function outOfBounds(): Promise<unknown> {
+  try {
+    await trapOutOfBounds();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("the wasm module did not trap");
+}
+
+Deno.test("describeWasmExhaustion: a wasm out-of-bounds trap is the heap running out, in one line; nothing else is", async () => {
+  const thrown = await outOfBounds();
+  assert.ok(thrown instanceof WebAssembly.RuntimeError);
+  const line = describeWasmExhaustion(thrown)!;
+  assert.match(line, /wasm backend's memory \(4 GB at most\) ran out/);
+  assert.match(line, /fewer Gaussians \(fisher:gaussians=N\), a smaller pca=N or --batch-size/);
+  assert.ok(!line.includes("\n"));
+  assert.equal(describeWasmExhaustion(new Error("memory access out of bounds")), undefined);
+  assert.equal(describeWasmExhaustion(new WebAssembly.RuntimeError("unreachable")), undefined);
+});
+
+Deno.test("workerFailure: the user's errors (a UserError, the wasm heap running out) as one line; anything else with its stack", async () => {
+  const exhausted = workerFailure(await outOfBounds());
+  assert.equal(exhausted.user, true);
+  assert.match(exhausted.message, /wasm backend's memory \(4 GB at most\) ran out/);
+  const refused = workerFailure(new UserError("--lr 0: not above 0"));
+  assert.deepEqual([refused.user, refused.message], [true, "--lr 0: not above 0"]);
+  const bug = workerFailure(new TypeError("x is undefined"));
+  assert.deepEqual([bug.user, bug.message], [false, "x is undefined"]);
+  assert.match(bug.stack!, /TypeError: x is undefined/);
+  assert.deepEqual(workerFailure("a string"), {
+    message: "a string",
+    user: false,
+    stack: undefined,
+  });
+});
