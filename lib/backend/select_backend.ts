@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../util/errors.ts";
+import { watchWasmHeap } from "../util/worker_failure.ts";
 import { loadNativeKernels, useNativeKernels } from "./native_kernels.ts";
 import { registerWasmBatchMatMul } from "./wasm_batch_matmul.ts";
 import { registerWasmConvBackprop } from "./wasm_conv_backprop.ts";
@@ -268,6 +269,10 @@ export async function selectBackend(
       if (!native.available) notes.push(`native kernels: ${native.reason}`);
     }
     if (!(await tf.setBackend("wasm"))) throw new Error("the wasm backend failed to start");
+    // The heap's size tells it running out from a kernel's fault (worker_failure.ts); tfjs
+    // reads it as `wasm.HEAPU8` too, which the module's type omits.
+    const started = tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } };
+    watchWasmHeap(() => started.wasm.HEAPU8.length);
     const threaded = await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT");
     info = {
       name: "wasm",

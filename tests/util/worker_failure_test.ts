@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { UserError } from "../../lib/util/errors.ts";
-import { describeWasmExhaustion, workerFailure } from "../../lib/util/worker_failure.ts";
+import {
+  describeWasmExhaustion,
+  EXHAUSTED_HEAP_BYTES,
+  watchWasmHeap,
+  workerFailure,
+} from "../../lib/util/worker_failure.ts";
 import { trapOutOfBounds } from "../helpers/out_of_bounds_wasm.ts";
 
 /** The error a real out-of-bounds wasm access throws. */
@@ -13,7 +18,7 @@ async function outOfBounds(): Promise<unknown> {
   throw new Error("the wasm module did not trap");
 }
 
-Deno.test("describeWasmExhaustion: a wasm out-of-bounds trap is the heap running out, in one line; nothing else is", async () => {
+Deno.test("describeWasmExhaustion: with no heap watched, a wasm out-of-bounds trap is the heap running out, in one line; nothing else is", async () => {
   const thrown = await outOfBounds();
   assert.ok(thrown instanceof WebAssembly.RuntimeError);
   const line = describeWasmExhaustion(thrown)!;
@@ -38,4 +43,26 @@ Deno.test("workerFailure: the user's errors (a UserError, the wasm heap running 
     user: false,
     stack: undefined,
   });
+});
+
+Deno.test("describeWasmExhaustion: a trap in a heap under 1 GB is a fault, not the heap running out", async () => {
+  const trap = await outOfBounds();
+  assert.equal(describeWasmExhaustion(trap, 64e6), undefined);
+  assert.equal(describeWasmExhaustion(trap, EXHAUSTED_HEAP_BYTES - 1), undefined);
+  assert.match(
+    describeWasmExhaustion(trap, 3.9e9)!,
+    /ran out at 3\.9 GB \(memory access out of bounds\)/,
+  );
+  // The watched heap is the default: a fault in a small one reaches the user with its stack.
+  watchWasmHeap(() => 64e6);
+  try {
+    assert.equal(describeWasmExhaustion(trap), undefined);
+    const fault = workerFailure(trap);
+    assert.deepEqual([fault.user, fault.message], [false, "memory access out of bounds"]);
+    assert.match(fault.stack!, /RuntimeError: memory access out of bounds/);
+    watchWasmHeap(() => 4e9);
+    assert.equal(workerFailure(trap).user, true);
+  } finally {
+    watchWasmHeap(undefined);
+  }
 });
