@@ -13,10 +13,11 @@ import {
   candidateTrainWords,
   frozenCommands,
   parseProbe,
+  probeRecords,
   rankCandidates,
   SELECT_BY,
 } from "../lib/pipeline/probe.ts";
-import { readResultRecords, type ResultRecord, resultsDir } from "../lib/pipeline/result_record.ts";
+import { readResultRecords, resultsDir } from "../lib/pipeline/result_record.ts";
 import { runProjectTask } from "../lib/pipeline/project_task.ts";
 import { writeJsonAtomic } from "../lib/util/atomic.ts";
 import { parseTaskArgs, runTask } from "../lib/util/cli.ts";
@@ -63,12 +64,8 @@ await runTask("probe", async () => {
       `probe:${probe.name}`,
     ]);
   }
-  const latest = new Map<string, ResultRecord>();
-  for (const { record } of await readResultRecords(resultsDir(artifactsRoot()))) {
-    const seen = latest.get(record.experiment);
-    if (!seen || seen.createdAt < record.createdAt) latest.set(record.experiment, record);
-  }
-  const ranking = rankCandidates(probe, latest);
+  const stored = await readResultRecords(resultsDir(artifactsRoot()));
+  const ranking = rankCandidates(probe, probeRecords(probe, stored.map((r) => r.record)));
   const winner = ranking[0].experiment;
   const frozen = frozenCommands(probe, winner);
   const path = join(artifactsRoot(), "probes", `${probe.name}.json`);

@@ -131,6 +131,31 @@ export function selectionScore(record: ResultRecord, by: SelectBy): number {
 }
 
 /**
+ * Each candidate's record of the probe's own test: the latest record marked as made for this
+ * probe (`--chosen-in probe:NAME`, which the probe's test command writes, cached or not). A test
+ * of a candidate made by hand with other options (a projection, TTA) has its own record, newer
+ * perhaps, and is not the probe's.
+ *
+ * @example
+ * ```ts
+ * const ranking = rankCandidates(probe, probeRecords(probe, records.map((r) => r.record)));
+ * ```
+ */
+export function probeRecords(
+  probe: ProbeDeclaration,
+  records: Iterable<ResultRecord>,
+): Map<string, ResultRecord> {
+  const own = `probe:${probe.name}`;
+  const latest = new Map<string, ResultRecord>();
+  for (const record of records) {
+    if (record.chosenIn !== own || !(record.experiment in probe.candidates)) continue;
+    const seen = latest.get(record.experiment);
+    if (!seen || seen.createdAt < record.createdAt) latest.set(record.experiment, record);
+  }
+  return latest;
+}
+
+/**
  * The candidates ranked best first by `probe.selectBy` (ties: validation AUC, then the
  * declaration's order); every candidate needs a View 1 record in `records`.
  */

@@ -3,6 +3,7 @@ import {
   candidateTrainWords,
   frozenCommands,
   parseProbe,
+  probeRecords,
   rankCandidates,
   selectionScore,
 } from "../../lib/pipeline/probe.ts";
@@ -77,6 +78,29 @@ Deno.test("candidates are ranked by the declared figure, ties by validation AUC"
   assert.throws(() => rankCandidates(parsed, records), /"c" has no result record/);
   records.set("c", record("c", 0.99, 0.99, "lfw-view2"));
   assert.throws(() => rankCandidates(parsed, records), /not measured on View 1/);
+});
+
+Deno.test("each candidate is ranked by the probe's own test, not by a later test made by hand", () => {
+  const parsed = parseProbe(JSON.stringify(probe), "p.json");
+  const made = (r: ResultRecord, chosenIn: string | undefined, createdAt: string) =>
+    ({ ...r, chosenIn, createdAt }) as ResultRecord;
+  const records = [
+    made(record("a", 0.90, 0.91), "probe:p", "2026-12-07T17:00:00Z"),
+    // The same candidate tested later by hand (say with --projection wccn): not the probe's.
+    made(record("a", 0.99, 0.99), undefined, "2026-12-07T17:40:00Z"),
+    // Tested for another probe that shares the candidate: not this probe's either.
+    made(record("a", 0.98, 0.98), "probe:other", "2026-12-07T17:50:00Z"),
+    made(record("b", 0.93, 0.92), "probe:p", "2026-12-07T16:00:00Z"),
+    // A rerun of the probe's test rewrites its record: the latest of the probe's counts.
+    made(record("b", 0.95, 0.96), "probe:p", "2026-12-07T18:00:00Z"),
+    made(record("z", 0.99, 0.99), "probe:p", "2026-12-07T18:00:00Z"),
+  ];
+  const own = probeRecords(parsed, records);
+  assert.deepEqual([...own.keys()].sort(), ["a", "b"]);
+  assert.equal(own.get("a")!.metrics.test!.auc, 0.90);
+  assert.equal(own.get("b")!.metrics.test!.auc, 0.95);
+  own.set("c", record("c", 0.91, 0.90));
+  assert.deepEqual(rankCandidates(parsed, own).map((r) => r.experiment), ["b", "c", "a"]);
 });
 
 Deno.test("the frozen run takes the winner's options, the shared ones and then's", () => {
