@@ -148,7 +148,7 @@ export function probeRecords(
   const own = `probe:${probe.name}`;
   const latest = new Map<string, ResultRecord>();
   for (const record of records) {
-    if (record.chosenIn !== own || !(record.experiment in probe.candidates)) continue;
+    if (record.chosenIn !== own || !Object.hasOwn(probe.candidates, record.experiment)) continue;
     const seen = latest.get(record.experiment);
     if (!seen || seen.createdAt < record.createdAt) latest.set(record.experiment, record);
   }

@@ -1,6 +1,6 @@
 /**
  * A wasm module whose one function, `f`, reads far outside its 64 KiB memory: the trap a wasm
- * backend's kernel hits when its heap ran out.
+ * backend's kernel hits when its heap ran out, or when it has a bug.
  * @module
  */
 
@@ -17,4 +17,9 @@ export async function trapOutOfBounds(): Promise<never> {
   const { instance } = await WebAssembly.instantiate(new Uint8Array(OUT_OF_BOUNDS_WASM));
   (instance.exports.f as () => number)();
   throw new Error("trapOutOfBounds: the module read within its memory");
+}
+
+/** The `WebAssembly.RuntimeError` that {@linkcode trapOutOfBounds} throws, caught. */
+export function outOfBoundsTrap(): Promise<unknown> {
+  return trapOutOfBounds().catch((error: unknown) => error);
 }

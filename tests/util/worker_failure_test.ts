@@ -6,20 +6,10 @@ import {
   watchWasmHeap,
   workerFailure,
 } from "../../lib/util/worker_failure.ts";
-import { trapOutOfBounds } from "../helpers/out_of_bounds_wasm.ts";
-
-/** The error a real out-of-bounds wasm access throws. */
-async function outOfBounds(): Promise<unknown> {
-  try {
-    await trapOutOfBounds();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("the wasm module did not trap");
-}
+import { outOfBoundsTrap } from "../helpers/out_of_bounds_wasm.ts";
 
 Deno.test("describeWasmExhaustion: with no heap watched, a wasm out-of-bounds trap is the heap running out, in one line; nothing else is", async () => {
-  const thrown = await outOfBounds();
+  const thrown = await outOfBoundsTrap();
   assert.ok(thrown instanceof WebAssembly.RuntimeError);
   const line = describeWasmExhaustion(thrown)!;
   assert.match(line, /wasm backend's memory \(4 GB at most\) ran out/);
@@ -30,7 +20,7 @@ Deno.test("describeWasmExhaustion: with no heap watched, a wasm out-of-bounds tr
 });
 
 Deno.test("workerFailure: the user's errors (a UserError, the wasm heap running out) as one line; anything else with its stack", async () => {
-  const exhausted = workerFailure(await outOfBounds());
+  const exhausted = workerFailure(await outOfBoundsTrap());
   assert.equal(exhausted.user, true);
   assert.match(exhausted.message, /wasm backend's memory \(4 GB at most\) ran out/);
   const refused = workerFailure(new UserError("--lr 0: not above 0"));
@@ -46,7 +36,7 @@ Deno.test("workerFailure: the user's errors (a UserError, the wasm heap running 
 });
 
 Deno.test("describeWasmExhaustion: a trap in a heap under 1 GB is a fault, not the heap running out", async () => {
-  const trap = await outOfBounds();
+  const trap = await outOfBoundsTrap();
   assert.equal(describeWasmExhaustion(trap, 64e6), undefined);
   assert.equal(describeWasmExhaustion(trap, EXHAUSTED_HEAP_BYTES - 1), undefined);
   assert.match(
