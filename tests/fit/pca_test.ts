@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../lib/backend/select_backend.ts";
 import {
   EXACT_FEATURES,
@@ -126,4 +127,31 @@ Deno.test("pcaBlockRows: 1,024 rows of short rows; of long ones, at most 128 MB 
   assert.equal(pcaBlockRows(135_168), 248);
   assert.ok(pcaBlockRows(135_168) * 135_168 * 4 <= 128 * 1024 * 1024);
   assert.equal(pcaBlockRows(1e9), 1);
+});
+
+Deno.test("PCA by subspace iteration holds no more than a step's matrices in the backend, however many steps", async () => {
+  await selectBackend("wasm", { log: () => {} });
+  // Through the data (fewer rows than half the features): each pass multiplies every block by
+  // a features x width basis. Before each step freed its products, a pass held two such
+  // matrices for every earlier step (3.9 GB at 1,200 components of Fisher vectors).
+  const n = 100, features = 3000, components = 40, blockRows = 25;
+  const rows = rowsWithSpectrum(n, features, 8);
+  const width = Math.min(components + 32, n - 1);
+  const basisBytes = features * width * 4;
+  const before = tf.memory().numBytes;
+  let peak = 0;
+  const progress = () => ({
+    advance() {
+      peak = Math.max(peak, tf.memory().numBytes - before);
+    },
+    finish() {},
+  });
+  fitPca(rows, features, { components, whiten: true, blockRows, progress });
+  // A step: the basis, the average it makes and the sum of blocks; a block, its centred copy
+  // and their products with the basis are small beside them.
+  const blockBytes = blockRows * features * 4;
+  const bound = 4 * basisBytes + 4 * blockBytes;
+  assert.ok(peak > basisBytes, `the pass is watched (${peak} bytes)`);
+  assert.ok(peak <= bound, `${peak} bytes at most in the backend, not more than ${bound}`);
+  assert.equal(tf.memory().numBytes, before, "nothing is left in the backend");
 });
