@@ -76,7 +76,7 @@ export function withinPersonCovariance(
  * `x^T x / divisor` of `x` (rows x dim, row-major): by OpenBLAS where it is available, else
  * in JavaScript (one triangle, mirrored). Row-major, symmetric.
  */
-function scaledGram(
+export function scaledGram(
   x: Float64Array,
   rows: number,
   dim: number,

@@ -89,6 +89,11 @@ export interface DescriptorModelOptions {
   head: "cosine" | "joint-bayesian" | "pair-metric";
   /** The pair metric's rank and steps (for `head: "pair-metric"`). */
   pairMetric?: PairMetricHead;
+  /**
+   * EM iterations refining Joint Bayesian's closed-form covariances (head `joint-bayesian`;
+   * default 0: the closed form).
+   */
+  jointBayesianEm?: number;
   /** Fits on mirror-averaged training descriptors (`SiameseModel.objective.mirrorAveraged`). */
   mirrorAveraged?: boolean;
   /** Whitened PCA components kept (default {@linkcode DESCRIPTOR_COMPONENTS}). */
@@ -120,6 +125,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
   // A pair metric is scored as Joint Bayesian's quadratic form: the same parameters and layer.
   const jointBayesian = options.head !== "cosine";
   const metric = options.head === "pair-metric" ? options.pairMetric : undefined;
+  const em = options.head === "joint-bayesian" ? options.jointBayesianEm ?? 0 : 0;
   const fixed = (name: string, shape: number[], part: "branch" | "head") => ({
     name,
     shape,
@@ -141,7 +147,7 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
       metric
         ? `a joint metric and similarity of rank ${metric.rank} learnt on training pairs (${metric.steps} steps)`
         : jointBayesian
-        ? "Joint Bayesian verification"
+        ? `Joint Bayesian verification${em ? ` (covariances refined by ${em} EM iterations)` : ""}`
         : "cosine verification"
     }`,
     inputSize: options.inputSize ?? DESCRIPTOR_INPUT,
@@ -182,7 +188,15 @@ export function descriptorModel(options: DescriptorModelOptions): SiameseModel {
       projection,
       offset,
       ...(jointBayesian
-        ? { jointBayesian: { a, g, bias, ...(metric ? { pairMetric: metric } : {}) } }
+        ? {
+          jointBayesian: {
+            a,
+            g,
+            bias,
+            ...(metric ? { pairMetric: metric } : {}),
+            ...(em ? { em } : {}),
+          },
+        }
         : {}),
     },
     embed: (p, images) =>

@@ -70,6 +70,7 @@ export interface FisherModelOptions {
   /** The head (default Joint Bayesian). */
   head?: DescriptorModelOptions["head"];
   pairMetric?: DescriptorModelOptions["pairMetric"];
+  jointBayesianEm?: DescriptorModelOptions["jointBayesianEm"];
   /** The modules that define it (default: this one). */
   code?: readonly URL[];
 }
@@ -129,6 +130,7 @@ export function fisherModel(options: FisherModelOptions): SiameseModel {
     },
     head: options.head ?? "joint-bayesian",
     pairMetric: options.pairMetric,
+    jointBayesianEm: options.jointBayesianEm,
     mirrorAveraged: options.mirrorAveraged,
     pca: options.pca,
     lda: options.lda,

@@ -41,6 +41,7 @@ function gaborModel(options: {
   params: string;
   head: DescriptorModelOptions["head"];
   pairMetric?: DescriptorModelOptions["pairMetric"];
+  jointBayesianEm?: DescriptorModelOptions["jointBayesianEm"];
   box?: Readonly<FaceBox>;
   frame?: Readonly<FaceBox>;
   mirrorAveraged?: boolean;
@@ -60,6 +61,7 @@ function gaborModel(options: {
     layer: (name) => new GaborMagnitudes({ ...GABOR, name }),
     head: options.head,
     pairMetric: options.pairMetric,
+    jointBayesianEm: options.jointBayesianEm,
     mirrorAveraged: options.mirrorAveraged,
     pca: options.pca,
     lda: options.lda,

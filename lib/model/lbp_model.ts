@@ -41,6 +41,7 @@ interface LbpModelOptions {
   scales: readonly number[];
   head: DescriptorModelOptions["head"];
   pairMetric?: DescriptorModelOptions["pairMetric"];
+  jointBayesianEm?: DescriptorModelOptions["jointBayesianEm"];
   /** The first part of its parameters' names (default "lbp"). */
   params?: string;
   /** The box its faces are read from (default the 100x100 face box) and its frame, if any. */
@@ -77,6 +78,7 @@ function lbpModel(options: LbpModelOptions): SiameseModel {
       }),
     head: options.head,
     pairMetric: options.pairMetric,
+    jointBayesianEm: options.jointBayesianEm,
     mirrorAveraged: options.mirrorAveraged,
     pca: options.pca,
     lda: options.lda,

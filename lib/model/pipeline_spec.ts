@@ -15,7 +15,7 @@
  * | `mirror` | none | PCA, LDA and the head are fitted on mirror-averaged descriptors |
  * | `pca=N` | 400 | a whitened PCA to N components |
  * | `lda=N` | 100 | LDA over the training people to N directions (0: none, the PCA's components are the embedding) |
- * | `jb`, `cosine` or `metric` | `jb` | the head: a Joint Bayesian ratio, the cosine, or a joint metric learnt on pairs, `metric:rank=R,steps=S` (rank 64 or the embedding's size if smaller, 4000 steps) |
+ * | `jb`, `cosine` or `metric` | `jb` | the head: a Joint Bayesian ratio (`jb:em=N`: its covariances refined by N EM iterations; 0, the closed form, by default), the cosine, or a joint metric learnt on pairs, `metric:rank=R,steps=S` (rank 64 or the embedding's size if smaller, 4000 steps) |
  *
  * A box is a name (`head`, `face100`, `lfwcrop`, `head_and_face`) or four pixel numbers joined by
  * `_` (`62_52_188_202`); a list of scales is joined by `_` too. Exactly one descriptor step is
@@ -74,6 +74,8 @@ export interface PipelineSpec {
   head: "jb" | "cosine" | "metric";
   /** The pair metric's rank and gradient steps (head `metric`). */
   metric?: { rank: number; steps: number };
+  /** EM iterations refining Joint Bayesian's covariances (head `jb`); absent: none. */
+  em?: number;
 }
 
 /** Boxes by name: the preprocessing's, and the frame holding the head crop and the face box. */
@@ -176,7 +178,8 @@ export function parsePipelineSpec(text: string): PipelineSpec {
       );
     }
   }
-  for (const flag of ["mirror", "jb", "cosine"]) reader.noOthers(flag, []);
+  for (const flag of ["mirror", "cosine"]) reader.noOthers(flag, []);
+  reader.noOthers("jb", ["em"]);
   for (const valued of ["frame", "crop", "pca", "lda"]) reader.noOthers(valued, [""]);
   reader.noOthers("metric", ["rank", "steps"]);
   const pca = reader.integer("pca", "", 400, 2, 4096);
@@ -190,6 +193,7 @@ export function parsePipelineSpec(text: string): PipelineSpec {
       steps: reader.integer("metric", "steps", 4000, 1, 1_000_000),
     }
     : undefined;
+  const em = reader.integer("jb", "em", 0, 0, 1000);
   return {
     ...(frame ? { frame } : {}),
     crop,
@@ -199,6 +203,7 @@ export function parsePipelineSpec(text: string): PipelineSpec {
     lda,
     head,
     ...(metric ? { metric } : {}),
+    ...(em ? { em } : {}),
   };
 }
 
@@ -296,7 +301,11 @@ export function formatPipelineSpec(spec: PipelineSpec): string {
     ...(spec.mirror ? ["mirror"] : []),
     `pca=${spec.pca}`,
     `lda=${spec.lda}`,
-    spec.metric ? `metric:rank=${spec.metric.rank},steps=${spec.metric.steps}` : spec.head,
+    spec.metric
+      ? `metric:rank=${spec.metric.rank},steps=${spec.metric.steps}`
+      : spec.em
+      ? `jb:em=${spec.em}`
+      : spec.head,
   ].join("/");
 }
 
@@ -313,6 +322,7 @@ export function pipelineModelOptions(spec: PipelineSpec, family: URL): {
   lda: number;
   head: "joint-bayesian" | "cosine" | "pair-metric";
   pairMetric?: { rank: number; steps: number };
+  jointBayesianEm?: number;
   code: readonly URL[];
 } {
   return {
@@ -323,6 +333,7 @@ export function pipelineModelOptions(spec: PipelineSpec, family: URL): {
     lda: spec.lda,
     head: spec.head === "jb" ? "joint-bayesian" : spec.head === "metric" ? "pair-metric" : "cosine",
     ...(spec.metric ? { pairMetric: spec.metric } : {}),
+    ...(spec.em ? { jointBayesianEm: spec.em } : {}),
     code: [family, new URL(import.meta.url)],
   };
 }

@@ -167,6 +167,8 @@ export interface SiameseModel {
        * (`lib/fit/pair_metric.ts`) instead of Joint Bayesian's closed form.
        */
       pairMetric?: PairMetricHead;
+      /** EM iterations refining the closed form's covariances (`fit_joint_bayesian.ts`). */
+      em?: number;
     };
   };
   /** Every parameter, in a fixed order (the order of checkpoints). */

@@ -201,7 +201,7 @@ export async function fitDescriptorPipeline(
   if (jb) {
     // The composed projection of the rows, from their PCA components (no pass over the rows).
     const embeddings = lda ? ldaTransform(lda, components) : components;
-    const scorer = await fitScorer(jb.pairMetric, embeddings, model, classes, params.seed, steps);
+    const scorer = await fitScorer(jb, embeddings, model, classes, params.seed, steps);
     values.set(jb.a, scorer.a).set(jb.g, scorer.g).set(jb.bias, Float32Array.of(scorer.bias));
   }
   const weights = new ModelParams(model, values);
@@ -219,10 +219,11 @@ export async function fitDescriptorPipeline(
 
 /**
  * The head's A, G and bias on the training rows' `embeddings` (LDA's values, or PCA's without
- * LDA): Joint Bayesian's closed form, or a joint metric learnt on pairs (`metric`).
+ * LDA): Joint Bayesian (its closed form, or refined by `head.em` EM iterations), or a joint
+ * metric learnt on pairs (`head.pairMetric`).
  */
 function fitScorer(
-  metric: PairMetricHead | undefined,
+  head: { pairMetric?: PairMetricHead; em?: number },
   embeddings: Float32Array,
   model: SiameseModel,
   classes: ArrayLike<number>,
@@ -233,11 +234,19 @@ function fitScorer(
   const input = `the ${dim}-value ${
     model.objective.kind === "lda" && model.objective.pcaOnly ? "PCA" : "LDA"
   } projections`;
+  const metric = head.pairMetric;
   if (!metric) {
     return steps.run(
       "joint-bayesian",
-      () => fitJointBayesian(embeddings, dim, classes),
-      () => `fitted on ${input}`,
+      () => fitJointBayesian(embeddings, dim, classes, { em: head.em }),
+      (fit) =>
+        `fitted on ${input}${
+          fit.logLikelihoods
+            ? `, ${head.em} EM iterations (log-likelihood a row ${
+              (fit.logLikelihoods[0] / classes.length).toFixed(2)
+            } -> ${(fit.logLikelihoods.at(-1)! / classes.length).toFixed(2)})`
+            : ""
+        }`,
     );
   }
   return steps.run(

@@ -83,12 +83,27 @@ Deno.test("a pair metric head: its rank and steps, on LDA's directions or on the
   );
 });
 
+Deno.test("a Joint Bayesian head refined by EM: its iterations reach the model, 0 is the closed form", () => {
+  const refined = parsePipelineSpec("fisher/pca=800/lda=400/jb:em=20");
+  assert.equal(refined.head, "jb");
+  assert.equal(refined.em, 20);
+  const model = pipelineModel(refined);
+  assert.equal(model.fitted!.jointBayesian!.em, 20);
+  assert.match(
+    model.description,
+    /Joint Bayesian verification \(covariances refined by 20 EM iterations\)/,
+  );
+  assert.deepEqual(parsePipelineSpec("fisher/jb:em=0"), parsePipelineSpec("fisher/jb"));
+  assert.equal(pipelineModel(parsePipelineSpec("fisher")).fitted!.jointBayesian!.em, undefined);
+});
+
 Deno.test("one written-out name per pipeline, which parses back to the same pipeline", () => {
   const texts = [
     "fisher/lda=0/metric:rank=32,steps=10",
     "gabor/metric",
     "fisher",
     "crop=head/fisher/pca=400/lda=100/jb",
+    "crop=head/fisher/pca=800/lda=400/jb:em=10",
     "frame=head_and_face/crop=face100/fisher:gaussians=256/mirror/cosine",
     "crop=face100/lbp:scales=1/pca=300",
     "frame=48_50_202_204/gabor",
@@ -137,6 +152,8 @@ Deno.test("a wrong pipeline is a one-line UserError naming the step or option", 
     ["fisher/metric:steps=0", /metric:steps=0 is not a whole number/],
     ["fisher/metric:margin=1", /step "metric" has no option "margin"/],
     ["fisher/jb:rank=3", /step "jb" has no option "rank"/],
+    ["fisher/jb:em=-1", /jb:em=-1 is not a whole number from 0 to 1000/],
+    ["fisher/jb:em=1001", /jb:em=1001 is not a whole number from 0 to 1000/],
     ["fisher/crop:x=1", /"crop" comes after "fisher"/],
     ["crop:x=1/fisher", /step "crop" needs a box/],
     ["fisher//jb", /step "" is not name/],

@@ -795,6 +795,23 @@ Deno.test("synthetic faces, a pair metric on the PCA alone (lda=0): fitted on pa
   await usableEverywhere("metric_fitted");
 });
 
+Deno.test("synthetic faces, Joint Bayesian refined by EM: the fit's line shows the log-likelihood rising; test scores it", async () => {
+  const many = tempDir();
+  writePgmFolder(many, { people: 50, perPerson: 8 });
+  lines.length = 0;
+  const model = getModel("lbp:scales=1/pca=40/lda=10/jb:em=5").name;
+  assert.equal(model, "crop=75_84_175_184/lbp:scales=1/pca=40/lda=10/jb:em=5");
+  const fitted = await trainExperiment(store, fitOptions(many, "jb_em", model));
+  assert.equal(fitted.epochsDone, 1);
+  const fitLine = lines.find((l) =>
+    /joint-bayesian: fitted on the 10-value LDA projections, 5 EM iterations/.test(l)
+  );
+  const [first, last] = /log-likelihood a row (-?[0-9.]+) -> (-?[0-9.]+)/.exec(fitLine ?? "")!
+    .slice(1).map(Number);
+  assert.ok(last > first, `the log-likelihood rises: ${fitLine}`);
+  await quickTest("jb_em");
+});
+
 Deno.test("synthetic faces, a composed pipeline: recorded written out, fitted, tested, compared and exported", async () => {
   const many = tempDir();
   writePgmFolder(many, { people: 50, perPerson: 8 });

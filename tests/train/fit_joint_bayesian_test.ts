@@ -150,3 +150,58 @@ Deno.test("plattScaling recovers the logistic regression that made the labels", 
   const separable = plattScaling([-3, -2, -1, 1, 2, 3], [0, 0, 0, 1, 1, 1]);
   assert.ok(Number.isFinite(separable.alpha) && separable.alpha > 0);
 });
+
+Deno.test("fitJointBayesian with em: the log-likelihood rises and new people's pairs rank better than by the closed form", () => {
+  // People drawn from the two-covariance model, most with one or two images (as in LFW), where
+  // the closed form's covariance of means holds half the variation of a two-image person.
+  const d = 8, rng = new Rng(21);
+  const scale = Array.from({ length: d }, (_, k) => 0.2 + 0.1 * k);
+  const draw = (people: number) => {
+    const rows: number[] = [], ids: number[] = [];
+    for (let p = 0; p < people; p++) {
+      const centre = scale.map((s, k) => s * rng.normal());
+      const count = rng.nextFloat() < 0.5 ? 1 : 2 + rng.nextInt(2);
+      for (let i = 0; i < count; i++) {
+        rows.push(...centre.map((c, k) => c + scale[d - 1 - k] * rng.normal()));
+        ids.push(p);
+      }
+    }
+    return { rows: Float32Array.from(rows), ids };
+  };
+  const training = draw(600), test = draw(2000);
+  const closed = fitJointBayesian(training.rows, d, training.ids);
+  const refined = fitJointBayesian(training.rows, d, training.ids, { em: 20 });
+  assert.equal(closed.logLikelihoods, undefined);
+  assert.equal(refined.logLikelihoods!.length, 21);
+  refined.logLikelihoods!.slice(1).forEach((l, i) => {
+    assert.ok(l >= refined.logLikelihoods![i] - 1e-6, `iteration ${i + 1}`);
+  });
+  const unit = (i: number) => {
+    const x = Array.from(test.rows.subarray(i * d, (i + 1) * d));
+    const norm = Math.hypot(...x);
+    return x.map((v) => v / norm);
+  };
+  const logit = (fit: typeof closed, x: number[], y: number[]) => {
+    const q = (m: Float32Array, u: number[], v: number[]) =>
+      u.reduce((s, ui, r) => s + ui * v.reduce((t, vj, c) => t + m[r * d + c] * vj, 0), 0);
+    return (q(fit.a, x, x) + q(fit.a, y, y) - 2 * q(fit.g, x, y)) / 2 + fit.bias;
+  };
+  const pairs: [number, number, boolean][] = [];
+  for (let i = 0; i + 1 < test.ids.length; i++) {
+    if (test.ids[i] === test.ids[i + 1]) pairs.push([i, i + 1, true]);
+  }
+  const same = pairs.length;
+  while (pairs.length < 2 * same) {
+    const i = rng.nextInt(test.ids.length), j = rng.nextInt(test.ids.length);
+    if (test.ids[i] !== test.ids[j]) pairs.push([i, j, false]);
+  }
+  const auc = (fit: typeof closed) => {
+    const scored = pairs.map(([i, j, s]) => ({ z: logit(fit, unit(i), unit(j)), s }));
+    const positives = scored.filter((p) => p.s), negatives = scored.filter((p) => !p.s);
+    let wins = 0;
+    for (const p of positives) for (const n of negatives) wins += p.z > n.z ? 1 : 0;
+    return wins / (positives.length * negatives.length);
+  };
+  const closedAuc = auc(closed), refinedAuc = auc(refined);
+  assert.ok(refinedAuc > closedAuc, `EM ${refinedAuc} against the closed form's ${closedAuc}`);
+});
