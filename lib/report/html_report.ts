@@ -175,7 +175,11 @@ function fitSection(e: ExperimentData, kind: ObjectiveKind): string {
       model?.fitted?.jointBayesian?.pairMetric
         ? `a joint metric and similarity of rank ${model.fitted.jointBayesian.pairMetric.rank} learnt on pairs of the training people (it scores pairs)`
         : model?.fitted?.jointBayesian
-        ? "a Joint Bayesian head fitted on the training people's projections (it scores pairs)"
+        ? `a Joint Bayesian head fitted on the training people's projections${
+          model.fitted.jointBayesian.em
+            ? `, its covariances refined by ${model.fitted.jointBayesian.em} EM iterations`
+            : ""
+        } (it scores pairs)`
         : "pairs scored by the cosine of their projections",
     );
   } else {

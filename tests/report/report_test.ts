@@ -352,6 +352,14 @@ Deno.test("a fitted model shows its fit's steps and validation figures, not an e
   assert.match(section, /<th>validation AUC<\/th><td>0\.9751<\/td>/);
   assert.match(section, /<dt>epochs done<\/dt><dd>none \(fitted\)<\/dd>/);
   assert.match(html, /<td>fitted<\/td>/, "the results table says fitted, not 1 of 1");
+  assert.doesNotMatch(section, /EM iterations/, "the closed form");
+  const refined = await fittedExperiment("refined", 5);
+  (refined.record.options.train as Record<string, unknown>).model =
+    "lbp:scales=1/pca=40/lda=10/jb:em=20";
+  assert.match(
+    sectionOf(await buildReport([refined]), "refined"),
+    /Joint Bayesian head fitted on the training people&#39;s projections, its covariances refined by 20 EM iterations/,
+  );
 });
 
 Deno.test("the comparison's training curves: a training loss per objective, fitted models left out", async () => {
