@@ -1,7 +1,8 @@
 /**
  * Maximum-likelihood covariances of the two-covariance model behind Joint Bayesian (Chen et al.
  * 2012, "Bayesian face revisited"; Sizov et al. 2014 for the exact EM): a row is its person's
- * identity plus its own variation, `x = mu + eps`, `mu ~ N(m, S_mu)`, `eps ~ N(0, S_eps)`.
+ * identity plus its own variation, `x = mu + eps`, `mu ~ N(m, S_mu)`, `eps ~ N(0, S_eps)`, with
+ * `m` the rows' mean (as the closed form and the scorer take it), not fitted.
  * The closed-form start (the covariance of people's means and within people) takes each person's
  * mean for their identity, which holds their variation too (`S_eps / n` for n images: most LFW
  * people have two or three), and leaves out every person with one image. EM weighs each person's
@@ -22,6 +23,7 @@
 import { multiply, transposed } from "../linalg/dense.ts";
 import { scaledGram } from "../linalg/person_covariance.ts";
 import { symmetricEigen, symmetrized } from "../linalg/symmetric_eigen.ts";
+import { UserError } from "../util/errors.ts";
 
 /** The model's two covariances (d x d). */
 export interface TwoCovariances {
@@ -31,13 +33,29 @@ export interface TwoCovariances {
   within: Float64Array;
 }
 
-/** Eigenvalues of S_eps below this share of their mean are raised to it (a rank-poor start). */
-const FLOOR = 1e-9;
+/**
+ * Eigenvalues of S_eps below this share of the largest are raised to it, so that a rank-poor
+ * start (fewer rows within people than dimensions) stays invertible.
+ */
+const WITHIN_EIGENVALUE_FLOOR = 1e-9;
+
+/** The two covariances diagonalised together, for one EM iteration. */
+interface JointBasis {
+  /** `t` (d x d): `t^T S_eps t = I`, `t^T S_mu t = diag(values)`. */
+  t: Float64Array;
+  /** `t^-T`: a covariance C of transformed rows is `back C back^T` in the rows' own coordinates. */
+  back: Float64Array;
+  /** S_mu's variances in the transformed coordinates (at least 0). */
+  values: Float64Array;
+  /** log |S_eps| (after the floor). */
+  logDetWithin: number;
+}
 
 /**
  * `iterations` EM steps from `start` on `rows` (n x `dim`, row-major, float64) grouped by person
  * (`groups`: each person's row indices, one image or more). Returns the covariances and the
- * rows' log-likelihood under the model before each step and after the last (it never falls).
+ * rows' log-likelihood under the model before each step and after the last: it never falls,
+ * unless S_eps's eigenvalue floor is at work (then it is the floored model's).
  */
 export function twoCovarianceEm(
   rows: Float64Array,
@@ -68,17 +86,19 @@ function centredRows(rows: Float64Array, dim: number): Float64Array {
   return rows.map((v, j) => v - mean[j % dim]);
 }
 
-/**
- * `t` (d x d) with `t^T S_eps t = I` and `t^T S_mu t = diag(values)`; `back` = `t^-T`, which
- * takes a covariance C of the transformed rows back to `back C back^T`; `logDetWithin` =
- * log |S_eps|.
- */
-function jointDiagonalisation(c: TwoCovariances, dim: number) {
+/** The basis that diagonalises S_eps (to I) and S_mu together (`c`, d x d each). */
+function jointDiagonalisation(c: TwoCovariances, dim: number): JointBasis {
   const w = symmetricEigen(symmetrized(c.within, dim), dim);
   const top = Math.max(...w.values);
-  const d = w.values.map((v) => Math.max(v, FLOOR * top));
-  const root = (f: (v: number) => number) => w.vectors.map((v, k) => v * f(d[k % dim]));
-  const whiten = root((v) => 1 / Math.sqrt(v)); // U D^-1/2
+  if (!(top > 0)) {
+    throw new UserError(
+      "joint bayesian: the training embeddings do not vary within people, so EM has nothing to fit",
+    );
+  }
+  const d = w.values.map((v) => Math.max(v, WITHIN_EIGENVALUE_FLOOR * top));
+  // U diag(f(d)): each eigenvector (a column of U) scaled.
+  const scaledColumns = (f: (v: number) => number) => w.vectors.map((v, k) => v * f(d[k % dim]));
+  const whiten = scaledColumns((v) => 1 / Math.sqrt(v)); // U D^-1/2
   const whitenedIdentity = multiply(
     multiply(transposed(whiten, dim, dim), c.identity, dim, dim, dim),
     whiten,
@@ -89,7 +109,7 @@ function jointDiagonalisation(c: TwoCovariances, dim: number) {
   const b = symmetricEigen(symmetrized(whitenedIdentity, dim), dim);
   return {
     t: multiply(whiten, b.vectors, dim, dim, dim),
-    back: multiply(root(Math.sqrt), b.vectors, dim, dim, dim), // U D^1/2 V
+    back: multiply(scaledColumns(Math.sqrt), b.vectors, dim, dim, dim), // U D^1/2 V
     values: b.values.map((v) => Math.max(v, 0)),
     logDetWithin: d.reduce((s, v) => s + Math.log(v), 0),
   };
@@ -109,7 +129,7 @@ function logLikelihood(
   y: Float64Array,
   sums: Float64Array,
   groups: readonly number[][],
-  basis: ReturnType<typeof jointDiagonalisation>,
+  basis: JointBasis,
   dim: number,
 ): number {
   let total = 0, rows = 0;
@@ -130,7 +150,7 @@ function maximisationStep(
   y: Float64Array,
   sums: Float64Array,
   groups: readonly number[][],
-  basis: ReturnType<typeof jointDiagonalisation>,
+  basis: JointBasis,
   dim: number,
 ): TwoCovariances {
   const people = groups.length, n = y.length / dim;

@@ -74,7 +74,7 @@ export interface PipelineSpec {
   head: "jb" | "cosine" | "metric";
   /** The pair metric's rank and gradient steps (head `metric`). */
   metric?: { rank: number; steps: number };
-  /** EM iterations refining Joint Bayesian's covariances (head `jb`); absent: none. */
+  /** EM iterations refining Joint Bayesian's covariances (head `jb` only); absent: none. */
   em?: number;
 }
 
@@ -303,7 +303,7 @@ export function formatPipelineSpec(spec: PipelineSpec): string {
     `lda=${spec.lda}`,
     spec.metric
       ? `metric:rank=${spec.metric.rank},steps=${spec.metric.steps}`
-      : spec.em
+      : spec.head === "jb" && spec.em
       ? `jb:em=${spec.em}`
       : spec.head,
   ].join("/");
@@ -333,7 +333,7 @@ export function pipelineModelOptions(spec: PipelineSpec, family: URL): {
     lda: spec.lda,
     head: spec.head === "jb" ? "joint-bayesian" : spec.head === "metric" ? "pair-metric" : "cosine",
     ...(spec.metric ? { pairMetric: spec.metric } : {}),
-    ...(spec.em ? { jointBayesianEm: spec.em } : {}),
+    ...(spec.head === "jb" && spec.em ? { jointBayesianEm: spec.em } : {}),
     code: [family, new URL(import.meta.url)],
   };
 }

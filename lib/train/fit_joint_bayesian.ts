@@ -41,6 +41,12 @@ export interface JointBayesianFit {
   bias: number;
 }
 
+/** The EM's course, when {@linkcode fitJointBayesian} ran it. */
+export interface EmTrace {
+  /** The training rows' log-likelihood under the model before each iteration and after the last. */
+  logLikelihoods?: number[];
+}
+
 /** How {@linkcode fitJointBayesian} estimates the two covariances. */
 export interface JointBayesianOptions {
   /** EM iterations after the closed-form estimate (0, the default: the closed form alone). */
@@ -49,15 +55,14 @@ export interface JointBayesianOptions {
 
 /**
  * Fits the scorer on `embeddings` (N x `dim`, row-major; scaled to unit length here) of the
- * people `people` (one id per row). With `em`, `logLikelihoods` holds the training rows'
- * log-likelihood under the model before each EM iteration and after the last.
+ * people `people` (one id per row); with `em`, its course too.
  */
 export function fitJointBayesian(
   embeddings: Float32Array,
   dim: number,
   people: ArrayLike<number>,
   options: JointBayesianOptions = {},
-): JointBayesianFit & { logLikelihoods?: number[] } {
+): JointBayesianFit & EmTrace {
   const n = people.length;
   const rows = Array.from(
     { length: n },

@@ -239,14 +239,7 @@ function fitScorer(
     return steps.run(
       "joint-bayesian",
       () => fitJointBayesian(embeddings, dim, classes, { em: head.em }),
-      (fit) =>
-        `fitted on ${input}${
-          fit.logLikelihoods
-            ? `, ${head.em} EM iterations (log-likelihood a row ${
-              (fit.logLikelihoods[0] / classes.length).toFixed(2)
-            } -> ${(fit.logLikelihoods.at(-1)! / classes.length).toFixed(2)})`
-            : ""
-        }`,
+      (fit) => `fitted on ${input}${emSummary(fit.logLikelihoods, classes.length)}`,
     );
   }
   return steps.run(
@@ -257,6 +250,15 @@ function fitScorer(
         m.losses[0].toFixed(3)
       } -> ${m.losses.at(-1)!.toFixed(3)})`,
   );
+}
+
+/** How the EM went, for the step's line: its iterations and the log-likelihood a row. */
+function emSummary(logLikelihoods: number[] | undefined, rows: number): string {
+  if (!logLikelihoods) return "";
+  const perRow = (l: number) => (l / rows).toFixed(3);
+  return `, ${logLikelihoods.length - 1} EM iterations (log-likelihood a row ${
+    perRow(logLikelihoods[0])
+  } -> ${perRow(logLikelihoods.at(-1)!)})`;
 }
 
 /** The descriptor's encoder fitted on a seeded sample of the training faces (enough for it). */

@@ -5,6 +5,7 @@ import {
   rowsByPerson,
   withinPersonCovariance,
 } from "../../lib/linalg/person_covariance.ts";
+import { UserError } from "../../lib/util/errors.ts";
 import { Rng } from "../../lib/util/rng.ts";
 
 type Matrix = number[][];
@@ -179,5 +180,17 @@ Deno.test("no iteration gives back the start and its log-likelihood", () => {
   const start = closedForm(rows, d, ids);
   const got = twoCovarianceEm(rows, d, rowsByPerson(ids), start, 0);
   assert.deepEqual(got.identity, start.identity);
+  assert.deepEqual(got.within, start.within);
   assert.equal(got.logLikelihoods.length, 1);
+  const expected = referenceStep(rows, d, ids, square(start.identity, d), square(start.within, d));
+  assert.ok(Math.abs(got.logLikelihoods[0] - expected.logLikelihood) < 1e-7);
+});
+
+Deno.test("rows that do not vary within people are a one-line UserError, not NaN covariances", () => {
+  const rows = Float64Array.of(1, 0, 1, 0, 0, 1, 0, 1);
+  const start = closedForm(rows, 2, [0, 0, 1, 1]);
+  assert.throws(
+    () => twoCovarianceEm(rows, 2, rowsByPerson([0, 0, 1, 1]), start, 3),
+    (e: Error) => e instanceof UserError && /do not vary within people/.test(e.message),
+  );
 });

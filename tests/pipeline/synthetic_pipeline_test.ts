@@ -806,7 +806,8 @@ Deno.test("synthetic faces, Joint Bayesian refined by EM: the fit's line shows t
   const fitLine = lines.find((l) =>
     /joint-bayesian: fitted on the 10-value LDA projections, 5 EM iterations/.test(l)
   );
-  const [first, last] = /log-likelihood a row (-?[0-9.]+) -> (-?[0-9.]+)/.exec(fitLine ?? "")!
+  assert.ok(fitLine, `a joint-bayesian line with the EM: ${lines.join("\n")}`);
+  const [first, last] = /log-likelihood a row (-?[0-9.]+) -> (-?[0-9.]+)/.exec(fitLine)!
     .slice(1).map(Number);
   assert.ok(last > first, `the log-likelihood rises: ${fitLine}`);
   await quickTest("jb_em");

@@ -203,5 +203,9 @@ Deno.test("fitJointBayesian with em: the log-likelihood rises and new people's p
     return wins / (positives.length * negatives.length);
   };
   const closedAuc = auc(closed), refinedAuc = auc(refined);
-  assert.ok(refinedAuc > closedAuc, `EM ${refinedAuc} against the closed form's ${closedAuc}`);
+  // Measured: 0.9548 against 0.9515 (by 0.0033, over 1,000 same-person pairs of new people).
+  assert.ok(
+    refinedAuc > closedAuc + 0.002,
+    `EM ${refinedAuc} against the closed form's ${closedAuc}`,
+  );
 });
